@@ -1,0 +1,90 @@
+package image
+
+import (
+	"context"
+	"errors"
+)
+
+// ErrNotFound is returned by Tx methods when a record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store is the durable home of images, launch permissions and tags. Two
+// engines implement it (sqlite, postgres); storetest holds the conformance
+// suite both must pass.
+type Store interface {
+	// View runs fn in a read-only transaction with a consistent snapshot.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Update runs fn in a read-write transaction and returns once the
+	// change is durable. Concurrent updates are serialisable: an update
+	// that reads an image and writes it back never loses a concurrent
+	// writer's change. fn may run more than once (group commit retries a
+	// failed batch one function at a time), so it must have no effect
+	// outside tx. When fn returns an error, nothing it wrote is kept and
+	// that error is returned unchanged.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// Close flushes and closes the store.
+	Close() error
+}
+
+// Tx is one transaction. Every method is scoped to a region, because images
+// are regional. Methods return ErrNotFound (only) when asked for one record
+// that is absent.
+type Tx interface {
+	// Image returns the image with this id, deregistered or not.
+	Image(ctx context.Context, region, id string) (*Image, error)
+	// InsertImage stores a new image with its launch permissions.
+	InsertImage(ctx context.Context, img *Image) error
+	// UpdateImage replaces an existing image and its launch permissions.
+	// Returns ErrNotFound when it does not exist.
+	UpdateImage(ctx context.Context, img *Image) error
+	// DeleteImage removes an image, its launch permissions and every
+	// account's tags on it. Returns ErrNotFound when it does not exist.
+	DeleteImage(ctx context.Context, region, id string) error
+	// ImageIDByName returns the id of the owner's image with this name that
+	// is not deregistered, or "" when there is none.
+	ImageIDByName(ctx context.Context, region, owner, name string) (string, error)
+	// FindImages returns the images matching q, ordered by id ascending.
+	FindImages(ctx context.Context, q Query) ([]*Image, error)
+
+	// Tags returns account's tags on each of the resources, by resource id;
+	// resources without tags are absent from the map. Tags are sorted by key.
+	Tags(ctx context.Context, region, account string, resourceIDs []string) (map[string][]Tag, error)
+	// SetTags replaces account's tags on one resource (an empty list removes
+	// them all).
+	SetTags(ctx context.Context, region, account, resourceID string, tags []Tag) error
+
+	// Setting returns one per-account, per-region setting (block public
+	// access, allowed AMIs…) or ErrNotFound when it was never set.
+	Setting(ctx context.Context, region, account, name string) (string, error)
+	// SetSetting stores a setting, replacing any earlier value.
+	SetSetting(ctx context.Context, region, account, name, value string) error
+}
+
+// Query selects candidate images through indexes. The image package applies
+// the remaining EC2 semantics (filters, deprecation, disabled) itself; every
+// field below narrows the result and the zero value does not narrow.
+type Query struct {
+	Region string
+	// IDs: only these image ids.
+	IDs []string
+	// OwnerIDs and OwnerAliases: owner id in OwnerIDs OR alias in
+	// OwnerAliases (when either is non-empty).
+	OwnerIDs     []string
+	OwnerAliases []string
+	// VisibleTo: only images the viewer may see, by Image.VisibleTo.
+	VisibleTo *Viewer
+	// GrantedAny: only images whose launch permissions contain at least one
+	// of these entries exactly (ExecutableBy).
+	GrantedAny []LaunchPermission
+	// Name: only images with exactly this name; NamePrefix: names starting
+	// with this prefix.
+	Name       string
+	NamePrefix string
+	// IncludeDeregistered keeps images with State deregistered; otherwise
+	// they are left out.
+	IncludeDeregistered bool
+	// AfterID: only ids greater than this (pagination). Limit: at most this
+	// many (0 = no limit).
+	AfterID string
+	Limit   int
+}
