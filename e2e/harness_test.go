@@ -1,0 +1,204 @@
+// Package e2e drives amigo through its real HTTP surface with the real AWS
+// SDK for Go as the client.
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/amigo-ec2/amigo/internal/account"
+	"github.com/amigo-ec2/amigo/internal/app"
+	"github.com/amigo-ec2/amigo/internal/image"
+)
+
+// Accounts and keys of testdata/accounts.yaml.
+const (
+	owner    = "111122223333"
+	member   = "222233334444" // in ou-ab12-11111111
+	nested   = "333344445555" // in ou-ab12-22222222, under ou-ab12-11111111
+	stranger = "444455556666"
+
+	orgARN   = "arn:aws:organizations::111122223333:organization/o-exampleorg1"
+	ou1ARN   = "arn:aws:organizations::111122223333:ou/o-exampleorg1/ou-ab12-11111111"
+	ou2ARN   = "arn:aws:organizations::111122223333:ou/o-exampleorg1/ou-ab12-22222222"
+	region   = "us-east-1"
+	snapshot = "snap-0123456789abcdef0"
+)
+
+var keys = map[string][2]string{
+	owner:          {"AKIAOWNER0000000000", "ownersecret"},
+	member:         {"AKIAMEMBER000000000", "membersecret"},
+	nested:         {"AKIANESTED000000000", "nestedsecret"},
+	stranger:       {"AKIASTRANGER0000000", "strangersecret"},
+	"readonly":     {"AKIAOWNERREADONLY00", "rosecret"},
+	"no-modify":    {"AKIAOWNERNOMODIFY00", "nomodsecret"},
+	"wrong-secret": {"AKIAOWNER0000000000", "not-the-secret"},
+	"unknown-key":  {"AKIANOBODY000000000", "whatever"},
+}
+
+// env is one amigo server on a random port with its own data folder.
+type env struct {
+	t        *testing.T
+	dataDir  string
+	endpoint string
+	cancel   context.CancelFunc
+	done     chan error
+	opts     image.Options
+}
+
+// deterministic ids and clock, so golden files stay stable.
+type fakeIDs struct{ n atomic.Int64 }
+
+func (f *fakeIDs) next(prefix string) string {
+	return fmt.Sprintf("%s-%017x", prefix, f.n.Add(1))
+}
+
+func startEnv(t *testing.T) *env {
+	t.Helper()
+	ids := &fakeIDs{}
+	e := &env{t: t, dataDir: t.TempDir(), opts: image.Options{NewID: ids.next}}
+	e.start()
+	return e
+}
+
+func (e *env) start() {
+	e.t.Helper()
+	dir, err := account.Load("testdata/accounts.yaml")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, app.Config{Listen: "127.0.0.1:0", DataDir: e.dataDir, Directory: dir,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Image: e.opts})
+	if err != nil {
+		cancel()
+		e.t.Fatal(err)
+	}
+	e.endpoint = "http://" + a.Addr()
+	e.cancel = cancel
+	e.done = make(chan error, 1)
+	go func() { e.done <- a.Serve(ctx) }()
+	e.t.Cleanup(e.stop)
+}
+
+// stop shuts the server down gracefully (idempotent).
+func (e *env) stop() {
+	if e.cancel == nil {
+		return
+	}
+	e.cancel()
+	if err := <-e.done; err != nil {
+		e.t.Errorf("serve: %v", err)
+	}
+	e.cancel = nil
+}
+
+func (e *env) restart() {
+	e.stop()
+	e.start()
+}
+
+// client returns an SDK client signing as one of the keys above.
+func (e *env) client(who string) *ec2.Client {
+	return e.clientIn(who, region)
+}
+
+func (e *env) clientIn(who, rgn string) *ec2.Client {
+	k, ok := keys[who]
+	if !ok {
+		e.t.Fatalf("no key for %q", who)
+	}
+	return ec2.New(ec2.Options{
+		Region:       rgn,
+		BaseEndpoint: aws.String(e.endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider(k[0], k[1], ""),
+		Retryer:      aws.NopRetryer{},
+		HTTPClient:   httpClient,
+	})
+}
+
+var httpClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+
+var ctx = context.Background()
+
+// apiErr asserts err is an EC2 error with this code and HTTP status, and
+// returns its message.
+func apiErr(t *testing.T, err error, code string, status int) string {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("want %s (%d), got success", code, status)
+	}
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("want %s, got non-API error %v", code, err)
+	}
+	if ae.ErrorCode() != code {
+		t.Fatalf("want code %s, got %s: %s", code, ae.ErrorCode(), ae.ErrorMessage())
+	}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() != status {
+		t.Fatalf("%s: want HTTP %d, got %d", code, status, re.HTTPStatusCode())
+	}
+	return ae.ErrorMessage()
+}
+
+func must[T any](t *testing.T) func(v T, err error) T {
+	return func(v T, err error) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+// register creates an EBS image owned by who and returns its id.
+func (e *env) register(who, name string) string {
+	e.t.Helper()
+	out, err := e.client(who).RegisterImage(ctx, &ec2.RegisterImageInput{
+		Name:               aws.String(name),
+		RootDeviceName:     aws.String("/dev/xvda"),
+		Architecture:       "x86_64",
+		VirtualizationType: aws.String("hvm"),
+		BlockDeviceMappings: []ec2types.BlockDeviceMapping{{
+			DeviceName: aws.String("/dev/xvda"),
+			Ebs:        &ec2types.EbsBlockDevice{SnapshotId: aws.String(snapshot), VolumeSize: aws.Int32(8)},
+		}},
+	})
+	if err != nil {
+		e.t.Fatalf("register %s: %v", name, err)
+	}
+	return *out.ImageId
+}
+
+// visibleIDs lists the image ids DescribeImages gives who for in.
+func (e *env) visibleIDs(who string, in *ec2.DescribeImagesInput) []string {
+	e.t.Helper()
+	out, err := e.client(who).DescribeImages(ctx, in)
+	if err != nil {
+		e.t.Fatalf("describe as %s: %v", who, err)
+	}
+	ids := []string{}
+	for _, img := range out.Images {
+		ids = append(ids, *img.ImageId)
+	}
+	return ids
+}
+
+var _ = sync.Mutex{}
+var _ = time.Second

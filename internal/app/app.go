@@ -1,0 +1,99 @@
+// Package app wires amigo together: directory, store, service, server. The
+// command and the end-to-end tests build the same thing through it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/amigo-ec2/amigo/internal/account"
+	"github.com/amigo-ec2/amigo/internal/ec2"
+	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/server"
+	"github.com/amigo-ec2/amigo/internal/store/sqlite"
+)
+
+// Config is everything `amigo serve` can be told.
+type Config struct {
+	Listen string
+	// DataDir holds the SQLite file.
+	DataDir string
+	// Directory is the accounts bootstrap; nil means account.Default().
+	Directory *account.Directory
+	Logger    *slog.Logger
+	Image     image.Options
+}
+
+// App is a running amigo.
+type App struct {
+	Service *image.Service
+	Server  *server.Server
+	store   image.Store
+	http    *http.Server
+	ln      net.Listener
+	log     *slog.Logger
+}
+
+// New opens the store and builds the server; it does not listen yet.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Directory == nil {
+		cfg.Directory = account.Default()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, err
+	}
+	st, err := sqlite.Open(filepath.Join(cfg.DataDir, "amigo.db"), sqlite.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	svc, err := image.NewService(ctx, st, cfg.Image)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	srv := server.New(cfg.Directory, ec2.Actions(svc), cfg.Logger)
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	a := &App{Service: svc, Server: srv, store: st, ln: ln, log: cfg.Logger,
+		http: &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}}
+	return a, nil
+}
+
+// Addr is the address the app listens on.
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// Serve answers requests until ctx ends, then finishes in-flight requests
+// and closes the store.
+func (a *App) Serve(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- a.http.Serve(a.ln) }()
+	var serveErr error
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			serveErr = err
+		}
+	case <-ctx.Done():
+		a.log.Info("shutting down: finishing in-flight requests")
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		serveErr = a.http.Shutdown(sctx)
+	}
+	if err := a.store.Close(); err != nil && serveErr == nil {
+		serveErr = err
+	}
+	return serveErr
+}

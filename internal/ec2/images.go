@@ -1,0 +1,163 @@
+package ec2
+
+import (
+	"context"
+
+	"github.com/amigo-ec2/amigo/internal/ec2api"
+	"github.com/amigo-ec2/amigo/internal/image"
+)
+
+func (h *handlers) modifyImageAttribute(ctx context.Context, c image.Caller, in *ec2api.ModifyImageAttributeRequest) (any, error) {
+	r := &image.ModifyRequest{
+		ImageID:                str(in.ImageId),
+		Attribute:              in.Attribute,
+		OperationType:          in.OperationType,
+		Value:                  in.Value,
+		UserIDs:                in.UserIds,
+		UserGroups:             in.UserGroups,
+		OrganizationArns:       in.OrganizationArns,
+		OrganizationalUnitArns: in.OrganizationalUnitArns,
+		ProductCodes:           in.ProductCodes,
+		DryRun:                 flag(in.DryRun),
+	}
+	if in.Description != nil {
+		r.DescriptionSet, r.Description = true, in.Description.Value
+	}
+	if in.ImdsSupport != nil {
+		r.ImdsSupportSet, r.ImdsSupport = true, in.ImdsSupport.Value
+	}
+	if lp := in.LaunchPermission; lp != nil {
+		r.Add = permissionItems(lp.Add)
+		r.Remove = permissionItems(lp.Remove)
+	}
+	if err := h.svc.ModifyImageAttribute(ctx, c, r); err != nil {
+		return nil, err
+	}
+	return returnTrue(), nil
+}
+
+func permissionItems(lps []ec2api.LaunchPermission) []image.PermissionItem {
+	out := make([]image.PermissionItem, len(lps))
+	for i, lp := range lps {
+		out[i] = image.PermissionItem{UserID: lp.UserId, Group: lp.Group,
+			OrganizationArn: lp.OrganizationArn, OrganizationalUnitArn: lp.OrganizationalUnitArn}
+	}
+	return out
+}
+
+func (h *handlers) describeImageAttribute(ctx context.Context, c image.Caller, in *ec2api.DescribeImageAttributeRequest) (any, error) {
+	attr := str(in.Attribute)
+	img, err := h.svc.DescribeImageAttribute(ctx, c, str(in.ImageId), attr, flag(in.DryRun))
+	if err != nil {
+		return nil, err
+	}
+	out := &ec2api.ImageAttribute{ImageId: &img.ID}
+	value := func(v string) *ec2api.AttributeValue { return &ec2api.AttributeValue{Value: ptr(v)} }
+	switch attr {
+	case image.AttrDescription:
+		out.Description = value(img.Description)
+	case image.AttrKernel:
+		out.KernelId = value(img.KernelID)
+	case image.AttrRamdisk:
+		out.RamdiskId = value(img.RamdiskID)
+	case image.AttrSriovNetSupport:
+		out.SriovNetSupport = value(img.SriovNetSupport)
+	case image.AttrBootMode:
+		out.BootMode = value(img.BootMode)
+	case image.AttrTpmSupport:
+		out.TpmSupport = value(img.TpmSupport)
+	case image.AttrUefiData:
+		out.UefiData = value(img.UefiData)
+	case image.AttrImdsSupport:
+		out.ImdsSupport = value(img.ImdsSupport)
+	case image.AttrLastLaunchedTime:
+		out.LastLaunchedTime = &ec2api.AttributeValue{}
+		if img.LastLaunchedTime != nil {
+			out.LastLaunchedTime.Value = ptr(img.LastLaunchedTime.UTC().Format(lastLaunchedFormat))
+		}
+	case image.AttrDeregistrationProtection:
+		out.DeregistrationProtection = value(protectionState(img))
+	case image.AttrLaunchPermission:
+		out.LaunchPermissions = launchPermissions(img.LaunchPermissions)
+	case image.AttrProductCodes:
+		out.ProductCodes = productCodes(img.ProductCodes, true)
+	}
+	return out, nil
+}
+
+func (h *handlers) resetImageAttribute(ctx context.Context, c image.Caller, in *ec2api.ResetImageAttributeRequest) (any, error) {
+	if err := h.svc.ResetImageAttribute(ctx, c, str(in.ImageId), str(in.Attribute), flag(in.DryRun)); err != nil {
+		return nil, err
+	}
+	return returnTrue(), nil
+}
+
+func (h *handlers) registerImage(ctx context.Context, c image.Caller, in *ec2api.RegisterImageRequest) (any, error) {
+	r := &image.RegisterRequest{
+		Name:                str(in.Name),
+		Description:         str(in.Description),
+		ImageLocation:       str(in.ImageLocation),
+		Architecture:        str(in.Architecture),
+		KernelID:            str(in.KernelId),
+		RamdiskID:           str(in.RamdiskId),
+		RootDeviceName:      str(in.RootDeviceName),
+		VirtualizationType:  str(in.VirtualizationType),
+		SriovNetSupport:     str(in.SriovNetSupport),
+		BootMode:            str(in.BootMode),
+		TpmSupport:          str(in.TpmSupport),
+		UefiData:            str(in.UefiData),
+		ImdsSupport:         str(in.ImdsSupport),
+		EnaSupport:          in.EnaSupport,
+		BillingProducts:     in.BillingProducts,
+		BlockDeviceMappings: mappingsIn(in.BlockDeviceMappings),
+		TagSpecifications:   tagSpecs(in.TagSpecifications),
+		DryRun:              flag(in.DryRun),
+	}
+	id, err := h.svc.RegisterImage(ctx, c, r)
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.RegisterImageResult{ImageId: &id}, nil
+}
+
+func (h *handlers) deregisterImage(ctx context.Context, c image.Caller, in *ec2api.DeregisterImageRequest) (any, error) {
+	res, err := h.svc.DeregisterImage(ctx, c, str(in.ImageId), flag(in.DeleteAssociatedSnapshots), flag(in.DryRun))
+	if err != nil {
+		return nil, err
+	}
+	t := true
+	out := &ec2api.DeregisterImageResult{Return: &t}
+	if flag(in.DeleteAssociatedSnapshots) {
+		out.DeleteSnapshotResults = []ec2api.DeleteSnapshotReturnCode{}
+		for _, r := range res {
+			out.DeleteSnapshotResults = append(out.DeleteSnapshotResults,
+				ec2api.DeleteSnapshotReturnCode{SnapshotId: ptr(r.SnapshotID), ReturnCode: ptr(r.ReturnCode)})
+		}
+	}
+	return out, nil
+}
+
+func (h *handlers) describeImages(ctx context.Context, c image.Caller, in *ec2api.DescribeImagesRequest) (any, error) {
+	r := &image.DescribeRequest{
+		ImageIDs:          in.ImageIds,
+		Owners:            in.Owners,
+		ExecutableBy:      in.ExecutableUsers,
+		IncludeDeprecated: flag(in.IncludeDeprecated),
+		IncludeDisabled:   flag(in.IncludeDisabled),
+		MaxResults:        in.MaxResults,
+		NextToken:         in.NextToken,
+		DryRun:            flag(in.DryRun),
+	}
+	for _, f := range in.Filters {
+		r.Filters = append(r.Filters, image.Filter{Name: f.Name, Values: f.Values})
+	}
+	imgs, next, err := h.svc.DescribeImages(ctx, c, r)
+	if err != nil {
+		return nil, err
+	}
+	out := &ec2api.DescribeImagesResult{Images: make([]ec2api.Image, len(imgs)), NextToken: ptr(next)}
+	for i, d := range imgs {
+		out.Images[i] = imageOut(d.Image, d.Tags)
+	}
+	return out, nil
+}

@@ -1,0 +1,316 @@
+package image
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/amigo-ec2/amigo/internal/awserr"
+)
+
+// RegisterRequest is RegisterImage's input.
+type RegisterRequest struct {
+	Name, Description, ImageLocation      string
+	Architecture, KernelID, RamdiskID     string
+	RootDeviceName, VirtualizationType    string
+	SriovNetSupport, BootMode, TpmSupport string
+	UefiData, ImdsSupport                 string
+	EnaSupport                            *bool
+	BlockDeviceMappings                   []BlockDeviceMapping
+	BillingProducts                       []string
+	TagSpecifications                     []TagSpecification
+	DryRun                                bool
+}
+
+// TagSpecification asks for tags on a resource created by the request.
+type TagSpecification struct {
+	ResourceType string
+	Tags         []Tag
+}
+
+var (
+	architectures = []string{"i386", "x86_64", "arm64", "x86_64_mac", "arm64_mac"}
+	bootModes     = []string{"legacy-bios", "uefi", "uefi-preferred"}
+	volumeTypes   = []string{"standard", "io1", "io2", "gp2", "sc1", "st1", "gp3"}
+	virtTypes     = []string{"hvm", "paravirtual"}
+)
+
+func checkEnum(param, value string, allowed []string) error {
+	if value != "" && !slices.Contains(allowed, value) {
+		return awserr.InvalidParameterValue("Value (%s) for parameter %s is invalid. Valid values: %s", value, param, strings.Join(allowed, ", "))
+	}
+	return nil
+}
+
+// CheckName applies the AMI name rule shared by RegisterImage, CopyImage and
+// CreateImage.
+func CheckName(name string) error {
+	if name == "" {
+		return awserr.MissingParameter("Name")
+	}
+	if !ValidName(name) {
+		return awserr.New("InvalidAMIName.Malformed", "AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '[', ']', ' ', '.', '/', '-', ''', '@' and '_'")
+	}
+	return nil
+}
+
+// CheckDescription applies the 255-character description limit.
+func CheckDescription(d string) error {
+	if utf8.RuneCountInString(d) > 255 {
+		return awserr.InvalidParameterValue("Value for parameter description is invalid. The description must be at most 255 characters long.")
+	}
+	return nil
+}
+
+// ImageTags validates TagSpecifications and returns the tags meant for the
+// image; only the allowed resource types may appear.
+func ImageTags(specs []TagSpecification, allowed ...string) ([]Tag, error) {
+	var tags []Tag
+	for _, ts := range specs {
+		if ts.ResourceType == "" {
+			return nil, awserr.MissingParameter("TagSpecification.ResourceType")
+		}
+		if !slices.Contains(allowed, ts.ResourceType) {
+			return nil, awserr.InvalidParameterValue("'%s' is not a valid taggable resource type for this operation.", ts.ResourceType)
+		}
+		for _, t := range ts.Tags {
+			if err := ValidateTag(t); err != nil {
+				return nil, err
+			}
+		}
+		if ts.ResourceType == "image" {
+			var err error
+			if tags, err = mergeTags(tags, ts.Tags); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return tags, nil
+}
+
+func checkMappings(ms []BlockDeviceMapping) error {
+	seen := map[string]bool{}
+	for _, m := range ms {
+		if m.DeviceName == "" {
+			return awserr.MissingParameter("BlockDeviceMapping.DeviceName")
+		}
+		if seen[m.DeviceName] {
+			return awserr.Newf("InvalidBlockDeviceMapping", "The device '%s' is used in more than one block-device mapping", m.DeviceName)
+		}
+		seen[m.DeviceName] = true
+		if m.Ebs == nil {
+			continue
+		}
+		e := m.Ebs
+		if e.SnapshotID != "" && !ValidResourceID(e.SnapshotID, "snap") {
+			return awserr.Newf("InvalidSnapshotID.Malformed", "Invalid id: %q (expecting \"snap-...\")", e.SnapshotID)
+		}
+		if err := checkEnum("volumeType", e.VolumeType, volumeTypes); err != nil {
+			return err
+		}
+		if e.VolumeSize != nil && (*e.VolumeSize < 1 || *e.VolumeSize > 65536) {
+			return awserr.InvalidParameterValue("Value (%d) for parameter volumeSize is invalid. Expecting a value between 1 and 65536.", *e.VolumeSize)
+		}
+		if e.SnapshotID == "" && e.VolumeSize == nil {
+			return awserr.Newf("InvalidBlockDeviceMapping", "The block device mapping for %s must specify a snapshot or a volume size", m.DeviceName)
+		}
+	}
+	return nil
+}
+
+// RegisterImage creates an image owned by the caller (spec §2.5).
+//
+// Returns InvalidAMIName.Malformed / .Duplicate, InvalidParameterValue,
+// InvalidSnapshotID.Malformed, InvalidBlockDeviceMapping,
+// UnauthorizedOperation and DryRunOperation.
+func (s *Service) RegisterImage(ctx context.Context, c Caller, r *RegisterRequest) (string, error) {
+	if err := CheckName(r.Name); err != nil {
+		return "", err
+	}
+	if err := CheckDescription(r.Description); err != nil {
+		return "", err
+	}
+	for _, e := range []struct {
+		p, v string
+		ok   []string
+	}{
+		{"architecture", r.Architecture, architectures},
+		{"bootMode", r.BootMode, bootModes},
+		{"virtualizationType", r.VirtualizationType, virtTypes},
+		{"tpmSupport", r.TpmSupport, []string{"v2.0"}},
+		{"imdsSupport", r.ImdsSupport, []string{"v2.0"}},
+		{"sriovNetSupport", r.SriovNetSupport, []string{"simple"}},
+	} {
+		if err := checkEnum(e.p, e.v, e.ok); err != nil {
+			return "", err
+		}
+	}
+	if utf8.RuneCountInString(r.UefiData) > 64000 {
+		return "", awserr.InvalidParameterValue("Value for parameter uefiData is invalid. It must be at most 64000 characters long.")
+	}
+	if r.KernelID != "" && !ValidResourceID(r.KernelID, "aki") {
+		return "", awserr.Newf("InvalidKernelId.Malformed", "Invalid id: %q (expecting \"aki-...\")", r.KernelID)
+	}
+	if r.RamdiskID != "" && !ValidResourceID(r.RamdiskID, "ari") {
+		return "", awserr.Newf("InvalidRamDiskId.Malformed", "Invalid id: %q (expecting \"ari-...\")", r.RamdiskID)
+	}
+	if err := checkMappings(r.BlockDeviceMappings); err != nil {
+		return "", err
+	}
+	fillEbsDefaults(r.BlockDeviceMappings)
+	var root *BlockDeviceMapping
+	for i := range r.BlockDeviceMappings {
+		if r.BlockDeviceMappings[i].DeviceName == r.RootDeviceName {
+			root = &r.BlockDeviceMappings[i]
+		}
+	}
+	if r.ImageLocation == "" && (root == nil || root.Ebs == nil || root.Ebs.SnapshotID == "") {
+		if r.RootDeviceName == "" {
+			return "", awserr.MissingParameter("RootDeviceName")
+		}
+		return "", awserr.Newf("InvalidBlockDeviceMapping", "The root device name '%s' must be mapped to an EBS snapshot", r.RootDeviceName)
+	}
+	tags, err := ImageTags(r.TagSpecifications, "image")
+	if err != nil {
+		return "", err
+	}
+	if err := authorize(c, "RegisterImage", "arn:aws:ec2:"+c.Region+"::image/*"); err != nil {
+		return "", err
+	}
+	if r.DryRun {
+		return "", awserr.DryRunOK()
+	}
+
+	img := &Image{
+		Region:                   c.Region,
+		ID:                       s.opts.NewID("ami"),
+		OwnerID:                  c.Account,
+		Name:                     r.Name,
+		Description:              r.Description,
+		State:                    StateAvailable,
+		CreationDate:             s.now().Truncate(1e6),
+		Architecture:             orDefault(r.Architecture, "i386"),
+		ImageType:                "machine",
+		KernelID:                 r.KernelID,
+		RamdiskID:                r.RamdiskID,
+		PlatformDetails:          "Linux/UNIX",
+		UsageOperation:           "RunInstances",
+		RootDeviceName:           r.RootDeviceName,
+		VirtualizationType:       orDefault(r.VirtualizationType, "paravirtual"),
+		Hypervisor:               "xen",
+		SriovNetSupport:          r.SriovNetSupport,
+		EnaSupport:               r.EnaSupport,
+		BootMode:                 r.BootMode,
+		TpmSupport:               r.TpmSupport,
+		UefiData:                 r.UefiData,
+		ImdsSupport:              r.ImdsSupport,
+		BlockDeviceMappings:      r.BlockDeviceMappings,
+		DeregistrationProtection: "disabled",
+	}
+	if root != nil && root.Ebs != nil && root.Ebs.SnapshotID != "" {
+		img.RootDeviceType = "ebs"
+		img.Location = c.Account + "/" + r.Name
+	} else {
+		img.RootDeviceType = "instance-store"
+		img.Location = r.ImageLocation
+	}
+	if r.ImageLocation != "" {
+		img.Location = r.ImageLocation
+	}
+	err = s.store.Update(ctx, func(tx Tx) error {
+		if other, err := tx.ImageIDByName(ctx, c.Region, c.Account, r.Name); err != nil {
+			return err
+		} else if other != "" {
+			return awserr.Newf("InvalidAMIName.Duplicate", "AMI name %s is already in use by AMI %s", r.Name, other)
+		}
+		if err := tx.InsertImage(ctx, img); err != nil {
+			return err
+		}
+		if len(tags) > 0 {
+			return tx.SetTags(ctx, c.Region, c.Account, img.ID, tags)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return img.ID, nil
+}
+
+// fillEbsDefaults gives EBS mappings the values EC2 reports when the request
+// left them out.
+func fillEbsDefaults(ms []BlockDeviceMapping) {
+	for i := range ms {
+		e := ms[i].Ebs
+		if e == nil {
+			continue
+		}
+		if e.DeleteOnTermination == nil {
+			t := true
+			e.DeleteOnTermination = &t
+		}
+		if e.VolumeType == "" {
+			e.VolumeType = "gp2"
+		}
+		if e.Encrypted == nil {
+			f := false
+			e.Encrypted = &f
+		}
+	}
+}
+
+func orDefault(v, d string) string {
+	if v == "" {
+		return d
+	}
+	return v
+}
+
+// SnapshotResult is one entry of DeregisterImage's deleteSnapshotResultSet.
+type SnapshotResult struct {
+	SnapshotID string
+	ReturnCode string
+}
+
+// DeregisterImage deregisters an image the caller owns (spec §2.6). The
+// image stays describable by id for a while; its name is free at once.
+//
+// Returns InvalidAMIID.Malformed / .NotFound / .Unavailable (already
+// deregistered), AuthFailure (not the owner), OperationNotPermitted
+// (protected), UnauthorizedOperation and DryRunOperation.
+func (s *Service) DeregisterImage(ctx context.Context, c Caller, id string, deleteSnapshots, dryRun bool) ([]SnapshotResult, error) {
+	if err := checkImageID(id); err != nil {
+		return nil, err
+	}
+	if err := authorize(c, "DeregisterImage", ARN(c.Region, id)); err != nil {
+		return nil, err
+	}
+	var results []SnapshotResult
+	err := s.store.Update(ctx, func(tx Tx) error {
+		results = nil
+		img, err := s.owned(ctx, tx, c, id)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if img.DeregistrationProtection == "enabled-without-cooldown" || img.DeregistrationProtection == "enabled-with-cooldown" ||
+			(img.ProtectedUntil != nil && now.Before(*img.ProtectedUntil)) {
+			return awserr.Newf("OperationNotPermitted", "Image %s has deregistration protection enabled. Disable deregistration protection and try again.", id)
+		}
+		if dryRun {
+			return awserr.DryRunOK()
+		}
+		if deleteSnapshots {
+			for _, m := range img.BlockDeviceMappings {
+				if m.Ebs != nil && m.Ebs.SnapshotID != "" {
+					results = append(results, SnapshotResult{SnapshotID: m.Ebs.SnapshotID, ReturnCode: "success"})
+				}
+			}
+		}
+		img.State = StateDeregistered
+		img.DeregisteredAt = &now
+		return tx.UpdateImage(ctx, img)
+	})
+	return results, err
+}

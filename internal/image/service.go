@@ -1,0 +1,136 @@
+package image
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/amigo-ec2/amigo/internal/awserr"
+)
+
+// Caller is who is asking, in which region, under which policy.
+type Caller struct {
+	Viewer
+	Region string
+	// Allowed answers the access key's IAM policy for an action
+	// ("ec2:ModifyImageAttribute") on a resource ARN; nil allows everything.
+	Allowed func(action, resource string) bool
+}
+
+// Options tune a Service; the zero value gives EC2's defaults.
+type Options struct {
+	// Now and NewID are injected so tests are deterministic.
+	Now   func() time.Time
+	NewID func(prefix string) string
+	// PublicImageQuota is the number of public images an account may have
+	// per region (EC2's default is 5). Negative means unlimited.
+	PublicImageQuota int
+	// DeregisteredRetention is how long a deregistered image can still be
+	// described by id (an empty answer) before it reads as not found.
+	DeregisteredRetention time.Duration
+	// TokenKey signs pagination tokens; processes sharing a store must
+	// share it. Empty: one is kept in the store.
+	TokenKey []byte
+}
+
+// Service implements the image actions over a Store. Every rule of the EC2
+// image API lives in this package; the transport only decodes and encodes.
+type Service struct {
+	store Store
+	opts  Options
+}
+
+// sharingQuota is EC2's limit of accounts, organizations and OUs one image
+// can be shared with (spec §1.4).
+const sharingQuota = 1000
+
+// NewService returns a Service over store.
+func NewService(ctx context.Context, store Store, opts Options) (*Service, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.NewID == nil {
+		opts.NewID = NewID
+	}
+	if opts.PublicImageQuota == 0 {
+		opts.PublicImageQuota = 5
+	}
+	if opts.DeregisteredRetention == 0 {
+		opts.DeregisteredRetention = time.Hour
+	}
+	s := &Service{store: store, opts: opts}
+	if len(s.opts.TokenKey) == 0 {
+		key, err := loadTokenKey(ctx, store)
+		if err != nil {
+			return nil, err
+		}
+		s.opts.TokenKey = key
+	}
+	return s, nil
+}
+
+// Store returns the store the service writes to.
+func (s *Service) Store() Store { return s.store }
+
+func (s *Service) now() time.Time { return s.opts.Now().UTC() }
+
+// authorize applies the caller's IAM policy, then answers DryRun requests
+// that got this far. It is called after the request is known to be well
+// formed and before any resource is looked at (spec §2.1.4 step 4).
+func authorize(c Caller, action, resource string) error {
+	if c.Allowed != nil && !c.Allowed("ec2:"+action, resource) {
+		return awserr.Unauthorized()
+	}
+	return nil
+}
+
+// gone reports whether a deregistered image has passed its retention and
+// now reads as never having existed.
+func (s *Service) gone(img *Image) bool {
+	return img.State == StateDeregistered && img.DeregisteredAt != nil &&
+		s.now().Sub(*img.DeregisteredAt) > s.opts.DeregisteredRetention
+}
+
+// lookup returns the image if the caller may see it: InvalidAMIID.NotFound
+// otherwise, exactly as if it did not exist.
+func (s *Service) lookup(ctx context.Context, tx Tx, c Caller, id string) (*Image, error) {
+	img, err := tx.Image(ctx, c.Region, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, errNotFound(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if s.gone(img) || !img.VisibleTo(c.Viewer) {
+		return nil, errNotFound(id)
+	}
+	return img, nil
+}
+
+// owned returns the image if the caller owns it: NotFound when it cannot
+// see it, AuthFailure when it can see it but is not the owner, and
+// InvalidAMIID.Unavailable once deregistered.
+func (s *Service) owned(ctx context.Context, tx Tx, c Caller, id string) (*Image, error) {
+	img, err := s.lookup(ctx, tx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	if img.OwnerID != c.Account {
+		return nil, errNotAuthorized(id)
+	}
+	if img.State == StateDeregistered {
+		return nil, errNoLongerAvailable(id)
+	}
+	return img, nil
+}
+
+// checkImageID is the syntax check every single-image action starts with.
+func checkImageID(id string) error {
+	if id == "" {
+		return awserr.MissingParameter("ImageId")
+	}
+	if !ValidImageID(id) {
+		return errMalformedID(id)
+	}
+	return nil
+}
