@@ -52,7 +52,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, err
 	}
-	st, err := sqlite.Open(filepath.Join(cfg.DataDir, "amigo.db"), sqlite.Options{})
+	st, err := sqlite.Open(filepath.Join(cfg.DataDir, "amigo.db"), sqlite.DefaultOptions())
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}

@@ -34,6 +34,17 @@ func Actions(svc *image.Service) map[string]Action {
 		"RegisterImage":          handler(h.registerImage),
 		"DeregisterImage":        handler(h.deregisterImage),
 		"DescribeImages":         handler(h.describeImages),
+
+		"EnableImageDeprecation":               handler(h.enableImageDeprecation),
+		"DisableImageDeprecation":              handler(h.disableImageDeprecation),
+		"EnableImageDeregistrationProtection":  handler(h.enableImageDeregistrationProtection),
+		"DisableImageDeregistrationProtection": handler(h.disableImageDeregistrationProtection),
+		"EnableImage":                          handler(h.enableImage),
+		"DisableImage":                         handler(h.disableImage),
+		"CancelImageLaunchPermission":          handler(h.cancelImageLaunchPermission),
+		"EnableImageBlockPublicAccess":         handler(h.enableImageBlockPublicAccess),
+		"DisableImageBlockPublicAccess":        handler(h.disableImageBlockPublicAccess),
+		"GetImageBlockPublicAccessState":       handler(h.getImageBlockPublicAccessState),
 	}
 }
 

@@ -1,0 +1,194 @@
+package sqlite
+
+import (
+	"strings"
+
+	"github.com/amigo-ec2/amigo/internal/image"
+)
+
+// findQuery turns q into one SELECT over images ordered by image_id.
+//
+// Each selective field becomes a condition SQLite can answer from an index.
+// VisibleTo and GrantedAny are the exception: as correlated tests they could
+// only filter rows found some other way, so when no other index narrows the
+// query they become the driver instead, as a set of candidate ids gathered
+// from the owner and grantee indexes (see visibleCandidates).
+func findQuery(q image.Query) (string, []any) {
+	var b queryBuilder
+	b.sql.WriteString(`SELECT ` + imageColumns + ` FROM images i WHERE i.region = ?`)
+	b.args = append(b.args, q.Region)
+
+	if ids := dedupe(q.IDs); len(ids) > 0 {
+		b.and(`i.image_id IN (` + placeholders(len(ids)) + `)`)
+		for _, id := range ids {
+			b.args = append(b.args, id)
+		}
+	}
+	switch {
+	case len(q.OwnerIDs) > 0 && len(q.OwnerAliases) > 0:
+		b.and(`(i.owner_id IN (` + placeholders(len(q.OwnerIDs)) + `) OR i.owner_alias IN (` + placeholders(len(q.OwnerAliases)) + `))`)
+		b.addStrings(q.OwnerIDs)
+		b.addStrings(q.OwnerAliases)
+	case len(q.OwnerIDs) > 0:
+		b.and(`i.owner_id IN (` + placeholders(len(q.OwnerIDs)) + `)`)
+		b.addStrings(q.OwnerIDs)
+	case len(q.OwnerAliases) > 0:
+		b.and(`i.owner_alias IN (` + placeholders(len(q.OwnerAliases)) + `)`)
+		b.addStrings(q.OwnerAliases)
+	}
+	if q.Name != "" {
+		b.and(`i.name = ?`, q.Name)
+	}
+	if q.NamePrefix != "" {
+		// A range, not LIKE: LIKE is case-insensitive in SQLite and would
+		// need escaping; the range uses the name indexes bytewise.
+		if hi, ok := prefixEnd(q.NamePrefix); ok {
+			b.and(`i.name >= ? AND i.name < ?`, q.NamePrefix, hi)
+		} else {
+			b.and(`i.name >= ?`, q.NamePrefix)
+		}
+	}
+	if !q.IncludeDeregistered {
+		b.and(`i.state <> ?`, image.StateDeregistered)
+	}
+	if q.AfterID != "" {
+		b.and(`i.image_id > ?`, q.AfterID)
+	}
+
+	indexed := len(q.IDs) > 0 || len(q.OwnerIDs) > 0 || len(q.OwnerAliases) > 0 || q.Name != "" || q.NamePrefix != ""
+	if len(q.GrantedAny) > 0 {
+		if indexed {
+			b.and(`EXISTS (SELECT 1 FROM launch_permissions lp
+WHERE lp.region = i.region AND lp.image_id = i.image_id AND (` + b.permTerms("lp.", q.GrantedAny) + `))`)
+		} else {
+			b.and(`i.image_id IN (` + b.grantedCandidates(q.Region, q.AfterID, q.GrantedAny) + `)`)
+			indexed = true
+		}
+	}
+	if v := q.VisibleTo; v != nil {
+		if indexed {
+			b.visibleFilter(*v)
+		} else {
+			b.and(`i.image_id IN (` + b.visibleCandidates(q.Region, q.AfterID, *v) + `)`)
+			// Owners see their disabled images; nobody else does.
+			b.and(`(i.owner_id = ? OR i.state <> ?)`, v.Account, image.StateDisabled)
+		}
+	}
+
+	b.sql.WriteString(` ORDER BY i.image_id`)
+	if q.Limit > 0 {
+		b.sql.WriteString(` LIMIT ?`)
+		b.args = append(b.args, q.Limit)
+	}
+	return b.sql.String(), b.args
+}
+
+type queryBuilder struct {
+	sql  strings.Builder
+	args []any
+}
+
+func (b *queryBuilder) and(cond string, args ...any) {
+	b.sql.WriteString(" AND ")
+	b.sql.WriteString(cond)
+	b.args = append(b.args, args...)
+}
+
+func (b *queryBuilder) addStrings(ss []string) {
+	for _, s := range ss {
+		b.args = append(b.args, s)
+	}
+}
+
+// permTerms matches launch permission rows (columns prefixed by col) equal to
+// any of perms.
+func (b *queryBuilder) permTerms(col string, perms []image.LaunchPermission) string {
+	terms := make([]string, len(perms))
+	for i, p := range perms {
+		terms[i] = `(` + col + `kind = ? AND ` + col + `value = ?)`
+		b.args = append(b.args, string(p.Kind), p.Value)
+	}
+	return strings.Join(terms, " OR ")
+}
+
+// grantedCandidates selects the ids of images holding any of perms: one
+// search of the grantee index per entry.
+func (b *queryBuilder) grantedCandidates(region, after string, perms []image.LaunchPermission) string {
+	branches := make([]string, len(perms))
+	for i, p := range perms {
+		branches[i] = b.grantBranch(region, after, `kind = ? AND value = ?`, string(p.Kind), p.Value)
+	}
+	return strings.Join(branches, " UNION ALL ")
+}
+
+func (b *queryBuilder) grantBranch(region, after, cond string, args ...any) string {
+	s := `SELECT image_id FROM launch_permissions WHERE region = ? AND ` + cond
+	b.args = append(b.args, region)
+	b.args = append(b.args, args...)
+	if after != "" {
+		s += ` AND image_id > ?`
+		b.args = append(b.args, after)
+	}
+	return s
+}
+
+// visibleCandidates selects a superset of the ids v may see: its own images
+// plus those granted to the public, to its account, its organization or one
+// of its OUs, each an index search. The caller drops disabled images that v
+// does not own, which makes the set exactly image.(*Image).VisibleTo (public
+// is the group/all grant row, which is_public mirrors).
+func (b *queryBuilder) visibleCandidates(region, after string, v image.Viewer) string {
+	owned := `SELECT image_id FROM images WHERE region = ? AND owner_id = ?`
+	b.args = append(b.args, region, v.Account)
+	if after != "" {
+		owned += ` AND image_id > ?`
+		b.args = append(b.args, after)
+	}
+	branches := []string{
+		owned,
+		b.grantBranch(region, after, `kind = ? AND value = ?`, string(image.Public.Kind), image.Public.Value),
+		b.grantBranch(region, after, `kind = ? AND value = ?`, string(image.PermUser), v.Account),
+	}
+	if v.OrgARN != "" {
+		branches = append(branches, b.grantBranch(region, after, `kind = ? AND value = ?`, string(image.PermOrg), v.OrgARN))
+	}
+	if len(v.OUARNs) > 0 {
+		args := []any{string(image.PermOU)}
+		for _, ou := range v.OUARNs {
+			args = append(args, ou)
+		}
+		branches = append(branches, b.grantBranch(region, after, `kind = ? AND value IN (`+placeholders(len(v.OUARNs))+`)`, args...))
+	}
+	return strings.Join(branches, " UNION ALL ")
+}
+
+// visibleFilter is image.(*Image).VisibleTo as a test on an image row found
+// through another index: owner, or not disabled and public or granted.
+func (b *queryBuilder) visibleFilter(v image.Viewer) {
+	grants := []image.LaunchPermission{{Kind: image.PermUser, Value: v.Account}}
+	if v.OrgARN != "" {
+		grants = append(grants, image.LaunchPermission{Kind: image.PermOrg, Value: v.OrgARN})
+	}
+	for _, ou := range v.OUARNs {
+		grants = append(grants, image.LaunchPermission{Kind: image.PermOU, Value: ou})
+	}
+	b.sql.WriteString(` AND (i.owner_id = ? OR (i.state <> ? AND (i.is_public = 1 OR EXISTS (SELECT 1 FROM launch_permissions lp
+WHERE lp.region = i.region AND lp.image_id = i.image_id AND (`)
+	b.args = append(b.args, v.Account, image.StateDisabled)
+	b.sql.WriteString(b.permTerms("lp.", grants))
+	b.sql.WriteString(`)))))`)
+}
+
+// prefixEnd returns the least string greater than every string starting with
+// prefix, in bytewise order. ok is false when there is none (all 0xff bytes,
+// which valid UTF-8 never contains).
+func prefixEnd(prefix string) (string, bool) {
+	b := []byte(prefix)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1]), true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,230 @@
+package sqlite
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/amigo-ec2/amigo/internal/image"
+)
+
+// record is the images.doc column: every Image field that is not a real
+// column. It mirrors image.Image so the domain type carries no encoding tags
+// and a rename there cannot silently change the bytes on disk. Times are unix
+// milliseconds, the precision EC2 reports.
+type record struct {
+	Description string       `json:"description,omitempty"`
+	Location    string       `json:"location,omitempty"`
+	StateReason *stateReason `json:"stateReason,omitempty"`
+
+	Architecture       string `json:"architecture,omitempty"`
+	ImageType          string `json:"imageType,omitempty"`
+	KernelID           string `json:"kernelId,omitempty"`
+	RamdiskID          string `json:"ramdiskId,omitempty"`
+	Platform           string `json:"platform,omitempty"`
+	PlatformDetails    string `json:"platformDetails,omitempty"`
+	UsageOperation     string `json:"usageOperation,omitempty"`
+	RootDeviceName     string `json:"rootDeviceName,omitempty"`
+	RootDeviceType     string `json:"rootDeviceType,omitempty"`
+	VirtualizationType string `json:"virtualizationType,omitempty"`
+	Hypervisor         string `json:"hypervisor,omitempty"`
+	SriovNetSupport    string `json:"sriovNetSupport,omitempty"`
+	EnaSupport         *bool  `json:"enaSupport,omitempty"`
+	BootMode           string `json:"bootMode,omitempty"`
+	TpmSupport         string `json:"tpmSupport,omitempty"`
+	UefiData           string `json:"uefiData,omitempty"`
+	ImdsSupport        string `json:"imdsSupport,omitempty"`
+	FreeTierEligible   *bool  `json:"freeTierEligible,omitempty"`
+
+	BlockDeviceMappings []blockDevice `json:"blockDeviceMappings,omitempty"`
+	ProductCodes        []productCode `json:"productCodes,omitempty"`
+
+	DeregistrationProtection string `json:"deregistrationProtection,omitempty"`
+	ProtectedUntil           *int64 `json:"protectedUntil,omitempty"`
+	LastLaunchedTime         *int64 `json:"lastLaunchedTime,omitempty"`
+
+	SourceImageID     string `json:"sourceImageId,omitempty"`
+	SourceImageRegion string `json:"sourceImageRegion,omitempty"`
+	SourceInstanceID  string `json:"sourceInstanceId,omitempty"`
+
+	DeregisteredAt *int64 `json:"deregisteredAt,omitempty"`
+}
+
+type stateReason struct {
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+type blockDevice struct {
+	DeviceName  string    `json:"deviceName,omitempty"`
+	VirtualName string    `json:"virtualName,omitempty"`
+	NoDevice    string    `json:"noDevice,omitempty"`
+	Ebs         *ebsBlock `json:"ebs,omitempty"`
+}
+
+type ebsBlock struct {
+	SnapshotID          string `json:"snapshotId,omitempty"`
+	VolumeSize          *int32 `json:"volumeSize,omitempty"`
+	VolumeType          string `json:"volumeType,omitempty"`
+	DeleteOnTermination *bool  `json:"deleteOnTermination,omitempty"`
+	Iops                *int32 `json:"iops,omitempty"`
+	Throughput          *int32 `json:"throughput,omitempty"`
+	Encrypted           *bool  `json:"encrypted,omitempty"`
+	KmsKeyID            string `json:"kmsKeyId,omitempty"`
+	OutpostArn          string `json:"outpostArn,omitempty"`
+	AvailabilityZone    string `json:"availabilityZone,omitempty"`
+}
+
+type productCode struct {
+	Code string `json:"code,omitempty"`
+	Type string `json:"type,omitempty"`
+}
+
+// encodeDoc returns the doc column for img.
+func encodeDoc(img *image.Image) (string, error) {
+	r := record{
+		Description:              img.Description,
+		Location:                 img.Location,
+		Architecture:             img.Architecture,
+		ImageType:                img.ImageType,
+		KernelID:                 img.KernelID,
+		RamdiskID:                img.RamdiskID,
+		Platform:                 img.Platform,
+		PlatformDetails:          img.PlatformDetails,
+		UsageOperation:           img.UsageOperation,
+		RootDeviceName:           img.RootDeviceName,
+		RootDeviceType:           img.RootDeviceType,
+		VirtualizationType:       img.VirtualizationType,
+		Hypervisor:               img.Hypervisor,
+		SriovNetSupport:          img.SriovNetSupport,
+		EnaSupport:               img.EnaSupport,
+		BootMode:                 img.BootMode,
+		TpmSupport:               img.TpmSupport,
+		UefiData:                 img.UefiData,
+		ImdsSupport:              img.ImdsSupport,
+		FreeTierEligible:         img.FreeTierEligible,
+		DeregistrationProtection: img.DeregistrationProtection,
+		ProtectedUntil:           millisPtr(img.ProtectedUntil),
+		LastLaunchedTime:         millisPtr(img.LastLaunchedTime),
+		SourceImageID:            img.SourceImageID,
+		SourceImageRegion:        img.SourceImageRegion,
+		SourceInstanceID:         img.SourceInstanceID,
+		DeregisteredAt:           millisPtr(img.DeregisteredAt),
+	}
+	if sr := img.StateReason; sr != nil {
+		r.StateReason = &stateReason{Code: sr.Code, Message: sr.Message}
+	}
+	for _, m := range img.BlockDeviceMappings {
+		bd := blockDevice{DeviceName: m.DeviceName, VirtualName: m.VirtualName, NoDevice: m.NoDevice}
+		if e := m.Ebs; e != nil {
+			bd.Ebs = &ebsBlock{
+				SnapshotID:          e.SnapshotID,
+				VolumeSize:          e.VolumeSize,
+				VolumeType:          e.VolumeType,
+				DeleteOnTermination: e.DeleteOnTermination,
+				Iops:                e.Iops,
+				Throughput:          e.Throughput,
+				Encrypted:           e.Encrypted,
+				KmsKeyID:            e.KmsKeyID,
+				OutpostArn:          e.OutpostArn,
+				AvailabilityZone:    e.AvailabilityZone,
+			}
+		}
+		r.BlockDeviceMappings = append(r.BlockDeviceMappings, bd)
+	}
+	for _, pc := range img.ProductCodes {
+		r.ProductCodes = append(r.ProductCodes, productCode(pc))
+	}
+	b, err := json.Marshal(&r)
+	if err != nil {
+		return "", fmt.Errorf("sqlite: encode image %s: %w", img.ID, err)
+	}
+	return string(b), nil
+}
+
+// decodeDoc fills the document fields of img from the doc column.
+func decodeDoc(doc []byte, img *image.Image) error {
+	var r record
+	if err := json.Unmarshal(doc, &r); err != nil {
+		return fmt.Errorf("sqlite: decode image %s: %w", img.ID, err)
+	}
+	img.Description = r.Description
+	img.Location = r.Location
+	if r.StateReason != nil {
+		img.StateReason = &image.StateReason{Code: r.StateReason.Code, Message: r.StateReason.Message}
+	}
+	img.Architecture = r.Architecture
+	img.ImageType = r.ImageType
+	img.KernelID = r.KernelID
+	img.RamdiskID = r.RamdiskID
+	img.Platform = r.Platform
+	img.PlatformDetails = r.PlatformDetails
+	img.UsageOperation = r.UsageOperation
+	img.RootDeviceName = r.RootDeviceName
+	img.RootDeviceType = r.RootDeviceType
+	img.VirtualizationType = r.VirtualizationType
+	img.Hypervisor = r.Hypervisor
+	img.SriovNetSupport = r.SriovNetSupport
+	img.EnaSupport = r.EnaSupport
+	img.BootMode = r.BootMode
+	img.TpmSupport = r.TpmSupport
+	img.UefiData = r.UefiData
+	img.ImdsSupport = r.ImdsSupport
+	img.FreeTierEligible = r.FreeTierEligible
+	if len(r.BlockDeviceMappings) > 0 {
+		img.BlockDeviceMappings = make([]image.BlockDeviceMapping, len(r.BlockDeviceMappings))
+		for i, bd := range r.BlockDeviceMappings {
+			m := image.BlockDeviceMapping{DeviceName: bd.DeviceName, VirtualName: bd.VirtualName, NoDevice: bd.NoDevice}
+			if e := bd.Ebs; e != nil {
+				m.Ebs = &image.EbsBlockDevice{
+					SnapshotID:          e.SnapshotID,
+					VolumeSize:          e.VolumeSize,
+					VolumeType:          e.VolumeType,
+					DeleteOnTermination: e.DeleteOnTermination,
+					Iops:                e.Iops,
+					Throughput:          e.Throughput,
+					Encrypted:           e.Encrypted,
+					KmsKeyID:            e.KmsKeyID,
+					OutpostArn:          e.OutpostArn,
+					AvailabilityZone:    e.AvailabilityZone,
+				}
+			}
+			img.BlockDeviceMappings[i] = m
+		}
+	}
+	if len(r.ProductCodes) > 0 {
+		img.ProductCodes = make([]image.ProductCode, len(r.ProductCodes))
+		for i, pc := range r.ProductCodes {
+			img.ProductCodes[i] = image.ProductCode(pc)
+		}
+	}
+	img.DeregistrationProtection = r.DeregistrationProtection
+	img.ProtectedUntil = timePtr(r.ProtectedUntil)
+	img.LastLaunchedTime = timePtr(r.LastLaunchedTime)
+	img.SourceImageID = r.SourceImageID
+	img.SourceImageRegion = r.SourceImageRegion
+	img.SourceInstanceID = r.SourceInstanceID
+	img.DeregisteredAt = timePtr(r.DeregisteredAt)
+	return nil
+}
+
+// Times are stored as unix milliseconds: portable, ordered, index friendly.
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+func millisPtr(t *time.Time) *int64 {
+	if t == nil {
+		return nil
+	}
+	ms := millis(*t)
+	return &ms
+}
+
+func timePtr(ms *int64) *time.Time {
+	if ms == nil {
+		return nil
+	}
+	t := fromMillis(*ms)
+	return &t
+}

@@ -1,0 +1,217 @@
+// Package sqlite is amigo's embedded store engine: one database file, the
+// pure-Go modernc.org/sqlite driver (no cgo), WAL mode and group commit.
+//
+// One goroutine owns the only write connection and folds concurrent Update
+// calls into one transaction and one fsync; View runs on a separate pool of
+// query-only connections that read a WAL snapshot and never wait for the
+// writer.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/amigo-ec2/amigo/internal/image"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// ErrClosed is returned by View and Update once Close has been called.
+var ErrClosed = errors.New("sqlite: store is closed")
+
+// Options tune a Store. The zero value is valid but has group commit off;
+// start from DefaultOptions for production use.
+type Options struct {
+	// GroupCommit folds concurrent Update calls into one transaction and one
+	// fsync. Off, every Update commits (and fsyncs) on its own, which is
+	// only useful for measuring.
+	GroupCommit bool
+	// MaxBatch caps how many Update functions share one transaction
+	// (0 means 128).
+	MaxBatch int
+	// ReadConns is the size of the View connection pool (0 means 4).
+	ReadConns int
+}
+
+// DefaultOptions returns the options amigo runs with.
+func DefaultOptions() Options {
+	return Options{GroupCommit: true, MaxBatch: 128, ReadConns: 4}
+}
+
+// busyTimeoutMillis bounds how long a connection waits for a lock another
+// process holds (a backup tool, the sqlite3 shell) before failing.
+const busyTimeoutMillis = 5000
+
+// Store is an image.Store kept in one SQLite database file.
+type Store struct {
+	path string
+	opts Options
+
+	wdb   *sql.DB     // holds exactly one connection: wconn
+	wconn *sql.Conn   // used only by the writer goroutine
+	wst   *statements // prepared on wconn
+
+	rdb *sql.DB     // query-only pool for View
+	rst *statements // prepared on rdb, bound to each View transaction
+
+	mu         sync.RWMutex // guards closed against sends on queue
+	closed     bool
+	isClosed   atomic.Bool // lock-free copy of closed for View
+	queue      chan *request
+	writerDone chan struct{}
+	closeOnce  sync.Once
+	closeErr   error
+
+	// commits counts committed write transactions, for tests and
+	// benchmarks: fewer commits than updates is group commit at work.
+	commits atomic.Int64
+
+	// beforeCommit, when set by a test, runs before each COMMIT; an error
+	// makes the COMMIT fail.
+	beforeCommit func() error
+}
+
+var _ image.Store = (*Store)(nil)
+
+// Open opens the database at path, creating the file (and its directory)
+// when missing, and migrates it to the current schema.
+func Open(path string, opts Options) (*Store, error) {
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 128
+	}
+	if opts.ReadConns <= 0 {
+		opts.ReadConns = 4
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
+	}
+	s := &Store{
+		path:       path,
+		opts:       opts,
+		queue:      make(chan *request, opts.MaxBatch),
+		writerDone: make(chan struct{}),
+	}
+	if err := s.open(); err != nil {
+		s.closeDBs()
+		return nil, err
+	}
+	go s.writeLoop()
+	return s, nil
+}
+
+func (s *Store) open() error {
+	ctx := context.Background()
+	// synchronous=FULL: a COMMIT returns only after the WAL is fsynced, so
+	// an acknowledged Update survives kill -9 and power loss.
+	wdb, err := sql.Open("sqlite", dsn(s.path, url.Values{
+		"_busy_timeout": {fmt.Sprint(busyTimeoutMillis)},
+		"_journal_mode": {"WAL"},
+		"_synchronous":  {"FULL"},
+		"_foreign_keys": {"1"},
+	}))
+	if err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", s.path, err)
+	}
+	s.wdb = wdb
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	wdb.SetConnMaxIdleTime(0)
+	if s.wconn, err = wdb.Conn(ctx); err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", s.path, err)
+	}
+	if err := migrate(ctx, s.wconn); err != nil {
+		return err
+	}
+	if s.wst, err = prepare(ctx, s.wconn, true); err != nil {
+		return err
+	}
+
+	// Readers are query_only so a View can never write, even by mistake.
+	rdb, err := sql.Open("sqlite", dsn(s.path, url.Values{
+		"_busy_timeout": {fmt.Sprint(busyTimeoutMillis)},
+		"_query_only":   {"1"},
+	}))
+	if err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", s.path, err)
+	}
+	s.rdb = rdb
+	rdb.SetMaxOpenConns(s.opts.ReadConns)
+	rdb.SetMaxIdleConns(s.opts.ReadConns)
+	rdb.SetConnMaxLifetime(0)
+	rdb.SetConnMaxIdleTime(0)
+	if s.rst, err = prepare(ctx, rdb, false); err != nil {
+		return err
+	}
+	return nil
+}
+
+// dsn builds a SQLite URI for path. The path is escaped because the driver
+// splits the DSN at the first '?'.
+func dsn(path string, params url.Values) string {
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
+	return "file:" + esc + "?" + params.Encode()
+}
+
+// Path returns the database file's path, for reopening the same data.
+func (s *Store) Path() string { return s.path }
+
+// View runs fn in a read-only transaction on a pooled connection. The
+// snapshot is taken at the first read and holds until fn returns; the writer
+// never blocks it.
+func (s *Store) View(ctx context.Context, fn func(image.Tx) error) error {
+	if s.isClosed.Load() {
+		return ErrClosed
+	}
+	stx, err := s.rdb.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin read: %w", err)
+	}
+	// A read-only transaction has nothing to commit; rolling back just
+	// releases the snapshot.
+	defer stx.Rollback()
+	return fn(&tx{q: stx, sqlTx: stx, st: s.rst})
+}
+
+// Close stops accepting updates, lets the queued ones finish, and closes
+// the database. Later calls return the first call's result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.isClosed.Store(true)
+		close(s.queue)
+		s.mu.Unlock()
+		<-s.writerDone
+		s.closeErr = s.closeDBs()
+	})
+	return s.closeErr
+}
+
+func (s *Store) closeDBs() error {
+	var errs []error
+	for _, st := range []*statements{s.wst, s.rst} {
+		if st != nil {
+			errs = append(errs, st.close())
+		}
+	}
+	if s.wconn != nil {
+		errs = append(errs, s.wconn.Close())
+	}
+	for _, db := range []*sql.DB{s.wdb, s.rdb} {
+		if db != nil {
+			errs = append(errs, db.Close())
+		}
+	}
+	return errors.Join(errs...)
+}

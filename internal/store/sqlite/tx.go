@@ -1,0 +1,501 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/amigo-ec2/amigo/internal/image"
+)
+
+var errReadOnly = errors.New("sqlite: write in a read-only transaction (View)")
+
+// queryer is what a transaction runs statements on: the writer's *sql.Conn
+// (inside BEGIN IMMEDIATE) or a View's *sql.Tx.
+type queryer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// imageColumns are the columns scanImage reads, in order.
+const imageColumns = `i.image_id, i.owner_id, i.owner_alias, i.name, i.state, i.creation_date, i.deprecation_time, i.doc`
+
+// statements are the hot single-row paths, prepared once.
+type statements struct {
+	imageByID *sql.Stmt // with its launch permissions
+
+	// Write statements; nil on the read pool.
+	insertImage *sql.Stmt
+	updateImage *sql.Stmt
+	deletePerms *sql.Stmt
+	insertPerm  *sql.Stmt
+}
+
+type preparer interface {
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+func prepare(ctx context.Context, p preparer, write bool) (*statements, error) {
+	st := &statements{}
+	list := []struct {
+		dst   **sql.Stmt
+		query string
+	}{
+		{&st.imageByID, `SELECT ` + imageColumns + `, lp.kind, lp.value FROM images i
+LEFT JOIN launch_permissions lp ON lp.region = i.region AND lp.image_id = i.image_id
+WHERE i.region = ? AND i.image_id = ? ORDER BY lp.seq`},
+	}
+	if write {
+		list = append(list, []struct {
+			dst   **sql.Stmt
+			query string
+		}{
+			{&st.insertImage, `INSERT INTO images (region, image_id, owner_id, owner_alias, name, state, is_public, creation_date, deprecation_time, doc)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			{&st.updateImage, `UPDATE images SET owner_id = ?, owner_alias = ?, name = ?, state = ?, is_public = ?, creation_date = ?, deprecation_time = ?, doc = ?
+WHERE region = ? AND image_id = ?`},
+			{&st.deletePerms, `DELETE FROM launch_permissions WHERE region = ? AND image_id = ?`},
+			{&st.insertPerm, `INSERT INTO launch_permissions (region, image_id, kind, value, seq) VALUES (?, ?, ?, ?, ?)`},
+		}...)
+	}
+	for _, l := range list {
+		stmt, err := p.PrepareContext(ctx, l.query)
+		if err != nil {
+			_ = st.close()
+			return nil, fmt.Errorf("sqlite: prepare %q: %w", l.query, err)
+		}
+		*l.dst = stmt
+	}
+	return st, nil
+}
+
+func (st *statements) close() error {
+	var errs []error
+	for _, s := range []*sql.Stmt{st.imageByID, st.insertImage, st.updateImage, st.deletePerms, st.insertPerm} {
+		if s != nil {
+			errs = append(errs, s.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// tx implements image.Tx on either side.
+type tx struct {
+	q     queryer
+	sqlTx *sql.Tx // set for View: prepared statements must be bound to it
+	st    *statements
+	write bool
+}
+
+var _ image.Tx = (*tx)(nil)
+
+// dctx is the context handed to the driver. The writer checks the caller's
+// context and then uses its own (see Store.exec); a reader's transaction is
+// its caller's alone, so cancelling it mid-query is fine.
+func (t *tx) dctx(ctx context.Context) (context.Context, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if t.write {
+		return context.Background(), nil
+	}
+	return ctx, nil
+}
+
+// stmt returns a prepared statement usable in this transaction.
+func (t *tx) stmt(ctx context.Context, s *sql.Stmt) *sql.Stmt {
+	if t.sqlTx != nil {
+		return t.sqlTx.StmtContext(ctx, s)
+	}
+	return s
+}
+
+func (t *tx) Image(ctx context.Context, region, id string) (*image.Image, error) {
+	ctx, err := t.dctx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// One statement returns the image once per launch permission (or once
+	// with NULLs): one round trip instead of two.
+	rows, err := t.stmt(ctx, t.st.imageByID).QueryContext(ctx, region, id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: image %s: %w", id, err)
+	}
+	defer rows.Close()
+	var img *image.Image
+	for rows.Next() {
+		var kind, value sql.NullString
+		if img == nil {
+			img, err = scanImage(region, rows, &kind, &value)
+		} else {
+			var skip sql.RawBytes
+			err = rows.Scan(&skip, &skip, &skip, &skip, &skip, &skip, &skip, &skip, &kind, &value)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: image %s: %w", id, err)
+		}
+		if kind.Valid {
+			img.LaunchPermissions = append(img.LaunchPermissions, image.LaunchPermission{Kind: image.PermissionKind(kind.String), Value: value.String})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: image %s: %w", id, err)
+	}
+	if img == nil {
+		return nil, image.ErrNotFound
+	}
+	return img, nil
+}
+
+// scanImage reads the imageColumns of the current row, and any extra
+// columns into extra. The document is decoded straight from the driver's
+// buffer.
+func scanImage(region string, rows *sql.Rows, extra ...any) (*image.Image, error) {
+	img := &image.Image{Region: region}
+	var (
+		created    int64
+		deprecated sql.NullInt64
+		doc        sql.RawBytes
+	)
+	dest := append([]any{&img.ID, &img.OwnerID, &img.OwnerAlias, &img.Name, &img.State, &created, &deprecated, &doc}, extra...)
+	if err := rows.Scan(dest...); err != nil {
+		return nil, err
+	}
+	img.CreationDate = fromMillis(created)
+	if deprecated.Valid {
+		t := fromMillis(deprecated.Int64)
+		img.DeprecationTime = &t
+	}
+	if err := decodeDoc(doc, img); err != nil {
+		return nil, err
+	}
+	return img, nil
+}
+
+// columns returns the indexed-column values of img, in the order of the
+// insert and update statements.
+func columns(img *image.Image) (public int, created int64, deprecated sql.NullInt64, doc string, err error) {
+	if img.IsPublic() {
+		public = 1
+	}
+	if img.DeprecationTime != nil {
+		deprecated = sql.NullInt64{Int64: millis(*img.DeprecationTime), Valid: true}
+	}
+	doc, err = encodeDoc(img)
+	return public, millis(img.CreationDate), deprecated, doc, err
+}
+
+func (t *tx) InsertImage(ctx context.Context, img *image.Image) error {
+	if !t.write {
+		return errReadOnly
+	}
+	ctx, err := t.dctx(ctx)
+	if err != nil {
+		return err
+	}
+	public, created, deprecated, doc, err := columns(img)
+	if err != nil {
+		return err
+	}
+	if _, err := t.st.insertImage.ExecContext(ctx, img.Region, img.ID, img.OwnerID, img.OwnerAlias, img.Name, img.State,
+		public, created, deprecated, doc); err != nil {
+		return fmt.Errorf("sqlite: insert image %s: %w", img.ID, err)
+	}
+	return t.insertPerms(ctx, img)
+}
+
+func (t *tx) UpdateImage(ctx context.Context, img *image.Image) error {
+	if !t.write {
+		return errReadOnly
+	}
+	ctx, err := t.dctx(ctx)
+	if err != nil {
+		return err
+	}
+	public, created, deprecated, doc, err := columns(img)
+	if err != nil {
+		return err
+	}
+	res, err := t.st.updateImage.ExecContext(ctx, img.OwnerID, img.OwnerAlias, img.Name, img.State,
+		public, created, deprecated, doc, img.Region, img.ID)
+	if err != nil {
+		return fmt.Errorf("sqlite: update image %s: %w", img.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlite: update image %s: %w", img.ID, err)
+	} else if n == 0 {
+		return image.ErrNotFound
+	}
+	if _, err := t.st.deletePerms.ExecContext(ctx, img.Region, img.ID); err != nil {
+		return fmt.Errorf("sqlite: update image %s: %w", img.ID, err)
+	}
+	return t.insertPerms(ctx, img)
+}
+
+// insertPerms stores img's launch permissions in their order; a repeated
+// entry is stored once, since they form a set.
+func (t *tx) insertPerms(ctx context.Context, img *image.Image) error {
+	for i, p := range img.LaunchPermissions {
+		if indexPerm(img.LaunchPermissions[:i], p) {
+			continue
+		}
+		if _, err := t.st.insertPerm.ExecContext(ctx, img.Region, img.ID, string(p.Kind), p.Value, i); err != nil {
+			return fmt.Errorf("sqlite: launch permission %s=%s of %s: %w", p.Kind, p.Value, img.ID, err)
+		}
+	}
+	return nil
+}
+
+func indexPerm(ps []image.LaunchPermission, p image.LaunchPermission) bool {
+	for _, q := range ps {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *tx) DeleteImage(ctx context.Context, region, id string) error {
+	if !t.write {
+		return errReadOnly
+	}
+	ctx, err := t.dctx(ctx)
+	if err != nil {
+		return err
+	}
+	// Launch permissions go by ON DELETE CASCADE.
+	res, err := t.q.ExecContext(ctx, `DELETE FROM images WHERE region = ? AND image_id = ?`, region, id)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete image %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlite: delete image %s: %w", id, err)
+	} else if n == 0 {
+		return image.ErrNotFound
+	}
+	if _, err := t.q.ExecContext(ctx, `DELETE FROM tags WHERE region = ? AND resource_id = ?`, region, id); err != nil {
+		return fmt.Errorf("sqlite: delete tags of %s: %w", id, err)
+	}
+	return nil
+}
+
+func (t *tx) ImageIDByName(ctx context.Context, region, owner, name string) (string, error) {
+	ctx, err := t.dctx(ctx)
+	if err != nil {
+		return "", err
+	}
+	var id string
+	err = t.q.QueryRowContext(ctx, `SELECT image_id FROM images
+WHERE region = ? AND owner_id = ? AND name = ? AND state <> ?
+ORDER BY image_id LIMIT 1`, region, owner, name, image.StateDeregistered).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("sqlite: image by name %q: %w", name, err)
+	}
+	return id, nil
+}
+
+func (t *tx) FindImages(ctx context.Context, q image.Query) ([]*image.Image, error) {
+	ctx, err := t.dctx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	query, args := findQuery(q)
+	rows, err := t.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: find images: %w", err)
+	}
+	defer rows.Close()
+	var imgs []*image.Image
+	for rows.Next() {
+		img, err := scanImage(q.Region, rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: find images: %w", err)
+		}
+		imgs = append(imgs, img)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: find images: %w", err)
+	}
+	if err := t.loadPerms(ctx, q.Region, imgs); err != nil {
+		return nil, err
+	}
+	return imgs, nil
+}
+
+// maxParams keeps IN lists well below SQLite's bound-parameter limit.
+const maxParams = 500
+
+// loadPerms fills the launch permissions of imgs, which are sorted by id,
+// with one query per maxParams images rather than one per image.
+func (t *tx) loadPerms(ctx context.Context, region string, imgs []*image.Image) error {
+	for len(imgs) > 0 {
+		chunk := imgs[:min(len(imgs), maxParams)]
+		imgs = imgs[len(chunk):]
+		byID := make(map[string]*image.Image, len(chunk))
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, region)
+		for _, img := range chunk {
+			byID[img.ID] = img
+			args = append(args, img.ID)
+		}
+		rows, err := t.q.QueryContext(ctx, `SELECT image_id, kind, value FROM launch_permissions
+WHERE region = ? AND image_id IN (`+placeholders(len(chunk))+`) ORDER BY image_id, seq`, args...)
+		if err != nil {
+			return fmt.Errorf("sqlite: load launch permissions: %w", err)
+		}
+		err = func() error {
+			defer rows.Close()
+			for rows.Next() {
+				var id string
+				var p image.LaunchPermission
+				if err := rows.Scan(&id, &p.Kind, &p.Value); err != nil {
+					return err
+				}
+				if img := byID[id]; img != nil {
+					img.LaunchPermissions = append(img.LaunchPermissions, p)
+				}
+			}
+			return rows.Err()
+		}()
+		if err != nil {
+			return fmt.Errorf("sqlite: load launch permissions: %w", err)
+		}
+	}
+	return nil
+}
+
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
+func (t *tx) Tags(ctx context.Context, region, account string, resourceIDs []string) (map[string][]image.Tag, error) {
+	ctx, err := t.dctx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]image.Tag)
+	ids := dedupe(resourceIDs)
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), maxParams)]
+		ids = ids[len(chunk):]
+		args := make([]any, 0, len(chunk)+2)
+		args = append(args, region, account)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := t.q.QueryContext(ctx, `SELECT resource_id, key, value FROM tags
+WHERE region = ? AND account = ? AND resource_id IN (`+placeholders(len(chunk))+`) ORDER BY resource_id, key`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: tags: %w", err)
+		}
+		err = func() error {
+			defer rows.Close()
+			for rows.Next() {
+				var id string
+				var tag image.Tag
+				if err := rows.Scan(&id, &tag.Key, &tag.Value); err != nil {
+					return err
+				}
+				out[id] = append(out[id], tag)
+			}
+			return rows.Err()
+		}()
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: tags: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func (t *tx) SetTags(ctx context.Context, region, account, resourceID string, tags []image.Tag) error {
+	if !t.write {
+		return errReadOnly
+	}
+	ctx, err := t.dctx(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := t.q.ExecContext(ctx, `DELETE FROM tags WHERE region = ? AND account = ? AND resource_id = ?`,
+		region, account, resourceID); err != nil {
+		return fmt.Errorf("sqlite: set tags of %s: %w", resourceID, err)
+	}
+	if len(tags) == 0 {
+		return nil
+	}
+	// A repeated key keeps its last value, as a map would.
+	last := make(map[string]int, len(tags))
+	for i, tag := range tags {
+		last[tag.Key] = i
+	}
+	args := make([]any, 0, 5*len(last))
+	var b strings.Builder
+	b.WriteString(`INSERT INTO tags (region, account, resource_id, key, value) VALUES `)
+	for i, tag := range tags {
+		if last[tag.Key] != i {
+			continue
+		}
+		if len(args) > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?, ?)")
+		args = append(args, region, account, resourceID, tag.Key, tag.Value)
+	}
+	if _, err := t.q.ExecContext(ctx, b.String(), args...); err != nil {
+		return fmt.Errorf("sqlite: set tags of %s: %w", resourceID, err)
+	}
+	return nil
+}
+
+func (t *tx) Setting(ctx context.Context, region, account, name string) (string, error) {
+	ctx, err := t.dctx(ctx)
+	if err != nil {
+		return "", err
+	}
+	var v string
+	err = t.q.QueryRowContext(ctx, `SELECT value FROM settings WHERE region = ? AND account = ? AND name = ?`,
+		region, account, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", image.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("sqlite: setting %s: %w", name, err)
+	}
+	return v, nil
+}
+
+func (t *tx) SetSetting(ctx context.Context, region, account, name, value string) error {
+	if !t.write {
+		return errReadOnly
+	}
+	ctx, err := t.dctx(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := t.q.ExecContext(ctx, `INSERT INTO settings (region, account, name, value) VALUES (?, ?, ?, ?)
+ON CONFLICT (region, account, name) DO UPDATE SET value = excluded.value`, region, account, name, value); err != nil {
+		return fmt.Errorf("sqlite: set setting %s: %w", name, err)
+	}
+	return nil
+}
+
+// dedupe returns ids without repeats, keeping the first occurrence.
+func dedupe(ids []string) []string {
+	seen := make(map[string]struct{}, len(ids))
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if _, ok := seen[id]; !ok {
+			seen[id] = struct{}{}
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -1,0 +1,220 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sync/atomic"
+
+	"github.com/amigo-ec2/amigo/internal/image"
+)
+
+// A request is one Update call waiting for the writer.
+type request struct {
+	ctx   context.Context
+	fn    func(image.Tx) error
+	state atomic.Int32 // queued, then running or abandoned
+	done  chan error   // buffered: the writer never waits for the caller
+}
+
+const (
+	queued int32 = iota
+	running
+	abandoned // the caller's context ended while queued; fn never runs
+)
+
+// Update runs fn in a write transaction and returns once it is durable.
+// With group commit, fn shares the transaction with other queued updates,
+// each inside its own savepoint, so a failing fn is undone alone and later
+// functions see earlier ones' writes. fn must not call Update on the same
+// store (the writer would wait for itself), nor use tx after returning; a
+// View inside fn would not see fn's own writes.
+func (s *Store) Update(ctx context.Context, fn func(image.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	req := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	if err := s.enqueue(ctx, req); err != nil {
+		return err
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		if req.state.CompareAndSwap(queued, abandoned) {
+			return ctx.Err()
+		}
+		// fn is already running: its outcome decides, or the caller could
+		// be told "cancelled" about a change that was committed.
+		return <-req.done
+	}
+}
+
+func (s *Store) enqueue(ctx context.Context, req *request) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	select {
+	case s.queue <- req:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// writeLoop is the writer goroutine. It takes whatever is queued, up to
+// MaxBatch, as one batch; no timer is needed because requests pile up
+// naturally while the previous batch fsyncs. It returns once Close has
+// closed the queue and the queue is drained.
+func (s *Store) writeLoop() {
+	defer close(s.writerDone)
+	batch := make([]*request, 0, s.opts.MaxBatch)
+	errs := make([]error, s.opts.MaxBatch)
+	for req := range s.queue {
+		batch = append(batch[:0], req)
+	fill:
+		for len(batch) < s.opts.MaxBatch {
+			select {
+			case r, ok := <-s.queue:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		s.runBatch(batch, errs[:len(batch)])
+		clear(batch)
+	}
+}
+
+func (s *Store) runBatch(batch []*request, errs []error) {
+	live := batch[:0]
+	for _, r := range batch {
+		if r.state.CompareAndSwap(queued, running) {
+			live = append(live, r)
+		}
+	}
+	errs = errs[:len(live)]
+	clear(errs)
+	if !s.opts.GroupCommit || len(live) == 1 {
+		for _, r := range live {
+			r.done <- s.runAlone(r)
+		}
+		return
+	}
+	if err := s.runGrouped(live, errs); err != nil {
+		// The shared transaction is gone. Functions that failed cleanly keep
+		// their own error; every other one gets a transaction of its own,
+		// so one bad function cannot fail its neighbours.
+		for i, r := range live {
+			if errs[i] == nil {
+				errs[i] = s.runAlone(r)
+			}
+		}
+	}
+	for i, r := range live {
+		r.done <- errs[i]
+	}
+}
+
+// runGrouped runs every function of the batch in one transaction, each in a
+// savepoint. errs[i] receives function i's own error. A non-nil result means
+// the transaction was rolled back; errs then holds only the errors that are
+// final (a function whose failure was undone cleanly by its savepoint).
+func (s *Store) runGrouped(live []*request, errs []error) error {
+	if err := s.exec(`BEGIN IMMEDIATE`); err != nil {
+		return err
+	}
+	for i, r := range live {
+		if err := r.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		if err := s.exec(`SAVEPOINT batch_item`); err != nil {
+			s.rollback()
+			return err
+		}
+		if err := s.call(r); err != nil {
+			// If the savepoint cannot be rolled back, the engine already
+			// aborted the transaction and err may be a consequence of
+			// that: retry this function alone too.
+			if rerr := s.exec(`ROLLBACK TO batch_item`); rerr != nil {
+				s.rollback()
+				return rerr
+			}
+			errs[i] = err
+		}
+		if err := s.exec(`RELEASE batch_item`); err != nil {
+			errs[i] = nil
+			s.rollback()
+			return err
+		}
+	}
+	if err := s.commit(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// runAlone runs one function in a transaction of its own.
+func (s *Store) runAlone(r *request) error {
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.exec(`BEGIN IMMEDIATE`); err != nil {
+		return err
+	}
+	if err := s.call(r); err != nil {
+		s.rollback()
+		return err
+	}
+	return s.commit()
+}
+
+// call runs fn, turning a panic into an error for its caller alone: the
+// writer goroutine must survive a bad function.
+func (s *Store) call(r *request) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("sqlite: update function panicked: %v\n%s", p, debug.Stack())
+		}
+	}()
+	return r.fn(&tx{q: s.wconn, st: s.wst, write: true})
+}
+
+func (s *Store) commit() error {
+	if s.beforeCommit != nil {
+		if err := s.beforeCommit(); err != nil {
+			s.rollback()
+			return fmt.Errorf("sqlite: commit: %w", err)
+		}
+	}
+	if err := s.exec(`COMMIT`); err != nil {
+		// A failed COMMIT may leave the transaction open (SQLITE_BUSY).
+		s.rollback()
+		return err
+	}
+	s.commits.Add(1)
+	return nil
+}
+
+// rollback ends the open transaction, if any. Its error is ignored: it fails
+// only when SQLite already rolled back on its own.
+func (s *Store) rollback() {
+	_, _ = s.wconn.ExecContext(context.Background(), `ROLLBACK`)
+}
+
+// exec runs a transaction-control statement on the write connection. The
+// writer never passes a caller's context to the driver: interrupting a
+// statement would abort the whole shared transaction (and make the driver
+// discard the connection), so cancellation is checked between statements.
+func (s *Store) exec(stmt string) error {
+	if _, err := s.wconn.ExecContext(context.Background(), stmt); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", stmt, err)
+	}
+	return nil
+}
