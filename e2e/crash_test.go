@@ -125,6 +125,7 @@ func TestKill9KeepsAcknowledgedChanges(t *testing.T) {
 		t.Fatalf("only %d changes acknowledged before the kill; the test proves nothing", n)
 	}
 
+	httpClient.CloseIdleConnections() // they led to the dead process
 	cmd = startProcess(t, dataDir, addr)
 	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
 	got := map[string]string{}

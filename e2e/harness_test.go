@@ -59,6 +59,9 @@ type env struct {
 	cancel   context.CancelFunc
 	done     chan error
 	opts     image.Options
+	// configure, when set, adjusts the app's configuration before start.
+	configure func(*app.Config)
+	app       *app.App
 }
 
 // deterministic ids and clock, so golden files stay stable.
@@ -68,10 +71,13 @@ func (f *fakeIDs) next(prefix string) string {
 	return fmt.Sprintf("%s-%017x", prefix, f.n.Add(1))
 }
 
-func startEnv(t *testing.T) *env {
+func startEnv(t *testing.T, configure ...func(*app.Config)) *env {
 	t.Helper()
 	ids := &fakeIDs{}
 	e := &env{t: t, dataDir: t.TempDir(), opts: image.Options{NewID: ids.next}}
+	if len(configure) > 0 {
+		e.configure = configure[0]
+	}
 	e.start()
 	return e
 }
@@ -83,12 +89,17 @@ func (e *env) start() {
 		e.t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, app.Config{Listen: "127.0.0.1:0", DataDir: e.dataDir, Directory: dir,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Image: e.opts})
+	cfg := app.Config{Listen: "127.0.0.1:0", DataDir: e.dataDir, Directory: dir,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Image: e.opts}
+	if e.configure != nil {
+		e.configure(&cfg)
+	}
+	a, err := app.New(ctx, cfg)
 	if err != nil {
 		cancel()
 		e.t.Fatal(err)
 	}
+	e.app = a
 	e.endpoint = "http://" + a.Addr()
 	e.cancel = cancel
 	e.done = make(chan error, 1)

@@ -11,10 +11,14 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/amigo-ec2/amigo/internal/account"
 	"github.com/amigo-ec2/amigo/internal/app"
+	"github.com/amigo-ec2/amigo/internal/bench"
+	"github.com/amigo-ec2/amigo/internal/catalog"
 	"github.com/amigo-ec2/amigo/internal/image"
 )
 
@@ -27,6 +31,8 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		err = serve(os.Args[2:])
+	case "bench":
+		err = bench.Main(os.Args[2:])
 	case "-h", "--help", "help":
 		usage()
 		return
@@ -45,7 +51,8 @@ func usage() {
 	fmt.Fprintln(os.Stderr, `usage: amigo <command> [flags]
 
 commands:
-  serve   run the EC2 image API server (amigo serve --help for flags)`)
+  serve   run the EC2 image API server (amigo serve --help for flags)
+  bench   load tool: populate, run, floor, compare (amigo bench --help)`)
 }
 
 // env returns the AMIGO_* variable for a flag, or def.
@@ -63,6 +70,9 @@ func serve(args []string) error {
 	config := fs.String("config", env("AMIGO_CONFIG", ""), "bootstrap YAML file with accounts, keys and organizations (AMIGO_CONFIG); default: account 000000000000 with key test/test")
 	logLevel := fs.String("log-level", env("AMIGO_LOG_LEVEL", "info"), "debug, info (one line per request), warn or error (AMIGO_LOG_LEVEL)")
 	quota := fs.Int("public-image-quota", envInt("AMIGO_PUBLIC_IMAGE_QUOTA", 5), "public images allowed per account and region, -1 for no limit (AMIGO_PUBLIC_IMAGE_QUOTA)")
+	catalogFlag := fs.String("catalog", env("AMIGO_CATALOG", ""), "public image catalogue: a YAML or JSON-lines file, or none; default: the embedded catalogue (AMIGO_CATALOG)")
+	pendingDelay := fs.Duration("pending-delay", envDuration("AMIGO_PENDING_DELAY", 0), "how long new images (RegisterImage, CopyImage, CreateImage) stay pending before they are available, e.g. 30s; 0 for at once (AMIGO_PENDING_DELAY)")
+	catalogRegions := fs.String("catalog-regions", env("AMIGO_CATALOG_REGIONS", strings.Join(catalog.DefaultRegions, ",")), "comma-separated regions the catalogue is loaded into (AMIGO_CATALOG_REGIONS)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -73,7 +83,27 @@ func serve(args []string) error {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	cfg := app.Config{Listen: *listen, DataDir: *data, Logger: log,
-		Image: image.Options{PublicImageQuota: *quota}}
+		Image: image.Options{PublicImageQuota: *quota, PendingDelay: *pendingDelay}}
+	switch *catalogFlag {
+	case "none":
+	case "":
+		es, err := catalog.Default()
+		if err != nil {
+			return err
+		}
+		cfg.Catalog = es
+	default:
+		es, err := catalog.Load(*catalogFlag)
+		if err != nil {
+			return err
+		}
+		cfg.Catalog = es
+	}
+	for _, r := range strings.Split(*catalogRegions, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			cfg.CatalogRegions = append(cfg.CatalogRegions, r)
+		}
+	}
 	if *config != "" {
 		d, err := account.Load(*config)
 		if err != nil {
@@ -95,6 +125,15 @@ func envInt(name string, def int) int {
 	if v, ok := os.LookupEnv(name); ok {
 		if n, err := strconv.Atoi(v); err == nil {
 			return n
+		}
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, ok := os.LookupEnv(name); ok {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
 		}
 	}
 	return def

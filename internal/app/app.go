@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/account"
+	"github.com/amigo-ec2/amigo/internal/catalog"
 	"github.com/amigo-ec2/amigo/internal/ec2"
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/server"
@@ -29,6 +30,10 @@ type Config struct {
 	Directory *account.Directory
 	Logger    *slog.Logger
 	Image     image.Options
+	// Catalog is loaded as public images into CatalogRegions at start-up
+	// (nil: nothing); catalog.DefaultRegions when CatalogRegions is empty.
+	Catalog        []catalog.Entry
+	CatalogRegions []string
 }
 
 // App is a running amigo.
@@ -56,6 +61,16 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	if len(cfg.Catalog) > 0 {
+		regions := cfg.CatalogRegions
+		if len(regions) == 0 {
+			regions = catalog.DefaultRegions
+		}
+		if err := catalog.Install(ctx, st, regions, cfg.Catalog); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	svc, err := image.NewService(ctx, st, cfg.Image)
 	if err != nil {
 		st.Close()
@@ -71,6 +86,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		http: &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}}
 	return a, nil
 }
+
+// Store is the app's store (tests fill it directly).
+func (a *App) Store() image.Store { return a.store }
 
 // Addr is the address the app listens on.
 func (a *App) Addr() string { return a.ln.Addr().String() }

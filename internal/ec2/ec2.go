@@ -45,6 +45,24 @@ func Actions(svc *image.Service) map[string]Action {
 		"EnableImageBlockPublicAccess":         handler(h.enableImageBlockPublicAccess),
 		"DisableImageBlockPublicAccess":        handler(h.disableImageBlockPublicAccess),
 		"GetImageBlockPublicAccessState":       handler(h.getImageBlockPublicAccessState),
+
+		"CreateTags":   handler(h.createTags),
+		"DeleteTags":   handler(h.deleteTags),
+		"DescribeTags": handler(h.describeTags),
+
+		"CopyImage":               handler(h.copyImage),
+		"CreateImage":             handler(h.createImage),
+		"RunInstances":            handler(h.runInstances),
+		"DescribeInstances":       handler(h.describeInstances),
+		"TerminateInstances":      handler(h.terminateInstances),
+		"ModifyInstanceAttribute": handler(h.modifyInstanceAttribute),
+		"GetInstanceUefiData":     handler(h.getInstanceUefiData),
+		"DescribeImageReferences": handler(h.describeImageReferences),
+
+		"EnableAllowedImagesSettings":                 handler(h.enableAllowedImagesSettings),
+		"DisableAllowedImagesSettings":                handler(h.disableAllowedImagesSettings),
+		"GetAllowedImagesSettings":                    handler(h.getAllowedImagesSettings),
+		"ReplaceImageCriteriaInAllowedImagesSettings": handler(h.replaceImageCriteriaInAllowedImagesSettings),
 	}
 }
 

@@ -158,6 +158,7 @@ func (h *handlers) describeImages(ctx context.Context, c image.Caller, in *ec2ap
 	out := &ec2api.DescribeImagesResult{Images: make([]ec2api.Image, len(imgs)), NextToken: ptr(next)}
 	for i, d := range imgs {
 		out.Images[i] = imageOut(d.Image, d.Tags)
+		out.Images[i].ImageAllowed = d.Allowed
 	}
 	return out, nil
 }

@@ -32,6 +32,9 @@ type DescribeRequest struct {
 type Described struct {
 	*Image
 	Tags []Tag
+	// Allowed is imageAllowed: the caller's Allowed AMIs verdict, nil when
+	// its setting is disabled.
+	Allowed *bool
 }
 
 var ownerAliases = []string{"amazon", "aws-marketplace", "aws-backup-vault"}
@@ -45,8 +48,13 @@ type describePlan struct {
 	granted []LaunchPermission
 	// selfGrants are the grants that reach the caller itself (ExecutableBy=self).
 	selfGrants map[LaunchPermission]bool
-	filters []compiledFilter
-	fp      uint64 // fingerprint of the criteria, bound into page tokens
+	filters    []compiledFilter
+	fp         uint64 // fingerprint of the criteria, bound into page tokens
+
+	// allowedFilters are the image-allowed filters, tested against the
+	// Allowed AMIs verdict; allowed is the caller's policy, loaded by keep.
+	allowedFilters []compiledFilter
+	allowed        *allowedPolicy
 }
 
 // DescribeImages lists the images the caller may see, narrowed by ids,
@@ -219,6 +227,7 @@ func (s *Service) plan(c Caller, r *DescribeRequest) (*describePlan, error) {
 	if p.filters, err = compileFilters(r.Filters, imageFields); err != nil {
 		return nil, err
 	}
+	p.filters, p.allowedFilters = splitAllowedFilters(p.filters)
 	for _, f := range r.Filters {
 		mark("filter", *f.Name)
 		mark(f.Values...)
@@ -248,10 +257,17 @@ func (s *Service) plan(c Caller, r *DescribeRequest) (*describePlan, error) {
 // caller's tags. It also reports the requested ids that read as not existing.
 func (s *Service) keep(ctx context.Context, tx Tx, c Caller, r *DescribeRequest, p *describePlan, imgs []*Image) ([]Described, []string, error) {
 	now := s.now()
+	if p.allowed == nil {
+		var err error
+		if p.allowed, err = s.loadAllowedPolicy(ctx, tx, c); err != nil {
+			return nil, nil, err
+		}
+	}
 	found := map[string]bool{}
 	var cands []*Image
 	for _, img := range imgs {
-		if s.gone(img) || !img.VisibleTo(c.Viewer) {
+		s.settle(img)
+		if s.gone(img) || !img.VisibleTo(c.Viewer) || p.allowed.hides(img) {
 			continue
 		}
 		if p.ids != nil {
@@ -296,8 +312,9 @@ func (s *Service) keep(ctx context.Context, tx Tx, c Caller, r *DescribeRequest,
 	out := make([]Described, 0, len(cands))
 	for _, img := range cands {
 		t := tags[img.ID]
-		if matchAll(p.filters, img, t) {
-			out = append(out, Described{Image: img, Tags: t})
+		verdict := p.allowed.verdict(img)
+		if matchAll(p.filters, img, t) && matchAllowed(p.allowedFilters, verdict) {
+			out = append(out, Described{Image: img, Tags: t, Allowed: verdict})
 		}
 	}
 	return out, missing, nil
@@ -316,6 +333,16 @@ func executableBy(img *Image, caller string, granted []LaunchPermission, self ma
 		}
 	}
 	return false
+}
+
+// fingerprint condenses query criteria into the number a page token binds.
+func fingerprint(parts ...string) uint64 {
+	h := sha256.New()
+	for _, s := range parts {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return binary.BigEndian.Uint64(h.Sum(nil))
 }
 
 // Page tokens are opaque and tamper-evident: base64url(after id, criteria

@@ -70,6 +70,23 @@ type Image struct {
 	// DeregisteredAt is set once the image is deregistered; such images stay
 	// describable by id for a while, then disappear.
 	DeregisteredAt *time.Time
+
+	// AvailableAt is when a pending image becomes available (RegisterImage,
+	// CopyImage and CreateImage with Options.PendingDelay); nil otherwise.
+	// Settle applies it when the image is read.
+	AvailableAt *time.Time
+}
+
+// Settle is the one rule of timed states: a pending image whose
+// AvailableAt has come reads as available. It reports whether it changed
+// the image, so a writer can persist the change on its next write.
+func (img *Image) Settle(now time.Time) bool {
+	if img.State != StatePending || img.AvailableAt == nil || now.Before(*img.AvailableAt) {
+		return false
+	}
+	img.State = StateAvailable
+	img.AvailableAt = nil
+	return true
 }
 
 // StateReason explains a failed or otherwise unusual state.
@@ -210,6 +227,7 @@ func (img *Image) Clone() *Image {
 	c.ProtectedUntil = clonePtr(img.ProtectedUntil)
 	c.LastLaunchedTime = clonePtr(img.LastLaunchedTime)
 	c.DeregisteredAt = clonePtr(img.DeregisteredAt)
+	c.AvailableAt = clonePtr(img.AvailableAt)
 	c.ProductCodes = append([]ProductCode(nil), img.ProductCodes...)
 	c.LaunchPermissions = append([]LaunchPermission(nil), img.LaunchPermissions...)
 	c.BlockDeviceMappings = nil

@@ -208,6 +208,7 @@ func (s *Service) RegisterImage(ctx context.Context, c Caller, r *RegisterReques
 		BlockDeviceMappings:      r.BlockDeviceMappings,
 		DeregistrationProtection: "disabled",
 	}
+	s.startPending(img)
 	if root != nil && root.Ebs != nil && root.Ebs.SnapshotID != "" {
 		img.RootDeviceType = "ebs"
 		img.Location = c.Account + "/" + r.Name

@@ -31,6 +31,10 @@ type Options struct {
 	// TokenKey signs pagination tokens; processes sharing a store must
 	// share it. Empty: one is kept in the store.
 	TokenKey []byte
+	// PendingDelay is how long images made by RegisterImage, CopyImage and
+	// CreateImage stay pending before they read as available; 0 makes them
+	// available at once.
+	PendingDelay time.Duration
 }
 
 // Service implements the image actions over a Store. Every rule of the EC2
@@ -101,6 +105,7 @@ func (s *Service) lookup(ctx context.Context, tx Tx, c Caller, id string) (*Imag
 	if err != nil {
 		return nil, err
 	}
+	s.settle(img)
 	if s.gone(img) || !img.VisibleTo(c.Viewer) {
 		return nil, errNotFound(id)
 	}

@@ -5,8 +5,13 @@ import (
 	"errors"
 )
 
-// ErrNotFound is returned by Tx methods when a record does not exist.
+// ErrNotFound is returned (itself, unwrapped) by Tx methods when a record
+// does not exist.
 var ErrNotFound = errors.New("not found")
+
+// ErrExists is returned (itself, unwrapped) by Insert methods when a record
+// with that key already exists.
+var ErrExists = errors.New("already exists")
 
 // Store is the durable home of images, launch permissions and tags. Two
 // engines implement it (sqlite, postgres); storetest holds the conformance
@@ -28,7 +33,8 @@ type Store interface {
 
 // Tx is one transaction. Every method is scoped to a region, because images
 // are regional. Methods return ErrNotFound (only) when asked for one record
-// that is absent.
+// that is absent. Engines keep times to the millisecond, keep launch
+// permissions in the order they were stored, and refuse writes inside View.
 type Tx interface {
 	// Image returns the image with this id, deregistered or not.
 	Image(ctx context.Context, region, id string) (*Image, error)
@@ -58,12 +64,27 @@ type Tx interface {
 	Setting(ctx context.Context, region, account, name string) (string, error)
 	// SetSetting stores a setting, replacing any earlier value.
 	SetSetting(ctx context.Context, region, account, name, value string) error
+	// Settings lists every setting of every account and region (export).
+	Settings(ctx context.Context) ([]Setting, error)
+
+	// ListTags returns the tags matching q (DescribeTags, export).
+	ListTags(ctx context.Context, q TagQuery) ([]ResourceTag, error)
+
+	// Instance returns one instance.
+	Instance(ctx context.Context, region, id string) (*Instance, error)
+	// InsertInstance stores a new instance.
+	InsertInstance(ctx context.Context, inst *Instance) error
+	// UpdateInstance replaces an existing instance; ErrNotFound if absent.
+	UpdateInstance(ctx context.Context, inst *Instance) error
+	// FindInstances returns the instances matching q, ordered by id.
+	FindInstances(ctx context.Context, q InstanceQuery) ([]*Instance, error)
 }
 
 // Query selects candidate images through indexes. The image package applies
 // the remaining EC2 semantics (filters, deprecation, disabled) itself; every
 // field below narrows the result and the zero value does not narrow.
 type Query struct {
+	// Region "" means every region (export only).
 	Region string
 	// IDs: only these image ids.
 	IDs []string

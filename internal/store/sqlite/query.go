@@ -13,10 +13,18 @@ import (
 // only filter rows found some other way, so when no other index narrows the
 // query they become the driver instead, as a set of candidate ids gathered
 // from the owner and grantee indexes (see visibleCandidates).
+//
+// Region "" (an export) reads every region: the correlated tests then filter
+// a walk of the whole table, ordered by id and region.
 func findQuery(q image.Query) (string, []any) {
 	var b queryBuilder
-	b.sql.WriteString(`SELECT ` + imageColumns + ` FROM images i WHERE i.region = ?`)
-	b.args = append(b.args, q.Region)
+	b.sql.WriteString(`SELECT ` + imageColumns + ` FROM images i WHERE `)
+	if q.Region != "" {
+		b.sql.WriteString(`i.region = ?`)
+		b.args = append(b.args, q.Region)
+	} else {
+		b.sql.WriteString(`1 = 1`)
+	}
 
 	if ids := dedupe(q.IDs); len(ids) > 0 {
 		b.and(`i.image_id IN (` + placeholders(len(ids)) + `)`)
@@ -55,7 +63,7 @@ func findQuery(q image.Query) (string, []any) {
 		b.and(`i.image_id > ?`, q.AfterID)
 	}
 
-	indexed := len(q.IDs) > 0 || len(q.OwnerIDs) > 0 || len(q.OwnerAliases) > 0 || q.Name != "" || q.NamePrefix != ""
+	indexed := q.Region == "" || len(q.IDs) > 0 || len(q.OwnerIDs) > 0 || len(q.OwnerAliases) > 0 || q.Name != "" || q.NamePrefix != ""
 	if len(q.GrantedAny) > 0 {
 		if indexed {
 			b.and(`EXISTS (SELECT 1 FROM launch_permissions lp
@@ -76,6 +84,9 @@ WHERE lp.region = i.region AND lp.image_id = i.image_id AND (` + b.permTerms("lp
 	}
 
 	b.sql.WriteString(` ORDER BY i.image_id`)
+	if q.Region == "" {
+		b.sql.WriteString(`, i.region`)
+	}
 	if q.Limit > 0 {
 		b.sql.WriteString(` LIMIT ?`)
 		b.args = append(b.args, q.Limit)

@@ -48,6 +48,7 @@ type record struct {
 	SourceInstanceID  string `json:"sourceInstanceId,omitempty"`
 
 	DeregisteredAt *int64 `json:"deregisteredAt,omitempty"`
+	AvailableAt    *int64 `json:"availableAt,omitempty"`
 }
 
 type stateReason struct {
@@ -110,28 +111,12 @@ func encodeDoc(img *image.Image) (string, error) {
 		SourceImageRegion:        img.SourceImageRegion,
 		SourceInstanceID:         img.SourceInstanceID,
 		DeregisteredAt:           millisPtr(img.DeregisteredAt),
+		AvailableAt:              millisPtr(img.AvailableAt),
 	}
 	if sr := img.StateReason; sr != nil {
 		r.StateReason = &stateReason{Code: sr.Code, Message: sr.Message}
 	}
-	for _, m := range img.BlockDeviceMappings {
-		bd := blockDevice{DeviceName: m.DeviceName, VirtualName: m.VirtualName, NoDevice: m.NoDevice}
-		if e := m.Ebs; e != nil {
-			bd.Ebs = &ebsBlock{
-				SnapshotID:          e.SnapshotID,
-				VolumeSize:          e.VolumeSize,
-				VolumeType:          e.VolumeType,
-				DeleteOnTermination: e.DeleteOnTermination,
-				Iops:                e.Iops,
-				Throughput:          e.Throughput,
-				Encrypted:           e.Encrypted,
-				KmsKeyID:            e.KmsKeyID,
-				OutpostArn:          e.OutpostArn,
-				AvailabilityZone:    e.AvailabilityZone,
-			}
-		}
-		r.BlockDeviceMappings = append(r.BlockDeviceMappings, bd)
-	}
+	r.BlockDeviceMappings = encodeMappings(img.BlockDeviceMappings)
 	for _, pc := range img.ProductCodes {
 		r.ProductCodes = append(r.ProductCodes, productCode(pc))
 	}
@@ -171,27 +156,7 @@ func decodeDoc(doc []byte, img *image.Image) error {
 	img.UefiData = r.UefiData
 	img.ImdsSupport = r.ImdsSupport
 	img.FreeTierEligible = r.FreeTierEligible
-	if len(r.BlockDeviceMappings) > 0 {
-		img.BlockDeviceMappings = make([]image.BlockDeviceMapping, len(r.BlockDeviceMappings))
-		for i, bd := range r.BlockDeviceMappings {
-			m := image.BlockDeviceMapping{DeviceName: bd.DeviceName, VirtualName: bd.VirtualName, NoDevice: bd.NoDevice}
-			if e := bd.Ebs; e != nil {
-				m.Ebs = &image.EbsBlockDevice{
-					SnapshotID:          e.SnapshotID,
-					VolumeSize:          e.VolumeSize,
-					VolumeType:          e.VolumeType,
-					DeleteOnTermination: e.DeleteOnTermination,
-					Iops:                e.Iops,
-					Throughput:          e.Throughput,
-					Encrypted:           e.Encrypted,
-					KmsKeyID:            e.KmsKeyID,
-					OutpostArn:          e.OutpostArn,
-					AvailabilityZone:    e.AvailabilityZone,
-				}
-			}
-			img.BlockDeviceMappings[i] = m
-		}
-	}
+	img.BlockDeviceMappings = decodeMappings(r.BlockDeviceMappings)
 	if len(r.ProductCodes) > 0 {
 		img.ProductCodes = make([]image.ProductCode, len(r.ProductCodes))
 		for i, pc := range r.ProductCodes {
@@ -205,6 +170,142 @@ func decodeDoc(doc []byte, img *image.Image) error {
 	img.SourceImageRegion = r.SourceImageRegion
 	img.SourceInstanceID = r.SourceInstanceID
 	img.DeregisteredAt = timePtr(r.DeregisteredAt)
+	img.AvailableAt = timePtr(r.AvailableAt)
+	return nil
+}
+
+func encodeMappings(ms []image.BlockDeviceMapping) []blockDevice {
+	var out []blockDevice
+	for _, m := range ms {
+		bd := blockDevice{DeviceName: m.DeviceName, VirtualName: m.VirtualName, NoDevice: m.NoDevice}
+		if e := m.Ebs; e != nil {
+			bd.Ebs = &ebsBlock{
+				SnapshotID:          e.SnapshotID,
+				VolumeSize:          e.VolumeSize,
+				VolumeType:          e.VolumeType,
+				DeleteOnTermination: e.DeleteOnTermination,
+				Iops:                e.Iops,
+				Throughput:          e.Throughput,
+				Encrypted:           e.Encrypted,
+				KmsKeyID:            e.KmsKeyID,
+				OutpostArn:          e.OutpostArn,
+				AvailabilityZone:    e.AvailabilityZone,
+			}
+		}
+		out = append(out, bd)
+	}
+	return out
+}
+
+func decodeMappings(bds []blockDevice) []image.BlockDeviceMapping {
+	if len(bds) == 0 {
+		return nil
+	}
+	out := make([]image.BlockDeviceMapping, len(bds))
+	for i, bd := range bds {
+		m := image.BlockDeviceMapping{DeviceName: bd.DeviceName, VirtualName: bd.VirtualName, NoDevice: bd.NoDevice}
+		if e := bd.Ebs; e != nil {
+			m.Ebs = &image.EbsBlockDevice{
+				SnapshotID:          e.SnapshotID,
+				VolumeSize:          e.VolumeSize,
+				VolumeType:          e.VolumeType,
+				DeleteOnTermination: e.DeleteOnTermination,
+				Iops:                e.Iops,
+				Throughput:          e.Throughput,
+				Encrypted:           e.Encrypted,
+				KmsKeyID:            e.KmsKeyID,
+				OutpostArn:          e.OutpostArn,
+				AvailabilityZone:    e.AvailabilityZone,
+			}
+		}
+		out[i] = m
+	}
+	return out
+}
+
+// instanceRecord is the instances.doc column: every Instance field that is
+// not a real column (region, id, owner, image, state).
+type instanceRecord struct {
+	ReservationID string `json:"reservationId,omitempty"`
+	InstanceType  string `json:"instanceType,omitempty"`
+	LaunchTime    int64  `json:"launchTime"`
+
+	Architecture       string `json:"architecture,omitempty"`
+	Platform           string `json:"platform,omitempty"`
+	KernelID           string `json:"kernelId,omitempty"`
+	RamdiskID          string `json:"ramdiskId,omitempty"`
+	RootDeviceName     string `json:"rootDeviceName,omitempty"`
+	RootDeviceType     string `json:"rootDeviceType,omitempty"`
+	VirtualizationType string `json:"virtualizationType,omitempty"`
+	Hypervisor         string `json:"hypervisor,omitempty"`
+	SriovNetSupport    string `json:"sriovNetSupport,omitempty"`
+	EnaSupport         *bool  `json:"enaSupport,omitempty"`
+	BootMode           string `json:"bootMode,omitempty"`
+
+	BlockDeviceMappings []blockDevice `json:"blockDeviceMappings,omitempty"`
+
+	HttpTokens              string `json:"httpTokens,omitempty"`
+	HttpPutResponseHopLimit int32  `json:"httpPutResponseHopLimit,omitempty"`
+	HttpEndpoint            string `json:"httpEndpoint,omitempty"`
+
+	TerminatedAt *int64 `json:"terminatedAt,omitempty"`
+}
+
+// encodeInstanceDoc returns the doc column for inst.
+func encodeInstanceDoc(inst *image.Instance) (string, error) {
+	r := instanceRecord{
+		ReservationID:           inst.ReservationID,
+		InstanceType:            inst.InstanceType,
+		LaunchTime:              millis(inst.LaunchTime),
+		Architecture:            inst.Architecture,
+		Platform:                inst.Platform,
+		KernelID:                inst.KernelID,
+		RamdiskID:               inst.RamdiskID,
+		RootDeviceName:          inst.RootDeviceName,
+		RootDeviceType:          inst.RootDeviceType,
+		VirtualizationType:      inst.VirtualizationType,
+		Hypervisor:              inst.Hypervisor,
+		SriovNetSupport:         inst.SriovNetSupport,
+		EnaSupport:              inst.EnaSupport,
+		BootMode:                inst.BootMode,
+		BlockDeviceMappings:     encodeMappings(inst.BlockDeviceMappings),
+		HttpTokens:              inst.HttpTokens,
+		HttpPutResponseHopLimit: inst.HttpPutResponseHopLimit,
+		HttpEndpoint:            inst.HttpEndpoint,
+		TerminatedAt:            millisPtr(inst.TerminatedAt),
+	}
+	b, err := json.Marshal(&r)
+	if err != nil {
+		return "", fmt.Errorf("sqlite: encode instance %s: %w", inst.ID, err)
+	}
+	return string(b), nil
+}
+
+// decodeInstanceDoc fills the document fields of inst from the doc column.
+func decodeInstanceDoc(doc []byte, inst *image.Instance) error {
+	var r instanceRecord
+	if err := json.Unmarshal(doc, &r); err != nil {
+		return fmt.Errorf("sqlite: decode instance %s: %w", inst.ID, err)
+	}
+	inst.ReservationID = r.ReservationID
+	inst.InstanceType = r.InstanceType
+	inst.LaunchTime = fromMillis(r.LaunchTime)
+	inst.Architecture = r.Architecture
+	inst.Platform = r.Platform
+	inst.KernelID = r.KernelID
+	inst.RamdiskID = r.RamdiskID
+	inst.RootDeviceName = r.RootDeviceName
+	inst.RootDeviceType = r.RootDeviceType
+	inst.VirtualizationType = r.VirtualizationType
+	inst.Hypervisor = r.Hypervisor
+	inst.SriovNetSupport = r.SriovNetSupport
+	inst.EnaSupport = r.EnaSupport
+	inst.BootMode = r.BootMode
+	inst.BlockDeviceMappings = decodeMappings(r.BlockDeviceMappings)
+	inst.HttpTokens = r.HttpTokens
+	inst.HttpPutResponseHopLimit = r.HttpPutResponseHopLimit
+	inst.HttpEndpoint = r.HttpEndpoint
+	inst.TerminatedAt = timePtr(r.TerminatedAt)
 	return nil
 }
 

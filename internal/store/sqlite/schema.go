@@ -94,6 +94,32 @@ INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES
 	('settings', 'settings', '1000 200 5 1');
 ANALYZE sqlite_schema;
 `,
+
+	// 3: instances, with the columns their queries select on as indexed
+	// columns and the rest as a document, plus their planner statistics
+	// (see 2).
+	`
+CREATE TABLE instances (
+	region      TEXT NOT NULL,
+	instance_id TEXT NOT NULL,
+	owner_id    TEXT NOT NULL,
+	image_id    TEXT NOT NULL DEFAULT '',
+	state       TEXT NOT NULL,
+	doc         TEXT NOT NULL,
+	PRIMARY KEY (region, instance_id)
+);
+CREATE INDEX instances_owner ON instances (region, owner_id, instance_id);
+CREATE INDEX instances_image ON instances (region, image_id);
+CREATE INDEX instances_state ON instances (region, state);
+
+DELETE FROM sqlite_stat1 WHERE tbl = 'instances';
+INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES
+	('instances', 'sqlite_autoindex_instances_1', '1000000 200000 1'),
+	('instances', 'instances_owner', '1000000 200000 50 1'),
+	('instances', 'instances_image', '1000000 200000 20'),
+	('instances', 'instances_state', '1000000 200000 40000');
+ANALYZE sqlite_schema;
+`,
 }
 
 // migrate brings the database on conn up to the latest schema version in one

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"strings"
 
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/amigo-ec2/amigo/internal/image"
 )
 
@@ -21,7 +24,7 @@ type queryer interface {
 }
 
 // imageColumns are the columns scanImage reads, in order.
-const imageColumns = `i.image_id, i.owner_id, i.owner_alias, i.name, i.state, i.creation_date, i.deprecation_time, i.doc`
+const imageColumns = `i.region, i.image_id, i.owner_id, i.owner_alias, i.name, i.state, i.creation_date, i.deprecation_time, i.doc`
 
 // statements are the hot single-row paths, prepared once.
 type statements struct {
@@ -129,10 +132,10 @@ func (t *tx) Image(ctx context.Context, region, id string) (*image.Image, error)
 	for rows.Next() {
 		var kind, value sql.NullString
 		if img == nil {
-			img, err = scanImage(region, rows, &kind, &value)
+			img, err = scanImage(rows, &kind, &value)
 		} else {
 			var skip sql.RawBytes
-			err = rows.Scan(&skip, &skip, &skip, &skip, &skip, &skip, &skip, &skip, &kind, &value)
+			err = rows.Scan(&skip, &skip, &skip, &skip, &skip, &skip, &skip, &skip, &skip, &kind, &value)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: image %s: %w", id, err)
@@ -153,14 +156,14 @@ func (t *tx) Image(ctx context.Context, region, id string) (*image.Image, error)
 // scanImage reads the imageColumns of the current row, and any extra
 // columns into extra. The document is decoded straight from the driver's
 // buffer.
-func scanImage(region string, rows *sql.Rows, extra ...any) (*image.Image, error) {
-	img := &image.Image{Region: region}
+func scanImage(rows *sql.Rows, extra ...any) (*image.Image, error) {
+	img := &image.Image{}
 	var (
 		created    int64
 		deprecated sql.NullInt64
 		doc        sql.RawBytes
 	)
-	dest := append([]any{&img.ID, &img.OwnerID, &img.OwnerAlias, &img.Name, &img.State, &created, &deprecated, &doc}, extra...)
+	dest := append([]any{&img.Region, &img.ID, &img.OwnerID, &img.OwnerAlias, &img.Name, &img.State, &created, &deprecated, &doc}, extra...)
 	if err := rows.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -202,6 +205,9 @@ func (t *tx) InsertImage(ctx context.Context, img *image.Image) error {
 	}
 	if _, err := t.st.insertImage.ExecContext(ctx, img.Region, img.ID, img.OwnerID, img.OwnerAlias, img.Name, img.State,
 		public, created, deprecated, doc); err != nil {
+		if isDuplicate(err) {
+			return image.ErrExists
+		}
 		return fmt.Errorf("sqlite: insert image %s: %w", img.ID, err)
 	}
 	return t.insertPerms(ctx, img)
@@ -313,7 +319,7 @@ func (t *tx) FindImages(ctx context.Context, q image.Query) ([]*image.Image, err
 	defer rows.Close()
 	var imgs []*image.Image
 	for rows.Next() {
-		img, err := scanImage(q.Region, rows)
+		img, err := scanImage(rows)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: find images: %w", err)
 		}
@@ -322,18 +328,50 @@ func (t *tx) FindImages(ctx context.Context, q image.Query) ([]*image.Image, err
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: find images: %w", err)
 	}
-	if err := t.loadPerms(ctx, q.Region, imgs); err != nil {
+	if err := t.loadPerms(ctx, imgs); err != nil {
 		return nil, err
 	}
 	return imgs, nil
 }
 
+// isDuplicate reports whether err is a primary key or unique constraint
+// violation.
+func isDuplicate(err error) bool {
+	var serr *sqlite.Error
+	if !errors.As(err, &serr) {
+		return false
+	}
+	switch serr.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+		return true
+	}
+	return false
+}
+
 // maxParams keeps IN lists well below SQLite's bound-parameter limit.
 const maxParams = 500
 
-// loadPerms fills the launch permissions of imgs, which are sorted by id,
-// with one query per maxParams images rather than one per image.
-func (t *tx) loadPerms(ctx context.Context, region string, imgs []*image.Image) error {
+// loadPerms fills the launch permissions of imgs with one query per region
+// and maxParams images rather than one per image.
+func (t *tx) loadPerms(ctx context.Context, imgs []*image.Image) error {
+	// Nearly always one region; an export of every region groups them.
+	var regions []string
+	byRegion := map[string][]*image.Image{}
+	for _, img := range imgs {
+		if _, ok := byRegion[img.Region]; !ok {
+			regions = append(regions, img.Region)
+		}
+		byRegion[img.Region] = append(byRegion[img.Region], img)
+	}
+	for _, region := range regions {
+		if err := t.loadRegionPerms(ctx, region, byRegion[region]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *tx) loadRegionPerms(ctx context.Context, region string, imgs []*image.Image) error {
 	for len(imgs) > 0 {
 		chunk := imgs[:min(len(imgs), maxParams)]
 		imgs = imgs[len(chunk):]
@@ -498,4 +536,80 @@ func dedupe(ids []string) []string {
 		}
 	}
 	return out
+}
+
+// ListTags returns the tags q selects, ordered by resource id and key (then
+// region and account, which only an export spanning several sees). With
+// region and account given, the walk is the primary key's.
+func (t *tx) ListTags(ctx context.Context, q image.TagQuery) ([]image.ResourceTag, error) {
+	ctx, err := t.dctx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var b queryBuilder
+	b.sql.WriteString(`SELECT region, account, resource_id, key, value FROM tags WHERE 1 = 1`)
+	if q.Region != "" {
+		b.and(`region = ?`, q.Region)
+	}
+	if q.Account != "" {
+		b.and(`account = ?`, q.Account)
+	}
+	if ids := dedupe(q.ResourceIDs); len(ids) > 0 {
+		b.and(`resource_id IN (` + placeholders(len(ids)) + `)`)
+		b.addStrings(ids)
+	}
+	if keys := dedupe(q.Keys); len(keys) > 0 {
+		b.and(`key IN (` + placeholders(len(keys)) + `)`)
+		b.addStrings(keys)
+	}
+	if q.AfterResourceID != "" || q.AfterKey != "" {
+		b.and(`(resource_id, key) > (?, ?)`, q.AfterResourceID, q.AfterKey)
+	}
+	b.sql.WriteString(` ORDER BY resource_id, key, region, account`)
+	if q.Limit > 0 {
+		b.sql.WriteString(` LIMIT ?`)
+		b.args = append(b.args, q.Limit)
+	}
+	rows, err := t.q.QueryContext(ctx, b.sql.String(), b.args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list tags: %w", err)
+	}
+	defer rows.Close()
+	var out []image.ResourceTag
+	for rows.Next() {
+		var rt image.ResourceTag
+		if err := rows.Scan(&rt.Region, &rt.Account, &rt.ResourceID, &rt.Key, &rt.Value); err != nil {
+			return nil, fmt.Errorf("sqlite: list tags: %w", err)
+		}
+		out = append(out, rt)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list tags: %w", err)
+	}
+	return out, nil
+}
+
+// Settings returns every setting, ordered by region, account and name.
+func (t *tx) Settings(ctx context.Context) ([]image.Setting, error) {
+	ctx, err := t.dctx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.q.QueryContext(ctx, `SELECT region, account, name, value FROM settings ORDER BY region, account, name`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: settings: %w", err)
+	}
+	defer rows.Close()
+	var out []image.Setting
+	for rows.Next() {
+		var st image.Setting
+		if err := rows.Scan(&st.Region, &st.Account, &st.Name, &st.Value); err != nil {
+			return nil, fmt.Errorf("sqlite: settings: %w", err)
+		}
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: settings: %w", err)
+	}
+	return out, nil
 }

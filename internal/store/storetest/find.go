@@ -196,7 +196,12 @@ func model(pop []*image.Image, q image.Query) []*image.Image {
 			out = append(out, img)
 		}
 	}
-	slices.SortFunc(out, func(a, b *image.Image) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b *image.Image) int {
+		if c := strings.Compare(a.ID, b.ID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Region, b.Region)
+	})
 	if q.Limit > 0 && len(out) > q.Limit {
 		out = out[:q.Limit]
 	}
@@ -205,7 +210,7 @@ func model(pop []*image.Image, q image.Query) []*image.Image {
 
 func matches(img *image.Image, q image.Query) bool {
 	switch {
-	case img.Region != q.Region:
+	case q.Region != "" && img.Region != q.Region:
 		return false
 	case len(q.IDs) > 0 && !slices.Contains(q.IDs, img.ID):
 		return false
@@ -363,4 +368,41 @@ func testFindImagesMatchesDomain(t *testing.T, h *harness) {
 		}
 		return nil
 	})
+}
+
+// testFindImagesEveryRegion: Region "" (export) reads every region, whole
+// records with their launch permissions, the other fields still narrowing.
+func testFindImagesEveryRegion(t *testing.T, h *harness) {
+	s := h.open(t)
+	pop := findPopulation()
+	extra := fullImage(region2, amiID(4))
+	pop = append(pop, extra, newImage(region2, amiID(12), acct2, "beta", image.LaunchPermission{Kind: image.PermUser, Value: acct9}))
+	insert(t, s, pop...)
+	for _, q := range []image.Query{
+		{},
+		{IncludeDeregistered: true},
+		{VisibleTo: &image.Viewer{Account: acct9}},
+		{VisibleTo: &image.Viewer{Account: acct2}, IncludeDeregistered: true},
+		{OwnerIDs: []string{acct1}},
+		{GrantedAny: []image.LaunchPermission{image.Public}},
+		{Name: "beta"},
+		{NamePrefix: "alpha-1"},
+		{IDs: []string{amiID(1), amiID(4), amiID(12)}, IncludeDeregistered: true},
+		{AfterID: amiID(3), Limit: 3},
+	} {
+		got := find(t, s, q)
+		if !slices.IsSortedFunc(got, func(a, b *image.Image) int { return strings.Compare(a.ID, b.ID) }) {
+			t.Errorf("%+v: not ordered by id: %v", q, ids(got))
+		}
+		// Ties between regions may come in either order.
+		slices.SortStableFunc(got, func(a, b *image.Image) int {
+			if c := strings.Compare(a.ID, b.ID); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Region, b.Region)
+		})
+		if diff := cmp.Diff(model(pop, q), got, equateEmpty); diff != "" {
+			t.Errorf("FindImages(%+v) every region (-model +store):\n%s", q, diff)
+		}
+	}
 }

@@ -113,5 +113,74 @@ func fullImage(region, id string) *image.Image {
 		SourceInstanceID:  "i-0123456789abcdef0",
 
 		DeregisteredAt: ptr(at(2025, 3, 4, 5, 6, 7, 8)),
+		AvailableAt:    ptr(at(2025, 3, 4, 5, 6, 7, 9)),
+	}
+}
+
+// instanceID returns a well-formed instance id whose order follows n.
+func instanceID(n int) string { return fmt.Sprintf("i-%017x", n) }
+
+// newInstance returns a minimal running instance.
+func newInstance(region, id, owner, imageID string) *image.Instance {
+	return &image.Instance{
+		Region:     region,
+		ID:         id,
+		OwnerID:    owner,
+		ImageID:    imageID,
+		State:      image.InstanceRunning,
+		LaunchTime: at(2024, 5, 6, 7, 8, 9, 10),
+	}
+}
+
+// fullInstance returns an instance with every field set, false booleans and
+// zero numbers behind pointers included, so a lost field shows in a diff.
+func fullInstance(region, id string) *image.Instance {
+	return &image.Instance{
+		Region:        region,
+		ID:            id,
+		OwnerID:       "123456789012",
+		ReservationID: "r-0123456789abcdef0",
+		ImageID:       "ami-0abcdef1234567890",
+		State:         image.InstanceTerminated,
+		InstanceType:  "t3.micro",
+		LaunchTime:    at(2024, 12, 12, 18, 30, 1, 999),
+
+		Architecture:       "arm64",
+		Platform:           "windows",
+		KernelID:           "aki-0123456789abcdef0",
+		RamdiskID:          "ari-0123456789abcdef0",
+		RootDeviceName:     "/dev/xvda",
+		RootDeviceType:     "ebs",
+		VirtualizationType: "hvm",
+		Hypervisor:         "nitro",
+		SriovNetSupport:    "simple",
+		EnaSupport:         ptr(false),
+		BootMode:           "uefi",
+
+		BlockDeviceMappings: []image.BlockDeviceMapping{
+			{
+				DeviceName: "/dev/xvda",
+				Ebs: &image.EbsBlockDevice{
+					SnapshotID:          "snap-0123456789abcdef0",
+					VolumeSize:          ptr(int32(8)),
+					VolumeType:          "gp3",
+					DeleteOnTermination: ptr(false),
+					Iops:                ptr(int32(3000)),
+					Throughput:          ptr(int32(0)),
+					Encrypted:           ptr(true),
+					KmsKeyID:            "arn:aws:kms:us-east-1:123456789012:key/abcd",
+					OutpostArn:          "arn:aws:outposts:us-east-1:123456789012:outpost/op-1",
+					AvailabilityZone:    "us-east-1a",
+				},
+			},
+			{DeviceName: "/dev/sdb", VirtualName: "ephemeral0"},
+			{DeviceName: "/dev/sdc", NoDevice: "true"},
+		},
+
+		HttpTokens:              "required",
+		HttpPutResponseHopLimit: 2,
+		HttpEndpoint:            "enabled",
+
+		TerminatedAt: ptr(at(2025, 1, 2, 3, 4, 5, 6)),
 	}
 }

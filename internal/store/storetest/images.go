@@ -97,8 +97,8 @@ func testInsertDuplicate(t *testing.T, h *harness) {
 	err := s.Update(ctx, func(tx image.Tx) error {
 		return tx.InsertImage(ctx, newImage(region, amiID(1), "222222222222", "second"))
 	})
-	if err == nil {
-		t.Fatal("InsertImage of an existing id succeeded")
+	if err != image.ErrExists {
+		t.Fatalf("InsertImage of an existing id: error = %v, want image.ErrExists", err)
 	}
 	if got := getImage(t, s, region, amiID(1)); got.Name != "first" {
 		t.Errorf("existing image changed: name %q", got.Name)

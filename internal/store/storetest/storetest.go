@@ -18,7 +18,11 @@
 //   - Image and FindImages return launch permissions in the order they were
 //     stored, a repeated entry once; empty slices may come back nil.
 //   - Times keep millisecond precision (EC2's); locations are not kept.
-//   - InsertImage fails when the id exists in that region.
+//   - InsertImage and InsertInstance return image.ErrExists itself when the
+//     id exists in that region.
+//   - Query.Region, InstanceQuery.Region, TagQuery.Region and
+//     TagQuery.Account "" mean every one (export); results spanning regions
+//     are still ordered by id (ListTags: resource id, then key).
 //   - Tx write methods fail inside View.
 //   - Update and View fail after Close.
 package storetest
@@ -68,8 +72,13 @@ func RunEngine(t *testing.T, e Engine) {
 		{"FindImages", testFindImages},
 		{"FindImagesPagination", testFindImagesPagination},
 		{"FindImagesMatchesDomain", testFindImagesMatchesDomain},
+		{"FindImagesEveryRegion", testFindImagesEveryRegion},
 		{"Tags", testTags},
+		{"ListTags", testListTags},
 		{"Settings", testSettings},
+		{"ListSettings", testListSettings},
+		{"InstanceRoundTrip", testInstanceRoundTrip},
+		{"FindInstances", testFindInstances},
 		{"UpdateErrorKeepsNothing", testUpdateErrorKeepsNothing},
 		{"UpdateCanceledContext", testUpdateCanceledContext},
 		{"ConcurrentFailuresAreIsolated", testConcurrentFailuresAreIsolated},

@@ -41,6 +41,17 @@ func testUpdateErrorKeepsNothing(t *testing.T, h *harness) {
 		if err := tx.SetSetting(ctx, region, acct1, "s", "v"); err != nil {
 			return err
 		}
+		if err := tx.InsertInstance(ctx, newInstance(region, instanceID(1), acct1, amiID(3))); err != nil {
+			return err
+		}
+		inst, err := tx.Instance(ctx, region, instanceID(1))
+		if err != nil {
+			return err
+		}
+		inst.State = image.InstanceStopped
+		if err := tx.UpdateInstance(ctx, inst); err != nil {
+			return err
+		}
 		return boom
 	})
 	if err != boom {
@@ -70,6 +81,9 @@ func testUpdateErrorKeepsNothing(t *testing.T, h *harness) {
 		}
 		if _, err := tx.Setting(ctx, region, acct1, "s"); err != image.ErrNotFound {
 			t.Errorf("setting kept: error = %v", err)
+		}
+		if _, err := tx.Instance(ctx, region, instanceID(1)); err != image.ErrNotFound {
+			t.Errorf("instance kept: error = %v", err)
 		}
 		return nil
 	})
@@ -253,16 +267,22 @@ func testViewIsReadOnly(t *testing.T, h *harness) {
 	s := h.open(t)
 	img := newImage(region, amiID(1), acct1, "web")
 	insert(t, s, img)
+	inst := newInstance(region, instanceID(1), acct1, img.ID)
+	update(t, s, func(ctx context.Context, tx image.Tx) error { return tx.InsertInstance(ctx, inst) })
 	ctx := t.Context()
 	err := s.View(ctx, func(tx image.Tx) error {
+		stopped := *inst
+		stopped.State = image.InstanceStopped
 		changed := img.Clone()
 		changed.Name = "changed"
 		writes := map[string]error{
-			"InsertImage": tx.InsertImage(ctx, newImage(region, amiID(2), acct1, "new")),
-			"UpdateImage": tx.UpdateImage(ctx, changed),
-			"DeleteImage": tx.DeleteImage(ctx, region, img.ID),
-			"SetTags":     tx.SetTags(ctx, region, acct1, img.ID, []image.Tag{{Key: "k", Value: "v"}}),
-			"SetSetting":  tx.SetSetting(ctx, region, acct1, "s", "v"),
+			"InsertImage":    tx.InsertImage(ctx, newImage(region, amiID(2), acct1, "new")),
+			"UpdateImage":    tx.UpdateImage(ctx, changed),
+			"DeleteImage":    tx.DeleteImage(ctx, region, img.ID),
+			"SetTags":        tx.SetTags(ctx, region, acct1, img.ID, []image.Tag{{Key: "k", Value: "v"}}),
+			"SetSetting":     tx.SetSetting(ctx, region, acct1, "s", "v"),
+			"InsertInstance": tx.InsertInstance(ctx, newInstance(region, instanceID(2), acct1, img.ID)),
+			"UpdateInstance": tx.UpdateInstance(ctx, &stopped),
 		}
 		for name, err := range writes {
 			if err == nil {
@@ -279,6 +299,12 @@ func testViewIsReadOnly(t *testing.T, h *harness) {
 	}
 	if got := getImage(t, s, region, img.ID); got.Name != "web" {
 		t.Errorf("image renamed in View: %q", got.Name)
+	}
+	if got := instanceIDs(findInstances(t, s, image.InstanceQuery{})); len(got) != 1 {
+		t.Errorf("instances after writes in View: %v", got)
+	}
+	if got := getInstance(t, s, region, inst.ID); got.State != image.InstanceRunning {
+		t.Errorf("instance changed in View: %q", got.State)
 	}
 }
 
@@ -367,6 +393,9 @@ func testDurableAfterReopen(t *testing.T, h *harness) {
 		if err := tx.SetSetting(ctx, region, acct1, "block-public-access", "block-new-sharing"); err != nil {
 			return err
 		}
+		if err := tx.InsertInstance(ctx, fullInstance(region, instanceID(1))); err != nil {
+			return err
+		}
 		return tx.DeleteImage(ctx, region, amiID(2))
 	})
 
@@ -389,6 +418,9 @@ func testDurableAfterReopen(t *testing.T, h *harness) {
 
 	if diff := cmp.Diff(full, getImage(t, s, region, full.ID), equateEmpty); diff != "" {
 		t.Errorf("image after reopen (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(fullInstance(region, instanceID(1)), getInstance(t, s, region, instanceID(1)), equateEmpty); diff != "" {
+		t.Errorf("instance after reopen (-want +got):\n%s", diff)
 	}
 	view(t, s, func(ctx context.Context, tx image.Tx) error {
 		if _, err := tx.Image(ctx, region, amiID(2)); err != image.ErrNotFound {

@@ -1,0 +1,320 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// RunConfig is one load run.
+type RunConfig struct {
+	Endpoint string
+	Region   string
+	// Principals sign the requests; see principals.
+	Principals []*Principal
+	// Images are the images the image kinds name; each is used with its
+	// owner's principal. Images of owners without a principal are skipped.
+	Images      []OwnedImage
+	Mix         Mix
+	Concurrency int
+	Warmup      time.Duration
+	Duration    time.Duration
+	// Progress, when set, receives a live status line ("\r…") twice a second.
+	Progress io.Writer
+}
+
+// Limits that keep a run bounded.
+const (
+	maxConcurrency = 4096
+	maxDuration    = 24 * time.Hour
+	// drainGrace is how long requests still in flight at the end of the
+	// measured window may take before they are cancelled; they are not
+	// counted either way.
+	drainGrace = 5 * time.Second
+)
+
+func (c *RunConfig) check() error {
+	switch {
+	case c.Concurrency < 1 || c.Concurrency > maxConcurrency:
+		return fmt.Errorf("--concurrency must be from 1 to %d", maxConcurrency)
+	case c.Duration <= 0 || c.Duration > maxDuration:
+		return fmt.Errorf("--duration must be positive and at most %s", maxDuration)
+	case c.Warmup < 0 || c.Warmup > maxDuration:
+		return fmt.Errorf("--warmup must be from 0 to %s", maxDuration)
+	case len(c.Principals) == 0:
+		return errors.New("no account of the bootstrap file has an access key")
+	case c.Mix.total == 0:
+		return errors.New("empty mix")
+	}
+	return nil
+}
+
+// target is an image with the principal that owns it.
+type target struct {
+	p  *Principal
+	id string
+}
+
+// plan is what workers share, read-only.
+type plan struct {
+	cfg     *RunConfig
+	client  *client
+	targets []target
+	// other maps an account to another account id it grants launch
+	// permission to.
+	other map[string]string
+}
+
+func newPlan(cfg *RunConfig, c *client) (*plan, error) {
+	byAccount := make(map[string]*Principal, len(cfg.Principals))
+	for _, p := range cfg.Principals {
+		byAccount[p.Account] = p
+	}
+	pl := &plan{cfg: cfg, client: c, other: make(map[string]string)}
+	for _, im := range cfg.Images {
+		if p := byAccount[im.Owner]; p != nil {
+			pl.targets = append(pl.targets, target{p: p, id: im.ID})
+		}
+	}
+	if cfg.Mix.needsImages() && len(pl.targets) == 0 {
+		return nil, fmt.Errorf("the mix %s names images, but no image of an account with a key is known: run `amigo bench populate` first or pass --ids", cfg.Mix)
+	}
+	for i, p := range cfg.Principals {
+		o := cfg.Principals[(i+1)%len(cfg.Principals)].Account
+		if o == p.Account {
+			o = strangerAccount
+		}
+		pl.other[p.Account] = o
+	}
+	return pl, nil
+}
+
+// strangerAccount is the grantee when the file has a single account.
+const strangerAccount = "999988887777"
+
+// kindStats is what one worker saw of one kind.
+type kindStats struct {
+	hist   Histogram // latency of successful requests
+	count  uint64    // every request completed in the window
+	failed uint64
+	non2xx uint64
+	codes  map[string]uint64
+}
+
+func (s *kindStats) merge(o *kindStats) {
+	s.hist.Merge(&o.hist)
+	s.count += o.count
+	s.failed += o.failed
+	s.non2xx += o.non2xx
+	for c, n := range o.codes {
+		if s.codes == nil {
+			s.codes = make(map[string]uint64)
+		}
+		s.codes[c] += n
+	}
+}
+
+// worker is one connection's worth of load.
+type worker struct {
+	pl      *plan
+	rng     *rand.Rand
+	buf     bytes.Buffer
+	stats   [numKinds]*kindStats
+	grant   bool // the next modify-permission adds (else removes)
+	lastErr error
+}
+
+// body builds the request for kind k and returns it with its signer.
+func (w *worker) body(k Kind) ([]byte, *Principal) {
+	var t target
+	if k.needsImage() {
+		t = w.pl.targets[w.rng.IntN(len(w.pl.targets))]
+	} else {
+		ps := w.pl.cfg.Principals
+		t.p = ps[w.rng.IntN(len(ps))]
+	}
+	var f *form
+	switch k {
+	case DescribeID:
+		f = newForm("DescribeImages").add("ImageId.1", t.id)
+	case DescribeSelf:
+		f = newForm("DescribeImages").add("Owner.1", "self")
+	case DescribeAll:
+		f = newForm("DescribeImages")
+	case ModifyDescription:
+		f = newForm("ModifyImageAttribute").add("ImageId", t.id).
+			add("Description.Value", "bench "+strconv.FormatUint(w.rng.Uint64(), 36))
+	case ModifyPermission:
+		op := "LaunchPermission.Remove.1.UserId"
+		if w.grant = !w.grant; w.grant {
+			op = "LaunchPermission.Add.1.UserId"
+		}
+		f = newForm("ModifyImageAttribute").add("ImageId", t.id).add(op, w.pl.other[t.p.Account])
+	case DescribeAttribute:
+		f = newForm("DescribeImageAttribute").add("ImageId", t.id).add("Attribute", "launchPermission")
+	default:
+		panic("bench: unknown kind " + k.String())
+	}
+	return f.b, t.p
+}
+
+// one sends one request of kind k and judges the answer.
+func (w *worker) one(ctx context.Context, k Kind) result {
+	body, p := w.body(k)
+	r, err := w.pl.client.do(ctx, p, body, &w.buf)
+	if err != nil {
+		w.lastErr = err
+		return r
+	}
+	if r.code == "" && k == DescribeID && !bytes.Contains(w.buf.Bytes(), []byte("<imageId>")) {
+		r.code = codeEmptyResult
+	}
+	return r
+}
+
+func (w *worker) record(k Kind, r result, d time.Duration) {
+	s := w.stats[k]
+	if s == nil {
+		s = &kindStats{}
+		w.stats[k] = s
+	}
+	s.count++
+	if r.status != 0 && r.status/100 != 2 {
+		s.non2xx++
+	}
+	if r.code == "" {
+		s.hist.Record(d)
+		return
+	}
+	s.failed++
+	if s.codes == nil {
+		s.codes = make(map[string]uint64)
+	}
+	s.codes[r.code]++
+}
+
+// Run drives the endpoint with cfg.Concurrency workers for the warm-up and
+// then the measured duration, and reports on the measured window only: a
+// request counts when it started after the warm-up and finished before the
+// end. Cancelling ctx ends the run early; the report then covers the
+// window up to that moment.
+func Run(ctx context.Context, cfg RunConfig) (*Report, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	c, err := newClient(cfg.Endpoint, cfg.Region, cfg.Concurrency)
+	if err != nil {
+		return nil, err
+	}
+	defer c.close()
+	pl, err := newPlan(&cfg, c)
+	if err != nil {
+		return nil, err
+	}
+
+	start := time.Now()
+	measureStart := start.Add(cfg.Warmup)
+	measureEnd := measureStart.Add(cfg.Duration)
+	ctx, cancel := context.WithDeadline(ctx, measureEnd.Add(drainGrace))
+	defer cancel()
+
+	var done atomic.Uint64 // requests finished, warm-up included, for the progress line
+	workers := make([]*worker, cfg.Concurrency)
+	var wg sync.WaitGroup
+	for i := range workers {
+		w := &worker{pl: pl, rng: rand.New(rand.NewPCG(uint64(start.UnixNano()), uint64(i)))}
+		workers[i] = w
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				if !t0.Before(measureEnd) {
+					return
+				}
+				k := cfg.Mix.pick(w.rng)
+				r := w.one(ctx, k)
+				t1 := time.Now()
+				done.Add(1)
+				if t0.Before(measureStart) || t1.After(measureEnd) || ctx.Err() != nil {
+					continue
+				}
+				w.record(k, r, t1.Sub(t0))
+			}
+		}()
+	}
+	stopProgress := showRunProgress(cfg.Progress, &done, start, measureStart, measureEnd)
+	wg.Wait()
+	stopProgress()
+
+	end := time.Now()
+	window := cfg.Duration
+	if end.Before(measureEnd) { // interrupted
+		window = max(end.Sub(measureStart), 0)
+	}
+	rep := newReport(&cfg, window, workers)
+	if rep.Total.Requests == 0 && ctx.Err() == nil {
+		for _, w := range workers {
+			if w.lastErr != nil {
+				return rep, fmt.Errorf("no request succeeded in the measured window; last error: %w", w.lastErr)
+			}
+		}
+	}
+	return rep, nil
+}
+
+func showRunProgress(out io.Writer, done *atomic.Uint64, start, measureStart, measureEnd time.Time) (stop func()) {
+	if out == nil {
+		return func() {}
+	}
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(500 * time.Millisecond)
+		defer tick.Stop()
+		last, lastT := uint64(0), start
+		for {
+			select {
+			case <-quit:
+				fmt.Fprint(out, "\r\033[K")
+				return
+			case now := <-tick.C:
+				n := done.Load()
+				rate := float64(n-last) / now.Sub(lastT).Seconds()
+				last, lastT = n, now
+				phase := "measuring"
+				if now.Before(measureStart) {
+					phase = "warming up"
+				}
+				left := max(measureEnd.Sub(now), 0).Round(time.Second)
+				fmt.Fprintf(out, "\r\033[K%s  %d requests  %.0f req/s  %s left", phase, n, rate, left)
+			}
+		}
+	}()
+	return func() { close(quit); wg.Wait() }
+}
+
+// sortedCodes returns codes by count, most frequent first.
+func sortedCodes(m map[string]uint64) []string {
+	cs := make([]string, 0, len(m))
+	for c := range m {
+		cs = append(cs, c)
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		if m[cs[i]] != m[cs[j]] {
+			return m[cs[i]] > m[cs[j]]
+		}
+		return cs[i] < cs[j]
+	})
+	return cs
+}

@@ -1,0 +1,280 @@
+package ec2
+
+import (
+	"context"
+
+	"github.com/amigo-ec2/amigo/internal/ec2api"
+	"github.com/amigo-ec2/amigo/internal/image"
+)
+
+func (h *handlers) runInstances(ctx context.Context, c image.Caller, in *ec2api.RunInstancesRequest) (any, error) {
+	r := &image.RunRequest{
+		ImageID:             str(in.ImageId),
+		MinCount:            in.MinCount,
+		MaxCount:            in.MaxCount,
+		InstanceType:        str(in.InstanceType),
+		BlockDeviceMappings: overridesIn(in.BlockDeviceMappings),
+		TagSpecifications:   tagSpecs(in.TagSpecifications),
+		DryRun:              flag(in.DryRun),
+	}
+	if mo := in.MetadataOptions; mo != nil {
+		r.MetadataOptions = &image.MetadataOptions{HttpTokens: str(mo.HttpTokens),
+			HttpPutResponseHopLimit: mo.HttpPutResponseHopLimit, HttpEndpoint: str(mo.HttpEndpoint)}
+	}
+	res, err := h.svc.RunInstances(ctx, c, r)
+	if err != nil {
+		return nil, err
+	}
+	out := reservationOut(*res)
+	return &out, nil
+}
+
+func (h *handlers) describeInstances(ctx context.Context, c image.Caller, in *ec2api.DescribeInstancesRequest) (any, error) {
+	r := &image.DescribeInstancesRequest{InstanceIDs: in.InstanceIds, MaxResults: in.MaxResults,
+		NextToken: in.NextToken, DryRun: flag(in.DryRun)}
+	for _, f := range in.Filters {
+		r.Filters = append(r.Filters, image.Filter{Name: f.Name, Values: f.Values})
+	}
+	res, next, err := h.svc.DescribeInstances(ctx, c, r)
+	if err != nil {
+		return nil, err
+	}
+	out := &ec2api.DescribeInstancesResult{Reservations: make([]ec2api.Reservation, len(res)), NextToken: ptr(next)}
+	for i := range res {
+		out.Reservations[i] = reservationOut(res[i])
+	}
+	return out, nil
+}
+
+func (h *handlers) terminateInstances(ctx context.Context, c image.Caller, in *ec2api.TerminateInstancesRequest) (any, error) {
+	changes, err := h.svc.TerminateInstances(ctx, c, in.InstanceIds, flag(in.DryRun))
+	if err != nil {
+		return nil, err
+	}
+	out := &ec2api.TerminateInstancesResult{TerminatingInstances: make([]ec2api.InstanceStateChange, len(changes))}
+	for i, ch := range changes {
+		out.TerminatingInstances[i] = ec2api.InstanceStateChange{InstanceId: ptr(ch.InstanceID),
+			PreviousState: stateOut(ch.Previous), CurrentState: stateOut(ch.Curr)}
+	}
+	return out, nil
+}
+
+func (h *handlers) createImage(ctx context.Context, c image.Caller, in *ec2api.CreateImageRequest) (any, error) {
+	id, err := h.svc.CreateImage(ctx, c, &image.CreateImageRequest{
+		InstanceID:          str(in.InstanceId),
+		Name:                str(in.Name),
+		Description:         str(in.Description),
+		NoReboot:            flag(in.NoReboot),
+		BlockDeviceMappings: overridesIn(in.BlockDeviceMappings),
+		TagSpecifications:   tagSpecs(in.TagSpecifications),
+		DryRun:              flag(in.DryRun),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.CreateImageResult{ImageId: &id}, nil
+}
+
+// overridesIn converts the block device overrides of RunInstances and
+// CreateImage. NoDevice travels empty on the wire: its presence is what counts.
+func overridesIn(ms []ec2api.BlockDeviceMapping) []image.BlockDeviceMapping {
+	out := mappingsIn(ms)
+	for i, m := range ms {
+		if m.NoDevice != nil {
+			out[i].NoDevice = image.NoDeviceSet
+		}
+	}
+	return out
+}
+
+// The API model amigo generates its types from has no ModifyInstanceAttribute
+// or GetInstanceUefiData; their shapes follow botocore's, with the same tags.
+
+type attributeBooleanValue struct {
+	Value *bool `query:"Value" xml:"value" json:"Value,omitempty"`
+}
+
+type blobAttributeValue struct {
+	Value []byte `query:"Value" xml:"value" json:"Value,omitempty"`
+}
+
+type ebsInstanceBlockDeviceSpecification struct {
+	DeleteOnTermination *bool   `query:"DeleteOnTermination" xml:"deleteOnTermination" json:"DeleteOnTermination,omitempty"`
+	VolumeId            *string `query:"VolumeId" xml:"volumeId" json:"VolumeId,omitempty"`
+}
+
+type instanceBlockDeviceMappingSpecification struct {
+	DeviceName  *string                              `query:"DeviceName" xml:"deviceName" json:"DeviceName,omitempty"`
+	Ebs         *ebsInstanceBlockDeviceSpecification `query:"Ebs" xml:"ebs" json:"Ebs,omitempty"`
+	NoDevice    *string                              `query:"NoDevice" xml:"noDevice" json:"NoDevice,omitempty"`
+	VirtualName *string                              `query:"VirtualName" xml:"virtualName" json:"VirtualName,omitempty"`
+}
+
+// modifyInstanceAttributeRequest is the input of ModifyInstanceAttribute.
+type modifyInstanceAttributeRequest struct {
+	InstanceId                        *string                                   `query:"InstanceId,required" xml:"instanceId" json:"InstanceId,omitempty"`
+	Attribute                         *string                                   `query:"Attribute" xml:"attribute" json:"Attribute,omitempty"`
+	Value                             *string                                   `query:"Value" xml:"value" json:"Value,omitempty"`
+	SriovNetSupport                   *ec2api.AttributeValue                    `query:"SriovNetSupport" xml:"sriovNetSupport" json:"SriovNetSupport,omitempty"`
+	EnaSupport                        *attributeBooleanValue                    `query:"EnaSupport" xml:"enaSupport" json:"EnaSupport,omitempty"`
+	InstanceType                      *ec2api.AttributeValue                    `query:"InstanceType" xml:"instanceType" json:"InstanceType,omitempty"`
+	Kernel                            *ec2api.AttributeValue                    `query:"Kernel" xml:"kernel" json:"Kernel,omitempty"`
+	Ramdisk                           *ec2api.AttributeValue                    `query:"Ramdisk" xml:"ramdisk" json:"Ramdisk,omitempty"`
+	BlockDeviceMappings               []instanceBlockDeviceMappingSpecification `query:"BlockDeviceMapping" xml:"blockDeviceMapping" xmlitem:"item" json:"BlockDeviceMappings,omitempty"`
+	SourceDestCheck                   *attributeBooleanValue                    `query:"SourceDestCheck" xml:"SourceDestCheck" json:"SourceDestCheck,omitempty"`
+	DisableApiTermination             *attributeBooleanValue                    `query:"DisableApiTermination" xml:"disableApiTermination" json:"DisableApiTermination,omitempty"`
+	DisableApiStop                    *attributeBooleanValue                    `query:"DisableApiStop" xml:"DisableApiStop" json:"DisableApiStop,omitempty"`
+	EbsOptimized                      *attributeBooleanValue                    `query:"EbsOptimized" xml:"ebsOptimized" json:"EbsOptimized,omitempty"`
+	UserData                          *blobAttributeValue                       `query:"UserData" xml:"userData" json:"UserData,omitempty"`
+	InstanceInitiatedShutdownBehavior *ec2api.AttributeValue                    `query:"InstanceInitiatedShutdownBehavior" xml:"instanceInitiatedShutdownBehavior" json:"InstanceInitiatedShutdownBehavior,omitempty"`
+	Groups                            []string                                  `query:"GroupId" xml:"GroupId" xmlitem:"groupId" json:"Groups,omitempty"`
+	EnclaveOptions                    *ec2api.EnclaveOptionsRequest             `query:"EnclaveOptions" xml:"EnclaveOptions" json:"EnclaveOptions,omitempty"`
+	DryRun                            *bool                                     `query:"DryRun" xml:"dryRun" json:"DryRun,omitempty"`
+}
+
+func (h *handlers) modifyInstanceAttribute(ctx context.Context, c image.Caller, in *modifyInstanceAttributeRequest) (any, error) {
+	r := &image.ModifyInstanceRequest{InstanceID: str(in.InstanceId), Attribute: in.Attribute, Value: in.Value, DryRun: flag(in.DryRun)}
+	value := func(v *ec2api.AttributeValue) *string {
+		if v == nil {
+			return nil
+		}
+		s := str(v.Value)
+		return &s
+	}
+	r.SriovNetSupport, r.InstanceType = value(in.SriovNetSupport), value(in.InstanceType)
+	r.Kernel, r.Ramdisk = value(in.Kernel), value(in.Ramdisk)
+	if in.EnaSupport != nil {
+		v := flag(in.EnaSupport.Value)
+		r.EnaSupport = &v
+	}
+	for _, m := range in.BlockDeviceMappings {
+		if m.Ebs != nil && m.Ebs.DeleteOnTermination != nil {
+			if r.DeleteOnTermination == nil {
+				r.DeleteOnTermination = map[string]bool{}
+			}
+			r.DeleteOnTermination[str(m.DeviceName)] = *m.Ebs.DeleteOnTermination
+		}
+	}
+	for name, set := range map[string]bool{
+		"sourceDestCheck":                   in.SourceDestCheck != nil,
+		"disableApiTermination":             in.DisableApiTermination != nil,
+		"disableApiStop":                    in.DisableApiStop != nil,
+		"ebsOptimized":                      in.EbsOptimized != nil,
+		"userData":                          in.UserData != nil,
+		"instanceInitiatedShutdownBehavior": in.InstanceInitiatedShutdownBehavior != nil,
+		"groupSet":                          len(in.Groups) > 0,
+		"enclaveOptions":                    in.EnclaveOptions != nil,
+	} {
+		if set {
+			r.Others = append(r.Others, name)
+		}
+	}
+	if err := h.svc.ModifyInstanceAttribute(ctx, c, r); err != nil {
+		return nil, err
+	}
+	return returnTrue(), nil
+}
+
+// getInstanceUefiDataRequest is the input of GetInstanceUefiData.
+type getInstanceUefiDataRequest struct {
+	InstanceId *string `query:"InstanceId,required" xml:"InstanceId" json:"InstanceId,omitempty"`
+	DryRun     *bool   `query:"DryRun" xml:"DryRun" json:"DryRun,omitempty"`
+}
+
+// getInstanceUefiDataResult is the output of GetInstanceUefiData.
+type getInstanceUefiDataResult struct {
+	InstanceId *string `query:"InstanceId" xml:"instanceId" json:"InstanceId,omitempty"`
+	UefiData   *string `query:"UefiData" xml:"uefiData" json:"UefiData,omitempty"`
+}
+
+func (h *handlers) getInstanceUefiData(ctx context.Context, c image.Caller, in *getInstanceUefiDataRequest) (any, error) {
+	data, err := h.svc.GetInstanceUefiData(ctx, c, str(in.InstanceId), flag(in.DryRun))
+	if err != nil {
+		return nil, err
+	}
+	return &getInstanceUefiDataResult{InstanceId: in.InstanceId, UefiData: ptr(data)}, nil
+}
+
+func (h *handlers) describeImageReferences(ctx context.Context, c image.Caller, in *ec2api.DescribeImageReferencesRequest) (any, error) {
+	r := &image.ImageReferencesRequest{ImageIDs: in.ImageIds, IncludeAllResourceTypes: flag(in.IncludeAllResourceTypes),
+		MaxResults: in.MaxResults, NextToken: in.NextToken, DryRun: flag(in.DryRun)}
+	for _, rt := range in.ResourceTypes {
+		t := image.ReferenceType{Type: str(rt.ResourceType)}
+		for _, o := range rt.ResourceTypeOptions {
+			t.Options = append(t.Options, image.ReferenceOption{Name: str(o.OptionName), Values: o.OptionValues})
+		}
+		r.ResourceTypes = append(r.ResourceTypes, t)
+	}
+	refs, next, err := h.svc.DescribeImageReferences(ctx, c, r)
+	if err != nil {
+		return nil, err
+	}
+	out := &ec2api.DescribeImageReferencesResult{ImageReferences: make([]ec2api.ImageReference, len(refs)), NextToken: ptr(next)}
+	for i, ref := range refs {
+		out.ImageReferences[i] = ec2api.ImageReference{ImageId: ptr(ref.ImageID), ResourceType: ptr(ref.ResourceType), Arn: ptr(ref.ARN)}
+	}
+	return out, nil
+}
+
+func stateOut(state string) *ec2api.InstanceState {
+	code := image.InstanceStateCode(state)
+	return &ec2api.InstanceState{Code: &code, Name: ptr(state)}
+}
+
+func reservationOut(res image.Reservation) ec2api.Reservation {
+	out := ec2api.Reservation{ReservationId: ptr(res.ID), OwnerId: ptr(res.OwnerID),
+		Groups: []ec2api.GroupIdentifier{}, Instances: make([]ec2api.Instance, len(res.Instances))}
+	for i, d := range res.Instances {
+		out.Instances[i] = instanceOut(d.Instance, d.Tags, i)
+	}
+	return out
+}
+
+// instanceOut renders one instance as RunInstances and DescribeInstances show it.
+func instanceOut(inst *image.Instance, tags []image.Tag, launchIndex int) ec2api.Instance {
+	launched := inst.LaunchTime
+	index := int32(launchIndex)
+	out := ec2api.Instance{
+		InstanceId:         ptr(inst.ID),
+		ImageId:            ptr(inst.ImageID),
+		State:              stateOut(inst.State),
+		InstanceType:       ptr(inst.InstanceType),
+		LaunchTime:         &launched,
+		AmiLaunchIndex:     &index,
+		Placement:          &ec2api.Placement{AvailabilityZone: ptr(inst.AvailabilityZone()), Tenancy: ptr("default")},
+		Monitoring:         &ec2api.Monitoring{State: ptr("disabled")},
+		Architecture:       ptr(inst.Architecture),
+		Platform:           ptr(inst.Platform),
+		KernelId:           ptr(inst.KernelID),
+		RamdiskId:          ptr(inst.RamdiskID),
+		RootDeviceName:     ptr(inst.RootDeviceName),
+		RootDeviceType:     ptr(inst.RootDeviceType),
+		VirtualizationType: ptr(inst.VirtualizationType),
+		Hypervisor:         ptr(inst.Hypervisor),
+		SriovNetSupport:    ptr(inst.SriovNetSupport),
+		EnaSupport:         inst.EnaSupport,
+		BootMode:           ptr(inst.BootMode),
+		Tags:               tagsOut(tags),
+		MetadataOptions: &ec2api.InstanceMetadataOptionsResponse{
+			State:                   ptr("applied"),
+			HttpTokens:              ptr(inst.HttpTokens),
+			HttpPutResponseHopLimit: &inst.HttpPutResponseHopLimit,
+			HttpEndpoint:            ptr(inst.HttpEndpoint),
+		},
+	}
+	for _, m := range inst.BlockDeviceMappings {
+		if m.Ebs == nil {
+			continue // instance-store devices are not listed, as on EC2
+		}
+		out.BlockDeviceMappings = append(out.BlockDeviceMappings, ec2api.InstanceBlockDeviceMapping{
+			DeviceName: ptr(m.DeviceName),
+			Ebs: &ec2api.EbsInstanceBlockDevice{
+				VolumeId:            ptr(image.VolumeID(inst.ID, m.DeviceName)),
+				Status:              ptr("attached"),
+				AttachTime:          &launched,
+				DeleteOnTermination: m.Ebs.DeleteOnTermination,
+			},
+		})
+	}
+	return out
+}

@@ -1,0 +1,506 @@
+// Command gen writes types_gen.go from model.json: one Go struct per
+// structure shape reachable from the operations, struct tags carrying the
+// EC2 Query-protocol names, enum constants and the Operations table.
+//
+// Run it with `go generate ./internal/ec2api` (the directive lives in doc.go).
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"go/format"
+	"log"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"unicode"
+)
+
+func main() {
+	modelPath := flag.String("model", "model.json", "botocore-style model file")
+	outPath := flag.String("out", "types_gen.go", "Go file to write")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("gen: ")
+
+	data, err := os.ReadFile(*modelPath)
+	if err != nil {
+		log.Fatal(err)
+	}
+	src, err := Generate(data)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(*outPath, src, 0o644); err != nil {
+		log.Fatal(err)
+	}
+}
+
+type model struct {
+	Metadata struct {
+		APIVersion string `json:"apiVersion"`
+		Protocol   string `json:"protocol"`
+	} `json:"metadata"`
+	Operations map[string]operation `json:"operations"`
+	Shapes     map[string]*shape    `json:"shapes"`
+}
+
+type operation struct {
+	Input  *shapeRef `json:"input"`
+	Output *shapeRef `json:"output"`
+}
+
+type shapeRef struct {
+	Shape string `json:"shape"`
+}
+
+type shape struct {
+	Type     string         `json:"type"`
+	Members  orderedMembers `json:"members"`
+	Member   *member        `json:"member"` // list element
+	Key      *member        `json:"key"`    // map key
+	Value    *member        `json:"value"`  // map value
+	Required []string       `json:"required"`
+	Enum     []string       `json:"enum"`
+}
+
+type member struct {
+	Shape        string `json:"shape"`
+	LocationName string `json:"locationName"`
+	QueryName    string `json:"queryName"`
+}
+
+type namedMember struct {
+	Name string
+	member
+}
+
+// orderedMembers keeps the model's member order, which encoding/json's maps
+// would lose; field order is the XML element order.
+type orderedMembers []namedMember
+
+func (o *orderedMembers) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok != json.Delim('{') {
+		return errors.New("members: want an object")
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		var m member
+		if err := dec.Decode(&m); err != nil {
+			return err
+		}
+		*o = append(*o, namedMember{Name: tok.(string), member: m})
+	}
+	return nil
+}
+
+// Generate returns the gofmt'ed source of types_gen.go for the model.
+func Generate(data []byte) ([]byte, error) {
+	var m model
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("parse model: %w", err)
+	}
+	g := &generator{m: &m, reached: map[string]bool{}, idents: map[string]string{}}
+	return g.run()
+}
+
+type generator struct {
+	m       *model
+	reached map[string]bool
+	idents  map[string]string // Go identifier -> what declared it, to catch clashes
+	buf     bytes.Buffer
+}
+
+func (g *generator) printf(format string, args ...any) { fmt.Fprintf(&g.buf, format, args...) }
+
+func (g *generator) declare(ident, what string) error {
+	if prev, ok := g.idents[ident]; ok {
+		return fmt.Errorf("identifier %s declared by both %s and %s", ident, prev, what)
+	}
+	g.idents[ident] = what
+	return nil
+}
+
+func (g *generator) shape(name string) (*shape, error) {
+	s, ok := g.m.Shapes[name]
+	if !ok {
+		return nil, fmt.Errorf("shape %s is referenced but not defined", name)
+	}
+	return s, nil
+}
+
+func (g *generator) reach(name string) error {
+	if g.reached[name] {
+		return nil
+	}
+	g.reached[name] = true
+	s, err := g.shape(name)
+	if err != nil {
+		return err
+	}
+	for _, mem := range s.Members {
+		if err := g.reach(mem.Shape); err != nil {
+			return err
+		}
+	}
+	for _, mem := range []*member{s.Member, s.Key, s.Value} {
+		if mem != nil {
+			if err := g.reach(mem.Shape); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (g *generator) run() ([]byte, error) {
+	if g.m.Metadata.Protocol != "ec2" {
+		return nil, fmt.Errorf("model protocol is %q, want ec2", g.m.Metadata.Protocol)
+	}
+	opNames := sortedKeys(g.m.Operations)
+	inputOf := map[string]string{}
+	outputOf := map[string]string{}
+	for _, op := range opNames {
+		o := g.m.Operations[op]
+		for _, ref := range []*shapeRef{o.Input, o.Output} {
+			if ref == nil {
+				continue
+			}
+			if err := g.reach(ref.Shape); err != nil {
+				return nil, err
+			}
+			if s, _ := g.shape(ref.Shape); s.Type != "structure" {
+				return nil, fmt.Errorf("operation %s: shape %s is a %s, want structure", op, ref.Shape, s.Type)
+			}
+		}
+		if o.Input != nil {
+			inputOf[o.Input.Shape] = op
+		}
+		if o.Output != nil {
+			outputOf[o.Output.Shape] = op
+		}
+	}
+	for _, id := range []string{"Operation", "Operations", "ReturnResult", "APIVersion"} {
+		if err := g.declare(id, "the generator"); err != nil {
+			return nil, err
+		}
+	}
+
+	g.printf("// Code generated by ec2api/gen from model.json. DO NOT EDIT.\n\n")
+	g.printf("package ec2api\n\n")
+	g.printf("import \"time\"\n\n")
+	g.printf("// APIVersion is the EC2 API version of the model (the Version parameter).\n")
+	g.printf("const APIVersion = %q\n\n", g.m.Metadata.APIVersion)
+
+	shapeNames := sortedKeys(g.reached)
+	usesTime := false
+	for _, name := range shapeNames {
+		s := g.m.Shapes[name]
+		if s.Type != "structure" {
+			continue
+		}
+		if err := g.declare(name, "shape "+name); err != nil {
+			return nil, err
+		}
+		switch {
+		case inputOf[name] != "":
+			g.printf("// %s is the input of %s.\n", name, inputOf[name])
+		case outputOf[name] != "":
+			g.printf("// %s is the output of %s.\n", name, outputOf[name])
+		}
+		g.printf("type %s struct {\n", name)
+		required := map[string]bool{}
+		for _, r := range s.Required {
+			required[r] = true
+		}
+		for _, mem := range inEC2Order(name, s.Members) {
+			if !isExportedIdent(mem.Name) {
+				return nil, fmt.Errorf("shape %s: member %q is not an exported Go identifier", name, mem.Name)
+			}
+			goType, err := g.goType(mem.Shape, false)
+			if err != nil {
+				return nil, fmt.Errorf("shape %s member %s: %w", name, mem.Name, err)
+			}
+			if strings.Contains(goType, "time.Time") {
+				usesTime = true
+			}
+			tag, err := g.tag(mem, required[mem.Name])
+			if err != nil {
+				return nil, fmt.Errorf("shape %s member %s: %w", name, mem.Name, err)
+			}
+			g.printf("\t%s %s `%s`\n", mem.Name, goType, tag)
+			delete(required, mem.Name)
+		}
+		if len(required) > 0 {
+			return nil, fmt.Errorf("shape %s: required members %v do not exist", name, sortedKeys(required))
+		}
+		g.printf("}\n\n")
+	}
+
+	g.printf("// ReturnResult is the answer of an action without an output shape: EC2\n")
+	g.printf("// still writes <return>true</return>.\n")
+	g.printf("type ReturnResult struct {\n\tReturn *bool `xml:\"return\" json:\"Return,omitempty\"`\n}\n\n")
+
+	if err := g.enums(shapeNames); err != nil {
+		return nil, err
+	}
+
+	g.printf("// Operation describes one action of the model.\n")
+	g.printf("type Operation struct {\n")
+	g.printf("\t// New returns a pointer to a new zero input struct.\n")
+	g.printf("\tNew func() any\n")
+	g.printf("\t// NewOutput returns a pointer to a new zero output struct, a\n")
+	g.printf("\t// *ReturnResult when HasOutput is false.\n")
+	g.printf("\tNewOutput func() any\n")
+	g.printf("\t// HasOutput is false for actions that answer only <return>true</return>.\n")
+	g.printf("\tHasOutput bool\n")
+	g.printf("}\n\n")
+	g.printf("// Operations holds every action of the model by name.\n")
+	g.printf("var Operations = map[string]Operation{\n")
+	for _, op := range opNames {
+		o := g.m.Operations[op]
+		in := "struct{}"
+		if o.Input != nil {
+			in = o.Input.Shape
+		}
+		out := "ReturnResult"
+		if o.Output != nil {
+			out = o.Output.Shape
+		}
+		g.printf("\t%q: {\n", op)
+		g.printf("\t\tNew: func() any { return &%s{} },\n", in)
+		g.printf("\t\tNewOutput: func() any { return &%s{} },\n", out)
+		g.printf("\t\tHasOutput: %t,\n", o.Output != nil)
+		g.printf("\t},\n")
+	}
+	g.printf("}\n")
+
+	src := g.buf.Bytes()
+	if !usesTime {
+		src = bytes.Replace(src, []byte("import \"time\"\n\n"), nil, 1)
+	}
+	out, err := format.Source(src)
+	if err != nil {
+		return nil, fmt.Errorf("gofmt generated code: %w", err)
+	}
+	return out, nil
+}
+
+// goType maps a shape to its Go type; elem is true for list elements, which
+// are values rather than pointers.
+func (g *generator) goType(name string, elem bool) (string, error) {
+	s, err := g.shape(name)
+	if err != nil {
+		return "", err
+	}
+	ptr := "*"
+	if elem {
+		ptr = ""
+	}
+	switch s.Type {
+	case "string":
+		return ptr + "string", nil
+	case "boolean":
+		return ptr + "bool", nil
+	case "integer":
+		return ptr + "int32", nil
+	case "long":
+		return ptr + "int64", nil
+	case "double", "float":
+		return ptr + "float64", nil
+	case "timestamp":
+		return ptr + "time.Time", nil
+	case "structure":
+		return ptr + name, nil
+	case "blob":
+		if elem {
+			return "", fmt.Errorf("list of blobs (%s) is not supported", name)
+		}
+		return "[]byte", nil
+	case "list":
+		if elem {
+			return "", fmt.Errorf("list of lists (%s) is not supported", name)
+		}
+		if s.Member == nil {
+			return "", fmt.Errorf("list shape %s has no member", name)
+		}
+		et, err := g.goType(s.Member.Shape, true)
+		if err != nil {
+			return "", err
+		}
+		return "[]" + et, nil
+	case "map":
+		if elem || s.Key == nil || s.Value == nil {
+			return "", fmt.Errorf("map shape %s is not supported here", name)
+		}
+		k, _ := g.shape(s.Key.Shape)
+		v, _ := g.shape(s.Value.Shape)
+		if k == nil || v == nil || k.Type != "string" || v.Type != "string" {
+			return "", fmt.Errorf("map shape %s: only string to string maps are supported", name)
+		}
+		return "map[string]string", nil
+	}
+	return "", fmt.Errorf("shape %s has unsupported type %q", name, s.Type)
+}
+
+// tag builds the struct tag. Wire names follow botocore's EC2Serializer:
+// queryName, else locationName with its first letter upper-cased, else the
+// member name.
+func (g *generator) tag(mem namedMember, required bool) (string, error) {
+	wire := mem.Name
+	switch {
+	case mem.QueryName != "":
+		wire = mem.QueryName
+	case mem.LocationName != "":
+		wire = upperFirst(mem.LocationName)
+	}
+	elem := mem.Name
+	if mem.LocationName != "" {
+		elem = mem.LocationName
+	}
+	for _, v := range []string{wire, elem} {
+		if strings.ContainsAny(v, "\",` .") || v == "" {
+			return "", fmt.Errorf("name %q cannot be used in a tag", v)
+		}
+	}
+	var b strings.Builder
+	b.WriteString(`query:"` + wire)
+	if required {
+		b.WriteString(",required")
+	}
+	b.WriteString(`" xml:"` + elem + `"`)
+	if s, _ := g.shape(mem.Shape); s.Type == "list" {
+		item := "item"
+		if s.Member.LocationName != "" {
+			item = s.Member.LocationName
+		}
+		b.WriteString(` xmlitem:"` + item + `"`)
+	}
+	b.WriteString(` json:"` + mem.Name + `,omitempty"`)
+	return b.String(), nil
+}
+
+// enums writes one constant per value of every reachable enum shape, named
+// shape + value in Go case (ImageAttributeName + launchPermission).
+func (g *generator) enums(shapeNames []string) error {
+	for _, name := range shapeNames {
+		s := g.m.Shapes[name]
+		if s.Type != "string" || len(s.Enum) == 0 {
+			continue
+		}
+		g.printf("// Values of the enum %s.\n", name)
+		g.printf("const (\n")
+		for _, v := range s.Enum {
+			id := name + enumIdent(v)
+			if err := g.declare(id, fmt.Sprintf("enum %s value %q", name, v)); err != nil {
+				return err
+			}
+			g.printf("\t%s = %q\n", id, v)
+		}
+		g.printf(")\n\n")
+	}
+	return nil
+}
+
+func enumIdent(v string) string {
+	var b strings.Builder
+	up := true
+	for _, r := range v {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) || r > unicode.MaxASCII {
+			up = true
+			continue
+		}
+		if up {
+			r = unicode.ToUpper(r)
+			up = false
+		}
+		b.WriteRune(r)
+	}
+	if b.Len() == 0 {
+		return "Empty"
+	}
+	return b.String()
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func isExportedIdent(s string) bool {
+	for i, r := range s {
+		switch {
+		case i == 0 && !unicode.IsUpper(r):
+			return false
+		case r > unicode.MaxASCII || !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_':
+			return false
+		}
+	}
+	return s != ""
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// ec2Order lists, for output shapes, the element order EC2 itself emits
+// (spec §2.4.8). Order is not significant to clients, but golden files and
+// people reading raw answers compare against EC2's. Members not listed keep
+// model order after the listed ones.
+var ec2Order = map[string][]string{
+	"Image": {"ImageId", "ImageLocation", "State", "OwnerId", "CreationDate", "Public", "ProductCodes",
+		"Architecture", "ImageType", "KernelId", "RamdiskId", "Platform", "SriovNetSupport", "StateReason",
+		"ImageOwnerAlias", "Name", "Description", "RootDeviceType", "RootDeviceName", "BlockDeviceMappings",
+		"VirtualizationType", "Tags", "Hypervisor", "EnaSupport", "PlatformDetails", "UsageOperation",
+		"BootMode", "TpmSupport", "ImdsSupport", "DeprecationTime", "SourceInstanceId",
+		"DeregistrationProtection", "LastLaunchedTime", "ImageAllowed", "SourceImageId", "SourceImageRegion",
+		"FreeTierEligible"},
+	"ImageAttribute":       {"ImageId"},
+	"DescribeImagesResult": {"Images", "NextToken"},
+	"DescribeTagsResult":   {"Tags", "NextToken"},
+	"BlockDeviceMapping":   {"DeviceName", "VirtualName", "Ebs", "NoDevice"},
+	"EbsBlockDevice":       {"DeleteOnTermination", "SnapshotId", "VolumeSize", "VolumeType", "Iops", "Throughput", "KmsKeyId", "Encrypted"},
+}
+
+func inEC2Order(shape string, ms orderedMembers) orderedMembers {
+	order, ok := ec2Order[shape]
+	if !ok {
+		return ms
+	}
+	rank := map[string]int{}
+	for i, n := range order {
+		rank[n] = i
+	}
+	out := append(orderedMembers(nil), ms...)
+	sort.SliceStable(out, func(i, j int) bool {
+		ri, iok := rank[out[i].Name]
+		rj, jok := rank[out[j].Name]
+		switch {
+		case iok && jok:
+			return ri < rj
+		case iok != jok:
+			return iok
+		}
+		return false
+	})
+	return out
+}

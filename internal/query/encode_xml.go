@@ -1,0 +1,211 @@
+package query
+
+import (
+	"bytes"
+	"encoding/base64"
+	"strconv"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+)
+
+const (
+	xmlDecl   = `<?xml version="1.0" encoding="UTF-8"?>` + "\n"
+	namespace = "http://ec2.amazonaws.com/doc/2016-11-15/"
+)
+
+// EncodeXML writes the EC2 success response:
+//
+//	<?xml version="1.0" encoding="UTF-8"?>
+//	<ActionResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>ID</requestId>…members…</ActionResponse>
+//
+// out is a pointer to a struct with xml tags (nil for no members). Members
+// follow field order; nil pointers and nil slices are omitted, a non-nil
+// empty slice or a struct with nothing set is written as <name/>, list
+// items as <item>…</item>. Text is escaped and characters that XML 1.0
+// forbids become U+FFFD, so the output is always well-formed. A type the
+// codec cannot handle is a programming error and panics.
+func EncodeXML(buf *bytes.Buffer, action, requestID string, out any) {
+	p, base := source(out)
+	buf.WriteString(xmlDecl)
+	buf.WriteByte('<')
+	writeActionName(buf, action)
+	buf.WriteString(`Response xmlns="` + namespace + `"><requestId>`)
+	writeXMLText(buf, requestID)
+	buf.WriteString("</requestId>")
+	if p != nil {
+		writeXMLStruct(buf, p, base)
+	}
+	buf.WriteString("</")
+	writeActionName(buf, action)
+	buf.WriteString("Response>")
+}
+
+// EncodeErrorXML writes the EC2 error envelope (spec §3.4):
+//
+//	<?xml version="1.0" encoding="UTF-8"?>
+//	<Response><Errors><Error><Code>…</Code><Message>…</Message></Error></Errors><RequestID>…</RequestID></Response>
+func EncodeErrorXML(buf *bytes.Buffer, code, message, requestID string) {
+	buf.WriteString(xmlDecl + "<Response><Errors><Error><Code>")
+	writeXMLText(buf, code)
+	buf.WriteString("</Code><Message>")
+	writeXMLText(buf, message)
+	buf.WriteString("</Message></Error></Errors><RequestID>")
+	writeXMLText(buf, requestID)
+	buf.WriteString("</RequestID></Response>")
+}
+
+// writeActionName keeps the root element well-formed whatever the caller
+// passes: only ASCII letters and digits are written.
+func writeActionName(buf *bytes.Buffer, action string) {
+	for i := 0; i < len(action); i++ {
+		if c := action[i]; c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			buf.WriteByte(c)
+		}
+	}
+}
+
+// writeXMLStruct writes the members of the struct at base and reports
+// nothing itself: callers detect an empty struct from the buffer length.
+func writeXMLStruct(buf *bytes.Buffer, p *structPlan, base unsafe.Pointer) {
+	for i := range p.fields {
+		f := &p.fields[i]
+		if f.xmlOpen == "" {
+			continue
+		}
+		fp := unsafe.Add(base, f.offset)
+		switch f.kind {
+		case kStruct:
+			sp := *(*unsafe.Pointer)(fp)
+			if sp == nil {
+				continue
+			}
+			writeXMLElem(buf, f.sub, sp, f.xmlOpen, f.xmlClose, f.xmlEmpty)
+		case kList:
+			h := (*sliceHeader)(fp)
+			if h.data == nil {
+				continue
+			}
+			if h.len == 0 {
+				buf.WriteString(f.xmlEmpty)
+				continue
+			}
+			buf.WriteString(f.xmlOpen)
+			for k := 0; k < h.len; k++ {
+				ep := unsafe.Add(h.data, uintptr(k)*f.elemSize)
+				if f.elem == kStruct {
+					writeXMLElem(buf, f.sub, ep, f.itemOpen, f.itemClose, f.itemEmpty)
+					continue
+				}
+				buf.WriteString(f.itemOpen)
+				writeXMLScalar(buf, f.elem, ep)
+				buf.WriteString(f.itemClose)
+			}
+			buf.WriteString(f.xmlClose)
+		case kBlob:
+			b := *(*[]byte)(fp)
+			if b == nil {
+				continue
+			}
+			buf.WriteString(f.xmlOpen)
+			writeBase64(buf, b)
+			buf.WriteString(f.xmlClose)
+		default:
+			sp := *(*unsafe.Pointer)(fp)
+			if sp == nil {
+				continue
+			}
+			buf.WriteString(f.xmlOpen)
+			writeXMLScalar(buf, f.kind, sp)
+			buf.WriteString(f.xmlClose)
+		}
+	}
+}
+
+// writeXMLElem writes a struct as open+members+close, or as the empty form
+// when no member is set (DescribeImageAttribute's <description/>).
+func writeXMLElem(buf *bytes.Buffer, p *structPlan, base unsafe.Pointer, open, close, empty string) {
+	buf.WriteString(open)
+	mark := buf.Len()
+	writeXMLStruct(buf, p, base)
+	if buf.Len() == mark {
+		buf.Truncate(mark - len(open))
+		buf.WriteString(empty)
+		return
+	}
+	buf.WriteString(close)
+}
+
+// writeXMLScalar writes the value at p (not a pointer to it).
+func writeXMLScalar(buf *bytes.Buffer, k kind, p unsafe.Pointer) {
+	switch k {
+	case kString:
+		writeXMLText(buf, *(*string)(p))
+	case kBool:
+		if *(*bool)(p) {
+			buf.WriteString("true")
+		} else {
+			buf.WriteString("false")
+		}
+	case kInt32:
+		buf.Write(strconv.AppendInt(buf.AvailableBuffer(), int64(*(*int32)(p)), 10))
+	case kInt64:
+		buf.Write(strconv.AppendInt(buf.AvailableBuffer(), *(*int64)(p), 10))
+	case kFloat64:
+		buf.Write(strconv.AppendFloat(buf.AvailableBuffer(), *(*float64)(p), 'g', -1, 64))
+	case kTime:
+		buf.Write((*time.Time)(p).UTC().AppendFormat(buf.AvailableBuffer(), TimeFormat))
+	}
+}
+
+func writeBase64(buf *bytes.Buffer, b []byte) {
+	buf.Write(base64.StdEncoding.AppendEncode(buf.AvailableBuffer(), b))
+}
+
+// writeXMLText escapes s as element text (quotes stay as they are, as in
+// EC2's own messages: they need escaping only in attributes). Characters outside the XML 1.0
+// Char production and invalid UTF-8 become U+FFFD; a CR is written as a
+// reference because parsers would turn a literal one into LF.
+func writeXMLText(buf *bytes.Buffer, s string) {
+	last := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			var esc string
+			switch c {
+			case '&':
+				esc = "&amp;"
+			case '<':
+				esc = "&lt;"
+			case '>':
+				esc = "&gt;"
+			case '\r':
+				esc = "&#xD;"
+			case '\t', '\n':
+				i++
+				continue
+			default:
+				if c >= 0x20 {
+					i++
+					continue
+				}
+				esc = "\uFFFD"
+			}
+			buf.WriteString(s[last:i])
+			buf.WriteString(esc)
+			i++
+			last = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || r == 0xFFFE || r == 0xFFFF {
+			buf.WriteString(s[last:i])
+			buf.WriteString("\uFFFD")
+			i += size
+			last = i
+			continue
+		}
+		i += size
+	}
+	buf.WriteString(s[last:])
+}

@@ -1,0 +1,138 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/amigo-ec2/amigo/internal/image"
+)
+
+// instanceColumns are the columns scanInstance reads, in order.
+const instanceColumns = `region, instance_id, owner_id, image_id, state, doc`
+
+func scanInstance(rows interface{ Scan(...any) error }) (*image.Instance, error) {
+	inst := &image.Instance{}
+	var doc []byte
+	if err := rows.Scan(&inst.Region, &inst.ID, &inst.OwnerID, &inst.ImageID, &inst.State, &doc); err != nil {
+		return nil, err
+	}
+	if err := decodeInstanceDoc(doc, inst); err != nil {
+		return nil, err
+	}
+	return inst, nil
+}
+
+func (t *tx) Instance(ctx context.Context, region, id string) (*image.Instance, error) {
+	ctx, err := t.dctx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	row := t.q.QueryRowContext(ctx, `SELECT `+instanceColumns+` FROM instances WHERE region = ? AND instance_id = ?`, region, id)
+	inst, err := scanInstance(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, image.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: instance %s: %w", id, err)
+	}
+	return inst, nil
+}
+
+func (t *tx) InsertInstance(ctx context.Context, inst *image.Instance) error {
+	if !t.write {
+		return errReadOnly
+	}
+	ctx, err := t.dctx(ctx)
+	if err != nil {
+		return err
+	}
+	doc, err := encodeInstanceDoc(inst)
+	if err != nil {
+		return err
+	}
+	if _, err := t.q.ExecContext(ctx, `INSERT INTO instances (`+instanceColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		inst.Region, inst.ID, inst.OwnerID, inst.ImageID, inst.State, doc); err != nil {
+		if isDuplicate(err) {
+			return image.ErrExists
+		}
+		return fmt.Errorf("sqlite: insert instance %s: %w", inst.ID, err)
+	}
+	return nil
+}
+
+func (t *tx) UpdateInstance(ctx context.Context, inst *image.Instance) error {
+	if !t.write {
+		return errReadOnly
+	}
+	ctx, err := t.dctx(ctx)
+	if err != nil {
+		return err
+	}
+	doc, err := encodeInstanceDoc(inst)
+	if err != nil {
+		return err
+	}
+	res, err := t.q.ExecContext(ctx, `UPDATE instances SET owner_id = ?, image_id = ?, state = ?, doc = ?
+WHERE region = ? AND instance_id = ?`, inst.OwnerID, inst.ImageID, inst.State, doc, inst.Region, inst.ID)
+	if err != nil {
+		return fmt.Errorf("sqlite: update instance %s: %w", inst.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlite: update instance %s: %w", inst.ID, err)
+	} else if n == 0 {
+		return image.ErrNotFound
+	}
+	return nil
+}
+
+// FindInstances returns the instances q selects, ordered by id (and region,
+// when q spans every region).
+func (t *tx) FindInstances(ctx context.Context, q image.InstanceQuery) ([]*image.Instance, error) {
+	ctx, err := t.dctx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var b queryBuilder
+	b.sql.WriteString(`SELECT ` + instanceColumns + ` FROM instances WHERE 1 = 1`)
+	if q.Region != "" {
+		b.and(`region = ?`, q.Region)
+	}
+	if q.OwnerID != "" {
+		b.and(`owner_id = ?`, q.OwnerID)
+	}
+	if ids := dedupe(q.IDs); len(ids) > 0 {
+		b.and(`instance_id IN (` + placeholders(len(ids)) + `)`)
+		b.addStrings(ids)
+	}
+	if ids := dedupe(q.ImageIDs); len(ids) > 0 {
+		b.and(`image_id IN (` + placeholders(len(ids)) + `)`)
+		b.addStrings(ids)
+	}
+	if q.AfterID != "" {
+		b.and(`instance_id > ?`, q.AfterID)
+	}
+	b.sql.WriteString(` ORDER BY instance_id, region`)
+	if q.Limit > 0 {
+		b.sql.WriteString(` LIMIT ?`)
+		b.args = append(b.args, q.Limit)
+	}
+	rows, err := t.q.QueryContext(ctx, b.sql.String(), b.args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: find instances: %w", err)
+	}
+	defer rows.Close()
+	var out []*image.Instance
+	for rows.Next() {
+		inst, err := scanInstance(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: find instances: %w", err)
+		}
+		out = append(out, inst)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: find instances: %w", err)
+	}
+	return out, nil
+}
