@@ -143,7 +143,24 @@ func (e *env) clientIn(who, rgn string) *ec2.Client {
 	})
 }
 
-var httpClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+var httpClient = &http.Client{Transport: plainBodies{&http.Transport{MaxIdleConnsPerHost: 64}}}
+
+// plainBodies hides io.WriterTo on request bodies. smithy-go closes a request
+// body as soon as the response headers arrive; on loopback that can happen
+// before net/http's writeLoop has made its last read of the body, and a
+// closed WriterTo body answers that read with io.EOF, which net/http takes
+// for a write error: it closes the connection under the response body the
+// SDK is still decoding ("use of closed network connection"). A plain
+// Read reports a clean end instead.
+type plainBodies struct{ *http.Transport }
+
+func (t plainBodies) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		r = r.Clone(r.Context())
+		r.Body = struct{ io.ReadCloser }{r.Body}
+	}
+	return t.Transport.RoundTrip(r)
+}
 
 var ctx = context.Background()
 

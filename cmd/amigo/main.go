@@ -8,6 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strconv"
@@ -33,6 +35,8 @@ func main() {
 		err = serve(os.Args[2:])
 	case "bench":
 		err = bench.Main(os.Args[2:])
+	case "generate":
+		err = generate(os.Args[2:])
 	case "-h", "--help", "help":
 		usage()
 		return
@@ -52,7 +56,8 @@ func usage() {
 
 commands:
   serve   run the EC2 image API server (amigo serve --help for flags)
-  bench   load tool: populate, run, floor, compare (amigo bench --help)`)
+  bench     load tool: populate, run, floor, compare (amigo bench --help)
+  generate  fill a data folder with a large synthetic population, straight into the store`)
 }
 
 // env returns the AMIGO_* variable for a flag, or def.
@@ -71,6 +76,7 @@ func serve(args []string) error {
 	logLevel := fs.String("log-level", env("AMIGO_LOG_LEVEL", "info"), "debug, info (one line per request), warn or error (AMIGO_LOG_LEVEL)")
 	quota := fs.Int("public-image-quota", envInt("AMIGO_PUBLIC_IMAGE_QUOTA", 5), "public images allowed per account and region, -1 for no limit (AMIGO_PUBLIC_IMAGE_QUOTA)")
 	catalogFlag := fs.String("catalog", env("AMIGO_CATALOG", ""), "public image catalogue: a YAML or JSON-lines file, or none; default: the embedded catalogue (AMIGO_CATALOG)")
+	pprofAddr := fs.String("pprof", env("AMIGO_PPROF", ""), "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (AMIGO_PPROF); off by default")
 	pendingDelay := fs.Duration("pending-delay", envDuration("AMIGO_PENDING_DELAY", 0), "how long new images (RegisterImage, CopyImage, CreateImage) stay pending before they are available, e.g. 30s; 0 for at once (AMIGO_PENDING_DELAY)")
 	catalogRegions := fs.String("catalog-regions", env("AMIGO_CATALOG_REGIONS", strings.Join(catalog.DefaultRegions, ",")), "comma-separated regions the catalogue is loaded into (AMIGO_CATALOG_REGIONS)")
 	if err := fs.Parse(args); err != nil {
@@ -111,6 +117,14 @@ func serve(args []string) error {
 		}
 		cfg.Directory = d
 	}
+	if *pprofAddr != "" {
+		// An opt-in listener of its own, so profiles never share the API's port.
+		go func() {
+			if err := http.ListenAndServe(*pprofAddr, pprofMux()); err != nil {
+				log.Error("pprof listener", "err", err)
+			}
+		}()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	a, err := app.New(ctx, cfg)
@@ -119,6 +133,16 @@ func serve(args []string) error {
 	}
 	log.Info("amigo listening", "addr", a.Addr(), "data", *data)
 	return a.Serve(ctx)
+}
+
+func pprofMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 func envInt(name string, def int) int {

@@ -73,13 +73,13 @@ func (c *Comparison) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "mix %s  concurrency %d  measured %s after %s warm-up each\nfloor %s (in-process, no auth, fixed answer) vs amigo %s\n\n",
 		c.Amigo.Mix, c.Amigo.Concurrency, secs(c.Amigo.DurationSeconds), secs(c.Amigo.WarmupSeconds), c.Floor.Endpoint, c.Amigo.Endpoint)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "action\tfloor req/s\tamigo req/s\tamigo/floor\tfloor p50 ms\tamigo p50 ms\tamigo/floor\tfloor p99 ms\tamigo p99 ms\tamigo/floor\tamigo failed\t")
+	fmt.Fprintln(tw, "action            \tfloor req/s\tamigo req/s\tamigo/floor\tfloor p50 ms\tamigo p50 ms\tamigo/floor\tfloor p99 ms\tamigo p99 ms\tamigo/floor\tamigo failed\t")
 	for i, a := range c.Amigo.Actions {
 		f, r := c.Floor.Actions[i], c.Ratios[i]
-		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.3f\t%.3f\t%.3f\t%.2f\t%.3f\t%.3f\t%.2f\t%d\t\n",
+		fmt.Fprintf(tw, "%-18s\t%.1f\t%.1f\t%.3f\t%.3f\t%.3f\t%.2f\t%.3f\t%.3f\t%.2f\t%d\t\n",
 			a.Action, f.RPS, a.RPS, r.RPS, f.P50MS, a.P50MS, r.P50, f.P99MS, a.P99MS, r.P99, a.Failed)
 	}
-	fmt.Fprintf(tw, "total\t%.1f\t%.1f\t%.3f\t\t\t\t\t\t\t%d\t\n", c.Floor.Total.RPS, c.Amigo.Total.RPS, c.Ratios[len(c.Ratios)-1].RPS, c.Amigo.Total.Failed)
+	fmt.Fprintf(tw, "total             \t%.1f\t%.1f\t%.3f\t\t\t\t\t\t\t%d\t\n", c.Floor.Total.RPS, c.Amigo.Total.RPS, c.Ratios[len(c.Ratios)-1].RPS, c.Amigo.Total.Failed)
 	if err := tw.Flush(); err != nil {
 		return err
 	}

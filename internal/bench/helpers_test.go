@@ -16,3 +16,12 @@ func testDirectory(tb testing.TB) *account.Directory {
 	}
 	return d
 }
+
+func testDirectoryFrom(tb testing.TB, yaml string) *account.Directory {
+	tb.Helper()
+	d, err := account.Parse([]byte(yaml))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return d
+}

@@ -63,13 +63,14 @@ func (r *PopulateResult) Err(want int) error {
 	return nil
 }
 
-// grant is the launch permission populate gives image i, as one form
+// grantFor is the launch permission populate gives image i, as one form
 // field; "" for none. About 30 % of images get one: an account id, the
 // organization, or an OU (the owner's organization when it has one), and
-// 1 % are made public.
+// 1 % are made public: image k·100 + k%10, so that the public ones fall to
+// different owners rather than all to the first.
 func grantFor(i int, owner string, others []string, org *account.Organization) (field, value string) {
 	switch {
-	case i%100 == 0:
+	case i%100 == (i/100)%10:
 		return "LaunchPermission.Add.1.Group", "all"
 	case i%10 != 3 && i%10 != 6 && i%10 != 9:
 		return "", ""

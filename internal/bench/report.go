@@ -19,6 +19,9 @@ type Report struct {
 	DurationSeconds float64        `json:"duration_s"` // the measured window
 	Total           Totals         `json:"total"`
 	Actions         []ActionReport `json:"actions"`
+	// TransportError is one of the errors of requests that got no HTTP
+	// answer, if any did.
+	TransportError string `json:"transport_error,omitempty"`
 }
 
 // Totals sums every action.
@@ -89,6 +92,12 @@ func newReport(cfg *RunConfig, window time.Duration, workers []*worker) *Report 
 		r.Total.Non2xx += s.non2xx
 	}
 	r.Total.RPS = rate(r.Total.Requests)
+	for _, w := range workers {
+		if w.lastErr != nil {
+			r.TransportError = w.lastErr.Error()
+			break
+		}
+	}
 	if r.Total.Requests > 0 {
 		r.Total.FailedPercent = math.Round(float64(r.Total.Failed)/float64(r.Total.Requests)*1e4) / 100
 	}
@@ -119,12 +128,12 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "endpoint %s  region %s  concurrency %d  measured %s after %s warm-up\nmix %s\n\n",
 		r.Endpoint, r.Region, r.Concurrency, secs(r.DurationSeconds), secs(r.WarmupSeconds), r.Mix)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "action\trequests\treq/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\tfailed\tnon-2xx\t")
+	fmt.Fprintln(tw, "action            \trequests\treq/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\tfailed\tnon-2xx\t")
 	for _, a := range r.Actions {
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%d\t\n",
+		fmt.Fprintf(tw, "%-18s\t%d\t%.1f\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%d\t\n",
 			a.Action, a.Requests, a.RPS, a.P50MS, a.P90MS, a.P99MS, a.MaxMS, a.Failed, a.Non2xx)
 	}
-	fmt.Fprintf(tw, "total\t%d\t%.1f\t\t\t\t\t%d\t%d\t\n", r.Total.Requests, r.Total.RPS, r.Total.Failed, r.Total.Non2xx)
+	fmt.Fprintf(tw, "total             \t%d\t%.1f\t\t\t\t\t%d\t%d\t\n", r.Total.Requests, r.Total.RPS, r.Total.Failed, r.Total.Non2xx)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -135,6 +144,9 @@ func (r *Report) WriteText(w io.Writer) error {
 				fmt.Fprintf(w, "  %-20s %-36s %d\n", a.Action, c, a.Errors[c])
 			}
 		}
+	}
+	if r.TransportError != "" {
+		fmt.Fprintf(w, "  a request without answer: %s\n", r.TransportError)
 	}
 	return nil
 }

@@ -216,6 +216,7 @@ func (s *Service) copyOf(c Caller, src *Image, r *CopyRequest) *Image {
 		OwnerID:            c.Account,
 		Name:               r.Name,
 		Description:        r.Description,
+		Location:           c.Account + "/" + r.Name,
 		CreationDate:       now,
 		Architecture:       src.Architecture,
 		ImageType:          src.ImageType,
@@ -252,9 +253,6 @@ func (s *Service) copyOf(c Caller, src *Image, r *CopyRequest) *Image {
 				}
 			}
 		}
-	}
-	if img.RootDeviceType == "ebs" || img.Location == "" {
-		img.Location = c.Account + "/" + r.Name
 	}
 	s.startPending(img)
 	return img

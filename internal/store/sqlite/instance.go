@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 )
 
 // instanceColumns are the columns scanInstance reads, in order.
@@ -18,7 +19,7 @@ func scanInstance(rows interface{ Scan(...any) error }) (*image.Instance, error)
 	if err := rows.Scan(&inst.Region, &inst.ID, &inst.OwnerID, &inst.ImageID, &inst.State, &doc); err != nil {
 		return nil, err
 	}
-	if err := decodeInstanceDoc(doc, inst); err != nil {
+	if err := record.DecodeInstance(doc, inst); err != nil {
 		return nil, err
 	}
 	return inst, nil
@@ -48,7 +49,7 @@ func (t *tx) InsertInstance(ctx context.Context, inst *image.Instance) error {
 	if err != nil {
 		return err
 	}
-	doc, err := encodeInstanceDoc(inst)
+	doc, err := record.EncodeInstance(inst)
 	if err != nil {
 		return err
 	}
@@ -70,7 +71,7 @@ func (t *tx) UpdateInstance(ctx context.Context, inst *image.Instance) error {
 	if err != nil {
 		return err
 	}
-	doc, err := encodeInstanceDoc(inst)
+	doc, err := record.EncodeInstance(inst)
 	if err != nil {
 		return err
 	}

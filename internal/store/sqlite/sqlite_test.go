@@ -444,3 +444,34 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 		}
 	}
 }
+
+// TestListTagsPlan: an account's tags in a region come in primary key
+// order, paged by a range on it: no scan and no sort.
+func TestListTagsPlan(t *testing.T) {
+	s := openTest(t, filepath.Join(t.TempDir(), "amigo.db"), DefaultOptions())
+	defer s.Close()
+	for _, q := range []image.TagQuery{
+		{Region: "r", Account: "a"},
+		{Region: "r", Account: "a", AfterResourceID: "ami-1", AfterKey: "k", Limit: 100},
+		{Region: "r", Account: "a", Keys: []string{"Name", "Team"}, Limit: 100},
+	} {
+		query, args := listTagsQuery(q)
+		rows, err := s.rdb.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if len(plan) != 1 || !strings.HasPrefix(plan[0], "SEARCH tags USING PRIMARY KEY (region=? AND account=?") {
+			t.Errorf("%+v: plan\n%s", q, strings.Join(plan, "\n"))
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 )
 
 var errReadOnly = errors.New("sqlite: write in a read-only transaction (View)")
@@ -167,12 +168,12 @@ func scanImage(rows *sql.Rows, extra ...any) (*image.Image, error) {
 	if err := rows.Scan(dest...); err != nil {
 		return nil, err
 	}
-	img.CreationDate = fromMillis(created)
+	img.CreationDate = record.FromMillis(created)
 	if deprecated.Valid {
-		t := fromMillis(deprecated.Int64)
+		t := record.FromMillis(deprecated.Int64)
 		img.DeprecationTime = &t
 	}
-	if err := decodeDoc(doc, img); err != nil {
+	if err := record.DecodeImage(doc, img); err != nil {
 		return nil, err
 	}
 	return img, nil
@@ -185,10 +186,10 @@ func columns(img *image.Image) (public int, created int64, deprecated sql.NullIn
 		public = 1
 	}
 	if img.DeprecationTime != nil {
-		deprecated = sql.NullInt64{Int64: millis(*img.DeprecationTime), Valid: true}
+		deprecated = sql.NullInt64{Int64: record.Millis(*img.DeprecationTime), Valid: true}
 	}
-	doc, err = encodeDoc(img)
-	return public, millis(img.CreationDate), deprecated, doc, err
+	doc, err = record.EncodeImage(img)
+	return public, record.Millis(img.CreationDate), deprecated, doc, err
 }
 
 func (t *tx) InsertImage(ctx context.Context, img *image.Image) error {
@@ -546,31 +547,8 @@ func (t *tx) ListTags(ctx context.Context, q image.TagQuery) ([]image.ResourceTa
 	if err != nil {
 		return nil, err
 	}
-	var b queryBuilder
-	b.sql.WriteString(`SELECT region, account, resource_id, key, value FROM tags WHERE 1 = 1`)
-	if q.Region != "" {
-		b.and(`region = ?`, q.Region)
-	}
-	if q.Account != "" {
-		b.and(`account = ?`, q.Account)
-	}
-	if ids := dedupe(q.ResourceIDs); len(ids) > 0 {
-		b.and(`resource_id IN (` + placeholders(len(ids)) + `)`)
-		b.addStrings(ids)
-	}
-	if keys := dedupe(q.Keys); len(keys) > 0 {
-		b.and(`key IN (` + placeholders(len(keys)) + `)`)
-		b.addStrings(keys)
-	}
-	if q.AfterResourceID != "" || q.AfterKey != "" {
-		b.and(`(resource_id, key) > (?, ?)`, q.AfterResourceID, q.AfterKey)
-	}
-	b.sql.WriteString(` ORDER BY resource_id, key, region, account`)
-	if q.Limit > 0 {
-		b.sql.WriteString(` LIMIT ?`)
-		b.args = append(b.args, q.Limit)
-	}
-	rows, err := t.q.QueryContext(ctx, b.sql.String(), b.args...)
+	query, args := listTagsQuery(q)
+	rows, err := t.q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list tags: %w", err)
 	}
@@ -612,4 +590,33 @@ func (t *tx) Settings(ctx context.Context) ([]image.Setting, error) {
 		return nil, fmt.Errorf("sqlite: settings: %w", err)
 	}
 	return out, nil
+}
+
+// listTagsQuery turns q into one SELECT over tags in ListTags order.
+func listTagsQuery(q image.TagQuery) (string, []any) {
+	var b queryBuilder
+	b.sql.WriteString(`SELECT region, account, resource_id, key, value FROM tags WHERE 1 = 1`)
+	if q.Region != "" {
+		b.and(`region = ?`, q.Region)
+	}
+	if q.Account != "" {
+		b.and(`account = ?`, q.Account)
+	}
+	if ids := dedupe(q.ResourceIDs); len(ids) > 0 {
+		b.and(`resource_id IN (` + placeholders(len(ids)) + `)`)
+		b.addStrings(ids)
+	}
+	if keys := dedupe(q.Keys); len(keys) > 0 {
+		b.and(`key IN (` + placeholders(len(keys)) + `)`)
+		b.addStrings(keys)
+	}
+	if q.AfterResourceID != "" || q.AfterKey != "" {
+		b.and(`(resource_id, key) > (?, ?)`, q.AfterResourceID, q.AfterKey)
+	}
+	b.sql.WriteString(` ORDER BY resource_id, key, region, account`)
+	if q.Limit > 0 {
+		b.sql.WriteString(` LIMIT ?`)
+		b.args = append(b.args, q.Limit)
+	}
+	return b.sql.String(), b.args
 }

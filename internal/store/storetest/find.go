@@ -406,3 +406,78 @@ func testFindImagesEveryRegion(t *testing.T, h *harness) {
 		}
 	}
 }
+
+// testMalformedLookups: values no stored record can hold (invalid UTF-8,
+// NUL; a client's malformed filter) find nothing, without an error and
+// without breaking the transaction for the reads that follow.
+func testMalformedLookups(t *testing.T, h *harness) {
+	s := h.open(t)
+	img := newImage(region, amiID(1), acct1, "web", image.Public)
+	insert(t, s, img)
+	update(t, s, func(ctx context.Context, tx image.Tx) error {
+		if err := tx.InsertInstance(ctx, newInstance(region, instanceID(1), acct1, img.ID)); err != nil {
+			return err
+		}
+		return tx.SetTags(ctx, region, acct1, img.ID, []image.Tag{{Key: "k", Value: "v"}})
+	})
+	for _, bad := range []string{"ami-\xff", "ami-\x00", "\xc3"} {
+		view(t, s, func(ctx context.Context, tx image.Tx) error {
+			if _, err := tx.Image(ctx, region, bad); err != image.ErrNotFound {
+				t.Errorf("Image(%q) error = %v, want image.ErrNotFound", bad, err)
+			}
+			for _, q := range []image.Query{
+				{IDs: []string{bad}},
+				{OwnerIDs: []string{bad}},
+				{OwnerAliases: []string{bad}},
+				{OwnerIDs: []string{bad}, OwnerAliases: []string{bad}},
+				{Name: bad},
+				{NamePrefix: bad},
+				{GrantedAny: []image.LaunchPermission{{Kind: image.PermUser, Value: bad}}},
+			} {
+				q.Region = region
+				got, err := tx.FindImages(ctx, q)
+				if err != nil || len(got) != 0 {
+					t.Errorf("FindImages(%+v) = %v, %v; want nothing", q, ids(got), err)
+				}
+			}
+			// A malformed entry among good ones is ignored.
+			got, err := tx.FindImages(ctx, image.Query{Region: region, IDs: []string{bad, img.ID}, OwnerIDs: []string{bad, acct1}})
+			if err != nil || len(got) != 1 {
+				t.Errorf("FindImages with one malformed id = %v, %v; want %s", ids(got), err, img.ID)
+			}
+			if id, err := tx.ImageIDByName(ctx, region, acct1, bad); err != nil || id != "" {
+				t.Errorf("ImageIDByName(%q) = %q, %v", bad, id, err)
+			}
+			if tags, err := tx.Tags(ctx, region, acct1, []string{bad}); err != nil || len(tags) != 0 {
+				t.Errorf("Tags(%q) = %v, %v", bad, tags, err)
+			}
+			for _, q := range []image.TagQuery{{Region: region, Keys: []string{bad}}, {ResourceIDs: []string{bad}}, {Account: bad}} {
+				if tags, err := tx.ListTags(ctx, q); err != nil || len(tags) != 0 {
+					t.Errorf("ListTags(%+v) = %v, %v", q, tags, err)
+				}
+			}
+			if _, err := tx.Setting(ctx, region, acct1, bad); err != image.ErrNotFound {
+				t.Errorf("Setting(%q) error = %v, want image.ErrNotFound", bad, err)
+			}
+			if _, err := tx.Instance(ctx, region, bad); err != image.ErrNotFound {
+				t.Errorf("Instance(%q) error = %v, want image.ErrNotFound", bad, err)
+			}
+			for _, q := range []image.InstanceQuery{{IDs: []string{bad}}, {ImageIDs: []string{bad}}, {OwnerID: bad}} {
+				if insts, err := tx.FindInstances(ctx, q); err != nil || len(insts) != 0 {
+					t.Errorf("FindInstances(%+v) = %v, %v", q, instanceIDs(insts), err)
+				}
+			}
+			// The transaction still reads.
+			if _, err := tx.Image(ctx, region, img.ID); err != nil {
+				t.Errorf("Image after malformed lookups: %v", err)
+			}
+			return nil
+		})
+	}
+	update(t, s, func(ctx context.Context, tx image.Tx) error {
+		if err := tx.DeleteImage(ctx, region, "ami-\xff"); err != image.ErrNotFound {
+			t.Errorf("DeleteImage(malformed) error = %v, want image.ErrNotFound", err)
+		}
+		return nil
+	})
+}

@@ -73,6 +73,7 @@ func RunEngine(t *testing.T, e Engine) {
 		{"FindImagesPagination", testFindImagesPagination},
 		{"FindImagesMatchesDomain", testFindImagesMatchesDomain},
 		{"FindImagesEveryRegion", testFindImagesEveryRegion},
+		{"MalformedLookups", testMalformedLookups},
 		{"Tags", testTags},
 		{"ListTags", testListTags},
 		{"Settings", testSettings},

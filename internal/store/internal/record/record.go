@@ -1,4 +1,9 @@
-package sqlite
+// Package record is the encoding both store engines share for the document
+// column of images and instances: every field that is not a real, indexed
+// column, as JSON. It mirrors the domain types so those carry no encoding
+// tags and a rename there cannot silently change the stored bytes; both
+// engines store identical documents, so data moves between them unchanged.
+package record
 
 import (
 	"encoding/json"
@@ -8,11 +13,11 @@ import (
 	"github.com/amigo-ec2/amigo/internal/image"
 )
 
-// record is the images.doc column: every Image field that is not a real
+// imageDoc is the images.doc column: every Image field that is not a real
 // column. It mirrors image.Image so the domain type carries no encoding tags
 // and a rename there cannot silently change the bytes on disk. Times are unix
 // milliseconds, the precision EC2 reports.
-type record struct {
+type imageDoc struct {
 	Description string       `json:"description,omitempty"`
 	Location    string       `json:"location,omitempty"`
 	StateReason *stateReason `json:"stateReason,omitempty"`
@@ -81,9 +86,9 @@ type productCode struct {
 	Type string `json:"type,omitempty"`
 }
 
-// encodeDoc returns the doc column for img.
-func encodeDoc(img *image.Image) (string, error) {
-	r := record{
+// EncodeImage returns the doc column for img.
+func EncodeImage(img *image.Image) (string, error) {
+	r := imageDoc{
 		Description:              img.Description,
 		Location:                 img.Location,
 		Architecture:             img.Architecture,
@@ -122,16 +127,16 @@ func encodeDoc(img *image.Image) (string, error) {
 	}
 	b, err := json.Marshal(&r)
 	if err != nil {
-		return "", fmt.Errorf("sqlite: encode image %s: %w", img.ID, err)
+		return "", fmt.Errorf("record: encode image %s: %w", img.ID, err)
 	}
 	return string(b), nil
 }
 
-// decodeDoc fills the document fields of img from the doc column.
-func decodeDoc(doc []byte, img *image.Image) error {
-	var r record
+// DecodeImage fills the document fields of img from the doc column.
+func DecodeImage(doc []byte, img *image.Image) error {
+	var r imageDoc
 	if err := json.Unmarshal(doc, &r); err != nil {
-		return fmt.Errorf("sqlite: decode image %s: %w", img.ID, err)
+		return fmt.Errorf("record: decode image %s: %w", img.ID, err)
 	}
 	img.Description = r.Description
 	img.Location = r.Location
@@ -223,9 +228,9 @@ func decodeMappings(bds []blockDevice) []image.BlockDeviceMapping {
 	return out
 }
 
-// instanceRecord is the instances.doc column: every Instance field that is
+// instanceDoc is the instances.doc column: every Instance field that is
 // not a real column (region, id, owner, image, state).
-type instanceRecord struct {
+type instanceDoc struct {
 	ReservationID string `json:"reservationId,omitempty"`
 	InstanceType  string `json:"instanceType,omitempty"`
 	LaunchTime    int64  `json:"launchTime"`
@@ -251,12 +256,12 @@ type instanceRecord struct {
 	TerminatedAt *int64 `json:"terminatedAt,omitempty"`
 }
 
-// encodeInstanceDoc returns the doc column for inst.
-func encodeInstanceDoc(inst *image.Instance) (string, error) {
-	r := instanceRecord{
+// EncodeInstance returns the doc column for inst.
+func EncodeInstance(inst *image.Instance) (string, error) {
+	r := instanceDoc{
 		ReservationID:           inst.ReservationID,
 		InstanceType:            inst.InstanceType,
-		LaunchTime:              millis(inst.LaunchTime),
+		LaunchTime:              Millis(inst.LaunchTime),
 		Architecture:            inst.Architecture,
 		Platform:                inst.Platform,
 		KernelID:                inst.KernelID,
@@ -276,20 +281,20 @@ func encodeInstanceDoc(inst *image.Instance) (string, error) {
 	}
 	b, err := json.Marshal(&r)
 	if err != nil {
-		return "", fmt.Errorf("sqlite: encode instance %s: %w", inst.ID, err)
+		return "", fmt.Errorf("record: encode instance %s: %w", inst.ID, err)
 	}
 	return string(b), nil
 }
 
-// decodeInstanceDoc fills the document fields of inst from the doc column.
-func decodeInstanceDoc(doc []byte, inst *image.Instance) error {
-	var r instanceRecord
+// DecodeInstance fills the document fields of inst from the doc column.
+func DecodeInstance(doc []byte, inst *image.Instance) error {
+	var r instanceDoc
 	if err := json.Unmarshal(doc, &r); err != nil {
-		return fmt.Errorf("sqlite: decode instance %s: %w", inst.ID, err)
+		return fmt.Errorf("record: decode instance %s: %w", inst.ID, err)
 	}
 	inst.ReservationID = r.ReservationID
 	inst.InstanceType = r.InstanceType
-	inst.LaunchTime = fromMillis(r.LaunchTime)
+	inst.LaunchTime = FromMillis(r.LaunchTime)
 	inst.Architecture = r.Architecture
 	inst.Platform = r.Platform
 	inst.KernelID = r.KernelID
@@ -309,16 +314,20 @@ func decodeInstanceDoc(doc []byte, inst *image.Instance) error {
 	return nil
 }
 
-// Times are stored as unix milliseconds: portable, ordered, index friendly.
-func millis(t time.Time) int64 { return t.UnixMilli() }
+// Times are stored as unix milliseconds: portable, ordered, index friendly,
+// and the precision EC2 reports.
 
-func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+// Millis returns t as unix milliseconds.
+func Millis(t time.Time) int64 { return t.UnixMilli() }
+
+// FromMillis returns the UTC time of unix milliseconds ms.
+func FromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
 func millisPtr(t *time.Time) *int64 {
 	if t == nil {
 		return nil
 	}
-	ms := millis(*t)
+	ms := Millis(*t)
 	return &ms
 }
 
@@ -326,6 +335,6 @@ func timePtr(ms *int64) *time.Time {
 	if ms == nil {
 		return nil
 	}
-	t := fromMillis(*ms)
+	t := FromMillis(*ms)
 	return &t
 }

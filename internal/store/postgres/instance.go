@@ -1,0 +1,136 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/store/internal/record"
+)
+
+// instanceColumns are the columns scanInstance reads, in order.
+const instanceColumns = `region, instance_id, owner_id, image_id, state, doc`
+
+func scanInstance(row pgx.Row) (*image.Instance, error) {
+	inst := &image.Instance{}
+	var doc []byte
+	if err := row.Scan(&inst.Region, &inst.ID, &inst.OwnerID, &inst.ImageID, &inst.State, &doc); err != nil {
+		return nil, err
+	}
+	if err := record.DecodeInstance(doc, inst); err != nil {
+		return nil, err
+	}
+	return inst, nil
+}
+
+func (t *tx) Instance(ctx context.Context, region, id string) (*image.Instance, error) {
+	if !matchable(region) || !matchable(id) {
+		return nil, image.ErrNotFound
+	}
+	inst, err := scanInstance(t.tx.QueryRow(ctx, `SELECT `+instanceColumns+` FROM instances WHERE region = $1 AND instance_id = $2`, region, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, image.ErrNotFound
+	}
+	if err != nil {
+		return nil, t.fail(err, "instance %s", id)
+	}
+	return inst, nil
+}
+
+func (t *tx) InsertInstance(ctx context.Context, inst *image.Instance) error {
+	if err := t.writable(ctx); err != nil {
+		return err
+	}
+	doc, err := record.EncodeInstance(inst)
+	if err != nil {
+		return err
+	}
+	// ON CONFLICT DO NOTHING keeps the transaction usable (see InsertImage).
+	tag, err := t.tx.Exec(ctx, `INSERT INTO instances (`+instanceColumns+`) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (region, instance_id) DO NOTHING`, inst.Region, inst.ID, inst.OwnerID, inst.ImageID, inst.State, doc)
+	if err != nil {
+		return t.fail(err, "insert instance %s", inst.ID)
+	}
+	if tag.RowsAffected() == 0 {
+		return image.ErrExists
+	}
+	return nil
+}
+
+func (t *tx) UpdateInstance(ctx context.Context, inst *image.Instance) error {
+	if err := t.writable(ctx); err != nil {
+		return err
+	}
+	doc, err := record.EncodeInstance(inst)
+	if err != nil {
+		return err
+	}
+	tag, err := t.tx.Exec(ctx, `UPDATE instances SET owner_id = $3, image_id = $4, state = $5, doc = $6
+WHERE region = $1 AND instance_id = $2`, inst.Region, inst.ID, inst.OwnerID, inst.ImageID, inst.State, doc)
+	if err != nil {
+		return t.fail(err, "update instance %s", inst.ID)
+	}
+	if tag.RowsAffected() == 0 {
+		return image.ErrNotFound
+	}
+	return nil
+}
+
+// FindInstances returns the instances q selects, ordered by id (and region,
+// when q spans every region).
+func (t *tx) FindInstances(ctx context.Context, q image.InstanceQuery) ([]*image.Instance, error) {
+	var b queryBuilder
+	b.sql.WriteString(`SELECT ` + instanceColumns + ` FROM instances WHERE true`)
+	if q.Region != "" {
+		if !matchable(q.Region) {
+			return nil, nil
+		}
+		b.and(`region = ` + b.arg(q.Region))
+	}
+	if q.OwnerID != "" {
+		if !matchable(q.OwnerID) {
+			return nil, nil
+		}
+		b.and(`owner_id = ` + b.arg(q.OwnerID))
+	}
+	ids, ok := matchableOnly(q.IDs)
+	if !ok {
+		return nil, nil
+	}
+	if len(ids) > 0 {
+		b.and(`instance_id = ANY(` + b.arg(ids) + `)`)
+	}
+	imageIDs, ok := matchableOnly(q.ImageIDs)
+	if !ok {
+		return nil, nil
+	}
+	if len(imageIDs) > 0 {
+		b.and(`image_id = ANY(` + b.arg(imageIDs) + `)`)
+	}
+	if q.AfterID != "" {
+		b.and(`instance_id > ` + b.arg(q.AfterID))
+	}
+	b.sql.WriteString(` ORDER BY instance_id, region`)
+	if q.Limit > 0 {
+		b.sql.WriteString(` LIMIT ` + b.arg(q.Limit))
+	}
+	rows, err := t.tx.Query(ctx, b.sql.String(), append([]any{searchMode}, b.args...)...)
+	if err != nil {
+		return nil, t.fail(err, "find instances")
+	}
+	defer rows.Close()
+	var out []*image.Instance
+	for rows.Next() {
+		inst, err := scanInstance(rows)
+		if err != nil {
+			return nil, t.fail(err, "find instances")
+		}
+		out = append(out, inst)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, t.fail(err, "find instances")
+	}
+	return out, nil
+}

@@ -1,0 +1,242 @@
+// Package postgres is amigo's PostgreSQL store engine, for when one machine
+// is not enough: several amigo processes share one database. It uses pgx
+// directly (a pgxpool.Pool, no database/sql), and the schema mirrors the
+// sqlite engine's: the same tables, indexed columns and JSON documents
+// (internal/store/internal/record), ids compared bytewise (COLLATE "C").
+//
+// # Concurrency: SERIALIZABLE transactions, retried
+//
+// Update runs fn in a SERIALIZABLE transaction and, when PostgreSQL reports
+// a serialization failure (SQLSTATE 40001) or a deadlock (40P01), rolls back
+// and runs fn again from the start, a bounded number of times with jittered
+// exponential backoff. image.Store already allows fn to run more than once.
+//
+// Row locks (SELECT … FOR UPDATE under READ COMMITTED) were the
+// alternative. They would need every read-modify-write to name the rows it
+// will write before reading them, but image.Tx has no "read for update",
+// and the domain's invariants are not all about one row: "no other live
+// image of this owner has this name" (ImageIDByName, then InsertImage) or
+// "no instance still uses this image" are reads of sets, which row locks
+// do not protect (phantoms). SERIALIZABLE (PostgreSQL's serializable
+// snapshot isolation) makes every fn behave as if run alone, whatever it
+// reads, which is the contract image.Store states; the price is a retry
+// when two updates really do collide, cheap here because transactions are
+// short. A retry is triggered by the database's verdict, not by what fn
+// returns: a tx remembers the first serialization failure any of its
+// statements met, so a domain error wrapping (or replacing) it still leads
+// to a retry rather than to a spurious failure.
+//
+// View runs fn in a REPEATABLE READ READ ONLY transaction: one snapshot for
+// all of fn, never blocked by writers and never a serialization failure.
+//
+// Single-row statements are prepared and cached per connection by pgx (its
+// default QueryExecMode); searches are planned for their values each time
+// (see searchMode). Lists travel as arrays (= ANY($1)), so a statement's
+// text does not depend on a list's length, and a page of images gets its
+// launch permissions in one query, not one per image. Writes that touch an
+// image and its launch permissions take one round trip.
+//
+// Several processes may Open the same database at once: migrations run in
+// one transaction holding a transaction-scoped advisory lock.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/amigo-ec2/amigo/internal/image"
+)
+
+// ErrClosed is returned by View and Update once Close has been called.
+var ErrClosed = errors.New("postgres: store is closed")
+
+// Options tune a Store. Zero values take pgxpool's defaults, or the
+// pool_max_conns and pool_min_conns of the DSN when it sets them.
+type Options struct {
+	// MaxConns caps the pool's connections; each View or Update holds one
+	// for its duration. pgxpool's default is max(4, number of CPUs).
+	MaxConns int32
+	// MinConns is how many connections the pool keeps open when idle.
+	MinConns int32
+}
+
+// Retry policy of Update.
+const (
+	// maxAttempts bounds how often fn runs. Under heavy contention on one
+	// row each round lets at least one transaction through, so this is
+	// generous: giving up means the database is saturated.
+	maxAttempts = 64
+	// Backoff before attempt n+1 is uniform in [0, min(maxBackoff,
+	// baseBackoff·2ⁿ)) ("full jitter"), so colliding updates spread out.
+	baseBackoff = 500 * time.Microsecond
+	maxBackoff  = 50 * time.Millisecond
+	// commitTimeout bounds COMMIT and ROLLBACK, which are not cancelled
+	// with the caller's context: once fn has run, the caller learns the
+	// outcome rather than "canceled" about a change that may have been
+	// committed.
+	commitTimeout = 30 * time.Second
+)
+
+// Store is an image.Store in a PostgreSQL database.
+type Store struct {
+	pool *pgxpool.Pool
+	dsn  string
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+
+	// Counters, for tests and benchmarks.
+	attempts atomic.Int64 // transactions Update began
+	retries  atomic.Int64 // of which were retries after a conflict
+}
+
+var _ image.Store = (*Store)(nil)
+
+// Open connects to the database at dsn (a postgres:// URL or a keyword/value
+// string, as libpq takes) and migrates it to the current schema. The
+// database must exist; its user needs the right to create tables in it.
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	if opts.MinConns > 0 {
+		cfg.MinConns = opts.MinConns
+	}
+	if cfg.MinConns > cfg.MaxConns {
+		return nil, fmt.Errorf("postgres: MinConns %d exceeds MaxConns %d", cfg.MinConns, cfg.MaxConns)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &Store{pool: pool, dsn: dsn}, nil
+}
+
+// View runs fn in a read-only REPEATABLE READ transaction: every read sees
+// the snapshot taken at the first one, and writes fail.
+func (s *Store) View(ctx context.Context, fn func(image.Tx) error) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("postgres: begin read: %w", err)
+	}
+	// Nothing to commit; rolling back releases the snapshot and the
+	// connection.
+	defer rollback(ctx, ptx)
+	return fn(&tx{tx: ptx})
+}
+
+// Update runs fn in a SERIALIZABLE transaction and commits it, running fn
+// again when PostgreSQL reports that the transaction collided with another
+// (see the package documentation). When fn returns an error that is not
+// such a collision, nothing is kept and the error is returned unchanged.
+// fn must not use tx after returning, nor call View or Update itself: with
+// a small pool that could wait forever for a connection.
+func (s *Store) Update(ctx context.Context, fn func(image.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		if s.closed.Load() {
+			return ErrClosed
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		retry, err := s.attempt(ctx, fn)
+		if !retry {
+			return err
+		}
+		if attempt == maxAttempts {
+			return fmt.Errorf("postgres: update gave up after %d conflicting attempts: %w", attempt, err)
+		}
+		s.retries.Add(1)
+		backoff := min(maxBackoff, baseBackoff<<min(attempt-1, 16))
+		t := time.NewTimer(rand.N(backoff))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
+}
+
+// attempt runs fn once in a transaction of its own. retry reports a
+// serialization failure or deadlock: err is then that failure (or fn's
+// error, if fn returned one).
+func (s *Store) attempt(ctx context.Context, fn func(image.Tx) error) (retry bool, err error) {
+	s.attempts.Add(1)
+	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
+	if err != nil {
+		return false, fmt.Errorf("postgres: begin: %w", err)
+	}
+	// Covers a panic in fn too: the connection goes back to the pool
+	// clean. After a commit it does nothing.
+	defer rollback(ctx, ptx)
+	t := &tx{tx: ptx, write: true}
+	if err := fn(t); err != nil {
+		return t.conflict != nil || isConflict(err), err
+	}
+	if t.conflict != nil {
+		// fn went on after a failed statement (the transaction is
+		// aborted) and returned nil: the commit could only roll back.
+		return true, t.conflict
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	defer cancel()
+	if err := ptx.Commit(cctx); err != nil {
+		// Serialization failures are also detected at commit.
+		return isConflict(err), fmt.Errorf("postgres: commit: %w", err)
+	}
+	return false, nil
+}
+
+func rollback(ctx context.Context, ptx pgx.Tx) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	defer cancel()
+	_ = ptx.Rollback(cctx) // ErrTxClosed after a commit; a broken connection is discarded
+}
+
+// isConflict reports whether err says the transaction collided with
+// another and would succeed if run again.
+func isConflict(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "40001", // serialization_failure
+			"40P01": // deadlock_detected
+			return true
+		}
+	}
+	return false
+}
+
+// Close closes the pool once the transactions in progress have ended.
+// Later calls do nothing.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		s.pool.Close()
+	})
+	return nil
+}

@@ -1,0 +1,146 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// migrations is the schema history, oldest first; migrations[i] is version
+// i+1. Append only: a shipped migration is never edited, because databases in
+// the field already ran it.
+//
+// The tables and indexes are the sqlite engine's (see its schema.go), in
+// PostgreSQL types: text COLLATE "C" wherever SQLite compares bytewise (ids,
+// names, keys: ordering and prefix ranges must agree between engines and not
+// depend on the database's locale), bigint unix milliseconds for times,
+// boolean for the public flag and the same JSON document as text. SQLite's
+// planner statistics have no counterpart: PostgreSQL's autovacuum gathers
+// real ones.
+var migrations = []string{
+	// 1: images with their indexed columns and document, launch permissions,
+	// tags, settings and instances.
+	`
+CREATE TABLE images (
+	region           text COLLATE "C" NOT NULL,
+	image_id         text COLLATE "C" NOT NULL,
+	owner_id         text COLLATE "C" NOT NULL,
+	owner_alias      text COLLATE "C" NOT NULL DEFAULT '',
+	name             text COLLATE "C" NOT NULL DEFAULT '',
+	state            text COLLATE "C" NOT NULL,
+	is_public        boolean NOT NULL DEFAULT false,
+	creation_date    bigint  NOT NULL,
+	deprecation_time bigint,
+	doc              text    NOT NULL,
+	PRIMARY KEY (region, image_id)
+);
+CREATE INDEX images_owner_name ON images (region, owner_id, name);
+CREATE INDEX images_owner_alias ON images (region, owner_alias);
+CREATE INDEX images_name ON images (region, name);
+CREATE INDEX images_public ON images (region, is_public);
+
+CREATE TABLE launch_permissions (
+	region   text COLLATE "C" NOT NULL,
+	image_id text COLLATE "C" NOT NULL,
+	kind     text COLLATE "C" NOT NULL,
+	value    text COLLATE "C" NOT NULL,
+	seq      integer NOT NULL,
+	PRIMARY KEY (region, image_id, kind, value),
+	FOREIGN KEY (region, image_id) REFERENCES images (region, image_id) ON DELETE CASCADE
+);
+CREATE INDEX launch_permissions_grantee ON launch_permissions (region, kind, value, image_id);
+
+CREATE TABLE tags (
+	region      text COLLATE "C" NOT NULL,
+	account     text COLLATE "C" NOT NULL,
+	resource_id text COLLATE "C" NOT NULL,
+	key         text COLLATE "C" NOT NULL,
+	value       text NOT NULL,
+	PRIMARY KEY (region, account, resource_id, key)
+);
+CREATE INDEX tags_resource ON tags (region, resource_id);
+CREATE INDEX tags_key_value ON tags (region, account, key, value);
+
+CREATE TABLE settings (
+	region  text COLLATE "C" NOT NULL,
+	account text COLLATE "C" NOT NULL,
+	name    text COLLATE "C" NOT NULL,
+	value   text NOT NULL,
+	PRIMARY KEY (region, account, name)
+);
+
+CREATE TABLE instances (
+	region      text COLLATE "C" NOT NULL,
+	instance_id text COLLATE "C" NOT NULL,
+	owner_id    text COLLATE "C" NOT NULL,
+	image_id    text COLLATE "C" NOT NULL DEFAULT '',
+	state       text COLLATE "C" NOT NULL,
+	doc         text NOT NULL,
+	PRIMARY KEY (region, instance_id)
+);
+CREATE INDEX instances_owner ON instances (region, owner_id, instance_id);
+CREATE INDEX instances_image ON instances (region, image_id);
+CREATE INDEX instances_state ON instances (region, state);
+`,
+}
+
+// migrationLock is the pg_advisory_xact_lock key that serializes migrations
+// of one database: "amigo" in ASCII, then 1. Advisory locks are per
+// database, so amigo databases on one server do not wait for each other.
+const migrationLock int64 = 0x616d69676f_000001
+
+// migrate brings the database up to the latest schema version in one
+// transaction that first takes the migration lock: processes starting at
+// once wait for each other, and the later ones find the work done. A crash
+// mid-way leaves the old version intact.
+func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	err := pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
+			return fmt.Errorf("lock: %w", err)
+		}
+		// Under the lock, so no two processes create it at once.
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version    integer NOT NULL PRIMARY KEY,
+	applied_at bigint  NOT NULL
+)`); err != nil {
+			return err
+		}
+		var current int
+		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+			return fmt.Errorf("read version: %w", err)
+		}
+		if current > len(migrations) {
+			return &newerSchemaError{current}
+		}
+		now := time.Now().UnixMilli()
+		for v := current + 1; v <= len(migrations); v++ {
+			// Exec without arguments uses the simple protocol, which
+			// accepts several statements.
+			if _, err := tx.Exec(ctx, migrations[v-1]); err != nil {
+				return fmt.Errorf("migration %d: %w", v, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, v, now); err != nil {
+				return fmt.Errorf("migration %d: %w", v, err)
+			}
+		}
+		return nil
+	})
+	var newer *newerSchemaError
+	if errors.As(err, &newer) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	return nil
+}
+
+type newerSchemaError struct{ version int }
+
+func (e *newerSchemaError) Error() string {
+	return fmt.Sprintf("postgres: database schema version %d is newer than this program's %d", e.version, len(migrations))
+}

@@ -1,0 +1,542 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/store/internal/record"
+)
+
+var errReadOnly = errors.New("postgres: write in a read-only transaction (View)")
+
+// searchMode runs a search (FindImages, ListTags, FindInstances and the
+// launch permissions of a page) as an unnamed statement, planned for its
+// actual values on every execution, still in one round trip. A named
+// prepared statement would switch to a generic plan after five runs, and
+// for searches that plan can be disastrous: not knowing the region, the
+// planner guesses it leaves one image and re-runs the visible-candidates
+// union for every image (100 times slower on 1,000 images). Single-row
+// statements keep pgx's prepared statements, whose generic plans are as
+// good as any and skip planning.
+const searchMode = pgx.QueryExecModeCacheDescribe
+
+// tx implements image.Tx on a pgx transaction.
+type tx struct {
+	tx    pgx.Tx
+	write bool
+	// conflict is the first serialization failure or deadlock a statement
+	// met. The transaction is then aborted, and Update runs fn again
+	// whatever fn made of the error.
+	conflict error
+}
+
+var _ image.Tx = (*tx)(nil)
+
+// fail records err for Update's retry decision and returns it wrapped.
+func (t *tx) fail(err error, format string, args ...any) error {
+	if t.conflict == nil && isConflict(err) {
+		t.conflict = err
+	}
+	return fmt.Errorf("postgres: "+format+": %w", append(args, err)...)
+}
+
+func (t *tx) writable(ctx context.Context) error {
+	if !t.write {
+		return errReadOnly
+	}
+	return ctx.Err()
+}
+
+// matchable reports whether s could equal a stored string: PostgreSQL text
+// holds only valid UTF-8 without NUL, and rejects a parameter that is not.
+// A lookup by such a value (a client's malformed filter) finds nothing, as
+// it does in SQLite, instead of failing the transaction.
+func matchable(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
+}
+
+// matchableOnly returns the distinct matchable strings of ss, and false when
+// ss had some but none is matchable (the lookup then finds nothing).
+func matchableOnly(ss []string) ([]string, bool) {
+	if len(ss) == 0 {
+		return nil, true
+	}
+	seen := make(map[string]struct{}, len(ss))
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		if _, dup := seen[s]; dup || !matchable(s) {
+			continue
+		}
+		seen[s] = struct{}{}
+		out = append(out, s)
+	}
+	return out, len(out) > 0
+}
+
+// imageColumns are the columns scanImage reads, in order.
+const imageColumns = `i.region, i.image_id, i.owner_id, i.owner_alias, i.name, i.state, i.creation_date, i.deprecation_time, i.doc`
+
+// scanImage reads the imageColumns of the current row, and any extra
+// columns into extra.
+func scanImage(rows pgx.Rows, extra ...any) (*image.Image, error) {
+	img := &image.Image{}
+	var (
+		created    int64
+		deprecated *int64
+		doc        []byte
+	)
+	dest := append([]any{&img.Region, &img.ID, &img.OwnerID, &img.OwnerAlias, &img.Name, &img.State, &created, &deprecated, &doc}, extra...)
+	if err := rows.Scan(dest...); err != nil {
+		return nil, err
+	}
+	img.CreationDate = record.FromMillis(created)
+	if deprecated != nil {
+		t := record.FromMillis(*deprecated)
+		img.DeprecationTime = &t
+	}
+	if err := record.DecodeImage(doc, img); err != nil {
+		return nil, err
+	}
+	return img, nil
+}
+
+func (t *tx) Image(ctx context.Context, region, id string) (*image.Image, error) {
+	if !matchable(region) || !matchable(id) {
+		return nil, image.ErrNotFound
+	}
+	// One statement returns the image once per launch permission (or once
+	// with NULLs): one round trip instead of two.
+	rows, err := t.tx.Query(ctx, `SELECT `+imageColumns+`, lp.kind, lp.value FROM images i
+LEFT JOIN launch_permissions lp ON lp.region = i.region AND lp.image_id = i.image_id
+WHERE i.region = $1 AND i.image_id = $2 ORDER BY lp.seq`, region, id)
+	if err != nil {
+		return nil, t.fail(err, "image %s", id)
+	}
+	defer rows.Close()
+	var img *image.Image
+	for rows.Next() {
+		var kind, value *string
+		if img == nil {
+			img, err = scanImage(rows, &kind, &value)
+			if err != nil {
+				return nil, t.fail(err, "image %s", id)
+			}
+		} else if err := rows.Scan(nil, nil, nil, nil, nil, nil, nil, nil, nil, &kind, &value); err != nil {
+			// nil destinations skip the image's columns.
+			return nil, t.fail(err, "image %s", id)
+		}
+		if kind != nil {
+			img.LaunchPermissions = append(img.LaunchPermissions, image.LaunchPermission{Kind: image.PermissionKind(*kind), Value: *value})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, t.fail(err, "image %s", id)
+	}
+	if img == nil {
+		return nil, image.ErrNotFound
+	}
+	return img, nil
+}
+
+// imageArgs returns the values of the images columns after region and
+// image_id, in table order.
+func imageArgs(img *image.Image) ([]any, error) {
+	var deprecated *int64
+	if img.DeprecationTime != nil {
+		ms := record.Millis(*img.DeprecationTime)
+		deprecated = &ms
+	}
+	doc, err := record.EncodeImage(img)
+	if err != nil {
+		return nil, err
+	}
+	return []any{img.OwnerID, img.OwnerAlias, img.Name, img.State, img.IsPublic(), record.Millis(img.CreationDate), deprecated, doc}, nil
+}
+
+// permArrays returns img's launch permissions as parallel arrays of kind,
+// value and position, a repeated entry once, in their order.
+func permArrays(img *image.Image) (kinds, values []string, seqs []int32) {
+	for i, p := range img.LaunchPermissions {
+		dup := false
+		for _, q := range img.LaunchPermissions[:i] {
+			if q == p {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			kinds = append(kinds, string(p.Kind))
+			values = append(values, p.Value)
+			seqs = append(seqs, int32(i))
+		}
+	}
+	return kinds, values, seqs
+}
+
+func (t *tx) InsertImage(ctx context.Context, img *image.Image) error {
+	if err := t.writable(ctx); err != nil {
+		return err
+	}
+	cols, err := imageArgs(img)
+	if err != nil {
+		return err
+	}
+	kinds, values, seqs := permArrays(img)
+	args := append([]any{img.Region, img.ID}, cols...)
+	args = append(args, kinds, values, seqs)
+	// ON CONFLICT DO NOTHING keeps the transaction usable when the image
+	// exists (a unique violation would abort it); the permissions follow
+	// only a row actually inserted. Under SERIALIZABLE a conflicting row
+	// this snapshot cannot see is a serialization failure, so a retry
+	// decides. One round trip.
+	var inserted int
+	err = t.tx.QueryRow(ctx, `WITH ins AS (
+	INSERT INTO images (region, image_id, owner_id, owner_alias, name, state, is_public, creation_date, deprecation_time, doc)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+	ON CONFLICT (region, image_id) DO NOTHING
+	RETURNING region, image_id
+), perms AS (
+	INSERT INTO launch_permissions (region, image_id, kind, value, seq)
+	SELECT ins.region, ins.image_id, p.kind, p.value, p.seq
+	FROM ins, unnest($11::text[], $12::text[], $13::integer[]) AS p(kind, value, seq)
+)
+SELECT count(*) FROM ins`, args...).Scan(&inserted)
+	if err != nil {
+		return t.fail(err, "insert image %s", img.ID)
+	}
+	if inserted == 0 {
+		return image.ErrExists
+	}
+	return nil
+}
+
+func (t *tx) UpdateImage(ctx context.Context, img *image.Image) error {
+	if err := t.writable(ctx); err != nil {
+		return err
+	}
+	cols, err := imageArgs(img)
+	if err != nil {
+		return err
+	}
+	kinds, values, seqs := permArrays(img)
+	// Three statements in one round trip, run in order. The permissions
+	// change by difference: rows that stay are rewritten only when their
+	// position moved, so adding one grant writes one row. Both permission
+	// statements are no-ops when the image does not exist.
+	b := &pgx.Batch{}
+	upd := b.Queue(`UPDATE images SET owner_id = $3, owner_alias = $4, name = $5, state = $6, is_public = $7,
+	creation_date = $8, deprecation_time = $9, doc = $10
+WHERE region = $1 AND image_id = $2`, append([]any{img.Region, img.ID}, cols...)...)
+	b.Queue(`DELETE FROM launch_permissions
+WHERE region = $1 AND image_id = $2
+	AND (kind, value) NOT IN (SELECT * FROM unnest($3::text[], $4::text[]))`, img.Region, img.ID, kinds, values)
+	if len(kinds) > 0 {
+		b.Queue(`INSERT INTO launch_permissions (region, image_id, kind, value, seq)
+SELECT $1, $2, p.kind, p.value, p.seq FROM unnest($3::text[], $4::text[], $5::integer[]) AS p(kind, value, seq)
+WHERE EXISTS (SELECT 1 FROM images WHERE region = $1 AND image_id = $2)
+ON CONFLICT (region, image_id, kind, value) DO UPDATE SET seq = excluded.seq
+	WHERE launch_permissions.seq <> excluded.seq`, img.Region, img.ID, kinds, values, seqs)
+	}
+	var found bool
+	upd.Exec(func(tag pgconn.CommandTag) error {
+		found = tag.RowsAffected() > 0
+		return nil
+	})
+	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
+		return t.fail(err, "update image %s", img.ID)
+	}
+	if !found {
+		return image.ErrNotFound
+	}
+	return nil
+}
+
+func (t *tx) DeleteImage(ctx context.Context, region, id string) error {
+	if err := t.writable(ctx); err != nil {
+		return err
+	}
+	if !matchable(region) || !matchable(id) {
+		return image.ErrNotFound
+	}
+	// Launch permissions go by ON DELETE CASCADE; every account's tags go
+	// with the image, and only when it existed.
+	var deleted int
+	err := t.tx.QueryRow(ctx, `WITH del AS (
+	DELETE FROM images WHERE region = $1 AND image_id = $2 RETURNING 1
+), untag AS (
+	DELETE FROM tags WHERE region = $1 AND resource_id = $2 AND EXISTS (SELECT 1 FROM del)
+)
+SELECT count(*) FROM del`, region, id).Scan(&deleted)
+	if err != nil {
+		return t.fail(err, "delete image %s", id)
+	}
+	if deleted == 0 {
+		return image.ErrNotFound
+	}
+	return nil
+}
+
+func (t *tx) ImageIDByName(ctx context.Context, region, owner, name string) (string, error) {
+	if !matchable(region) || !matchable(owner) || !matchable(name) {
+		return "", nil
+	}
+	var id string
+	err := t.tx.QueryRow(ctx, `SELECT image_id FROM images
+WHERE region = $1 AND owner_id = $2 AND name = $3 AND state <> $4
+ORDER BY image_id LIMIT 1`, region, owner, name, image.StateDeregistered).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", t.fail(err, "image by name %q", name)
+	}
+	return id, nil
+}
+
+func (t *tx) FindImages(ctx context.Context, q image.Query) ([]*image.Image, error) {
+	query, args, ok := findQuery(q)
+	if !ok {
+		return nil, nil
+	}
+	rows, err := t.tx.Query(ctx, query, append([]any{searchMode}, args...)...)
+	if err != nil {
+		return nil, t.fail(err, "find images")
+	}
+	var imgs []*image.Image
+	for rows.Next() {
+		img, err := scanImage(rows)
+		if err != nil {
+			rows.Close()
+			return nil, t.fail(err, "find images")
+		}
+		imgs = append(imgs, img)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, t.fail(err, "find images")
+	}
+	if err := t.loadPerms(ctx, imgs); err != nil {
+		return nil, err
+	}
+	return imgs, nil
+}
+
+// loadPerms fills the launch permissions of imgs with one query per region
+// (nearly always one), however many images there are.
+func (t *tx) loadPerms(ctx context.Context, imgs []*image.Image) error {
+	if len(imgs) == 0 {
+		return nil
+	}
+	type key struct{ region, id string }
+	byKey := make(map[key]*image.Image, len(imgs))
+	var regions []string
+	ids := map[string][]string{}
+	for _, img := range imgs {
+		byKey[key{img.Region, img.ID}] = img
+		if _, ok := ids[img.Region]; !ok {
+			regions = append(regions, img.Region)
+		}
+		ids[img.Region] = append(ids[img.Region], img.ID)
+	}
+	for _, region := range regions {
+		rows, err := t.tx.Query(ctx, `SELECT image_id, kind, value FROM launch_permissions
+WHERE region = $1 AND image_id = ANY($2) ORDER BY image_id, seq`, searchMode, region, ids[region])
+		if err != nil {
+			return t.fail(err, "load launch permissions")
+		}
+		for rows.Next() {
+			var id string
+			var p image.LaunchPermission
+			if err := rows.Scan(&id, &p.Kind, &p.Value); err != nil {
+				rows.Close()
+				return t.fail(err, "load launch permissions")
+			}
+			if img := byKey[key{region, id}]; img != nil {
+				img.LaunchPermissions = append(img.LaunchPermissions, p)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return t.fail(err, "load launch permissions")
+		}
+	}
+	return nil
+}
+
+func (t *tx) Tags(ctx context.Context, region, account string, resourceIDs []string) (map[string][]image.Tag, error) {
+	out := make(map[string][]image.Tag)
+	ids, ok := matchableOnly(resourceIDs)
+	if len(ids) == 0 || !ok || !matchable(region) || !matchable(account) {
+		return out, nil
+	}
+	rows, err := t.tx.Query(ctx, `SELECT resource_id, key, value FROM tags
+WHERE region = $1 AND account = $2 AND resource_id = ANY($3) ORDER BY resource_id, key`, region, account, ids)
+	if err != nil {
+		return nil, t.fail(err, "tags")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var tag image.Tag
+		if err := rows.Scan(&id, &tag.Key, &tag.Value); err != nil {
+			return nil, t.fail(err, "tags")
+		}
+		out[id] = append(out[id], tag)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, t.fail(err, "tags")
+	}
+	return out, nil
+}
+
+func (t *tx) SetTags(ctx context.Context, region, account, resourceID string, tags []image.Tag) error {
+	if err := t.writable(ctx); err != nil {
+		return err
+	}
+	// A repeated key keeps its last value, as a map would.
+	last := make(map[string]int, len(tags))
+	for i, tag := range tags {
+		last[tag.Key] = i
+	}
+	keys := make([]string, 0, len(last))
+	values := make([]string, 0, len(last))
+	for i, tag := range tags {
+		if last[tag.Key] == i {
+			keys = append(keys, tag.Key)
+			values = append(values, tag.Value)
+		}
+	}
+	b := &pgx.Batch{}
+	b.Queue(`DELETE FROM tags WHERE region = $1 AND account = $2 AND resource_id = $3`, region, account, resourceID)
+	if len(keys) > 0 {
+		b.Queue(`INSERT INTO tags (region, account, resource_id, key, value)
+SELECT $1, $2, $3, t.key, t.value FROM unnest($4::text[], $5::text[]) AS t(key, value)`, region, account, resourceID, keys, values)
+	}
+	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
+		return t.fail(err, "set tags of %s", resourceID)
+	}
+	return nil
+}
+
+// ListTags returns the tags q selects, ordered by resource id and key (then
+// region and account, which only a query spanning several sees). With
+// region and account given, the walk is the primary key's.
+func (t *tx) ListTags(ctx context.Context, q image.TagQuery) ([]image.ResourceTag, error) {
+	query, args, ok := listTagsQuery(q)
+	if !ok {
+		return nil, nil
+	}
+	rows, err := t.tx.Query(ctx, query, append([]any{searchMode}, args...)...)
+	if err != nil {
+		return nil, t.fail(err, "list tags")
+	}
+	defer rows.Close()
+	var out []image.ResourceTag
+	for rows.Next() {
+		var rt image.ResourceTag
+		if err := rows.Scan(&rt.Region, &rt.Account, &rt.ResourceID, &rt.Key, &rt.Value); err != nil {
+			return nil, t.fail(err, "list tags")
+		}
+		out = append(out, rt)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, t.fail(err, "list tags")
+	}
+	return out, nil
+}
+
+func (t *tx) Setting(ctx context.Context, region, account, name string) (string, error) {
+	if !matchable(region) || !matchable(account) || !matchable(name) {
+		return "", image.ErrNotFound
+	}
+	var v string
+	err := t.tx.QueryRow(ctx, `SELECT value FROM settings WHERE region = $1 AND account = $2 AND name = $3`,
+		region, account, name).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", image.ErrNotFound
+	}
+	if err != nil {
+		return "", t.fail(err, "setting %s", name)
+	}
+	return v, nil
+}
+
+func (t *tx) SetSetting(ctx context.Context, region, account, name, value string) error {
+	if err := t.writable(ctx); err != nil {
+		return err
+	}
+	if _, err := t.tx.Exec(ctx, `INSERT INTO settings (region, account, name, value) VALUES ($1, $2, $3, $4)
+ON CONFLICT (region, account, name) DO UPDATE SET value = excluded.value`, region, account, name, value); err != nil {
+		return t.fail(err, "set setting %s", name)
+	}
+	return nil
+}
+
+// Settings returns every setting, ordered by region, account and name.
+func (t *tx) Settings(ctx context.Context) ([]image.Setting, error) {
+	rows, err := t.tx.Query(ctx, `SELECT region, account, name, value FROM settings ORDER BY region, account, name`)
+	if err != nil {
+		return nil, t.fail(err, "settings")
+	}
+	defer rows.Close()
+	var out []image.Setting
+	for rows.Next() {
+		var st image.Setting
+		if err := rows.Scan(&st.Region, &st.Account, &st.Name, &st.Value); err != nil {
+			return nil, t.fail(err, "settings")
+		}
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, t.fail(err, "settings")
+	}
+	return out, nil
+}
+
+// listTagsQuery turns q into one SELECT over tags in ListTags order; ok is
+// false when q can match nothing.
+func listTagsQuery(q image.TagQuery) (sql string, args []any, ok bool) {
+	var b queryBuilder
+	b.sql.WriteString(`SELECT region, account, resource_id, key, value FROM tags WHERE true`)
+	if q.Region != "" {
+		if !matchable(q.Region) {
+			return "", nil, false
+		}
+		b.and(`region = ` + b.arg(q.Region))
+	}
+	if q.Account != "" {
+		if !matchable(q.Account) {
+			return "", nil, false
+		}
+		b.and(`account = ` + b.arg(q.Account))
+	}
+	ids, ok := matchableOnly(q.ResourceIDs)
+	if !ok {
+		return "", nil, false
+	}
+	if len(ids) > 0 {
+		b.and(`resource_id = ANY(` + b.arg(ids) + `)`)
+	}
+	keys, ok := matchableOnly(q.Keys)
+	if !ok {
+		return "", nil, false
+	}
+	if len(keys) > 0 {
+		b.and(`key = ANY(` + b.arg(keys) + `)`)
+	}
+	if q.AfterResourceID != "" || q.AfterKey != "" {
+		b.and(`(resource_id, key) > (` + b.arg(q.AfterResourceID) + `, ` + b.arg(q.AfterKey) + `)`)
+	}
+	b.sql.WriteString(` ORDER BY resource_id, key, region, account`)
+	if q.Limit > 0 {
+		b.sql.WriteString(` LIMIT ` + b.arg(q.Limit))
+	}
+	return b.sql.String(), b.args, true
+}
