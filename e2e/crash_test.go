@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -15,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/amigo-ec2/amigo/internal/store/pgtest"
 )
 
 // buildAmigo compiles the real command once per test run.
@@ -42,13 +45,19 @@ func freeAddr(t *testing.T) string {
 }
 
 // startProcess runs `amigo serve` as its own process and waits for health.
+// dataDir is a folder for SQLite, or a postgres:// URL.
 func startProcess(t *testing.T, dataDir, addr string) *exec.Cmd {
 	t.Helper()
 	bin, err := buildAmigo()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "serve", "--listen", addr, "--data", dataDir, "--config", "testdata/accounts.yaml", "--log-level", "warn")
+	where := []string{"--data", dataDir}
+	if strings.HasPrefix(dataDir, "postgres") {
+		where = []string{"--store", dataDir}
+	}
+	args := append([]string{"serve", "--listen", addr, "--config", "testdata/accounts.yaml", "--log-level", "warn", "--catalog", "none"}, where...)
+	cmd := exec.Command(bin, args...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -76,6 +85,9 @@ func TestKill9KeepsAcknowledgedChanges(t *testing.T) {
 		t.Skip("builds and kills a real process")
 	}
 	dataDir := t.TempDir()
+	if onPostgres() {
+		dataDir = pgtest.Start(t)
+	}
 	addr := freeAddr(t)
 	cmd := startProcess(t, dataDir, addr)
 	e := &env{t: t, endpoint: "http://" + addr}

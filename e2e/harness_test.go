@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -24,6 +25,7 @@ import (
 	"github.com/amigo-ec2/amigo/internal/account"
 	"github.com/amigo-ec2/amigo/internal/app"
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/store/pgtest"
 )
 
 // Accounts and keys of testdata/accounts.yaml.
@@ -62,7 +64,17 @@ type env struct {
 	// configure, when set, adjusts the app's configuration before start.
 	configure func(*app.Config)
 	app       *app.App
+	// store is the PostgreSQL URL when the suite runs on that engine.
+	store string
 }
+
+// engineEnv selects the store engine of the whole suite: "postgres" runs
+// every test on a fresh PostgreSQL database, anything else on SQLite.
+const engineEnv = "AMIGO_E2E_STORE"
+
+func onPostgres() bool { return os.Getenv(engineEnv) == "postgres" }
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 
 // deterministic ids and clock, so golden files stay stable.
 type fakeIDs struct{ n atomic.Int64 }
@@ -78,6 +90,9 @@ func startEnv(t *testing.T, configure ...func(*app.Config)) *env {
 	if len(configure) > 0 {
 		e.configure = configure[0]
 	}
+	if onPostgres() {
+		e.store = pgtest.Start(t)
+	}
 	e.start()
 	return e
 }
@@ -90,7 +105,7 @@ func (e *env) start() {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := app.Config{Listen: "127.0.0.1:0", DataDir: e.dataDir, Directory: dir,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Image: e.opts}
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Image: e.opts, Store: e.store}
 	if e.configure != nil {
 		e.configure(&cfg)
 	}

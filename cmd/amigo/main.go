@@ -22,6 +22,7 @@ import (
 	"github.com/amigo-ec2/amigo/internal/bench"
 	"github.com/amigo-ec2/amigo/internal/catalog"
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/store/postgres"
 )
 
 func main() {
@@ -37,6 +38,10 @@ func main() {
 		err = bench.Main(os.Args[2:])
 	case "generate":
 		err = generate(os.Args[2:])
+	case "export":
+		err = export(os.Args[2:])
+	case "import":
+		err = importCmd(os.Args[2:])
 	case "-h", "--help", "help":
 		usage()
 		return
@@ -57,7 +62,9 @@ func usage() {
 commands:
   serve   run the EC2 image API server (amigo serve --help for flags)
   bench     load tool: populate, run, floor, compare (amigo bench --help)
-  generate  fill a data folder with a large synthetic population, straight into the store`)
+  generate  fill a data folder with a large synthetic population, straight into the store
+  export    write the whole state as JSON lines (backup; moving between engines)
+  import    load an export into an empty store of either engine`)
 }
 
 // env returns the AMIGO_* variable for a flag, or def.
@@ -72,6 +79,9 @@ func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	listen := fs.String("listen", env("AMIGO_LISTEN", "127.0.0.1:4566"), "address to listen on (AMIGO_LISTEN)")
 	data := fs.String("data", env("AMIGO_DATA", "./amigo-data"), "folder of the embedded SQLite store (AMIGO_DATA)")
+	store := fs.String("store", env("AMIGO_STORE", ""), "a postgres://user@host/db URL to keep the state in PostgreSQL instead of --data; several amigo processes may share one database (AMIGO_STORE)")
+	pgMax := fs.Int("pg-max-conns", envInt("AMIGO_PG_MAX_CONNS", 0), "PostgreSQL pool: most connections per process; 0 for the DSN's pool_max_conns or max(4, CPUs) (AMIGO_PG_MAX_CONNS)")
+	pgMin := fs.Int("pg-min-conns", envInt("AMIGO_PG_MIN_CONNS", 0), "PostgreSQL pool: connections kept open when idle (AMIGO_PG_MIN_CONNS)")
 	config := fs.String("config", env("AMIGO_CONFIG", ""), "bootstrap YAML file with accounts, keys and organizations (AMIGO_CONFIG); default: account 000000000000 with key test/test")
 	logLevel := fs.String("log-level", env("AMIGO_LOG_LEVEL", "info"), "debug, info (one line per request), warn or error (AMIGO_LOG_LEVEL)")
 	quota := fs.Int("public-image-quota", envInt("AMIGO_PUBLIC_IMAGE_QUOTA", 5), "public images allowed per account and region, -1 for no limit (AMIGO_PUBLIC_IMAGE_QUOTA)")
@@ -88,8 +98,9 @@ func serve(args []string) error {
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	cfg := app.Config{Listen: *listen, DataDir: *data, Logger: log,
-		Image: image.Options{PublicImageQuota: *quota, PendingDelay: *pendingDelay}}
+	cfg := app.Config{Listen: *listen, DataDir: *data, Logger: log, Store: *store,
+		Postgres: postgres.Options{MaxConns: int32(*pgMax), MinConns: int32(*pgMin)},
+		Image:    image.Options{PublicImageQuota: *quota, PendingDelay: *pendingDelay}}
 	switch *catalogFlag {
 	case "none":
 	case "":
@@ -131,7 +142,11 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	log.Info("amigo listening", "addr", a.Addr(), "data", *data)
+	where := *data
+	if app.IsPostgres(*store) {
+		where = "postgres"
+	}
+	log.Info("amigo listening", "addr", a.Addr(), "store", where)
 	return a.Serve(ctx)
 }
 

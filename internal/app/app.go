@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/account"
@@ -18,14 +19,20 @@ import (
 	"github.com/amigo-ec2/amigo/internal/ec2"
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/server"
+	"github.com/amigo-ec2/amigo/internal/store/postgres"
 	"github.com/amigo-ec2/amigo/internal/store/sqlite"
 )
 
 // Config is everything `amigo serve` can be told.
 type Config struct {
 	Listen string
-	// DataDir holds the SQLite file.
+	// DataDir holds the SQLite file, used unless Store names PostgreSQL.
 	DataDir string
+	// Store, when a postgres:// (or postgresql://) URL, puts the state in
+	// that PostgreSQL database instead; several amigo processes may share it.
+	Store string
+	// Postgres tunes the PostgreSQL connection pool.
+	Postgres postgres.Options
 	// Directory is the accounts bootstrap; nil means account.Default().
 	Directory *account.Directory
 	Logger    *slog.Logger
@@ -54,12 +61,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return nil, err
-	}
-	st, err := sqlite.Open(filepath.Join(cfg.DataDir, "amigo.db"), sqlite.DefaultOptions())
+	st, err := OpenStore(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+		return nil, err
 	}
 	if len(cfg.Catalog) > 0 {
 		regions := cfg.CatalogRegions
@@ -85,6 +89,34 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a := &App{Service: svc, Server: srv, store: st, ln: ln, log: cfg.Logger,
 		http: &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}}
 	return a, nil
+}
+
+// OpenStore opens the store cfg names: PostgreSQL for a postgres:// URL in
+// cfg.Store, otherwise the SQLite file in cfg.DataDir.
+func OpenStore(ctx context.Context, cfg Config) (image.Store, error) {
+	if IsPostgres(cfg.Store) {
+		st, err := postgres.Open(ctx, cfg.Store, cfg.Postgres)
+		if err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		return st, nil
+	}
+	if cfg.Store != "" {
+		return nil, fmt.Errorf("--store: want a postgres:// URL, got %q (the SQLite store lives in --data)", cfg.Store)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, err
+	}
+	st, err := sqlite.Open(filepath.Join(cfg.DataDir, "amigo.db"), sqlite.DefaultOptions())
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return st, nil
+}
+
+// IsPostgres reports whether a --store value names PostgreSQL.
+func IsPostgres(store string) bool {
+	return strings.HasPrefix(store, "postgres://") || strings.HasPrefix(store, "postgresql://")
 }
 
 // Store is the app's store (tests fill it directly).

@@ -54,6 +54,10 @@ import (
 // server to use instead of starting one.
 const EnvDSN = "AMIGO_TEST_POSTGRES"
 
+// EnvRequire, when set (CI sets it), turns the skip for missing PostgreSQL
+// binaries into a failure.
+const EnvRequire = "AMIGO_REQUIRE_POSTGRES"
+
 // ErrNoBinaries is returned by StartServer when PostgreSQL is not installed.
 var ErrNoBinaries = errors.New("pgtest: postgres binaries not found (install PostgreSQL, e.g. apt-get install postgresql, or set " + EnvDSN + ")")
 
@@ -80,6 +84,9 @@ func Start(t testing.TB) string {
 		}
 	})
 	if errors.Is(shared.err, ErrNoBinaries) {
+		if os.Getenv(EnvRequire) != "" {
+			t.Fatalf("%v (%s is set: CI must run the PostgreSQL tests)", shared.err, EnvRequire)
+		}
 		t.Skip(shared.err.Error())
 	}
 	if shared.err != nil {

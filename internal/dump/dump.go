@@ -1,0 +1,265 @@
+// Package dump moves amigo's whole state in and out of a store as JSON
+// lines: the backup format, and the way from one engine to another.
+//
+// Each line is one record: {"kind": "...", ...}. Kinds, in the order they
+// are written: "header", "account" and "organization" (from the bootstrap
+// directory, for the record: they live in the bootstrap file, not in the
+// store, and import skips them), "setting", "image" (with its launch
+// permissions), "tag", "instance". Records are sorted, so two exports of
+// the same state are byte for byte identical.
+package dump
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/amigo-ec2/amigo/internal/account"
+	"github.com/amigo-ec2/amigo/internal/image"
+)
+
+// Version is the format version written in the header.
+const Version = 1
+
+type record struct {
+	Kind         string                `json:"kind"`
+	Version      int                   `json:"version,omitempty"`
+	Account      *accountRecord        `json:"account,omitempty"`
+	Organization *account.Organization `json:"organization,omitempty"`
+	Setting      *image.Setting        `json:"setting,omitempty"`
+	Image        *image.Image          `json:"image,omitempty"`
+	Tag          *image.ResourceTag    `json:"tag,omitempty"`
+	Instance     *image.Instance       `json:"instance,omitempty"`
+}
+
+type accountRecord struct {
+	ID         string   `json:"id"`
+	AccessKeys []string `json:"access_keys"` // ids only: secrets stay in the bootstrap file
+	OrgID      string   `json:"org_id,omitempty"`
+}
+
+// Export writes the whole state of st (and dir's accounts, for the record)
+// to w in one consistent snapshot.
+func Export(ctx context.Context, st image.Store, dir *account.Directory, w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	enc := json.NewEncoder(bw)
+	write := func(r record) error { return enc.Encode(r) }
+	if err := write(record{Kind: "header", Version: Version}); err != nil {
+		return err
+	}
+	if dir != nil {
+		for _, id := range dir.Accounts() {
+			a, _ := dir.Account(id)
+			ar := &accountRecord{ID: id, OrgID: a.OrgID, AccessKeys: []string{}}
+			for _, k := range a.Keys {
+				ar.AccessKeys = append(ar.AccessKeys, k.ID)
+			}
+			if err := write(record{Kind: "account", Account: ar}); err != nil {
+				return err
+			}
+		}
+		for _, o := range dir.Organizations() {
+			o := o
+			if err := write(record{Kind: "organization", Organization: &o}); err != nil {
+				return err
+			}
+		}
+	}
+	err := st.View(ctx, func(tx image.Tx) error {
+		settings, err := tx.Settings(ctx)
+		if err != nil {
+			return err
+		}
+		sort.Slice(settings, func(i, j int) bool {
+			a, b := settings[i], settings[j]
+			if a.Region != b.Region {
+				return a.Region < b.Region
+			}
+			if a.Account != b.Account {
+				return a.Account < b.Account
+			}
+			return a.Name < b.Name
+		})
+		for i := range settings {
+			if err := write(record{Kind: "setting", Setting: &settings[i]}); err != nil {
+				return err
+			}
+		}
+		imgs, err := tx.FindImages(ctx, image.Query{IncludeDeregistered: true})
+		if err != nil {
+			return err
+		}
+		sort.Slice(imgs, func(i, j int) bool {
+			if imgs[i].Region != imgs[j].Region {
+				return imgs[i].Region < imgs[j].Region
+			}
+			return imgs[i].ID < imgs[j].ID
+		})
+		for _, img := range imgs {
+			if err := write(record{Kind: "image", Image: img}); err != nil {
+				return err
+			}
+		}
+		tags, err := tx.ListTags(ctx, image.TagQuery{})
+		if err != nil {
+			return err
+		}
+		sort.Slice(tags, func(i, j int) bool {
+			a, b := tags[i], tags[j]
+			if a.Region != b.Region {
+				return a.Region < b.Region
+			}
+			if a.Account != b.Account {
+				return a.Account < b.Account
+			}
+			if a.ResourceID != b.ResourceID {
+				return a.ResourceID < b.ResourceID
+			}
+			return a.Key < b.Key
+		})
+		for i := range tags {
+			if err := write(record{Kind: "tag", Tag: &tags[i]}); err != nil {
+				return err
+			}
+		}
+		insts, err := tx.FindInstances(ctx, image.InstanceQuery{})
+		if err != nil {
+			return err
+		}
+		sort.Slice(insts, func(i, j int) bool {
+			if insts[i].Region != insts[j].Region {
+				return insts[i].Region < insts[j].Region
+			}
+			return insts[i].ID < insts[j].ID
+		})
+		for _, inst := range insts {
+			if err := write(record{Kind: "instance", Instance: inst}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// Stats counts what Import loaded.
+type Stats struct {
+	Images, Tags, Settings, Instances, Skipped int
+}
+
+// Import loads an export into st, which must hold no images yet. Records
+// are written in batches, each batch one transaction.
+func Import(ctx context.Context, st image.Store, r io.Reader) (Stats, error) {
+	var stats Stats
+	empty := true
+	err := st.View(ctx, func(tx image.Tx) error {
+		imgs, err := tx.FindImages(ctx, image.Query{IncludeDeregistered: true, Limit: 1})
+		empty = len(imgs) == 0
+		return err
+	})
+	if err != nil {
+		return stats, err
+	}
+	if !empty {
+		return stats, fmt.Errorf("import: the store already holds images; import needs an empty store")
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	var batch []record
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		recs := batch
+		batch = nil
+		// Tags are written per resource, so gather them first.
+		return st.Update(ctx, func(tx image.Tx) error {
+			tags := map[[3]string][]image.Tag{}
+			var order [][3]string
+			for _, rec := range recs {
+				switch rec.Kind {
+				case "setting":
+					s := rec.Setting
+					if err := tx.SetSetting(ctx, s.Region, s.Account, s.Name, s.Value); err != nil {
+						return err
+					}
+				case "image":
+					if err := tx.InsertImage(ctx, rec.Image); err != nil {
+						return fmt.Errorf("image %s: %w", rec.Image.ID, err)
+					}
+				case "instance":
+					if err := tx.InsertInstance(ctx, rec.Instance); err != nil {
+						return fmt.Errorf("instance %s: %w", rec.Instance.ID, err)
+					}
+				case "tag":
+					k := [3]string{rec.Tag.Region, rec.Tag.Account, rec.Tag.ResourceID}
+					if _, ok := tags[k]; !ok {
+						order = append(order, k)
+					}
+					tags[k] = append(tags[k], rec.Tag.Tag)
+				}
+			}
+			for _, k := range order {
+				existing, err := tx.Tags(ctx, k[0], k[1], []string{k[2]})
+				if err != nil {
+					return err
+				}
+				if err := tx.SetTags(ctx, k[0], k[1], k[2], append(existing[k[2]], tags[k]...)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	line := 0
+	for sc.Scan() {
+		line++
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		var rec record
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			return stats, fmt.Errorf("line %d: %w", line, err)
+		}
+		switch rec.Kind {
+		case "header":
+			if rec.Version != Version {
+				return stats, fmt.Errorf("line %d: export format version %d, this amigo reads %d", line, rec.Version, Version)
+			}
+			continue
+		case "account", "organization":
+			stats.Skipped++
+			continue
+		case "setting":
+			stats.Settings++
+		case "image":
+			stats.Images++
+		case "tag":
+			stats.Tags++
+		case "instance":
+			stats.Instances++
+		default:
+			return stats, fmt.Errorf("line %d: unknown record kind %q", line, rec.Kind)
+		}
+		if (rec.Kind == "setting" && rec.Setting == nil) || (rec.Kind == "image" && rec.Image == nil) ||
+			(rec.Kind == "tag" && rec.Tag == nil) || (rec.Kind == "instance" && rec.Instance == nil) {
+			return stats, fmt.Errorf("line %d: %s record without its body", line, rec.Kind)
+		}
+		batch = append(batch, rec)
+		if len(batch) >= 2000 {
+			if err := flush(); err != nil {
+				return stats, err
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return stats, err
+	}
+	return stats, flush()
+}

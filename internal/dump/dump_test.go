@@ -1,0 +1,153 @@
+package dump
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/amigo-ec2/amigo/internal/account"
+	"github.com/amigo-ec2/amigo/internal/datagen"
+	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/store/pgtest"
+	"github.com/amigo-ec2/amigo/internal/store/postgres"
+	"github.com/amigo-ec2/amigo/internal/store/sqlite"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
+
+func openSQLite(t *testing.T) image.Store {
+	t.Helper()
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "amigo.db"), sqlite.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func openPostgres(t *testing.T) image.Store {
+	t.Helper()
+	st, err := postgres.Open(context.Background(), pgtest.Start(t), postgres.Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// fill gives a store every kind of record: images in two regions with
+// grants, tags of several accounts, settings and an instance.
+func fill(t *testing.T, st image.Store) {
+	t.Helper()
+	ctx := context.Background()
+	accts := []string{"111122223333", "222233334444", "333344445555"}
+	for _, region := range []string{"us-east-1", "eu-west-1"} {
+		err := datagen.Generate(ctx, st, datagen.Options{Region: region, Images: 300, Accounts: accts, SharedFraction: 0.5, PublicFraction: 0.05,
+			OrgARNs: []string{"arn:aws:organizations::111122223333:organization/o-exampleorg1"}, Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := st.Update(ctx, func(tx image.Tx) error {
+		imgs, err := tx.FindImages(ctx, image.Query{Region: "us-east-1", Limit: 2})
+		if err != nil {
+			return err
+		}
+		// Another account's tags on the same image.
+		if err := tx.SetTags(ctx, "us-east-1", "444455556666", imgs[0].ID, []image.Tag{{Key: "Mine", Value: "yes"}}); err != nil {
+			return err
+		}
+		if err := tx.SetSetting(ctx, "us-east-1", "111122223333", image.SettingBlockPublicAccess, image.BlockNewSharing); err != nil {
+			return err
+		}
+		ena := true
+		return tx.InsertInstance(ctx, &image.Instance{Region: "us-east-1", ID: "i-0123456789abcdef0", OwnerID: "111122223333",
+			ReservationID: "r-0123456789abcdef0", ImageID: imgs[1].ID, State: image.InstanceRunning, InstanceType: "m1.small",
+			LaunchTime: time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC), Architecture: "x86_64", EnaSupport: &ena,
+			HttpTokens: "required", HttpPutResponseHopLimit: 2})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func export(t *testing.T, st image.Store) []byte {
+	t.Helper()
+	dir, err := account.Load("../account/testdata/example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := Export(context.Background(), st, dir, &buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func load(t *testing.T, st image.Store, data []byte) {
+	t.Helper()
+	stats, err := Import(context.Background(), st, bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Images != 600 || stats.Instances != 1 || stats.Settings == 0 || stats.Tags < 1200 {
+		t.Fatalf("imported %+v", stats)
+	}
+}
+
+// SQLite → PostgreSQL → SQLite leaves identical exports.
+func TestRoundTripAcrossEngines(t *testing.T) {
+	a := openSQLite(t)
+	fill(t, a)
+	first := export(t, a)
+	if !bytes.Contains(first, []byte(`"kind":"instance"`)) || !bytes.Contains(first, []byte(`"Mine"`)) {
+		t.Fatal("export misses records")
+	}
+	pg := openPostgres(t)
+	load(t, pg, first)
+	second := export(t, pg)
+	b := openSQLite(t)
+	load(t, b, second)
+	third := export(t, b)
+	if !bytes.Equal(first, second) || !bytes.Equal(second, third) {
+		t.Fatalf("exports differ: %d, %d, %d bytes\n%s", len(first), len(second), len(third), firstDiff(first, second, third))
+	}
+}
+
+func TestImportNeedsAnEmptyStore(t *testing.T) {
+	a := openSQLite(t)
+	fill(t, a)
+	if _, err := Import(context.Background(), a, bytes.NewReader(export(t, a))); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Fatalf("import into a full store: %v", err)
+	}
+	if _, err := Import(context.Background(), openSQLite(t), strings.NewReader(`{"kind":"header","version":99}`)); err == nil {
+		t.Fatal("a future format version was accepted")
+	}
+}
+
+func firstDiff(exports ...[]byte) string {
+	lines := make([][]string, len(exports))
+	for i, e := range exports {
+		lines[i] = strings.Split(string(e), "\n")
+	}
+	for n := 0; ; n++ {
+		var cur []string
+		for _, l := range lines {
+			if n < len(l) {
+				cur = append(cur, l[n])
+			} else {
+				cur = append(cur, "<end>")
+			}
+		}
+		if cur[0] != cur[1] || cur[1] != cur[2] {
+			return strings.Join(cur, "\n")
+		}
+		if cur[0] == "<end>" {
+			return ""
+		}
+	}
+}
