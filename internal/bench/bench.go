@@ -4,6 +4,7 @@
 //	amigo bench run       drive an endpoint with a weighted mix of signed requests, report rates and latencies
 //	amigo bench floor     serve a fixed DescribeImages answer with no auth and no store: the upper bound
 //	amigo bench compare   run the same mix against an in-process floor and against amigo, print the ratios
+//	amigo bench queries   latency of each DescribeImages query shape, one request at a time
 //
 // Requests are what SDKs send: EC2 Query forms POSTed as
 // application/x-www-form-urlencoded, SigV4-signed (service ec2) with the
@@ -61,6 +62,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		err = floorCmd(ctx, args[1:], stderr)
 	case "compare":
 		err = compareCmd(ctx, args[1:], stdout, stderr)
+	case "queries":
+		err = queriesCmd(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		usage(stdout)
 		return nil
@@ -82,6 +85,7 @@ subcommands:
   run       drive --endpoint with a weighted --mix of SigV4-signed requests; report req/s and latencies
   floor     serve a fixed DescribeImages answer without auth or store (the upper bound)
   compare   run the same mix against an in-process floor and against --endpoint; print amigo/floor ratios
+  queries   latency of each DescribeImages query shape (by id, owners, executable users, names, tags, scans)
 
 operations for --mix: describe-id, describe-self, describe-all, modify-description,
   modify-permission, describe-attribute (e.g. --mix describe-id=6,modify-description=2)

@@ -37,6 +37,9 @@ type Described struct {
 	Allowed *bool
 }
 
+// maxTagCandidates bounds the id list a tag filter hands the store.
+const maxTagCandidates = 5000
+
 var ownerAliases = []string{"amazon", "aws-marketplace", "aws-backup-vault"}
 
 // describePlan is a validated DescribeImages request.
@@ -55,6 +58,11 @@ type describePlan struct {
 	// Allowed AMIs verdict; allowed is the caller's policy, loaded by keep.
 	allowedFilters []compiledFilter
 	allowed        *allowedPolicy
+
+	// tagFilter is a tag:<key> filter whose candidates the caller's tag
+	// index can list, instead of testing every visible image.
+	tagFilter *compiledFilter
+	tagKey    string
 }
 
 // DescribeImages lists the images the caller may see, narrowed by ids,
@@ -95,6 +103,27 @@ func (s *Service) DescribeImages(ctx context.Context, c Caller, r *DescribeReque
 		q := p.query
 		if limit > 0 {
 			q.Limit = max(limit*2, 100)
+		}
+		if p.tagFilter != nil && len(q.IDs) == 0 {
+			// Only images carrying the caller's tag can match: start from those.
+			tags, err := tx.ListTags(ctx, TagQuery{Region: c.Region, Account: c.Account, Keys: []string{p.tagKey}})
+			if err != nil {
+				return err
+			}
+			for _, t := range tags {
+				if resourceType(t.ResourceID) == "image" && p.tagFilter.matchValue(t.Value) {
+					q.IDs = append(q.IDs, t.ResourceID)
+				}
+			}
+			switch {
+			case len(q.IDs) == 0:
+				return nil
+			case len(q.IDs) > maxTagCandidates:
+				q.IDs = nil // so common a tag that the other indexes serve better
+			default:
+				slices.Sort(q.IDs)
+				q.IDs = slices.Compact(q.IDs)
+			}
 		}
 		for {
 			imgs, err := tx.FindImages(ctx, q)
@@ -233,6 +262,13 @@ func (s *Service) plan(c Caller, r *DescribeRequest) (*describePlan, error) {
 		mark(f.Values...)
 		if *f.Name == "state" && slices.Contains(f.Values, StateDisabled) && !r.IncludeDisabled {
 			return nil, awserr.New("InvalidParameter", "When filtering by the 'disabled' state, 'IncludeDisabled' must be set to 'true' in the request.")
+		}
+	}
+	// A tag:<key> filter can start from the caller's tags.
+	for i := range p.filters {
+		if k, ok := strings.CutPrefix(p.filters[i].name, "tag:"); ok && k != "" {
+			p.tagFilter, p.tagKey = &p.filters[i], k
+			break
 		}
 	}
 	// A single-valued name filter can use the name index.

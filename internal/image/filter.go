@@ -207,6 +207,16 @@ func matchAll(fs []compiledFilter, img *Image, tags []Tag) bool {
 	return true
 }
 
+// matchValue reports whether one of the filter's patterns matches v.
+func (f *compiledFilter) matchValue(v string) bool {
+	for _, p := range f.patterns {
+		if p.match(v) {
+			return true
+		}
+	}
+	return false
+}
+
 func (f *compiledFilter) match(img *Image, tags []Tag) bool {
 	vals := f.field(img, tags)
 	for _, p := range f.patterns {
