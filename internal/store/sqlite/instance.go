@@ -30,15 +30,27 @@ func (t *tx) Instance(ctx context.Context, region, id string) (*image.Instance, 
 	if err != nil {
 		return nil, err
 	}
-	row := t.q.QueryRowContext(ctx, `SELECT `+instanceColumns+` FROM instances WHERE region = ? AND instance_id = ?`, region, id)
-	inst, err := scanInstance(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, image.ErrNotFound
-	}
+	rows, done, err := t.query(ctx, `SELECT `+instanceColumns+` FROM instances WHERE region = ? AND instance_id = ?`, region, id)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: instance %s: %w", id, err)
 	}
-	return inst, nil
+	defer done()
+	defer rows.Close()
+	if !rows.Next() {
+		err = rows.Err()
+		if err == nil {
+			err = sql.ErrNoRows
+		}
+	} else {
+		var inst *image.Instance
+		if inst, err = scanInstance(rows); err == nil {
+			return inst, nil
+		}
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, image.ErrNotFound
+	}
+	return nil, fmt.Errorf("sqlite: instance %s: %w", id, err)
 }
 
 func (t *tx) InsertInstance(ctx context.Context, inst *image.Instance) error {
@@ -53,7 +65,7 @@ func (t *tx) InsertInstance(ctx context.Context, inst *image.Instance) error {
 	if err != nil {
 		return err
 	}
-	if _, err := t.q.ExecContext(ctx, `INSERT INTO instances (`+instanceColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+	if _, err := t.exec(ctx, `INSERT INTO instances (`+instanceColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
 		inst.Region, inst.ID, inst.OwnerID, inst.ImageID, inst.State, doc); err != nil {
 		if isDuplicate(err) {
 			return image.ErrExists
@@ -75,7 +87,7 @@ func (t *tx) UpdateInstance(ctx context.Context, inst *image.Instance) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.q.ExecContext(ctx, `UPDATE instances SET owner_id = ?, image_id = ?, state = ?, doc = ?
+	res, err := t.exec(ctx, `UPDATE instances SET owner_id = ?, image_id = ?, state = ?, doc = ?
 WHERE region = ? AND instance_id = ?`, inst.OwnerID, inst.ImageID, inst.State, doc, inst.Region, inst.ID)
 	if err != nil {
 		return fmt.Errorf("sqlite: update instance %s: %w", inst.ID, err)
@@ -103,11 +115,11 @@ func (t *tx) FindInstances(ctx context.Context, q image.InstanceQuery) ([]*image
 	if q.OwnerID != "" {
 		b.and(`owner_id = ?`, q.OwnerID)
 	}
-	if ids := dedupe(q.IDs); len(ids) > 0 {
+	if ids := padStrings(dedupe(q.IDs)); len(ids) > 0 {
 		b.and(`instance_id IN (` + placeholders(len(ids)) + `)`)
 		b.addStrings(ids)
 	}
-	if ids := dedupe(q.ImageIDs); len(ids) > 0 {
+	if ids := padStrings(dedupe(q.ImageIDs)); len(ids) > 0 {
 		b.and(`image_id IN (` + placeholders(len(ids)) + `)`)
 		b.addStrings(ids)
 	}
@@ -119,10 +131,11 @@ func (t *tx) FindInstances(ctx context.Context, q image.InstanceQuery) ([]*image
 		b.sql.WriteString(` LIMIT ?`)
 		b.args = append(b.args, q.Limit)
 	}
-	rows, err := t.q.QueryContext(ctx, b.sql.String(), b.args...)
+	rows, done, err := t.query(ctx, b.sql.String(), b.args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: find instances: %w", err)
 	}
+	defer done()
 	defer rows.Close()
 	var out []*image.Instance
 	for rows.Next() {

@@ -26,23 +26,26 @@ func findQuery(q image.Query) (string, []any) {
 		b.sql.WriteString(`1 = 1`)
 	}
 
-	if ids := dedupe(q.IDs); len(ids) > 0 {
+	if ids := padStrings(dedupe(q.IDs)); len(ids) > 0 {
 		b.and(`i.image_id IN (` + placeholders(len(ids)) + `)`)
 		for _, id := range ids {
 			b.args = append(b.args, id)
 		}
 	}
+	// Lists are padded to a power of two so that statement texts, which
+	// the store caches prepared, stay few.
+	ownerIDs, ownerAliases := padStrings(q.OwnerIDs), padStrings(q.OwnerAliases)
 	switch {
-	case len(q.OwnerIDs) > 0 && len(q.OwnerAliases) > 0:
-		b.and(`(i.owner_id IN (` + placeholders(len(q.OwnerIDs)) + `) OR i.owner_alias IN (` + placeholders(len(q.OwnerAliases)) + `))`)
-		b.addStrings(q.OwnerIDs)
-		b.addStrings(q.OwnerAliases)
-	case len(q.OwnerIDs) > 0:
-		b.and(`i.owner_id IN (` + placeholders(len(q.OwnerIDs)) + `)`)
-		b.addStrings(q.OwnerIDs)
-	case len(q.OwnerAliases) > 0:
-		b.and(`i.owner_alias IN (` + placeholders(len(q.OwnerAliases)) + `)`)
-		b.addStrings(q.OwnerAliases)
+	case len(ownerIDs) > 0 && len(ownerAliases) > 0:
+		b.and(`(i.owner_id IN (` + placeholders(len(ownerIDs)) + `) OR i.owner_alias IN (` + placeholders(len(ownerAliases)) + `))`)
+		b.addStrings(ownerIDs)
+		b.addStrings(ownerAliases)
+	case len(ownerIDs) > 0:
+		b.and(`i.owner_id IN (` + placeholders(len(ownerIDs)) + `)`)
+		b.addStrings(ownerIDs)
+	case len(ownerAliases) > 0:
+		b.and(`i.owner_alias IN (` + placeholders(len(ownerAliases)) + `)`)
+		b.addStrings(ownerAliases)
 	}
 	if q.Name != "" {
 		b.and(`i.name = ?`, q.Name)
@@ -114,6 +117,7 @@ func (b *queryBuilder) addStrings(ss []string) {
 // permTerms matches launch permission rows (columns prefixed by col) equal to
 // any of perms.
 func (b *queryBuilder) permTerms(col string, perms []image.LaunchPermission) string {
+	perms = padPerms(perms)
 	terms := make([]string, len(perms))
 	for i, p := range perms {
 		terms[i] = `(` + col + `kind = ? AND ` + col + `value = ?)`
@@ -125,6 +129,7 @@ func (b *queryBuilder) permTerms(col string, perms []image.LaunchPermission) str
 // grantedCandidates selects the ids of images holding any of perms: one
 // search of the grantee index per entry.
 func (b *queryBuilder) grantedCandidates(region, after string, perms []image.LaunchPermission) string {
+	perms = padPerms(perms)
 	branches := make([]string, len(perms))
 	for i, p := range perms {
 		branches[i] = b.grantBranch(region, after, `kind = ? AND value = ?`, string(p.Kind), p.Value)
@@ -165,10 +170,11 @@ func (b *queryBuilder) visibleCandidates(region, after string, v image.Viewer) s
 	}
 	if len(v.OUARNs) > 0 {
 		args := []any{string(image.PermOU)}
-		for _, ou := range v.OUARNs {
+		ous := padStrings(v.OUARNs)
+		for _, ou := range ous {
 			args = append(args, ou)
 		}
-		branches = append(branches, b.grantBranch(region, after, `kind = ? AND value IN (`+placeholders(len(v.OUARNs))+`)`, args...))
+		branches = append(branches, b.grantBranch(region, after, `kind = ? AND value IN (`+placeholders(len(ous))+`)`, args...))
 	}
 	return strings.Join(branches, " UNION ALL ")
 }
@@ -202,4 +208,18 @@ func prefixEnd(prefix string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// padPerms is padStrings for a list of launch permissions.
+func padPerms(ps []image.LaunchPermission) []image.LaunchPermission {
+	n := padCount(len(ps))
+	if n == len(ps) {
+		return ps
+	}
+	out := make([]image.LaunchPermission, n)
+	copy(out, ps)
+	for i := len(ps); i < n; i++ {
+		out[i] = ps[len(ps)-1]
+	}
+	return out
 }

@@ -58,9 +58,11 @@ type Store struct {
 	wdb   *sql.DB     // holds exactly one connection: wconn
 	wconn *sql.Conn   // used only by the writer goroutine
 	wst   *statements // prepared on wconn
+	wc    *stmtCache  // the writer's other statements, prepared on wconn
 
 	rdb *sql.DB     // query-only pool for View
 	rst *statements // prepared on rdb, bound to each View transaction
+	rc  *stmtCache  // View's other statements, prepared on rdb
 
 	mu         sync.RWMutex // guards closed against sends on queue
 	closed     bool
@@ -136,6 +138,7 @@ func (s *Store) open() error {
 	if s.wst, err = prepare(ctx, s.wconn, true); err != nil {
 		return err
 	}
+	s.wc = newStmtCache(s.wconn, stmtCacheSize, false)
 
 	// Readers are query_only so a View can never write, even by mistake.
 	rdb, err := sql.Open("sqlite", dsn(s.path, url.Values{
@@ -153,6 +156,7 @@ func (s *Store) open() error {
 	if s.rst, err = prepare(ctx, rdb, false); err != nil {
 		return err
 	}
+	s.rc = newStmtCache(rdb, stmtCacheSize, true)
 	return nil
 }
 
@@ -180,7 +184,7 @@ func (s *Store) View(ctx context.Context, fn func(image.Tx) error) error {
 	// A read-only transaction has nothing to commit; rolling back just
 	// releases the snapshot.
 	defer stx.Rollback()
-	return fn(&tx{q: stx, sqlTx: stx, st: s.rst})
+	return fn(&tx{q: stx, sqlTx: stx, st: s.rst, cache: s.rc})
 }
 
 // Close stops accepting updates, lets the queued ones finish, and closes
@@ -200,6 +204,11 @@ func (s *Store) Close() error {
 
 func (s *Store) closeDBs() error {
 	var errs []error
+	for _, c := range []*stmtCache{s.wc, s.rc} {
+		if c != nil {
+			errs = append(errs, c.close())
+		}
+	}
 	for _, st := range []*statements{s.wst, s.rst} {
 		if st != nil {
 			errs = append(errs, st.close())

@@ -91,6 +91,7 @@ type tx struct {
 	q     queryer
 	sqlTx *sql.Tx // set for View: prepared statements must be bound to it
 	st    *statements
+	cache *stmtCache // prepared on the same side as st
 	write bool
 }
 
@@ -115,6 +116,52 @@ func (t *tx) stmt(ctx context.Context, s *sql.Stmt) *sql.Stmt {
 		return t.sqlTx.StmtContext(ctx, s)
 	}
 	return s
+}
+
+// query runs a SELECT through the statement cache. done releases the
+// statement and must be called after rows is closed.
+func (t *tx) query(ctx context.Context, query string, args ...any) (rows *sql.Rows, done func(), err error) {
+	cs, err := t.cache.acquire(ctx, query)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cs == nil {
+		rows, err = t.q.QueryContext(ctx, query, args...)
+		return rows, func() {}, err
+	}
+	rows, err = t.stmt(ctx, cs.stmt).QueryContext(ctx, args...)
+	if err != nil {
+		t.cache.release(cs)
+		return nil, nil, err
+	}
+	return rows, func() { t.cache.release(cs) }, nil
+}
+
+// queryRow runs a single-row SELECT through the statement cache and scans
+// its row into dest; no row is sql.ErrNoRows.
+func (t *tx) queryRow(ctx context.Context, query string, args []any, dest ...any) error {
+	cs, err := t.cache.acquire(ctx, query)
+	if err != nil {
+		return err
+	}
+	if cs == nil {
+		return t.q.QueryRowContext(ctx, query, args...).Scan(dest...)
+	}
+	defer t.cache.release(cs)
+	return t.stmt(ctx, cs.stmt).QueryRowContext(ctx, args...).Scan(dest...)
+}
+
+// exec runs a write statement through the statement cache.
+func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	cs, err := t.cache.acquire(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if cs == nil {
+		return t.q.ExecContext(ctx, query, args...)
+	}
+	defer t.cache.release(cs)
+	return t.stmt(ctx, cs.stmt).ExecContext(ctx, args...)
 }
 
 func (t *tx) Image(ctx context.Context, region, id string) (*image.Image, error) {
@@ -274,7 +321,7 @@ func (t *tx) DeleteImage(ctx context.Context, region, id string) error {
 		return err
 	}
 	// Launch permissions go by ON DELETE CASCADE.
-	res, err := t.q.ExecContext(ctx, `DELETE FROM images WHERE region = ? AND image_id = ?`, region, id)
+	res, err := t.exec(ctx, `DELETE FROM images WHERE region = ? AND image_id = ?`, region, id)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete image %s: %w", id, err)
 	}
@@ -283,7 +330,7 @@ func (t *tx) DeleteImage(ctx context.Context, region, id string) error {
 	} else if n == 0 {
 		return image.ErrNotFound
 	}
-	if _, err := t.q.ExecContext(ctx, `DELETE FROM tags WHERE region = ? AND resource_id = ?`, region, id); err != nil {
+	if _, err := t.exec(ctx, `DELETE FROM tags WHERE region = ? AND resource_id = ?`, region, id); err != nil {
 		return fmt.Errorf("sqlite: delete tags of %s: %w", id, err)
 	}
 	return nil
@@ -295,9 +342,9 @@ func (t *tx) ImageIDByName(ctx context.Context, region, owner, name string) (str
 		return "", err
 	}
 	var id string
-	err = t.q.QueryRowContext(ctx, `SELECT image_id FROM images
+	err = t.queryRow(ctx, `SELECT image_id FROM images
 WHERE region = ? AND owner_id = ? AND name = ? AND state <> ?
-ORDER BY image_id LIMIT 1`, region, owner, name, image.StateDeregistered).Scan(&id)
+ORDER BY image_id LIMIT 1`, []any{region, owner, name, image.StateDeregistered}, &id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -313,10 +360,11 @@ func (t *tx) FindImages(ctx context.Context, q image.Query) ([]*image.Image, err
 		return nil, err
 	}
 	query, args := findQuery(q)
-	rows, err := t.q.QueryContext(ctx, query, args...)
+	rows, done, err := t.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: find images: %w", err)
 	}
+	defer done()
 	defer rows.Close()
 	var imgs []*image.Image
 	for rows.Next() {
@@ -377,18 +425,23 @@ func (t *tx) loadRegionPerms(ctx context.Context, region string, imgs []*image.I
 		chunk := imgs[:min(len(imgs), maxParams)]
 		imgs = imgs[len(chunk):]
 		byID := make(map[string]*image.Image, len(chunk))
-		args := make([]any, 0, len(chunk)+1)
+		n := padCount(len(chunk))
+		args := make([]any, 0, n+1)
 		args = append(args, region)
 		for _, img := range chunk {
 			byID[img.ID] = img
 			args = append(args, img.ID)
 		}
-		rows, err := t.q.QueryContext(ctx, `SELECT image_id, kind, value FROM launch_permissions
-WHERE region = ? AND image_id IN (`+placeholders(len(chunk))+`) ORDER BY image_id, seq`, args...)
+		for len(args) < n+1 {
+			args = append(args, chunk[len(chunk)-1].ID)
+		}
+		rows, done, err := t.query(ctx, `SELECT image_id, kind, value FROM launch_permissions
+WHERE region = ? AND image_id IN (`+placeholders(n)+`) ORDER BY image_id, seq`, args...)
 		if err != nil {
 			return fmt.Errorf("sqlite: load launch permissions: %w", err)
 		}
 		err = func() error {
+			defer done()
 			defer rows.Close()
 			for rows.Next() {
 				var id string
@@ -426,17 +479,19 @@ func (t *tx) Tags(ctx context.Context, region, account string, resourceIDs []str
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), maxParams)]
 		ids = ids[len(chunk):]
+		chunk = padStrings(chunk)
 		args := make([]any, 0, len(chunk)+2)
 		args = append(args, region, account)
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := t.q.QueryContext(ctx, `SELECT resource_id, key, value FROM tags
+		rows, done, err := t.query(ctx, `SELECT resource_id, key, value FROM tags
 WHERE region = ? AND account = ? AND resource_id IN (`+placeholders(len(chunk))+`) ORDER BY resource_id, key`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: tags: %w", err)
 		}
 		err = func() error {
+			defer done()
 			defer rows.Close()
 			for rows.Next() {
 				var id string
@@ -463,7 +518,7 @@ func (t *tx) SetTags(ctx context.Context, region, account, resourceID string, ta
 	if err != nil {
 		return err
 	}
-	if _, err := t.q.ExecContext(ctx, `DELETE FROM tags WHERE region = ? AND account = ? AND resource_id = ?`,
+	if _, err := t.exec(ctx, `DELETE FROM tags WHERE region = ? AND account = ? AND resource_id = ?`,
 		region, account, resourceID); err != nil {
 		return fmt.Errorf("sqlite: set tags of %s: %w", resourceID, err)
 	}
@@ -475,21 +530,17 @@ func (t *tx) SetTags(ctx context.Context, region, account, resourceID string, ta
 	for i, tag := range tags {
 		last[tag.Key] = i
 	}
-	args := make([]any, 0, 5*len(last))
-	var b strings.Builder
-	b.WriteString(`INSERT INTO tags (region, account, resource_id, key, value) VALUES `)
+	// One cached single-row insert per tag rather than a multi-row
+	// statement whose text depends on the tag count: the writer's
+	// statements run on its own connection, so this costs no round trips.
 	for i, tag := range tags {
 		if last[tag.Key] != i {
 			continue
 		}
-		if len(args) > 0 {
-			b.WriteString(", ")
+		if _, err := t.exec(ctx, `INSERT INTO tags (region, account, resource_id, key, value) VALUES (?, ?, ?, ?, ?)`,
+			region, account, resourceID, tag.Key, tag.Value); err != nil {
+			return fmt.Errorf("sqlite: set tags of %s: %w", resourceID, err)
 		}
-		b.WriteString("(?, ?, ?, ?, ?)")
-		args = append(args, region, account, resourceID, tag.Key, tag.Value)
-	}
-	if _, err := t.q.ExecContext(ctx, b.String(), args...); err != nil {
-		return fmt.Errorf("sqlite: set tags of %s: %w", resourceID, err)
 	}
 	return nil
 }
@@ -500,8 +551,8 @@ func (t *tx) Setting(ctx context.Context, region, account, name string) (string,
 		return "", err
 	}
 	var v string
-	err = t.q.QueryRowContext(ctx, `SELECT value FROM settings WHERE region = ? AND account = ? AND name = ?`,
-		region, account, name).Scan(&v)
+	err = t.queryRow(ctx, `SELECT value FROM settings WHERE region = ? AND account = ? AND name = ?`,
+		[]any{region, account, name}, &v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", image.ErrNotFound
 	}
@@ -519,7 +570,7 @@ func (t *tx) SetSetting(ctx context.Context, region, account, name, value string
 	if err != nil {
 		return err
 	}
-	if _, err := t.q.ExecContext(ctx, `INSERT INTO settings (region, account, name, value) VALUES (?, ?, ?, ?)
+	if _, err := t.exec(ctx, `INSERT INTO settings (region, account, name, value) VALUES (?, ?, ?, ?)
 ON CONFLICT (region, account, name) DO UPDATE SET value = excluded.value`, region, account, name, value); err != nil {
 		return fmt.Errorf("sqlite: set setting %s: %w", name, err)
 	}
@@ -548,10 +599,11 @@ func (t *tx) ListTags(ctx context.Context, q image.TagQuery) ([]image.ResourceTa
 		return nil, err
 	}
 	query, args := listTagsQuery(q)
-	rows, err := t.q.QueryContext(ctx, query, args...)
+	rows, done, err := t.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list tags: %w", err)
 	}
+	defer done()
 	defer rows.Close()
 	var out []image.ResourceTag
 	for rows.Next() {
@@ -573,10 +625,11 @@ func (t *tx) Settings(ctx context.Context) ([]image.Setting, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := t.q.QueryContext(ctx, `SELECT region, account, name, value FROM settings ORDER BY region, account, name`)
+	rows, done, err := t.query(ctx, `SELECT region, account, name, value FROM settings ORDER BY region, account, name`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: settings: %w", err)
 	}
+	defer done()
 	defer rows.Close()
 	var out []image.Setting
 	for rows.Next() {
@@ -602,11 +655,11 @@ func listTagsQuery(q image.TagQuery) (string, []any) {
 	if q.Account != "" {
 		b.and(`account = ?`, q.Account)
 	}
-	if ids := dedupe(q.ResourceIDs); len(ids) > 0 {
+	if ids := padStrings(dedupe(q.ResourceIDs)); len(ids) > 0 {
 		b.and(`resource_id IN (` + placeholders(len(ids)) + `)`)
 		b.addStrings(ids)
 	}
-	if keys := dedupe(q.Keys); len(keys) > 0 {
+	if keys := padStrings(dedupe(q.Keys)); len(keys) > 0 {
 		b.and(`key IN (` + placeholders(len(keys)) + `)`)
 		b.addStrings(keys)
 	}

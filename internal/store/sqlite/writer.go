@@ -183,7 +183,7 @@ func (s *Store) call(r *request) (err error) {
 			err = fmt.Errorf("sqlite: update function panicked: %v\n%s", p, debug.Stack())
 		}
 	}()
-	return r.fn(&tx{q: s.wconn, st: s.wst, write: true})
+	return r.fn(&tx{q: s.wconn, st: s.wst, cache: s.wc, write: true})
 }
 
 func (s *Store) commit() error {
@@ -212,8 +212,17 @@ func (s *Store) rollback() {
 // writer never passes a caller's context to the driver: interrupting a
 // statement would abort the whole shared transaction (and make the driver
 // discard the connection), so cancellation is checked between statements.
+//
+// The statements are few and fixed, so they come prepared from the writer's
+// statement cache.
 func (s *Store) exec(stmt string) error {
-	if _, err := s.wconn.ExecContext(context.Background(), stmt); err != nil {
+	ctx := context.Background()
+	cs, err := s.wc.acquire(ctx, stmt)
+	if err == nil {
+		_, err = cs.stmt.ExecContext(ctx)
+		s.wc.release(cs)
+	}
+	if err != nil {
 		return fmt.Errorf("sqlite: %s: %w", stmt, err)
 	}
 	return nil
