@@ -66,27 +66,7 @@ func CheckDescription(d string) error {
 // ImageTags validates TagSpecifications and returns the tags meant for the
 // image; only the allowed resource types may appear.
 func ImageTags(specs []TagSpecification, allowed ...string) ([]Tag, error) {
-	var tags []Tag
-	for _, ts := range specs {
-		if ts.ResourceType == "" {
-			return nil, awserr.MissingParameter("TagSpecification.ResourceType")
-		}
-		if !slices.Contains(allowed, ts.ResourceType) {
-			return nil, awserr.InvalidParameterValue("'%s' is not a valid taggable resource type for this operation.", ts.ResourceType)
-		}
-		for _, t := range ts.Tags {
-			if err := ValidateTag(t); err != nil {
-				return nil, err
-			}
-		}
-		if ts.ResourceType == "image" {
-			var err error
-			if tags, err = mergeTags(tags, ts.Tags); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return tags, nil
+	return ResourceTags(specs, "image", allowed...)
 }
 
 func checkMappings(ms []BlockDeviceMapping) error {
