@@ -243,6 +243,9 @@ type ptoken struct {
 }
 
 func compilePattern(v string) pattern {
+	if !strings.ContainsAny(v, `*?\`) {
+		return pattern{literal: v} // byte for byte, even for invalid UTF-8
+	}
 	var toks []ptoken
 	wild := false
 	var lit strings.Builder
