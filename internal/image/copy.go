@@ -162,10 +162,8 @@ func (s *Service) CopyImage(ctx context.Context, c Caller, r *CopyRequest) (stri
 		if r.DryRun {
 			return awserr.DryRunOK()
 		}
-		if other, err := tx.ImageIDByName(ctx, c.Region, c.Account, r.Name); err != nil {
+		if err := checkNameFree(ctx, tx, c.Region, c.Account, r.Name); err != nil {
 			return err
-		} else if other != "" {
-			return awserr.Newf("InvalidAMIName.Duplicate", "AMI name %s is already in use by AMI %s", r.Name, other)
 		}
 		img := s.copyOf(c, src, r)
 		imgTags := tags

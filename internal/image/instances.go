@@ -1041,10 +1041,8 @@ func (s *Service) CreateImage(ctx context.Context, c Caller, r *CreateImageReque
 		if r.DryRun {
 			return awserr.DryRunOK()
 		}
-		if other, err := tx.ImageIDByName(ctx, c.Region, c.Account, r.Name); err != nil {
+		if err := checkNameFree(ctx, tx, c.Region, c.Account, r.Name); err != nil {
 			return err
-		} else if other != "" {
-			return awserr.Newf("InvalidAMIName.Duplicate", "AMI name %s is already in use by AMI %s", r.Name, other)
 		}
 		img := s.imageOf(c, inst, r)
 		// Billing and licensing follow the image the instance came from.

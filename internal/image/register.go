@@ -200,10 +200,8 @@ func (s *Service) RegisterImage(ctx context.Context, c Caller, r *RegisterReques
 		img.Location = r.ImageLocation
 	}
 	err = s.store.Update(ctx, func(tx Tx) error {
-		if other, err := tx.ImageIDByName(ctx, c.Region, c.Account, r.Name); err != nil {
+		if err := checkNameFree(ctx, tx, c.Region, c.Account, r.Name); err != nil {
 			return err
-		} else if other != "" {
-			return awserr.Newf("InvalidAMIName.Duplicate", "AMI name %s is already in use by AMI %s", r.Name, other)
 		}
 		if err := tx.InsertImage(ctx, img); err != nil {
 			return err
@@ -217,6 +215,19 @@ func (s *Service) RegisterImage(ctx context.Context, c Caller, r *RegisterReques
 		return "", err
 	}
 	return img.ID, nil
+}
+
+// checkNameFree applies the rule that an owner's live images have distinct
+// names in a region (RegisterImage, CopyImage, CreateImage).
+func checkNameFree(ctx context.Context, tx Tx, region, owner, name string) error {
+	other, err := tx.ImageIDByName(ctx, region, owner, name)
+	if err != nil {
+		return err
+	}
+	if other != "" {
+		return awserr.Newf("InvalidAMIName.Duplicate", "AMI name %s is already in use by AMI %s", name, other)
+	}
+	return nil
 }
 
 // fillEbsDefaults gives EBS mappings the values EC2 reports when the request
