@@ -54,10 +54,7 @@ func (t *tx) Instance(ctx context.Context, region, id string) (*image.Instance, 
 }
 
 func (t *tx) InsertInstance(ctx context.Context, inst *image.Instance) error {
-	if !t.write {
-		return errReadOnly
-	}
-	ctx, err := t.dctx(ctx)
+	ctx, err := t.writeCtx(ctx)
 	if err != nil {
 		return err
 	}
@@ -76,10 +73,7 @@ func (t *tx) InsertInstance(ctx context.Context, inst *image.Instance) error {
 }
 
 func (t *tx) UpdateInstance(ctx context.Context, inst *image.Instance) error {
-	if !t.write {
-		return errReadOnly
-	}
-	ctx, err := t.dctx(ctx)
+	ctx, err := t.writeCtx(ctx)
 	if err != nil {
 		return err
 	}

@@ -110,6 +110,14 @@ func (t *tx) dctx(ctx context.Context) (context.Context, error) {
 	return ctx, nil
 }
 
+// writeCtx is dctx for the write methods: it refuses them inside View.
+func (t *tx) writeCtx(ctx context.Context) (context.Context, error) {
+	if !t.write {
+		return nil, errReadOnly
+	}
+	return t.dctx(ctx)
+}
+
 // stmt returns a prepared statement usable in this transaction.
 func (t *tx) stmt(ctx context.Context, s *sql.Stmt) *sql.Stmt {
 	if t.sqlTx != nil {
@@ -240,10 +248,7 @@ func columns(img *image.Image) (public int, created int64, deprecated sql.NullIn
 }
 
 func (t *tx) InsertImage(ctx context.Context, img *image.Image) error {
-	if !t.write {
-		return errReadOnly
-	}
-	ctx, err := t.dctx(ctx)
+	ctx, err := t.writeCtx(ctx)
 	if err != nil {
 		return err
 	}
@@ -262,10 +267,7 @@ func (t *tx) InsertImage(ctx context.Context, img *image.Image) error {
 }
 
 func (t *tx) UpdateImage(ctx context.Context, img *image.Image) error {
-	if !t.write {
-		return errReadOnly
-	}
-	ctx, err := t.dctx(ctx)
+	ctx, err := t.writeCtx(ctx)
 	if err != nil {
 		return err
 	}
@@ -313,10 +315,7 @@ func indexPerm(ps []image.LaunchPermission, p image.LaunchPermission) bool {
 }
 
 func (t *tx) DeleteImage(ctx context.Context, region, id string) error {
-	if !t.write {
-		return errReadOnly
-	}
-	ctx, err := t.dctx(ctx)
+	ctx, err := t.writeCtx(ctx)
 	if err != nil {
 		return err
 	}
@@ -511,10 +510,7 @@ WHERE region = ? AND account = ? AND resource_id IN (`+placeholders(len(chunk))+
 }
 
 func (t *tx) SetTags(ctx context.Context, region, account, resourceID string, tags []image.Tag) error {
-	if !t.write {
-		return errReadOnly
-	}
-	ctx, err := t.dctx(ctx)
+	ctx, err := t.writeCtx(ctx)
 	if err != nil {
 		return err
 	}
@@ -563,10 +559,7 @@ func (t *tx) Setting(ctx context.Context, region, account, name string) (string,
 }
 
 func (t *tx) SetSetting(ctx context.Context, region, account, name, value string) error {
-	if !t.write {
-		return errReadOnly
-	}
-	ctx, err := t.dctx(ctx)
+	ctx, err := t.writeCtx(ctx)
 	if err != nil {
 		return err
 	}
