@@ -370,7 +370,7 @@ const filterImageAllowed = "image-allowed"
 
 // splitAllowedFilters takes the image-allowed filters out of fs: they test
 // the caller's Allowed AMIs verdict, which the image alone does not carry.
-func splitAllowedFilters(fs []compiledFilter) (rest, allowed []compiledFilter) {
+func splitAllowedFilters(fs []compiledFilter[*Image]) (rest, allowed []compiledFilter[*Image]) {
 	for _, f := range fs {
 		if f.name == filterImageAllowed {
 			allowed = append(allowed, f)
@@ -383,7 +383,7 @@ func splitAllowedFilters(fs []compiledFilter) (rest, allowed []compiledFilter) {
 
 // matchAllowed applies image-allowed filters to a verdict; nil (the setting
 // is disabled) reads as allowed.
-func matchAllowed(fs []compiledFilter, verdict *bool) bool {
+func matchAllowed(fs []compiledFilter[*Image], verdict *bool) bool {
 	v := "true"
 	if verdict != nil {
 		v = boolStr(*verdict)

@@ -51,17 +51,17 @@ type describePlan struct {
 	granted []LaunchPermission
 	// selfGrants are the grants that reach the caller itself (ExecutableBy=self).
 	selfGrants map[LaunchPermission]bool
-	filters    []compiledFilter
+	filters    []compiledFilter[*Image]
 	fp         uint64 // fingerprint of the criteria, bound into page tokens
 
 	// allowedFilters are the image-allowed filters, tested against the
 	// Allowed AMIs verdict; allowed is the caller's policy, loaded by keep.
-	allowedFilters []compiledFilter
+	allowedFilters []compiledFilter[*Image]
 	allowed        *allowedPolicy
 
 	// tagFilter is a tag:<key> filter whose candidates the caller's tag
 	// index can list, instead of testing every visible image.
-	tagFilter *compiledFilter
+	tagFilter *compiledFilter[*Image]
 	tagKey    string
 }
 

@@ -20,8 +20,9 @@ const (
 	maxValuesPerFilter = 200
 )
 
-// field extracts the values a filter compares against.
-type field func(img *Image, tags []Tag) []string
+// field extracts the values a filter compares against from a resource
+// (an image or an instance) and the caller's tags on it.
+type field[R any] func(r R, tags []Tag) []string
 
 func one(s string) []string {
 	if s == "" {
@@ -55,7 +56,7 @@ func eachEbs(img *Image, f func(e *EbsBlockDevice) string) []string {
 const TimeFormat = "2006-01-02T15:04:05.000Z"
 
 // imageFields is every DescribeImages filter the model lists (spec §2.4.4).
-var imageFields = map[string]field{
+var imageFields = map[string]field[*Image]{
 	"architecture": func(i *Image, _ []Tag) []string { return one(i.Architecture) },
 	"block-device-mapping.delete-on-termination": func(i *Image, _ []Tag) []string {
 		return eachEbs(i, func(e *EbsBlockDevice) string {
@@ -154,18 +155,18 @@ var imageFields = map[string]field{
 	},
 }
 
-// compiledFilter is a validated filter ready to test images.
-type compiledFilter struct {
+// compiledFilter is a validated filter ready to test resources.
+type compiledFilter[R any] struct {
 	name     string
-	field    field
+	field    field[R]
 	patterns []pattern
 }
 
-func compileFilters(fs []Filter, fields map[string]field) ([]compiledFilter, error) {
+func compileFilters[R any](fs []Filter, fields map[string]field[R]) ([]compiledFilter[R], error) {
 	if len(fs) > maxFilters {
 		return nil, awserr.Newf("FilterLimitExceeded", "The maximum number of filters (%d) has been exceeded.", maxFilters)
 	}
-	out := make([]compiledFilter, 0, len(fs))
+	out := make([]compiledFilter[R], 0, len(fs))
 	for _, f := range fs {
 		if f.Name == nil || *f.Name == "" {
 			return nil, awserr.InvalidParameterValue("The filter 'null' is invalid")
@@ -174,9 +175,9 @@ func compileFilters(fs []Filter, fields map[string]field) ([]compiledFilter, err
 		if len(f.Values) > maxValuesPerFilter {
 			return nil, awserr.Newf("FilterLimitExceeded", "The maximum number of filter values specified on a single call is %d", maxValuesPerFilter)
 		}
-		cf := compiledFilter{name: name}
+		cf := compiledFilter[R]{name: name}
 		if key, ok := strings.CutPrefix(name, "tag:"); ok && key != "" {
-			cf.field = func(_ *Image, tags []Tag) []string {
+			cf.field = func(_ R, tags []Tag) []string {
 				for _, t := range tags {
 					if t.Key == key {
 						return []string{t.Value}
@@ -198,9 +199,9 @@ func compileFilters(fs []Filter, fields map[string]field) ([]compiledFilter, err
 }
 
 // matchAll reports whether every filter matches (AND of ORs).
-func matchAll(fs []compiledFilter, img *Image, tags []Tag) bool {
+func matchAll[R any](fs []compiledFilter[R], r R, tags []Tag) bool {
 	for i := range fs {
-		if !fs[i].match(img, tags) {
+		if !fs[i].match(r, tags) {
 			return false
 		}
 	}
@@ -208,7 +209,7 @@ func matchAll(fs []compiledFilter, img *Image, tags []Tag) bool {
 }
 
 // matchValue reports whether one of the filter's patterns matches v.
-func (f *compiledFilter) matchValue(v string) bool {
+func (f *compiledFilter[R]) matchValue(v string) bool {
 	for _, p := range f.patterns {
 		if p.match(v) {
 			return true
@@ -217,8 +218,8 @@ func (f *compiledFilter) matchValue(v string) bool {
 	return false
 }
 
-func (f *compiledFilter) match(img *Image, tags []Tag) bool {
-	vals := f.field(img, tags)
+func (f *compiledFilter[R]) match(r R, tags []Tag) bool {
+	vals := f.field(r, tags)
 	for _, p := range f.patterns {
 		for _, v := range vals {
 			if p.match(v) {

@@ -473,10 +473,8 @@ type DescribeInstancesRequest struct {
 	DryRun      bool
 }
 
-type instanceField func(inst *Instance, tags []Tag) []string
-
 // instanceFields are the DescribeInstances filters amigo knows.
-var instanceFields = map[string]instanceField{
+var instanceFields = map[string]field[*Instance]{
 	"instance-id":         func(i *Instance, _ []Tag) []string { return one(i.ID) },
 	"image-id":            func(i *Instance, _ []Tag) []string { return one(i.ImageID) },
 	"instance-state-name": func(i *Instance, _ []Tag) []string { return one(i.State) },
@@ -519,56 +517,6 @@ var instanceFields = map[string]instanceField{
 	},
 }
 
-type instanceFilter struct {
-	field    instanceField
-	patterns []pattern
-}
-
-func compileInstanceFilters(fs []Filter) ([]instanceFilter, error) {
-	if len(fs) > maxFilters {
-		return nil, awserr.Newf("FilterLimitExceeded", "The maximum number of filters (%d) has been exceeded.", maxFilters)
-	}
-	out := make([]instanceFilter, 0, len(fs))
-	for _, f := range fs {
-		if f.Name == nil || *f.Name == "" {
-			return nil, awserr.InvalidParameterValue("The filter 'null' is invalid")
-		}
-		if len(f.Values) > maxValuesPerFilter {
-			return nil, awserr.Newf("FilterLimitExceeded", "The maximum number of filter values specified on a single call is %d", maxValuesPerFilter)
-		}
-		var cf instanceFilter
-		if key, ok := strings.CutPrefix(*f.Name, "tag:"); ok && key != "" {
-			cf.field = func(_ *Instance, tags []Tag) []string {
-				for _, t := range tags {
-					if t.Key == key {
-						return []string{t.Value}
-					}
-				}
-				return nil
-			}
-		} else if fd, ok := instanceFields[*f.Name]; ok {
-			cf.field = fd
-		} else {
-			return nil, awserr.InvalidParameterValue("The filter '%s' is invalid", *f.Name)
-		}
-		for _, v := range f.Values {
-			cf.patterns = append(cf.patterns, compilePattern(v))
-		}
-		out = append(out, cf)
-	}
-	return out, nil
-}
-
-func matchInstance(fs []instanceFilter, inst *Instance, tags []Tag) bool {
-	for _, f := range fs {
-		vals := f.field(inst, tags)
-		if !slices.ContainsFunc(f.patterns, func(p pattern) bool { return slices.ContainsFunc(vals, p.match) }) {
-			return false
-		}
-	}
-	return true
-}
-
 // DescribeInstances lists the caller's instances, grouped by reservation,
 // in instance id order. Terminated instances show for an hour.
 //
@@ -587,7 +535,7 @@ func (s *Service) DescribeInstances(ctx context.Context, c Caller, r *DescribeIn
 	if m := r.MaxResults; m != nil && (*m < 5 || *m > 1000) {
 		return nil, "", awserr.InvalidParameterValue("Value ( %d ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.", *m)
 	}
-	fs, err := compileInstanceFilters(r.Filters)
+	fs, err := compileFilters(r.Filters, instanceFields)
 	if err != nil {
 		return nil, "", err
 	}
@@ -643,7 +591,7 @@ func (s *Service) DescribeInstances(ctx context.Context, c Caller, r *DescribeIn
 				return err
 			}
 			for _, inst := range live {
-				if !matchInstance(fs, inst, tags[inst.ID]) {
+				if !matchAll(fs, inst, tags[inst.ID]) {
 					continue
 				}
 				if limit > 0 && len(kept) == limit {

@@ -173,14 +173,8 @@ type DescribeTagsRequest struct {
 	DryRun     bool
 }
 
-// tagFields are DescribeTags' filters; the image passed is nil and the
-// tags are the one tag being tested (tag:<key> is handled per resource).
-var tagFields = map[string]field{
-	"key":           nil,
-	"value":         nil,
-	"resource-id":   nil,
-	"resource-type": nil,
-}
+// tagFields are DescribeTags' filters besides tag:<key>.
+var tagFields = map[string]bool{"key": true, "value": true, "resource-id": true, "resource-type": true}
 
 // DescribeTags lists the caller's tags, ordered by resource id and key.
 func (s *Service) DescribeTags(ctx context.Context, c Caller, r *DescribeTagsRequest) ([]ResourceTag, string, error) {
