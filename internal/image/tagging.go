@@ -84,31 +84,9 @@ func (s *Service) CreateTags(ctx context.Context, c Caller, ids []string, tags [
 			return err
 		}
 	}
-	if err := authorize(c, "CreateTags", "*"); err != nil {
-		return err
-	}
-	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
-	return s.store.Update(ctx, func(tx Tx) error {
-		if err := s.checkTaggable(ctx, tx, c, ids); err != nil {
-			return err
-		}
-		if dryRun {
-			return awserr.DryRunOK()
-		}
-		existing, err := tx.Tags(ctx, c.Region, c.Account, ids)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			merged, err := mergeTags(existing[id], tags)
-			if err != nil {
-				return err
-			}
-			if err := tx.SetTags(ctx, c.Region, c.Account, id, merged); err != nil {
-				return err
-			}
-		}
-		return nil
+	return s.editTags(ctx, c, "CreateTags", ids, dryRun, func(old []Tag) ([]Tag, bool, error) {
+		merged, err := mergeTags(old, tags)
+		return merged, true, err
 	})
 }
 
@@ -127,7 +105,29 @@ func (s *Service) DeleteTags(ctx context.Context, c Caller, ids []string, tags [
 			return awserr.New("InvalidParameterValue", "Tag keys starting with 'aws:' are reserved for internal use")
 		}
 	}
-	if err := authorize(c, "DeleteTags", "*"); err != nil {
+	return s.editTags(ctx, c, "DeleteTags", ids, dryRun, func(old []Tag) ([]Tag, bool, error) {
+		kept := slices.DeleteFunc(slices.Clone(old), func(t Tag) bool {
+			if len(tags) == 0 {
+				return true
+			}
+			for _, d := range tags {
+				if d.Key == t.Key && (d.Value == nil || *d.Value == t.Value) {
+					return true
+				}
+			}
+			return false
+		})
+		return kept, len(kept) != len(old), nil
+	})
+}
+
+// editTags is the shape CreateTags and DeleteTags share: apply the policy,
+// then in one transaction check every resource, answer DryRun, and let edit
+// turn each resource's current tags into its new ones (changed says whether
+// to write them).
+func (s *Service) editTags(ctx context.Context, c Caller, action string, ids []string, dryRun bool,
+	edit func(old []Tag) (tags []Tag, changed bool, err error)) error {
+	if err := authorize(c, action, "*"); err != nil {
 		return err
 	}
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
@@ -143,20 +143,12 @@ func (s *Service) DeleteTags(ctx context.Context, c Caller, ids []string, tags [
 			return err
 		}
 		for _, id := range ids {
-			old := existing[id]
-			kept := slices.DeleteFunc(slices.Clone(old), func(t Tag) bool {
-				if len(tags) == 0 {
-					return true
-				}
-				for _, d := range tags {
-					if d.Key == t.Key && (d.Value == nil || *d.Value == t.Value) {
-						return true
-					}
-				}
-				return false
-			})
-			if len(kept) != len(old) {
-				if err := tx.SetTags(ctx, c.Region, c.Account, id, kept); err != nil {
+			tags, changed, err := edit(existing[id])
+			if err != nil {
+				return err
+			}
+			if changed {
+				if err := tx.SetTags(ctx, c.Region, c.Account, id, tags); err != nil {
 					return err
 				}
 			}
