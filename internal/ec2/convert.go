@@ -1,6 +1,8 @@
 package ec2
 
 import (
+	"time"
+
 	"github.com/amigo-ec2/amigo/internal/ec2api"
 	"github.com/amigo-ec2/amigo/internal/image"
 )
@@ -72,14 +74,15 @@ func mappingsIn(ms []ec2api.BlockDeviceMapping) []image.BlockDeviceMapping {
 
 func mappingsOut(ms []image.BlockDeviceMapping) []ec2api.BlockDeviceMapping {
 	out := make([]ec2api.BlockDeviceMapping, len(ms))
-	for i, m := range ms {
-		out[i] = ec2api.BlockDeviceMapping{DeviceName: ptr(m.DeviceName), VirtualName: ptr(m.VirtualName), NoDevice: ptr(m.NoDevice)}
+	for i := range ms {
+		m := &ms[i] // the answer points into ms, like imageOut's into its image
+		out[i] = ec2api.BlockDeviceMapping{DeviceName: ref(&m.DeviceName), VirtualName: ref(&m.VirtualName), NoDevice: ref(&m.NoDevice)}
 		if e := m.Ebs; e != nil {
 			out[i].Ebs = &ec2api.EbsBlockDevice{
-				SnapshotId: ptr(e.SnapshotID), VolumeSize: e.VolumeSize, VolumeType: ptr(e.VolumeType),
+				SnapshotId: ref(&e.SnapshotID), VolumeSize: e.VolumeSize, VolumeType: ref(&e.VolumeType),
 				DeleteOnTermination: e.DeleteOnTermination, Iops: e.Iops, Throughput: e.Throughput,
-				Encrypted: e.Encrypted, KmsKeyId: ptr(e.KmsKeyID), OutpostArn: ptr(e.OutpostArn),
-				AvailabilityZone: ptr(e.AvailabilityZone),
+				Encrypted: e.Encrypted, KmsKeyId: ref(&e.KmsKeyID), OutpostArn: ref(&e.OutpostArn),
+				AvailabilityZone: ref(&e.AvailabilityZone),
 			}
 		}
 	}
@@ -113,42 +116,71 @@ func tagsOut(ts []image.Tag) []ec2api.Tag {
 	return out
 }
 
+// timeOut is t.UTC().Format(image.TimeFormat) without the layout
+// interpretation, which was a twentieth of a long listing's CPU.
+func timeOut(t time.Time) string {
+	t = t.UTC()
+	y, mo, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.Format(image.TimeFormat)
+	}
+	h, mi, sec := t.Clock()
+	var b [24]byte
+	put := func(at, v, n int) {
+		for k := at + n - 1; k >= at; k-- {
+			b[k] = byte('0' + v%10)
+			v /= 10
+		}
+	}
+	put(0, y, 4)
+	put(5, int(mo), 2)
+	put(8, d, 2)
+	put(11, h, 2)
+	put(14, mi, 2)
+	put(17, sec, 2)
+	put(20, t.Nanosecond()/int(time.Millisecond), 3)
+	b[4], b[7], b[10], b[13], b[16], b[19], b[23] = '-', '-', 'T', ':', ':', '.', 'Z'
+	return string(b[:])
+}
+
 // imageOut renders one image as DescribeImages shows it.
 func imageOut(img *image.Image, tags []image.Tag) ec2api.Image {
+	// The answer points into img (the store hands out private copies)
+	// rather than copying some thirty strings for each image listed.
 	public := img.IsPublic()
-	created := img.CreationDate.UTC().Format(image.TimeFormat)
+	created := timeOut(img.CreationDate)
 	out := ec2api.Image{
-		ImageId:                  ptr(img.ID),
-		ImageLocation:            ptr(img.Location),
-		State:                    ptr(img.State),
-		OwnerId:                  ptr(img.OwnerID),
+		ImageId:                  ref(&img.ID),
+		ImageLocation:            ref(&img.Location),
+		State:                    ref(&img.State),
+		OwnerId:                  ref(&img.OwnerID),
 		CreationDate:             &created,
 		Public:                   &public,
-		Architecture:             ptr(img.Architecture),
-		ImageType:                ptr(img.ImageType),
-		KernelId:                 ptr(img.KernelID),
-		RamdiskId:                ptr(img.RamdiskID),
-		Platform:                 ptr(img.Platform),
-		PlatformDetails:          ptr(img.PlatformDetails),
-		UsageOperation:           ptr(img.UsageOperation),
+		Architecture:             ref(&img.Architecture),
+		ImageType:                ref(&img.ImageType),
+		KernelId:                 ref(&img.KernelID),
+		RamdiskId:                ref(&img.RamdiskID),
+		Platform:                 ref(&img.Platform),
+		PlatformDetails:          ref(&img.PlatformDetails),
+		UsageOperation:           ref(&img.UsageOperation),
 		ProductCodes:             productCodes(img.ProductCodes, false),
-		ImageOwnerAlias:          ptr(img.OwnerAlias),
-		Name:                     ptr(img.Name),
-		Description:              ptr(img.Description),
-		RootDeviceType:           ptr(img.RootDeviceType),
-		RootDeviceName:           ptr(img.RootDeviceName),
+		ImageOwnerAlias:          ref(&img.OwnerAlias),
+		Name:                     ref(&img.Name),
+		Description:              ref(&img.Description),
+		RootDeviceType:           ref(&img.RootDeviceType),
+		RootDeviceName:           ref(&img.RootDeviceName),
 		BlockDeviceMappings:      mappingsOut(img.BlockDeviceMappings),
-		VirtualizationType:       ptr(img.VirtualizationType),
+		VirtualizationType:       ref(&img.VirtualizationType),
 		Tags:                     tagsOut(tags),
-		Hypervisor:               ptr(img.Hypervisor),
+		Hypervisor:               ref(&img.Hypervisor),
 		EnaSupport:               img.EnaSupport,
-		SriovNetSupport:          ptr(img.SriovNetSupport),
-		BootMode:                 ptr(img.BootMode),
-		TpmSupport:               ptr(img.TpmSupport),
-		ImdsSupport:              ptr(img.ImdsSupport),
-		SourceInstanceId:         ptr(img.SourceInstanceID),
-		SourceImageId:            ptr(img.SourceImageID),
-		SourceImageRegion:        ptr(img.SourceImageRegion),
+		SriovNetSupport:          ref(&img.SriovNetSupport),
+		BootMode:                 ref(&img.BootMode),
+		TpmSupport:               ref(&img.TpmSupport),
+		ImdsSupport:              ref(&img.ImdsSupport),
+		SourceInstanceId:         ref(&img.SourceInstanceID),
+		SourceImageId:            ref(&img.SourceImageID),
+		SourceImageRegion:        ref(&img.SourceImageRegion),
 		DeregistrationProtection: ptr(protectionState(img)),
 		FreeTierEligible:         img.FreeTierEligible,
 	}
@@ -156,7 +188,7 @@ func imageOut(img *image.Image, tags []image.Tag) ec2api.Image {
 		out.StateReason = &ec2api.StateReason{Code: ptr(img.StateReason.Code), Message: ptr(img.StateReason.Message)}
 	}
 	if img.DeprecationTime != nil {
-		out.DeprecationTime = ptr(img.DeprecationTime.UTC().Format(image.TimeFormat))
+		out.DeprecationTime = ptr(timeOut(*img.DeprecationTime))
 	}
 	if img.LastLaunchedTime != nil {
 		out.LastLaunchedTime = ptr(img.LastLaunchedTime.UTC().Format(lastLaunchedFormat))

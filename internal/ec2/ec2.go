@@ -85,6 +85,14 @@ func str(p *string) string {
 
 func flag(p *bool) bool { return p != nil && *p }
 
+// ref is ptr without the copy: p itself, or nil when *p is empty.
+func ref(p *string) *string {
+	if *p == "" {
+		return nil
+	}
+	return p
+}
+
 func ptr[T comparable](v T) *T {
 	var zero T
 	if v == zero {

@@ -31,6 +31,17 @@ func (s *Service) startPending(img *Image) {
 	img.AvailableAt = &at
 }
 
+// settled is settle for a read-only image (FindImages'): img itself, or a
+// copy when it is pending.
+func (s *Service) settled(img *Image) *Image {
+	if img.State != StatePending {
+		return img
+	}
+	c := *img
+	s.settle(&c)
+	return &c
+}
+
 // settle applies Image.Settle with the service's clock. A pending image
 // whose AvailableAt a store did not keep becomes available PendingDelay
 // after its creation.

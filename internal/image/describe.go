@@ -302,7 +302,7 @@ func (s *Service) keep(ctx context.Context, tx Tx, c Caller, r *DescribeRequest,
 	found := map[string]bool{}
 	var cands []*Image
 	for _, img := range imgs {
-		s.settle(img)
+		img = s.settled(img)
 		if s.gone(img) || !img.VisibleTo(c.Viewer) || p.allowed.hides(img) {
 			continue
 		}

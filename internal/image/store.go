@@ -3,6 +3,8 @@ package image
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 )
 
 // ErrNotFound is returned (itself, unwrapped) by Tx methods when a record
@@ -50,6 +52,9 @@ type Tx interface {
 	// is not deregistered, or "" when there is none.
 	ImageIDByName(ctx context.Context, region, owner, name string) (string, error)
 	// FindImages returns the images matching q, ordered by id ascending.
+	// The images may be shared with other readers (an engine's cache) and
+	// must not be changed: copy first (Image.Clone, or a struct copy for
+	// top-level fields). Image returns an image the caller may change.
 	FindImages(ctx context.Context, q Query) ([]*Image, error)
 
 	// Tags returns account's tags on each of the resources, by resource id;
@@ -108,4 +113,38 @@ type Query struct {
 	// many (0 = no limit).
 	AfterID string
 	Limit   int
+}
+
+// Matches reports whether img satisfies every field of q: the meaning of a
+// Query in Go, for engines that answer part of one from memory.
+func (q *Query) Matches(img *Image) bool {
+	if q.Region != "" && img.Region != q.Region {
+		return false
+	}
+	if len(q.IDs) > 0 && !slices.Contains(q.IDs, img.ID) {
+		return false
+	}
+	if len(q.OwnerIDs) > 0 || len(q.OwnerAliases) > 0 {
+		if !slices.Contains(q.OwnerIDs, img.OwnerID) && !(img.OwnerAlias != "" && slices.Contains(q.OwnerAliases, img.OwnerAlias)) {
+			return false
+		}
+	}
+	if q.VisibleTo != nil && !img.VisibleTo(*q.VisibleTo) {
+		return false
+	}
+	if len(q.GrantedAny) > 0 && !slices.ContainsFunc(img.LaunchPermissions, func(p LaunchPermission) bool {
+		return slices.Contains(q.GrantedAny, p)
+	}) {
+		return false
+	}
+	if q.Name != "" && img.Name != q.Name {
+		return false
+	}
+	if q.NamePrefix != "" && !strings.HasPrefix(img.Name, q.NamePrefix) {
+		return false
+	}
+	if !q.IncludeDeregistered && img.State == StateDeregistered {
+		return false
+	}
+	return q.AfterID == "" || img.ID > q.AfterID
 }

@@ -55,6 +55,17 @@ func EncodeErrorXML(buf *bytes.Buffer, code, message, requestID string) {
 	buf.WriteString("</RequestID></Response>")
 }
 
+// xmlPlain marks the bytes writeXMLText copies as they are: printable
+// ASCII but for the markup characters, and tab and newline.
+var xmlPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = true
+	}
+	t['&'], t['<'], t['>'] = false, false, false
+	t['\t'], t['\n'] = true, true
+	return t
+}()
+
 // writeActionName keeps the root element well-formed whatever the caller
 // passes: only ASCII letters and digits are written.
 func writeActionName(buf *bytes.Buffer, action string) {
@@ -167,8 +178,18 @@ func writeBase64(buf *bytes.Buffer, b []byte) {
 // Char production and invalid UTF-8 become U+FFFD; a CR is written as a
 // reference because parsers would turn a literal one into LF.
 func writeXMLText(buf *bytes.Buffer, s string) {
+	// Most text (ids, names, dates) needs no escaping: one table lookup a
+	// byte finds that out, and the string goes in one copy.
+	i := 0
+	for i < len(s) && xmlPlain[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		buf.WriteString(s)
+		return
+	}
 	last := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			var esc string

@@ -6,7 +6,7 @@ import (
 	"github.com/amigo-ec2/amigo/internal/image"
 )
 
-// findQuery turns q into one SELECT over images ordered by image_id.
+// findQuery turns q into one SELECT of cols over images ordered by image_id.
 //
 // Each selective field becomes a condition SQLite can answer from an index.
 // VisibleTo and GrantedAny are the exception: as correlated tests they could
@@ -16,9 +16,9 @@ import (
 //
 // Region "" (an export) reads every region: the correlated tests then filter
 // a walk of the whole table, ordered by id and region.
-func findQuery(q image.Query) (string, []any) {
+func findQuery(q image.Query, cols string) (string, []any) {
 	var b queryBuilder
-	b.sql.WriteString(`SELECT ` + imageColumns + ` FROM images i WHERE `)
+	b.sql.WriteString(`SELECT ` + cols + ` FROM images i WHERE `)
 	if q.Region != "" {
 		b.sql.WriteString(`i.region = ?`)
 		b.args = append(b.args, q.Region)
@@ -95,6 +95,35 @@ WHERE lp.region = i.region AND lp.image_id = i.image_id AND (` + b.permTerms("lp
 		b.args = append(b.args, q.Limit)
 	}
 	return b.sql.String(), b.args
+}
+
+// candidateQuery selects, from indexes alone, a superset of the ids of the
+// images matching q: unordered, possibly repeated, for a caller that applies
+// q itself (image.Query.Matches) to images it mostly holds in memory. ok is
+// false when q has a limit (a superset cannot honour it) or when findQuery's
+// indexes serve q better.
+func candidateQuery(q image.Query) (query string, args []any, ok bool) {
+	if q.Region == "" || len(q.IDs) > 0 || len(q.OwnerAliases) > 0 || q.Name != "" || q.NamePrefix != "" || q.Limit > 0 {
+		return "", nil, false
+	}
+	var b queryBuilder
+	switch {
+	case len(q.OwnerIDs) > 0:
+		owners := padStrings(q.OwnerIDs)
+		b.sql.WriteString(`SELECT image_id FROM images WHERE region = ? AND owner_id IN (` + placeholders(len(owners)) + `)`)
+		b.args = append(b.args, q.Region)
+		b.addStrings(owners)
+		if q.AfterID != "" {
+			b.and(`image_id > ?`, q.AfterID)
+		}
+	case len(q.GrantedAny) > 0:
+		b.sql.WriteString(b.grantedCandidates(q.Region, q.AfterID, q.GrantedAny))
+	case q.VisibleTo != nil:
+		b.sql.WriteString(b.visibleCandidates(q.Region, q.AfterID, *q.VisibleTo))
+	default:
+		return "", nil, false
+	}
+	return b.sql.String(), b.args, true
 }
 
 type queryBuilder struct {

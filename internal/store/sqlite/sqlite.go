@@ -39,11 +39,15 @@ type Options struct {
 	MaxBatch int
 	// ReadConns is the size of the View connection pool (0 means 4).
 	ReadConns int
+	// CacheImages bounds the read cache: about this many decoded images,
+	// and as many resources' tags (0 means 32768; negative turns the cache
+	// off, which is only useful for measuring).
+	CacheImages int
 }
 
 // DefaultOptions returns the options amigo runs with.
 func DefaultOptions() Options {
-	return Options{GroupCommit: true, MaxBatch: 128, ReadConns: 4}
+	return Options{GroupCommit: true, MaxBatch: 128, ReadConns: 4, CacheImages: 32768}
 }
 
 // busyTimeoutMillis bounds how long a connection waits for a lock another
@@ -59,6 +63,13 @@ type Store struct {
 	wconn *sql.Conn   // used only by the writer goroutine
 	wst   *statements // prepared on wconn
 	wc    *stmtCache  // the writer's other statements, prepared on wconn
+
+	lock *os.File // holds the exclusive lock on the database (see lockFile)
+
+	// cache serves hot reads (nil when off); pending lists what the open
+	// write transaction touched, for the writer alone.
+	cache   *readCache
+	pending []invalidation
 
 	rdb *sql.DB     // query-only pool for View
 	rst *statements // prepared on rdb, bound to each View transaction
@@ -92,6 +103,9 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.ReadConns <= 0 {
 		opts.ReadConns = 4
 	}
+	if opts.CacheImages == 0 {
+		opts.CacheImages = 32768
+	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("sqlite: %w", err)
@@ -103,6 +117,14 @@ func Open(path string, opts Options) (*Store, error) {
 		queue:      make(chan *request, opts.MaxBatch),
 		writerDone: make(chan struct{}),
 	}
+	if opts.CacheImages > 0 {
+		s.cache = newReadCache(opts.CacheImages)
+	}
+	lock, err := lockFile(path)
+	if err != nil {
+		return nil, err
+	}
+	s.lock = lock
 	if err := s.open(); err != nil {
 		s.closeDBs()
 		return nil, err
@@ -177,14 +199,18 @@ func (s *Store) View(ctx context.Context, fn func(image.Tx) error) error {
 	if s.isClosed.Load() {
 		return ErrClosed
 	}
-	stx, err := s.rdb.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: begin read: %w", err)
+	t := &tx{s: s, st: s.rst, cache: s.rc, rc: s.cache}
+	if s.cache != nil {
+		t.seen = s.cache.now()
 	}
-	// A read-only transaction has nothing to commit; rolling back just
-	// releases the snapshot.
-	defer stx.Rollback()
-	return fn(&tx{q: stx, sqlTx: stx, st: s.rst, cache: s.rc})
+	defer func() {
+		// A read-only transaction has nothing to commit; rolling back just
+		// releases the snapshot.
+		if t.sqlTx != nil {
+			_ = t.sqlTx.Rollback()
+		}
+	}()
+	return fn(t)
 }
 
 // Close stops accepting updates, lets the queued ones finish, and closes
@@ -221,6 +247,9 @@ func (s *Store) closeDBs() error {
 		if db != nil {
 			errs = append(errs, db.Close())
 		}
+	}
+	if s.lock != nil {
+		errs = append(errs, s.lock.Close()) // releases the lock
 	}
 	return errors.Join(errs...)
 }

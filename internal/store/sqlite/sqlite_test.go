@@ -416,7 +416,7 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		tc.q.Region = "r"
-		query, args := findQuery(tc.q)
+		query, args := findQuery(tc.q, imageColumns)
 		rows, err := s.rdb.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
@@ -472,6 +472,58 @@ func TestListTagsPlan(t *testing.T) {
 		rows.Close()
 		if len(plan) != 1 || !strings.HasPrefix(plan[0], "SEARCH tags USING PRIMARY KEY (region=? AND account=?") {
 			t.Errorf("%+v: plan\n%s", q, strings.Join(plan, "\n"))
+		}
+	}
+}
+
+// TestCandidatePlansReadIndexesOnly: the candidate ids of a listing come
+// from covering indexes, never from the images table itself.
+func TestCandidatePlansReadIndexesOnly(t *testing.T) {
+	s := openTest(t, filepath.Join(t.TempDir(), "amigo.db"), DefaultOptions())
+	defer s.Close()
+	viewer := &image.Viewer{Account: "111111111111", OrgARN: "o", OUARNs: []string{"r", "ou"}}
+	perms := []image.LaunchPermission{image.Public, {Kind: image.PermUser, Value: "1"}}
+	for _, q := range []image.Query{
+		{OwnerIDs: []string{"1"}, VisibleTo: viewer},
+		{OwnerIDs: []string{"1", "2", "3"}, AfterID: "ami-1"},
+		{VisibleTo: viewer},
+		{VisibleTo: viewer, AfterID: "ami-1"},
+		{GrantedAny: perms, VisibleTo: viewer},
+	} {
+		q.Region = "r"
+		query, args, ok := candidateQuery(q)
+		if !ok {
+			t.Fatalf("%+v: no candidate query", q)
+		}
+		rows, err := s.rdb.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+		if err != nil {
+			t.Fatalf("%+v: %v", q, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		for _, step := range plan {
+			if strings.HasPrefix(step, "SCAN ") || strings.HasPrefix(step, "SEARCH") && !strings.Contains(step, "COVERING INDEX") {
+				t.Errorf("%+v: step %q reads more than an index:\n%s", q, step, strings.Join(plan, "\n"))
+			}
+		}
+	}
+	for _, q := range []image.Query{
+		{Region: "r", VisibleTo: viewer, Limit: 10},
+		{Region: "r", IDs: []string{"ami-1"}},
+		{Region: "r", OwnerAliases: []string{"amazon"}},
+		{Region: "r", NamePrefix: "x", VisibleTo: viewer},
+		{VisibleTo: viewer},
+	} {
+		if _, _, ok := candidateQuery(q); ok {
+			t.Errorf("%+v: a candidate query, want findQuery", q)
 		}
 	}
 }

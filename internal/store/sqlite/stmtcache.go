@@ -38,6 +38,7 @@ type stmtCache struct {
 	pending map[string]bool          // being prepared in the background
 	lru     list.List                // front is most recently used
 	closed  bool
+	asyncs  sync.WaitGroup // background prepares, awaited by close
 }
 
 type cachedStmt struct {
@@ -72,7 +73,7 @@ func (c *stmtCache) acquire(ctx context.Context, query string) (*cachedStmt, err
 	if c.async {
 		if !c.pending[query] {
 			c.pending[query] = true
-			go c.prepareAsync(query)
+			c.asyncs.Go(func() { c.prepareAsync(query) })
 		}
 		c.mu.Unlock()
 		return nil, nil
@@ -153,9 +154,15 @@ func (c *stmtCache) release(cs *cachedStmt) {
 // close closes every cached statement (those still held close on release)
 // and makes later acquires fail.
 func (c *stmtCache) close() error {
+	// A background prepare may be opening a connection; the pool must not
+	// be closed under it (SQLite would recreate the -wal and -shm files
+	// after the last connection removed them).
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.asyncs.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.closed = true
 	var errs []error
 	for c.lru.Len() > 0 {
 		cs := c.lru.Remove(c.lru.Back()).(*cachedStmt)

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"modernc.org/sqlite"
@@ -88,18 +90,26 @@ func (st *statements) close() error {
 
 // tx implements image.Tx on either side.
 type tx struct {
+	s     *Store
 	q     queryer
 	sqlTx *sql.Tx // set for View: prepared statements must be bound to it
 	st    *statements
 	cache *stmtCache // prepared on the same side as st
 	write bool
+
+	// View only: the read cache (nil when off) and the commit number noted
+	// before the first read. The SQL transaction begins at the first read
+	// the cache cannot serve.
+	rc   *readCache
+	seen uint64
 }
 
 var _ image.Tx = (*tx)(nil)
 
 // dctx is the context handed to the driver. The writer checks the caller's
 // context and then uses its own (see Store.exec); a reader's transaction is
-// its caller's alone, so cancelling it mid-query is fine.
+// its caller's alone, so cancelling it mid-query is fine. On the read side it
+// begins the SQL transaction if that has not happened yet.
 func (t *tx) dctx(ctx context.Context) (context.Context, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -107,7 +117,22 @@ func (t *tx) dctx(ctx context.Context) (context.Context, error) {
 	if t.write {
 		return context.Background(), nil
 	}
+	if t.sqlTx == nil {
+		stx, err := t.s.rdb.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: begin read: %w", err)
+		}
+		t.sqlTx, t.q = stx, stx
+	}
 	return ctx, nil
+}
+
+// touch records what a write changed, for the writer to drop from the read
+// cache once the transaction ends.
+func (t *tx) touch(inv invalidation) {
+	if t.s.cache != nil {
+		t.s.pending = append(t.s.pending, inv)
+	}
 }
 
 // writeCtx is dctx for the write methods: it refuses them inside View.
@@ -173,6 +198,22 @@ func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, e
 }
 
 func (t *tx) Image(ctx context.Context, region, id string) (*image.Image, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if t.rc != nil {
+		if img := t.rc.image(region, id); img != nil {
+			return img.Clone(), nil
+		}
+	}
+	img, err := t.imageSQL(ctx, region, id)
+	if err == nil && t.rc != nil {
+		t.rc.putImage(t.seen, frozen(img))
+	}
+	return img, err
+}
+
+func (t *tx) imageSQL(ctx context.Context, region, id string) (*image.Image, error) {
 	ctx, err := t.dctx(ctx)
 	if err != nil {
 		return nil, err
@@ -188,7 +229,7 @@ func (t *tx) Image(ctx context.Context, region, id string) (*image.Image, error)
 	for rows.Next() {
 		var kind, value sql.NullString
 		if img == nil {
-			img, err = scanImage(rows, &kind, &value)
+			img, err = t.scanImage(rows, &kind, &value)
 		} else {
 			var skip sql.RawBytes
 			err = rows.Scan(&skip, &skip, &skip, &skip, &skip, &skip, &skip, &skip, &skip, &kind, &value)
@@ -212,7 +253,7 @@ func (t *tx) Image(ctx context.Context, region, id string) (*image.Image, error)
 // scanImage reads the imageColumns of the current row, and any extra
 // columns into extra. The document is decoded straight from the driver's
 // buffer.
-func scanImage(rows *sql.Rows, extra ...any) (*image.Image, error) {
+func (t *tx) scanImage(rows *sql.Rows, extra ...any) (*image.Image, error) {
 	img := &image.Image{}
 	var (
 		created    int64
@@ -228,7 +269,14 @@ func scanImage(rows *sql.Rows, extra ...any) (*image.Image, error) {
 		t := record.FromMillis(deprecated.Int64)
 		img.DeprecationTime = &t
 	}
-	if err := record.DecodeImage(doc, img); err != nil {
+	// Behind the read cache the record package's document cache would only
+	// hold a second copy; the writer, which bypasses the read cache, keeps
+	// using it.
+	decode := record.DecodeImage
+	if t.rc != nil {
+		decode = record.DecodeImageOnce
+	}
+	if err := decode(doc, img); err != nil {
 		return nil, err
 	}
 	return img, nil
@@ -263,6 +311,7 @@ func (t *tx) InsertImage(ctx context.Context, img *image.Image) error {
 		}
 		return fmt.Errorf("sqlite: insert image %s: %w", img.ID, err)
 	}
+	t.touch(invalidation{res: resKey{img.Region, img.ID}, image: true})
 	return t.insertPerms(ctx, img)
 }
 
@@ -275,6 +324,7 @@ func (t *tx) UpdateImage(ctx context.Context, img *image.Image) error {
 	if err != nil {
 		return err
 	}
+	t.touch(invalidation{res: resKey{img.Region, img.ID}, image: true})
 	res, err := t.st.updateImage.ExecContext(ctx, img.OwnerID, img.OwnerAlias, img.Name, img.State,
 		public, created, deprecated, doc, img.Region, img.ID)
 	if err != nil {
@@ -320,6 +370,7 @@ func (t *tx) DeleteImage(ctx context.Context, region, id string) error {
 		return err
 	}
 	// Launch permissions go by ON DELETE CASCADE.
+	t.touch(invalidation{res: resKey{region, id}, image: true, tags: true})
 	res, err := t.exec(ctx, `DELETE FROM images WHERE region = ? AND image_id = ?`, region, id)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete image %s: %w", id, err)
@@ -354,11 +405,161 @@ ORDER BY image_id LIMIT 1`, []any{region, owner, name, image.StateDeregistered},
 }
 
 func (t *tx) FindImages(ctx context.Context, q image.Query) ([]*image.Image, error) {
+	if t.rc == nil || q.Region == "" {
+		return t.findImagesSQL(ctx, q)
+	}
+	return t.findCached(ctx, q)
+}
+
+// findCached is FindImages through the read cache. The ids come from q, or
+// from indexes alone as a superset (candidateQuery); the images come from
+// the cache, or SQLite for the rest, and q is applied in Go. When q has a
+// limit, SQLite selects the ids exactly instead (an index walk that reads
+// no documents); an image that changed since that snapshot no longer
+// matches and is read again from the snapshot, so the answer and its Limit
+// stay those of one snapshot.
+func (t *tx) findCached(ctx context.Context, q image.Query) ([]*image.Image, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// selected: SQLite applied q to ids at the snapshot; otherwise ids is a
+	// superset (q.IDs, or candidates from indexes) and q is applied here.
+	var ids []string
+	selected := false
+	switch query, args, ok := candidateQuery(q); {
+	case len(q.IDs) > 0:
+		ids = slices.Compact(slices.Sorted(slices.Values(q.IDs)))
+	case ok:
+		var err error
+		if ids, err = t.queryIDs(ctx, query, args); err != nil {
+			return nil, err
+		}
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
+	default:
+		query, args := findQuery(q, `i.image_id`)
+		var err error
+		if ids, err = t.queryIDs(ctx, query, args); err != nil {
+			return nil, err
+		}
+		selected = true
+	}
+	// Membership in q.IDs holds by construction; testing it per image would
+	// be quadratic for a long tag-filter candidate list.
+	match := q
+	match.IDs = nil
+	out := make([]*image.Image, len(ids))
+	var miss []string
+	for i, id := range ids {
+		img := t.rc.image(q.Region, id)
+		switch {
+		case img == nil:
+			miss = append(miss, id)
+		case match.Matches(img):
+			out[i] = img // shared: FindImages' images are read-only
+		case selected:
+			miss = append(miss, id) // changed since the snapshot
+		}
+	}
+	if len(miss) > 0 {
+		imgs, err := t.imagesByID(ctx, q.Region, miss)
+		if err != nil {
+			return nil, err
+		}
+		byID := make(map[string]*image.Image, len(imgs))
+		for _, img := range imgs {
+			byID[img.ID] = img
+			t.rc.putImage(t.seen, frozen(img))
+		}
+		for i, id := range ids {
+			if img := byID[id]; img != nil && out[i] == nil && (selected || match.Matches(img)) {
+				out[i] = img
+			}
+		}
+	}
+	out = slices.DeleteFunc(out, func(img *image.Image) bool { return img == nil })
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	return out, nil
+}
+
+// queryIDs runs a query that selects image ids.
+func (t *tx) queryIDs(ctx context.Context, query string, args []any) ([]string, error) {
 	ctx, err := t.dctx(ctx)
 	if err != nil {
 		return nil, err
 	}
-	query, args := findQuery(q)
+	rows, done, err := t.query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: find images: %w", err)
+	}
+	defer done()
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("sqlite: find images: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: find images: %w", err)
+	}
+	return ids, nil
+}
+
+// imagesByID reads the images of one region with these distinct ids, with
+// their launch permissions, in no particular order.
+func (t *tx) imagesByID(ctx context.Context, region string, ids []string) ([]*image.Image, error) {
+	ctx, err := t.dctx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var imgs []*image.Image
+	for len(ids) > 0 {
+		chunk := padStrings(ids[:min(len(ids), maxParams)])
+		ids = ids[min(len(ids), maxParams):]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, region)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		err := func() error {
+			rows, done, err := t.query(ctx, `SELECT `+imageColumns+` FROM images i
+WHERE i.region = ? AND i.image_id IN (`+placeholders(len(chunk))+`)`, args...)
+			if err != nil {
+				return err
+			}
+			defer done()
+			defer rows.Close()
+			for rows.Next() {
+				img, err := t.scanImage(rows)
+				if err != nil {
+					return err
+				}
+				imgs = append(imgs, img)
+			}
+			return rows.Err()
+		}()
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: images by id: %w", err)
+		}
+	}
+	if err := t.loadPerms(ctx, imgs); err != nil {
+		return nil, err
+	}
+	return imgs, nil
+}
+
+// findImagesSQL is FindImages read entirely from SQLite.
+func (t *tx) findImagesSQL(ctx context.Context, q image.Query) ([]*image.Image, error) {
+	ctx, err := t.dctx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	query, args := findQuery(q, imageColumns)
 	rows, done, err := t.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: find images: %w", err)
@@ -367,7 +568,7 @@ func (t *tx) FindImages(ctx context.Context, q image.Query) ([]*image.Image, err
 	defer rows.Close()
 	var imgs []*image.Image
 	for rows.Next() {
-		img, err := scanImage(rows)
+		img, err := t.scanImage(rows)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: find images: %w", err)
 		}
@@ -469,12 +670,41 @@ func placeholders(n int) string {
 }
 
 func (t *tx) Tags(ctx context.Context, region, account string, resourceIDs []string) (map[string][]image.Tag, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make(map[string][]image.Tag)
+	if t.rc != nil {
+		var miss []string
+		for _, id := range resourceIDs {
+			if tags, ok := t.rc.tags(region, account, id); !ok {
+				miss = append(miss, id)
+			} else if len(tags) > 0 {
+				out[id] = slices.Clone(tags)
+			}
+		}
+		if len(miss) == 0 {
+			return out, nil
+		}
+		miss = dedupe(miss)
+		fetched, err := t.tagsSQL(ctx, region, account, miss)
+		if err != nil {
+			return nil, err
+		}
+		t.rc.putTags(t.seen, region, account, miss, fetched)
+		maps.Copy(out, fetched)
+		return out, nil
+	}
+	return t.tagsSQL(ctx, region, account, dedupe(resourceIDs))
+}
+
+// tagsSQL is Tags for distinct ids, read from SQLite.
+func (t *tx) tagsSQL(ctx context.Context, region, account string, ids []string) (map[string][]image.Tag, error) {
 	ctx, err := t.dctx(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[string][]image.Tag)
-	ids := dedupe(resourceIDs)
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), maxParams)]
 		ids = ids[len(chunk):]
@@ -514,6 +744,7 @@ func (t *tx) SetTags(ctx context.Context, region, account, resourceID string, ta
 	if err != nil {
 		return err
 	}
+	t.touch(invalidation{res: resKey{region, resourceID}, tags: true})
 	if _, err := t.exec(ctx, `DELETE FROM tags WHERE region = ? AND account = ? AND resource_id = ?`,
 		region, account, resourceID); err != nil {
 		return fmt.Errorf("sqlite: set tags of %s: %w", resourceID, err)
@@ -542,20 +773,35 @@ func (t *tx) SetTags(ctx context.Context, region, account, resourceID string, ta
 }
 
 func (t *tx) Setting(ctx context.Context, region, account, name string) (string, error) {
-	ctx, err := t.dctx(ctx)
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	var v string
-	err = t.queryRow(ctx, `SELECT value FROM settings WHERE region = ? AND account = ? AND name = ?`,
-		[]any{region, account, name}, &v)
-	if errors.Is(err, sql.ErrNoRows) {
+	k := settingKey{region, account, name}
+	v, ok := settingVal{}, false
+	if t.rc != nil {
+		v, ok = t.rc.setting(k)
+	}
+	if !ok {
+		ctx, err := t.dctx(ctx)
+		if err != nil {
+			return "", err
+		}
+		err = t.queryRow(ctx, `SELECT value FROM settings WHERE region = ? AND account = ? AND name = ?`,
+			[]any{region, account, name}, &v.value)
+		switch {
+		case err == nil:
+			v.found = true
+		case !errors.Is(err, sql.ErrNoRows):
+			return "", fmt.Errorf("sqlite: setting %s: %w", name, err)
+		}
+		if t.rc != nil {
+			t.rc.putSetting(t.seen, k, v)
+		}
+	}
+	if !v.found {
 		return "", image.ErrNotFound
 	}
-	if err != nil {
-		return "", fmt.Errorf("sqlite: setting %s: %w", name, err)
-	}
-	return v, nil
+	return v.value, nil
 }
 
 func (t *tx) SetSetting(ctx context.Context, region, account, name, value string) error {
@@ -563,6 +809,7 @@ func (t *tx) SetSetting(ctx context.Context, region, account, name, value string
 	if err != nil {
 		return err
 	}
+	t.touch(invalidation{setting: &settingKey{region, account, name}})
 	if _, err := t.exec(ctx, `INSERT INTO settings (region, account, name, value) VALUES (?, ?, ?, ?)
 ON CONFLICT (region, account, name) DO UPDATE SET value = excluded.value`, region, account, name, value); err != nil {
 		return fmt.Errorf("sqlite: set setting %s: %w", name, err)

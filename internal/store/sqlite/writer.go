@@ -183,7 +183,7 @@ func (s *Store) call(r *request) (err error) {
 			err = fmt.Errorf("sqlite: update function panicked: %v\n%s", p, debug.Stack())
 		}
 	}()
-	return r.fn(&tx{q: s.wconn, st: s.wst, cache: s.wc, write: true})
+	return r.fn(&tx{s: s, q: s.wconn, st: s.wst, cache: s.wc, write: true})
 }
 
 func (s *Store) commit() error {
@@ -199,6 +199,7 @@ func (s *Store) commit() error {
 		return err
 	}
 	s.commits.Add(1)
+	s.ended()
 	return nil
 }
 
@@ -206,6 +207,18 @@ func (s *Store) commit() error {
 // only when SQLite already rolled back on its own.
 func (s *Store) rollback() {
 	_, _ = s.wconn.ExecContext(context.Background(), `ROLLBACK`)
+	s.ended()
+}
+
+// ended drops what the finished transaction touched from the read cache
+// (all of it, committed or not: dropping more than needed is harmless).
+// Callers are acknowledged after this, so none reads around its own write.
+func (s *Store) ended() {
+	if s.cache != nil {
+		s.cache.invalidate(s.pending)
+		clear(s.pending)
+		s.pending = s.pending[:0]
+	}
 }
 
 // exec runs a transaction-control statement on the write connection. The

@@ -143,6 +143,23 @@ func DecodeImage(doc []byte, img *image.Image) error {
 		}
 		docs.put(doc, r)
 	}
+	r.apply(img)
+	return nil
+}
+
+// DecodeImageOnce is DecodeImage without the document cache, for an engine
+// that keeps decoded images itself: the documents would only take memory.
+func DecodeImageOnce(doc []byte, img *image.Image) error {
+	r := new(imageDoc)
+	if err := json.Unmarshal(doc, r); err != nil {
+		return fmt.Errorf("record: decode image %s: %w", img.ID, err)
+	}
+	r.apply(img)
+	return nil
+}
+
+// apply copies a decoded document into img.
+func (r *imageDoc) apply(img *image.Image) {
 	img.Description = r.Description
 	img.Location = r.Location
 	if r.StateReason != nil {
@@ -181,7 +198,6 @@ func DecodeImage(doc []byte, img *image.Image) error {
 	img.SourceInstanceID = r.SourceInstanceID
 	img.DeregisteredAt = timePtr(r.DeregisteredAt)
 	img.AvailableAt = timePtr(r.AvailableAt)
-	return nil
 }
 
 func encodeMappings(ms []image.BlockDeviceMapping) []blockDevice {
