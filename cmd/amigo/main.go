@@ -12,6 +12,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -97,6 +98,7 @@ func serve(args []string) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	tuneGC()
 
 	cfg := app.Config{Listen: *listen, DataDir: *data, Logger: log, Store: *store,
 		Postgres: postgres.Options{MaxConns: int32(*pgMax), MinConns: int32(*pgMin)},
@@ -148,6 +150,20 @@ func serve(args []string) error {
 	}
 	log.Info("amigo listening", "addr", a.Addr(), "store", where)
 	return a.Serve(ctx)
+}
+
+// tuneGC sets the collector for a server whose read cache keeps tens of
+// megabytes live while long listings allocate fast: half as many
+// collections as Go's default (GOGC=200), held under a 300 MiB soft limit so
+// resident memory stays within the 400 MB budget (docs/performance.md).
+// GOGC and GOMEMLIMIT in the environment win.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(300 << 20)
+	}
 }
 
 func pprofMux() *http.ServeMux {

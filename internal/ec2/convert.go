@@ -74,16 +74,21 @@ func mappingsIn(ms []ec2api.BlockDeviceMapping) []image.BlockDeviceMapping {
 
 func mappingsOut(ms []image.BlockDeviceMapping) []ec2api.BlockDeviceMapping {
 	out := make([]ec2api.BlockDeviceMapping, len(ms))
+	var ebs []ec2api.EbsBlockDevice // one allocation for every mapping's
 	for i := range ms {
 		m := &ms[i] // the answer points into ms, like imageOut's into its image
 		out[i] = ec2api.BlockDeviceMapping{DeviceName: ref(&m.DeviceName), VirtualName: ref(&m.VirtualName), NoDevice: ref(&m.NoDevice)}
 		if e := m.Ebs; e != nil {
-			out[i].Ebs = &ec2api.EbsBlockDevice{
+			if ebs == nil {
+				ebs = make([]ec2api.EbsBlockDevice, 0, len(ms)-i)
+			}
+			ebs = append(ebs, ec2api.EbsBlockDevice{
 				SnapshotId: ref(&e.SnapshotID), VolumeSize: e.VolumeSize, VolumeType: ref(&e.VolumeType),
 				DeleteOnTermination: e.DeleteOnTermination, Iops: e.Iops, Throughput: e.Throughput,
 				Encrypted: e.Encrypted, KmsKeyId: ref(&e.KmsKeyID), OutpostArn: ref(&e.OutpostArn),
 				AvailabilityZone: ref(&e.AvailabilityZone),
-			}
+			})
+			out[i].Ebs = &ebs[len(ebs)-1]
 		}
 	}
 	return out

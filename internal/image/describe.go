@@ -137,6 +137,9 @@ func (s *Service) DescribeImages(ctx context.Context, c Caller, r *DescribeReque
 			if len(missing) > 0 {
 				return errNotFound(missing...)
 			}
+			if out == nil && limit == 0 {
+				out = make([]Described, 0, len(kept))
+			}
 			for _, d := range kept {
 				if limit > 0 && len(out) == limit {
 					// A match is left over: the page is full and more follow.

@@ -59,6 +59,7 @@ type Tx interface {
 
 	// Tags returns account's tags on each of the resources, by resource id;
 	// resources without tags are absent from the map. Tags are sorted by key.
+	// The lists may be shared with other readers and must not be changed.
 	Tags(ctx context.Context, region, account string, resourceIDs []string) (map[string][]Tag, error)
 	// SetTags replaces account's tags on one resource (an empty list removes
 	// them all).

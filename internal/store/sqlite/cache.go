@@ -74,6 +74,12 @@ func newReadCache(maxImages int) *readCache {
 	return c
 }
 
+// roomFor reports whether n entries read together should be cached: not
+// when they would fill more than half of it.
+func (c *readCache) roomFor(n int) bool {
+	return n <= c.maxImages*cacheShards/2
+}
+
 func (c *readCache) shard(key string) *cacheShard {
 	return &c.shards[maphash.String(c.seed, key)%cacheShards]
 }
@@ -133,7 +139,7 @@ func (c *readCache) putTags(seen uint64, region, account string, ids []string, b
 				m = make(map[string][]image.Tag, 1)
 				s.tags[k] = m
 			}
-			m[account] = slices.Clone(byID[id])
+			m[account] = slices.Clip(slices.Clone(byID[id]))
 		}
 		s.mu.Unlock()
 	}
