@@ -197,3 +197,44 @@ func xmlSafe(s string) string {
 	}
 	return b.String()
 }
+
+// TestEncodeXMLStream: a long answer is handed out in chunks between the
+// items of its top-level list, never inside one, and the chunks put
+// together are exactly EncodeXML's output.
+func TestEncodeXMLStream(t *testing.T) {
+	desc := strings.Repeat("d", 900)
+	out := &ec2api.DescribeImagesResult{NextToken: ptrTo("tok")}
+	for i := range 2000 {
+		id := "ami-" + strings.Repeat("0", 13) + string(rune('a'+i%26))
+		out.Images = append(out.Images, ec2api.Image{ImageId: &id, Description: &desc,
+			BlockDeviceMappings: []ec2api.BlockDeviceMapping{{DeviceName: ptrTo("/dev/xvda")}, {DeviceName: ptrTo("/dev/xvdb")}}})
+	}
+	var whole bytes.Buffer
+	EncodeXML(&whole, "DescribeImages", "r", out)
+
+	var streamed, buf bytes.Buffer
+	flushes := 0
+	EncodeXMLStream(&buf, func(b *bytes.Buffer) {
+		flushes++
+		if b.Len() < StreamChunk || b.Len() > StreamChunk+2048 {
+			t.Errorf("flush %d of %d bytes, want about %d", flushes, b.Len(), StreamChunk)
+		}
+		if !strings.HasSuffix(b.String(), "</item>") {
+			t.Errorf("flush %d ends inside an item: …%s", flushes, b.String()[b.Len()-20:])
+		}
+		streamed.Write(b.Bytes())
+		b.Reset()
+	}, "DescribeImages", "r", out)
+	streamed.Write(buf.Bytes())
+	if flushes < whole.Len()/StreamChunk-1 {
+		t.Errorf("%d flushes for %d bytes", flushes, whole.Len())
+	}
+	if streamed.String() != whole.String() {
+		t.Fatal("streamed answer differs from the whole one")
+	}
+	if err := xml.Unmarshal(streamed.Bytes(), new(struct{})); err != nil {
+		t.Fatalf("streamed answer is not well-formed: %v", err)
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -26,6 +26,18 @@ const (
 // forbids become U+FFFD, so the output is always well-formed. A type the
 // codec cannot handle is a programming error and panics.
 func EncodeXML(buf *bytes.Buffer, action, requestID string, out any) {
+	EncodeXMLStream(buf, nil, action, requestID, out)
+}
+
+// StreamChunk is how much EncodeXMLStream lets its buffer hold before it
+// hands the buffer to flush.
+const StreamChunk = 256 << 10
+
+// EncodeXMLStream is EncodeXML for answers of any size: between the items
+// of the answer's top-level lists, once buf holds StreamChunk bytes, it
+// calls flush, which must write buf out and reset it. An answer of ten
+// thousand images then never sits whole in memory. flush may be nil.
+func EncodeXMLStream(buf *bytes.Buffer, flush func(*bytes.Buffer), action, requestID string, out any) {
 	p, base := source(out)
 	buf.WriteString(xmlDecl)
 	buf.WriteByte('<')
@@ -34,7 +46,7 @@ func EncodeXML(buf *bytes.Buffer, action, requestID string, out any) {
 	writeXMLText(buf, requestID)
 	buf.WriteString("</requestId>")
 	if p != nil {
-		writeXMLStruct(buf, p, base)
+		writeXMLStruct(buf, p, base, flush)
 	}
 	buf.WriteString("</")
 	writeActionName(buf, action)
@@ -77,8 +89,9 @@ func writeActionName(buf *bytes.Buffer, action string) {
 }
 
 // writeXMLStruct writes the members of the struct at base and reports
-// nothing itself: callers detect an empty struct from the buffer length.
-func writeXMLStruct(buf *bytes.Buffer, p *structPlan, base unsafe.Pointer) {
+// nothing itself: callers detect an empty struct from the buffer length,
+// which is why only the top level, where nobody does, may flush.
+func writeXMLStruct(buf *bytes.Buffer, p *structPlan, base unsafe.Pointer, flush func(*bytes.Buffer)) {
 	for i := range p.fields {
 		f := &p.fields[i]
 		if f.xmlOpen == "" {
@@ -106,11 +119,14 @@ func writeXMLStruct(buf *bytes.Buffer, p *structPlan, base unsafe.Pointer) {
 				ep := unsafe.Add(h.data, uintptr(k)*f.elemSize)
 				if f.elem == kStruct {
 					writeXMLElem(buf, f.sub, ep, f.itemOpen, f.itemClose, f.itemEmpty)
-					continue
+				} else {
+					buf.WriteString(f.itemOpen)
+					writeXMLScalar(buf, f.elem, ep)
+					buf.WriteString(f.itemClose)
 				}
-				buf.WriteString(f.itemOpen)
-				writeXMLScalar(buf, f.elem, ep)
-				buf.WriteString(f.itemClose)
+				if flush != nil && buf.Len() >= StreamChunk {
+					flush(buf)
+				}
 			}
 			buf.WriteString(f.xmlClose)
 		case kBlob:
@@ -138,7 +154,7 @@ func writeXMLStruct(buf *bytes.Buffer, p *structPlan, base unsafe.Pointer) {
 func writeXMLElem(buf *bytes.Buffer, p *structPlan, base unsafe.Pointer, open, close, empty string) {
 	buf.WriteString(open)
 	mark := buf.Len()
-	writeXMLStruct(buf, p, base)
+	writeXMLStruct(buf, p, base, nil)
 	if buf.Len() == mark {
 		buf.Truncate(mark - len(open))
 		buf.WriteString(empty)

@@ -91,21 +91,40 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status = http.StatusOK
-	buf := s.bufs.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer s.bufs.Put(buf)
+	buf := s.getBuf()
+	defer s.putBuf(buf)
 	h := w.Header()
 	h.Set("x-amzn-RequestId", req.id)
 	h.Set("Server", "AmazonEC2")
 	if req.json {
-		query.EncodeJSON(buf, out)
 		h.Set("Content-Type", "application/json")
+		query.EncodeJSON(buf, out)
 	} else {
-		query.EncodeXML(buf, req.action, req.id, out)
+		// A long answer goes out as it is encoded (chunked, as EC2's own
+		// do) rather than whole from memory.
 		h.Set("Content-Type", "text/xml;charset=UTF-8")
+		query.EncodeXMLStream(buf, func(b *bytes.Buffer) {
+			_, _ = w.Write(b.Bytes())
+			b.Reset()
+		}, req.action, req.id, out)
 	}
-	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// maxPooledBuf keeps a rare huge answer's buffer out of the pool, where it
+// would hold its memory for good.
+const maxPooledBuf = 4 * query.StreamChunk
+
+func (s *Server) getBuf() *bytes.Buffer {
+	buf := s.bufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	return buf
+}
+
+func (s *Server) putBuf(buf *bytes.Buffer) {
+	if buf.Cap() <= maxPooledBuf {
+		s.bufs.Put(buf)
+	}
 }
 
 func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
@@ -226,9 +245,8 @@ func (s *Server) writeError(w http.ResponseWriter, req *request, err error) (int
 	if e.Cause != nil || e.Status >= 500 {
 		s.log.Error("request failed", "request_id", req.id, "action", req.action, "code", e.Code, "cause", errString(e.Cause))
 	}
-	buf := s.bufs.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer s.bufs.Put(buf)
+	buf := s.getBuf()
+	defer s.putBuf(buf)
 	h := w.Header()
 	h.Set("x-amzn-RequestId", req.id)
 	h.Set("Server", "AmazonEC2")
