@@ -37,7 +37,7 @@ func export(args []string) error {
 		dir = d
 	}
 	ctx := context.Background()
-	st, err := app.OpenStore(ctx, *cfg)
+	st, err := app.OpenStoreToRead(ctx, *cfg)
 	if err != nil {
 		return err
 	}

@@ -94,6 +94,18 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 // OpenStore opens the store cfg names: PostgreSQL for a postgres:// URL in
 // cfg.Store, otherwise the SQLite file in cfg.DataDir.
 func OpenStore(ctx context.Context, cfg Config) (image.Store, error) {
+	return openStore(ctx, cfg, sqlite.DefaultOptions())
+}
+
+// OpenStoreToRead is OpenStore for reading alone (export): a SQLite file
+// that a running server owns can be read alongside it.
+func OpenStoreToRead(ctx context.Context, cfg Config) (image.Store, error) {
+	opts := sqlite.DefaultOptions()
+	opts.ReadOnly = true
+	return openStore(ctx, cfg, opts)
+}
+
+func openStore(ctx context.Context, cfg Config, opts sqlite.Options) (image.Store, error) {
 	if IsPostgres(cfg.Store) {
 		st, err := postgres.Open(ctx, cfg.Store, cfg.Postgres)
 		if err != nil {
@@ -107,7 +119,7 @@ func OpenStore(ctx context.Context, cfg Config) (image.Store, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, err
 	}
-	st, err := sqlite.Open(filepath.Join(cfg.DataDir, "amigo.db"), sqlite.DefaultOptions())
+	st, err := sqlite.Open(filepath.Join(cfg.DataDir, "amigo.db"), opts)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}

@@ -401,3 +401,37 @@ func TestImageCopiesArePrivate(t *testing.T) {
 		return err
 	})
 }
+
+// TestReadOnlyAlongsideOwner: an export reads a file a server owns, sees
+// its later writes (it has no cache to go stale), cannot write, and does
+// not keep a server from taking a file it opened first.
+func TestReadOnlyAlongsideOwner(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "amigo.db")
+	ro := DefaultOptions()
+	ro.ReadOnly = true
+
+	// Nobody owns the file: the read-only store migrates it and lets go.
+	first := openTest(t, path, ro)
+	owner := openTest(t, path, DefaultOptions())
+	defer owner.Close()
+	defer first.Close()
+
+	const id, owned = "ami-00000000000000001", "111111111111"
+	mustUpdate(t, owner, func(ctx context.Context, tx image.Tx) error {
+		return tx.InsertImage(ctx, cacheImage(id, owned, "one"))
+	})
+	reader := openTest(t, path, ro)
+	defer reader.Close()
+	for _, want := range []string{"one", "two"} {
+		for _, s := range []*Store{first, reader} {
+			if got := read(t, s, id, owned); got.byID != want || got.byOwner != want {
+				t.Fatalf("read-only store read %+v, want %q", got, want)
+			}
+		}
+		setDescription(t, owner, id, "two")
+	}
+	err := reader.Update(t.Context(), func(image.Tx) error { return nil })
+	if !errors.Is(err, errReadOnlyStore) {
+		t.Fatalf("Update on a read-only store: %v", err)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"syscall"
 )
 
+var errInUse = errors.New("is in use")
+
 // lockFile takes an exclusive advisory lock on path+"-lock", held until the
 // returned file is closed (or the process dies). The read cache is exact
 // only while one Store owns every write to the database, so a second amigo
@@ -20,7 +22,7 @@ func lockFile(path string) (*os.File, error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("sqlite: %s is in use by another amigo process or store (one process serves a SQLite file; use PostgreSQL for several)", path)
+			return nil, fmt.Errorf("sqlite: %s %w by another amigo process or store (one process serves a SQLite file; use PostgreSQL for several)", path, errInUse)
 		}
 		return nil, fmt.Errorf("sqlite: lock %s: %w", path, err)
 	}

@@ -43,6 +43,10 @@ type Options struct {
 	// and as many resources' tags (0 means 32768; negative turns the cache
 	// off, which is only useful for measuring).
 	CacheImages int
+	// ReadOnly opens a file that a serving process may own, for an export:
+	// no lock held, no read cache (the owner's writes would make it stale),
+	// and Update fails. A file nobody owns is migrated first.
+	ReadOnly bool
 }
 
 // DefaultOptions returns the options amigo runs with.
@@ -117,17 +121,29 @@ func Open(path string, opts Options) (*Store, error) {
 		queue:      make(chan *request, opts.MaxBatch),
 		writerDone: make(chan struct{}),
 	}
-	if opts.CacheImages > 0 {
+	if opts.CacheImages > 0 && !opts.ReadOnly {
 		s.cache = newReadCache(opts.CacheImages)
 	}
 	lock, err := lockFile(path)
-	if err != nil {
+	switch {
+	case err == nil:
+		s.lock = lock
+	case opts.ReadOnly && errors.Is(err, errInUse):
+		// The owner migrated the file when it opened it.
+	default:
 		return nil, err
 	}
-	s.lock = lock
 	if err := s.open(); err != nil {
 		s.closeDBs()
 		return nil, err
+	}
+	if opts.ReadOnly && s.lock != nil {
+		// Migrated; now let a server take the file while the export reads.
+		if err := s.lock.Close(); err != nil {
+			s.closeDBs()
+			return nil, fmt.Errorf("sqlite: unlock %s: %w", path, err)
+		}
+		s.lock = nil
 	}
 	go s.writeLoop()
 	return s, nil
@@ -154,8 +170,10 @@ func (s *Store) open() error {
 	if s.wconn, err = wdb.Conn(ctx); err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", s.path, err)
 	}
-	if err := migrate(ctx, s.wconn); err != nil {
-		return err
+	if s.lock != nil {
+		if err := migrate(ctx, s.wconn); err != nil {
+			return err
+		}
 	}
 	if s.wst, err = prepare(ctx, s.wconn, true); err != nil {
 		return err

@@ -2,12 +2,15 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync/atomic"
 
 	"github.com/amigo-ec2/amigo/internal/image"
 )
+
+var errReadOnlyStore = errors.New("sqlite: the store was opened read-only")
 
 // A request is one Update call waiting for the writer.
 type request struct {
@@ -32,6 +35,9 @@ const (
 func (s *Store) Update(ctx context.Context, fn func(image.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if s.opts.ReadOnly {
+		return errReadOnlyStore
 	}
 	req := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	if err := s.enqueue(ctx, req); err != nil {
