@@ -33,6 +33,9 @@ type Config struct {
 	Store string
 	// Postgres tunes the PostgreSQL connection pool.
 	Postgres postgres.Options
+	// CacheImages bounds the SQLite store's read cache (images, and as many
+	// resources' tags); 0 for the default, negative for none.
+	CacheImages int
 	// Directory is the accounts bootstrap; nil means account.Default().
 	Directory *account.Directory
 	Logger    *slog.Logger
@@ -94,7 +97,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 // OpenStore opens the store cfg names: PostgreSQL for a postgres:// URL in
 // cfg.Store, otherwise the SQLite file in cfg.DataDir.
 func OpenStore(ctx context.Context, cfg Config) (image.Store, error) {
-	return openStore(ctx, cfg, sqlite.DefaultOptions())
+	opts := sqlite.DefaultOptions()
+	if cfg.CacheImages != 0 {
+		opts.CacheImages = cfg.CacheImages
+	}
+	return openStore(ctx, cfg, opts)
 }
 
 // OpenStoreToRead is OpenStore for reading alone (export): a SQLite file

@@ -99,41 +99,56 @@ func BenchmarkUpdateParallel(b *testing.B) {
 	}
 }
 
+// cacheModes runs a read benchmark with the read cache on (the default)
+// and off, which is what the cache saves.
+func cacheModes(b *testing.B, fn func(b *testing.B, opts Options)) {
+	b.Run("Cache", func(b *testing.B) { fn(b, DefaultOptions()) })
+	b.Run("NoCache", func(b *testing.B) {
+		opts := DefaultOptions()
+		opts.CacheImages = -1
+		fn(b, opts)
+	})
+}
+
 func BenchmarkImageByID(b *testing.B) {
-	s := benchStore(b, DefaultOptions(), 1000)
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		id := benchID(i % 1000)
-		err := s.View(ctx, func(tx image.Tx) error {
-			_, err := tx.Image(ctx, "us-east-1", id)
-			return err
-		})
-		if err != nil {
-			b.Fatal(err)
+	cacheModes(b, func(b *testing.B, opts Options) {
+		s := benchStore(b, opts, 1000)
+		ctx := context.Background()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; b.Loop(); i++ {
+			id := benchID(i % 1000)
+			err := s.View(ctx, func(tx image.Tx) error {
+				_, err := tx.Image(ctx, "us-east-1", id)
+				return err
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
+	})
 }
 
 // BenchmarkFindVisible lists every image one of 10 accounts may see, out of
 // 1,000 (about 200 each: its own, the public ones and its grants).
 func BenchmarkFindVisible(b *testing.B) {
-	s := benchStore(b, DefaultOptions(), 1000)
-	ctx := b.Context()
-	var found int
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		v := &image.Viewer{Account: benchAccount(i % 10)}
-		err := s.View(ctx, func(tx image.Tx) error {
-			imgs, err := tx.FindImages(ctx, image.Query{Region: "us-east-1", VisibleTo: v})
-			found += len(imgs)
-			return err
-		})
-		if err != nil {
-			b.Fatal(err)
+	cacheModes(b, func(b *testing.B, opts Options) {
+		s := benchStore(b, opts, 1000)
+		ctx := b.Context()
+		var found int
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; b.Loop(); i++ {
+			v := &image.Viewer{Account: benchAccount(i % 10)}
+			err := s.View(ctx, func(tx image.Tx) error {
+				imgs, err := tx.FindImages(ctx, image.Query{Region: "us-east-1", VisibleTo: v})
+				found += len(imgs)
+				return err
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
-	b.ReportMetric(float64(found)/float64(b.N), "images/op")
+		b.ReportMetric(float64(found)/float64(b.N), "images/op")
+	})
 }
