@@ -21,6 +21,22 @@ func cacheImage(id, owner, desc string) *image.Image {
 		State: image.StateAvailable, CreationDate: time.UnixMilli(1700000000000).UTC()}
 }
 
+// storeWith opens a fresh store holding imgs, closed when the test ends.
+func storeWith(t *testing.T, imgs ...*image.Image) *Store {
+	t.Helper()
+	s := openTest(t, filepath.Join(t.TempDir(), "amigo.db"), DefaultOptions())
+	t.Cleanup(func() { s.Close() })
+	mustUpdate(t, s, func(ctx context.Context, tx image.Tx) error {
+		for _, img := range imgs {
+			if err := tx.InsertImage(ctx, img); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return s
+}
+
 func mustUpdate(t *testing.T, s *Store, fn func(ctx context.Context, tx image.Tx) error) {
 	t.Helper()
 	if err := s.Update(t.Context(), func(tx image.Tx) error { return fn(t.Context(), tx) }); err != nil {
@@ -104,12 +120,8 @@ func read(t *testing.T, s *Store, id, owner string) readAll {
 // TestCacheReadsItsWrites: every kind of write is seen by the next View,
 // whatever the cache held before it.
 func TestCacheReadsItsWrites(t *testing.T) {
-	s := openTest(t, filepath.Join(t.TempDir(), "amigo.db"), DefaultOptions())
-	defer s.Close()
 	const id, owner = "ami-00000000000000001", "111111111111"
-	mustUpdate(t, s, func(ctx context.Context, tx image.Tx) error {
-		return tx.InsertImage(ctx, cacheImage(id, owner, "one"))
-	})
+	s := storeWith(t, cacheImage(id, owner, "one"))
 	want := readAll{byID: "one", byIDs: "one", byOwner: "one"}
 	check := func(step string) {
 		t.Helper()
@@ -344,12 +356,8 @@ func TestSecondStoreOnOneFileRefused(t *testing.T) {
 // TestCacheServesWithoutSQL: a warm by-id read needs no read transaction,
 // which is the point of the cache.
 func TestCacheServesWithoutSQL(t *testing.T) {
-	s := openTest(t, filepath.Join(t.TempDir(), "amigo.db"), DefaultOptions())
-	defer s.Close()
 	const id, owner = "ami-00000000000000001", "111111111111"
-	mustUpdate(t, s, func(ctx context.Context, tx image.Tx) error {
-		return tx.InsertImage(ctx, cacheImage(id, owner, "d"))
-	})
+	s := storeWith(t, cacheImage(id, owner, "d"))
 	read(t, s, id, owner) // warm
 	mustView(t, s, func(ctx context.Context, itx image.Tx) error {
 		if _, err := itx.FindImages(ctx, image.Query{Region: region, IDs: []string{id}}); err != nil {

@@ -417,20 +417,7 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 	for _, tc := range tests {
 		tc.q.Region = "r"
 		query, args := findQuery(tc.q, imageColumns)
-		rows, err := s.rdb.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan := queryPlan(t, s, query, args)
 		for _, step := range plan {
 			// "SCAN i" or "SCAN images" is a full table scan; a SEARCH of
 			// the primary key by region alone is one too, in disguise.
@@ -456,20 +443,7 @@ func TestListTagsPlan(t *testing.T) {
 		{Region: "r", Account: "a", Keys: []string{"Name", "Team"}, Limit: 100},
 	} {
 		query, args := listTagsQuery(q)
-		rows, err := s.rdb.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan := queryPlan(t, s, query, args)
 		if len(plan) != 1 || !strings.HasPrefix(plan[0], "SEARCH tags USING PRIMARY KEY (region=? AND account=?") {
 			t.Errorf("%+v: plan\n%s", q, strings.Join(plan, "\n"))
 		}
@@ -495,20 +469,7 @@ func TestCandidatePlansReadIndexesOnly(t *testing.T) {
 		if !ok {
 			t.Fatalf("%+v: no candidate query", q)
 		}
-		rows, err := s.rdb.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
-		if err != nil {
-			t.Fatalf("%+v: %v", q, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan := queryPlan(t, s, query, args)
 		for _, step := range plan {
 			if strings.HasPrefix(step, "SCAN ") || strings.HasPrefix(step, "SEARCH") && !strings.Contains(step, "COVERING INDEX") {
 				t.Errorf("%+v: step %q reads more than an index:\n%s", q, step, strings.Join(plan, "\n"))
@@ -526,4 +487,24 @@ func TestCandidatePlansReadIndexesOnly(t *testing.T) {
 			t.Errorf("%+v: a candidate query, want findQuery", q)
 		}
 	}
+}
+
+// queryPlan returns the steps of SQLite's plan for query.
+func queryPlan(t *testing.T, s *Store, query string, args []any) []string {
+	t.Helper()
+	rows, err := s.rdb.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, query)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	return plan
 }
