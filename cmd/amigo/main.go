@@ -24,6 +24,7 @@ import (
 	"github.com/amigo-ec2/amigo/internal/catalog"
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/store/postgres"
+	"github.com/amigo-ec2/amigo/internal/store/sqlite"
 )
 
 func main() {
@@ -83,7 +84,7 @@ func serve(args []string) error {
 	store := fs.String("store", env("AMIGO_STORE", ""), "a postgres://user@host/db URL to keep the state in PostgreSQL instead of --data; several amigo processes may share one database (AMIGO_STORE)")
 	pgMax := fs.Int("pg-max-conns", envInt("AMIGO_PG_MAX_CONNS", 0), "PostgreSQL pool: most connections per process; 0 for the DSN's pool_max_conns or max(4, CPUs) (AMIGO_PG_MAX_CONNS)")
 	pgMin := fs.Int("pg-min-conns", envInt("AMIGO_PG_MIN_CONNS", 0), "PostgreSQL pool: connections kept open when idle (AMIGO_PG_MIN_CONNS)")
-	cacheImages := fs.Int("cache-images", envInt("AMIGO_CACHE_IMAGES", 32768), "SQLite store: how many decoded images (and resources' tags) the read cache keeps, about 2 KB each; 0 for none (AMIGO_CACHE_IMAGES)")
+	cacheImages := fs.Int("cache-images", envInt("AMIGO_CACHE_IMAGES", sqlite.DefaultCacheImages), "SQLite store: how many decoded images (and resources' tags) the read cache keeps, about 2 KB each; 0 for none (AMIGO_CACHE_IMAGES)")
 	config := fs.String("config", env("AMIGO_CONFIG", ""), "bootstrap YAML file with accounts, keys and organizations (AMIGO_CONFIG); default: account 000000000000 with key test/test")
 	logLevel := fs.String("log-level", env("AMIGO_LOG_LEVEL", "info"), "debug, info (one line per request), warn or error (AMIGO_LOG_LEVEL)")
 	quota := fs.Int("public-image-quota", envInt("AMIGO_PUBLIC_IMAGE_QUOTA", 5), "public images allowed per account and region, -1 for no limit (AMIGO_PUBLIC_IMAGE_QUOTA)")

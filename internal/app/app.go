@@ -98,9 +98,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 // cfg.Store, otherwise the SQLite file in cfg.DataDir.
 func OpenStore(ctx context.Context, cfg Config) (image.Store, error) {
 	opts := sqlite.DefaultOptions()
-	if cfg.CacheImages != 0 {
-		opts.CacheImages = cfg.CacheImages
-	}
+	opts.CacheImages = cfg.CacheImages // 0 keeps sqlite's default
 	return openStore(ctx, cfg, opts)
 }
 

@@ -23,7 +23,8 @@ import (
 //     may enter the cache only if no commit since touched the shard:
 //     otherwise the value could predate the commit and stay stale forever.
 //
-// Values are private to the cache: callers get copies.
+// Tx.Image hands out copies; FindImages and Tags hand out the cached values
+// themselves, which the image.Tx contract makes read-only.
 type readCache struct {
 	seq    atomic.Uint64 // last published commit number; written by the writer only
 	seed   maphash.Seed
@@ -87,8 +88,7 @@ func (c *readCache) shard(key string) *cacheShard {
 // now is the commit number a View notes before its first read.
 func (c *readCache) now() uint64 { return c.seq.Load() }
 
-// image returns the cached image, shared: the caller must clone it before
-// handing it out.
+// image returns the cached image itself: read-only, clone it to change it.
 func (c *readCache) image(region, id string) *image.Image {
 	s := c.shard(id)
 	s.mu.Lock()

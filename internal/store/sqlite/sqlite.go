@@ -40,8 +40,8 @@ type Options struct {
 	// ReadConns is the size of the View connection pool (0 means 4).
 	ReadConns int
 	// CacheImages bounds the read cache: about this many decoded images,
-	// and as many resources' tags (0 means 32768; negative turns the cache
-	// off, which is only useful for measuring).
+	// and as many resources' tags (0 means DefaultCacheImages; negative
+	// turns the cache off).
 	CacheImages int
 	// ReadOnly opens a file that a serving process may own, for an export:
 	// no lock held, no read cache (the owner's writes would make it stale),
@@ -51,8 +51,11 @@ type Options struct {
 
 // DefaultOptions returns the options amigo runs with.
 func DefaultOptions() Options {
-	return Options{GroupCommit: true, MaxBatch: 128, ReadConns: 4, CacheImages: 32768}
+	return Options{GroupCommit: true, MaxBatch: 128, ReadConns: 4, CacheImages: DefaultCacheImages}
 }
+
+// DefaultCacheImages is the read cache's default bound, ~64 MB of images.
+const DefaultCacheImages = 32768
 
 // busyTimeoutMillis bounds how long a connection waits for a lock another
 // process holds (a backup tool, the sqlite3 shell) before failing.
@@ -108,7 +111,7 @@ func Open(path string, opts Options) (*Store, error) {
 		opts.ReadConns = 4
 	}
 	if opts.CacheImages == 0 {
-		opts.CacheImages = 32768
+		opts.CacheImages = DefaultCacheImages
 	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {

@@ -424,26 +424,20 @@ func (t *tx) findCached(ctx context.Context, q image.Query) ([]*image.Image, err
 	}
 	// selected: SQLite applied q to ids at the snapshot; otherwise ids is a
 	// superset (q.IDs, or candidates from indexes) and q is applied here.
-	var ids []string
+	ids := slices.Clone(q.IDs) // sorted below; the caller's list stays as it is
 	selected := false
-	switch query, args, ok := candidateQuery(q); {
-	case len(q.IDs) > 0:
-		ids = slices.Compact(slices.Sorted(slices.Values(q.IDs)))
-	case ok:
+	if len(ids) == 0 {
+		query, args, ok := candidateQuery(q)
+		if selected = !ok; selected {
+			query, args = findQuery(q, `i.image_id`)
+		}
 		var err error
 		if ids, err = t.queryIDList(ctx, query, args); err != nil {
 			return nil, err
 		}
-		slices.Sort(ids)
-		ids = slices.Compact(ids)
-	default:
-		query, args := findQuery(q, `i.image_id`)
-		var err error
-		if ids, err = t.queryIDs(ctx, query, args); err != nil {
-			return nil, err
-		}
-		selected = true
 	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
 	// Membership in q.IDs holds by construction; testing it per image would
 	// be quadratic for a long tag-filter candidate list.
 	match := q
@@ -489,9 +483,10 @@ func (t *tx) findCached(ctx context.Context, q image.Query) ([]*image.Image, err
 	return out, nil
 }
 
-// queryIDList is queryIDs for a long, unordered list: SQLite joins the ids
-// into one value, which saves the driver's per-row work (a sixth of a
-// 1,000-image listing). Image ids never contain a comma.
+// queryIDList runs a query that selects image ids and returns them in no
+// particular order: SQLite joins them into one value, which saves the
+// driver's per-row work (a sixth of a 1,000-image listing). Image ids never
+// contain a comma.
 func (t *tx) queryIDList(ctx context.Context, query string, args []any) ([]string, error) {
 	ctx, err := t.dctx(ctx)
 	if err != nil {
@@ -507,71 +502,16 @@ func (t *tx) queryIDList(ctx context.Context, query string, args []any) ([]strin
 	return strings.Split(list.String, ","), nil
 }
 
-// queryIDs runs a query that selects image ids.
-func (t *tx) queryIDs(ctx context.Context, query string, args []any) ([]string, error) {
-	ctx, err := t.dctx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	rows, done, err := t.query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: find images: %w", err)
-	}
-	defer done()
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("sqlite: find images: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: find images: %w", err)
-	}
-	return ids, nil
-}
-
 // imagesByID reads the images of one region with these distinct ids, with
-// their launch permissions, in no particular order.
+// their launch permissions: findImagesSQL, in IN lists of maxParams.
 func (t *tx) imagesByID(ctx context.Context, region string, ids []string) ([]*image.Image, error) {
-	ctx, err := t.dctx(ctx)
-	if err != nil {
-		return nil, err
-	}
 	var imgs []*image.Image
-	for len(ids) > 0 {
-		chunk := padStrings(ids[:min(len(ids), maxParams)])
-		ids = ids[min(len(ids), maxParams):]
-		args := make([]any, 0, len(chunk)+1)
-		args = append(args, region)
-		for _, id := range chunk {
-			args = append(args, id)
-		}
-		err := func() error {
-			rows, done, err := t.query(ctx, `SELECT `+imageColumns+` FROM images i
-WHERE i.region = ? AND i.image_id IN (`+placeholders(len(chunk))+`)`, args...)
-			if err != nil {
-				return err
-			}
-			defer done()
-			defer rows.Close()
-			for rows.Next() {
-				img, err := t.scanImage(rows)
-				if err != nil {
-					return err
-				}
-				imgs = append(imgs, img)
-			}
-			return rows.Err()
-		}()
+	for chunk := range slices.Chunk(ids, maxParams) {
+		found, err := t.findImagesSQL(ctx, image.Query{Region: region, IDs: chunk, IncludeDeregistered: true})
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: images by id: %w", err)
+			return nil, err
 		}
-	}
-	if err := t.loadPerms(ctx, imgs); err != nil {
-		return nil, err
+		imgs = append(imgs, found...)
 	}
 	return imgs, nil
 }
