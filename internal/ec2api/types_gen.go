@@ -7,8 +7,45 @@ import "time"
 // APIVersion is the EC2 API version of the model (the Version parameter).
 const APIVersion = "2016-11-15"
 
+type AttributeBooleanValue struct {
+	Value *bool `query:"Value" xml:"value" json:"Value,omitempty"`
+}
+
 type AttributeValue struct {
 	Value *string `query:"Value" xml:"value" json:"Value,omitempty"`
+}
+
+type AvailabilityZone struct {
+	OptInStatus        *string                        `query:"OptInStatus" xml:"optInStatus" json:"OptInStatus,omitempty"`
+	Messages           []AvailabilityZoneMessage      `query:"MessageSet" xml:"messageSet" xmlitem:"item" json:"Messages,omitempty"`
+	RegionName         *string                        `query:"RegionName" xml:"regionName" json:"RegionName,omitempty"`
+	ZoneName           *string                        `query:"ZoneName" xml:"zoneName" json:"ZoneName,omitempty"`
+	ZoneId             *string                        `query:"ZoneId" xml:"zoneId" json:"ZoneId,omitempty"`
+	GroupName          *string                        `query:"GroupName" xml:"groupName" json:"GroupName,omitempty"`
+	NetworkBorderGroup *string                        `query:"NetworkBorderGroup" xml:"networkBorderGroup" json:"NetworkBorderGroup,omitempty"`
+	ZoneType           *string                        `query:"ZoneType" xml:"zoneType" json:"ZoneType,omitempty"`
+	ParentZoneName     *string                        `query:"ParentZoneName" xml:"parentZoneName" json:"ParentZoneName,omitempty"`
+	ParentZoneId       *string                        `query:"ParentZoneId" xml:"parentZoneId" json:"ParentZoneId,omitempty"`
+	GroupLongName      *string                        `query:"GroupLongName" xml:"groupLongName" json:"GroupLongName,omitempty"`
+	Geography          []AvailabilityZoneGeography    `query:"GeographySet" xml:"geographySet" xmlitem:"item" json:"Geography,omitempty"`
+	SubGeography       []AvailabilityZoneSubGeography `query:"SubGeographySet" xml:"subGeographySet" xmlitem:"item" json:"SubGeography,omitempty"`
+	State              *string                        `query:"ZoneState" xml:"zoneState" json:"State,omitempty"`
+}
+
+type AvailabilityZoneGeography struct {
+	Name *string `query:"Name" xml:"name" json:"Name,omitempty"`
+}
+
+type AvailabilityZoneMessage struct {
+	Message *string `query:"Message" xml:"message" json:"Message,omitempty"`
+}
+
+type AvailabilityZoneSubGeography struct {
+	Name *string `query:"Name" xml:"name" json:"Name,omitempty"`
+}
+
+type BlobAttributeValue struct {
+	Value []byte `query:"Value" xml:"value" json:"Value,omitempty"`
 }
 
 type BlockDeviceMapping struct {
@@ -84,6 +121,28 @@ type CopyImageResult struct {
 	ImageId *string `query:"ImageId" xml:"imageId" json:"ImageId,omitempty"`
 }
 
+// CopySnapshotRequest is the input of CopySnapshot.
+type CopySnapshotRequest struct {
+	Description                 *string            `query:"Description" xml:"Description" json:"Description,omitempty"`
+	DestinationOutpostArn       *string            `query:"DestinationOutpostArn" xml:"DestinationOutpostArn" json:"DestinationOutpostArn,omitempty"`
+	DestinationRegion           *string            `query:"DestinationRegion" xml:"destinationRegion" json:"DestinationRegion,omitempty"`
+	Encrypted                   *bool              `query:"Encrypted" xml:"encrypted" json:"Encrypted,omitempty"`
+	KmsKeyId                    *string            `query:"KmsKeyId" xml:"kmsKeyId" json:"KmsKeyId,omitempty"`
+	PresignedUrl                *string            `query:"PresignedUrl" xml:"presignedUrl" json:"PresignedUrl,omitempty"`
+	SourceRegion                *string            `query:"SourceRegion,required" xml:"SourceRegion" json:"SourceRegion,omitempty"`
+	SourceSnapshotId            *string            `query:"SourceSnapshotId,required" xml:"SourceSnapshotId" json:"SourceSnapshotId,omitempty"`
+	TagSpecifications           []TagSpecification `query:"TagSpecification" xml:"TagSpecification" xmlitem:"item" json:"TagSpecifications,omitempty"`
+	CompletionDurationMinutes   *int32             `query:"CompletionDurationMinutes" xml:"CompletionDurationMinutes" json:"CompletionDurationMinutes,omitempty"`
+	DestinationAvailabilityZone *string            `query:"DestinationAvailabilityZone" xml:"DestinationAvailabilityZone" json:"DestinationAvailabilityZone,omitempty"`
+	DryRun                      *bool              `query:"DryRun" xml:"dryRun" json:"DryRun,omitempty"`
+}
+
+// CopySnapshotResult is the output of CopySnapshot.
+type CopySnapshotResult struct {
+	Tags       []Tag   `query:"TagSet" xml:"tagSet" xmlitem:"item" json:"Tags,omitempty"`
+	SnapshotId *string `query:"SnapshotId" xml:"snapshotId" json:"SnapshotId,omitempty"`
+}
+
 type CpuOptions struct {
 	CoreCount            *int32  `query:"CoreCount" xml:"coreCount" json:"CoreCount,omitempty"`
 	ThreadsPerCore       *int32  `query:"ThreadsPerCore" xml:"threadsPerCore" json:"ThreadsPerCore,omitempty"`
@@ -130,11 +189,51 @@ type CreateImageUsageReportResult struct {
 	ReportId *string `query:"ReportId" xml:"reportId" json:"ReportId,omitempty"`
 }
 
+// CreateSnapshotRequest is the input of CreateSnapshot.
+type CreateSnapshotRequest struct {
+	Description       *string            `query:"Description" xml:"Description" json:"Description,omitempty"`
+	OutpostArn        *string            `query:"OutpostArn" xml:"OutpostArn" json:"OutpostArn,omitempty"`
+	VolumeId          *string            `query:"VolumeId,required" xml:"VolumeId" json:"VolumeId,omitempty"`
+	TagSpecifications []TagSpecification `query:"TagSpecification" xml:"TagSpecification" xmlitem:"item" json:"TagSpecifications,omitempty"`
+	Location          *string            `query:"Location" xml:"Location" json:"Location,omitempty"`
+	DryRun            *bool              `query:"DryRun" xml:"dryRun" json:"DryRun,omitempty"`
+}
+
 // CreateTagsRequest is the input of CreateTags.
 type CreateTagsRequest struct {
 	DryRun    *bool    `query:"DryRun" xml:"dryRun" json:"DryRun,omitempty"`
 	Resources []string `query:"ResourceId,required" xml:"ResourceId" xmlitem:"item" json:"Resources,omitempty"`
 	Tags      []Tag    `query:"Tag,required" xml:"Tag" xmlitem:"item" json:"Tags,omitempty"`
+}
+
+type CreateVolumePermission struct {
+	UserId *string `query:"UserId" xml:"userId" json:"UserId,omitempty"`
+	Group  *string `query:"Group" xml:"group" json:"Group,omitempty"`
+}
+
+type CreateVolumePermissionModifications struct {
+	Add    []CreateVolumePermission `query:"Add" xml:"Add" xmlitem:"item" json:"Add,omitempty"`
+	Remove []CreateVolumePermission `query:"Remove" xml:"Remove" xmlitem:"item" json:"Remove,omitempty"`
+}
+
+// CreateVolumeRequest is the input of CreateVolume.
+type CreateVolumeRequest struct {
+	AvailabilityZone         *string            `query:"AvailabilityZone" xml:"AvailabilityZone" json:"AvailabilityZone,omitempty"`
+	AvailabilityZoneId       *string            `query:"AvailabilityZoneId" xml:"AvailabilityZoneId" json:"AvailabilityZoneId,omitempty"`
+	Encrypted                *bool              `query:"Encrypted" xml:"encrypted" json:"Encrypted,omitempty"`
+	Iops                     *int32             `query:"Iops" xml:"Iops" json:"Iops,omitempty"`
+	KmsKeyId                 *string            `query:"KmsKeyId" xml:"KmsKeyId" json:"KmsKeyId,omitempty"`
+	OutpostArn               *string            `query:"OutpostArn" xml:"OutpostArn" json:"OutpostArn,omitempty"`
+	Size                     *int32             `query:"Size" xml:"Size" json:"Size,omitempty"`
+	SnapshotId               *string            `query:"SnapshotId" xml:"SnapshotId" json:"SnapshotId,omitempty"`
+	VolumeType               *string            `query:"VolumeType" xml:"VolumeType" json:"VolumeType,omitempty"`
+	TagSpecifications        []TagSpecification `query:"TagSpecification" xml:"TagSpecification" xmlitem:"item" json:"TagSpecifications,omitempty"`
+	MultiAttachEnabled       *bool              `query:"MultiAttachEnabled" xml:"MultiAttachEnabled" json:"MultiAttachEnabled,omitempty"`
+	Throughput               *int32             `query:"Throughput" xml:"Throughput" json:"Throughput,omitempty"`
+	ClientToken              *string            `query:"ClientToken" xml:"ClientToken" json:"ClientToken,omitempty"`
+	VolumeInitializationRate *int32             `query:"VolumeInitializationRate" xml:"VolumeInitializationRate" json:"VolumeInitializationRate,omitempty"`
+	Operator                 *OperatorRequest   `query:"Operator" xml:"Operator" json:"Operator,omitempty"`
+	DryRun                   *bool              `query:"DryRun" xml:"dryRun" json:"DryRun,omitempty"`
 }
 
 type CreationDateCondition struct {
@@ -160,6 +259,12 @@ type DeleteImageUsageReportResult struct {
 	Return *bool `query:"Return" xml:"return" json:"Return,omitempty"`
 }
 
+// DeleteSnapshotRequest is the input of DeleteSnapshot.
+type DeleteSnapshotRequest struct {
+	SnapshotId *string `query:"SnapshotId,required" xml:"SnapshotId" json:"SnapshotId,omitempty"`
+	DryRun     *bool   `query:"DryRun" xml:"dryRun" json:"DryRun,omitempty"`
+}
+
 type DeleteSnapshotReturnCode struct {
 	SnapshotId *string `query:"SnapshotId" xml:"snapshotId" json:"SnapshotId,omitempty"`
 	ReturnCode *string `query:"ReturnCode" xml:"returnCode" json:"ReturnCode,omitempty"`
@@ -170,6 +275,12 @@ type DeleteTagsRequest struct {
 	DryRun    *bool    `query:"DryRun" xml:"dryRun" json:"DryRun,omitempty"`
 	Resources []string `query:"ResourceId,required" xml:"resourceId" xmlitem:"item" json:"Resources,omitempty"`
 	Tags      []Tag    `query:"Tag" xml:"tag" xmlitem:"item" json:"Tags,omitempty"`
+}
+
+// DeleteVolumeRequest is the input of DeleteVolume.
+type DeleteVolumeRequest struct {
+	VolumeId *string `query:"VolumeId,required" xml:"VolumeId" json:"VolumeId,omitempty"`
+	DryRun   *bool   `query:"DryRun" xml:"dryRun" json:"DryRun,omitempty"`
 }
 
 type DeprecationTimeCondition struct {
@@ -191,6 +302,20 @@ type DeregisterImageRequest struct {
 type DeregisterImageResult struct {
 	Return                *bool                      `query:"Return" xml:"return" json:"Return,omitempty"`
 	DeleteSnapshotResults []DeleteSnapshotReturnCode `query:"DeleteSnapshotResultSet" xml:"deleteSnapshotResultSet" xmlitem:"item" json:"DeleteSnapshotResults,omitempty"`
+}
+
+// DescribeAvailabilityZonesRequest is the input of DescribeAvailabilityZones.
+type DescribeAvailabilityZonesRequest struct {
+	ZoneNames            []string `query:"ZoneName" xml:"ZoneName" xmlitem:"ZoneName" json:"ZoneNames,omitempty"`
+	ZoneIds              []string `query:"ZoneId" xml:"ZoneId" xmlitem:"ZoneId" json:"ZoneIds,omitempty"`
+	AllAvailabilityZones *bool    `query:"AllAvailabilityZones" xml:"AllAvailabilityZones" json:"AllAvailabilityZones,omitempty"`
+	DryRun               *bool    `query:"DryRun" xml:"dryRun" json:"DryRun,omitempty"`
+	Filters              []Filter `query:"Filter" xml:"Filter" xmlitem:"Filter" json:"Filters,omitempty"`
+}
+
+// DescribeAvailabilityZonesResult is the output of DescribeAvailabilityZones.
+type DescribeAvailabilityZonesResult struct {
+	AvailabilityZones []AvailabilityZone `query:"AvailabilityZoneInfo" xml:"availabilityZoneInfo" xmlitem:"item" json:"AvailabilityZones,omitempty"`
 }
 
 // DescribeFastLaunchImagesRequest is the input of DescribeFastLaunchImages.
@@ -294,6 +419,13 @@ type DescribeImagesResult struct {
 	NextToken *string `query:"NextToken" xml:"nextToken" json:"NextToken,omitempty"`
 }
 
+// DescribeInstanceAttributeRequest is the input of DescribeInstanceAttribute.
+type DescribeInstanceAttributeRequest struct {
+	DryRun     *bool   `query:"DryRun" xml:"dryRun" json:"DryRun,omitempty"`
+	InstanceId *string `query:"InstanceId,required" xml:"instanceId" json:"InstanceId,omitempty"`
+	Attribute  *string `query:"Attribute,required" xml:"attribute" json:"Attribute,omitempty"`
+}
+
 // DescribeInstanceImageMetadataRequest is the input of DescribeInstanceImageMetadata.
 type DescribeInstanceImageMetadataRequest struct {
 	Filters     []Filter `query:"Filter" xml:"Filter" xmlitem:"Filter" json:"Filters,omitempty"`
@@ -307,6 +439,23 @@ type DescribeInstanceImageMetadataRequest struct {
 type DescribeInstanceImageMetadataResult struct {
 	InstanceImageMetadata []InstanceImageMetadata `query:"InstanceImageMetadataSet" xml:"instanceImageMetadataSet" xmlitem:"item" json:"InstanceImageMetadata,omitempty"`
 	NextToken             *string                 `query:"NextToken" xml:"nextToken" json:"NextToken,omitempty"`
+}
+
+// DescribeInstanceStatusRequest is the input of DescribeInstanceStatus.
+type DescribeInstanceStatusRequest struct {
+	InstanceIds             []string `query:"InstanceId" xml:"InstanceId" xmlitem:"InstanceId" json:"InstanceIds,omitempty"`
+	MaxResults              *int32   `query:"MaxResults" xml:"MaxResults" json:"MaxResults,omitempty"`
+	NextToken               *string  `query:"NextToken" xml:"NextToken" json:"NextToken,omitempty"`
+	IncludeManagedResources *bool    `query:"IncludeManagedResources" xml:"IncludeManagedResources" json:"IncludeManagedResources,omitempty"`
+	DryRun                  *bool    `query:"DryRun" xml:"dryRun" json:"DryRun,omitempty"`
+	Filters                 []Filter `query:"Filter" xml:"Filter" xmlitem:"Filter" json:"Filters,omitempty"`
+	IncludeAllInstances     *bool    `query:"IncludeAllInstances" xml:"includeAllInstances" json:"IncludeAllInstances,omitempty"`
+}
+
+// DescribeInstanceStatusResult is the output of DescribeInstanceStatus.
+type DescribeInstanceStatusResult struct {
+	InstanceStatuses []InstanceStatus `query:"InstanceStatusSet" xml:"instanceStatusSet" xmlitem:"item" json:"InstanceStatuses,omitempty"`
+	NextToken        *string          `query:"NextToken" xml:"nextToken" json:"NextToken,omitempty"`
 }
 
 // DescribeInstancesRequest is the input of DescribeInstances.
@@ -338,6 +487,37 @@ type DescribeRegionsResult struct {
 	Regions []Region `query:"RegionInfo" xml:"regionInfo" xmlitem:"item" json:"Regions,omitempty"`
 }
 
+// DescribeSnapshotAttributeRequest is the input of DescribeSnapshotAttribute.
+type DescribeSnapshotAttributeRequest struct {
+	Attribute  *string `query:"Attribute,required" xml:"Attribute" json:"Attribute,omitempty"`
+	SnapshotId *string `query:"SnapshotId,required" xml:"SnapshotId" json:"SnapshotId,omitempty"`
+	DryRun     *bool   `query:"DryRun" xml:"dryRun" json:"DryRun,omitempty"`
+}
+
+// DescribeSnapshotAttributeResult is the output of DescribeSnapshotAttribute.
+type DescribeSnapshotAttributeResult struct {
+	ProductCodes            []ProductCode            `query:"ProductCodes" xml:"productCodes" xmlitem:"item" json:"ProductCodes,omitempty"`
+	SnapshotId              *string                  `query:"SnapshotId" xml:"snapshotId" json:"SnapshotId,omitempty"`
+	CreateVolumePermissions []CreateVolumePermission `query:"CreateVolumePermission" xml:"createVolumePermission" xmlitem:"item" json:"CreateVolumePermissions,omitempty"`
+}
+
+// DescribeSnapshotsRequest is the input of DescribeSnapshots.
+type DescribeSnapshotsRequest struct {
+	MaxResults          *int32   `query:"MaxResults" xml:"MaxResults" json:"MaxResults,omitempty"`
+	NextToken           *string  `query:"NextToken" xml:"NextToken" json:"NextToken,omitempty"`
+	OwnerIds            []string `query:"Owner" xml:"Owner" xmlitem:"Owner" json:"OwnerIds,omitempty"`
+	RestorableByUserIds []string `query:"RestorableBy" xml:"RestorableBy" xmlitem:"item" json:"RestorableByUserIds,omitempty"`
+	SnapshotIds         []string `query:"SnapshotId" xml:"SnapshotId" xmlitem:"SnapshotId" json:"SnapshotIds,omitempty"`
+	DryRun              *bool    `query:"DryRun" xml:"dryRun" json:"DryRun,omitempty"`
+	Filters             []Filter `query:"Filter" xml:"Filter" xmlitem:"Filter" json:"Filters,omitempty"`
+}
+
+// DescribeSnapshotsResult is the output of DescribeSnapshots.
+type DescribeSnapshotsResult struct {
+	NextToken *string    `query:"NextToken" xml:"nextToken" json:"NextToken,omitempty"`
+	Snapshots []Snapshot `query:"SnapshotSet" xml:"snapshotSet" xmlitem:"item" json:"Snapshots,omitempty"`
+}
+
 // DescribeTagsRequest is the input of DescribeTags.
 type DescribeTagsRequest struct {
 	DryRun     *bool    `query:"DryRun" xml:"dryRun" json:"DryRun,omitempty"`
@@ -350,6 +530,22 @@ type DescribeTagsRequest struct {
 type DescribeTagsResult struct {
 	Tags      []TagDescription `query:"TagSet" xml:"tagSet" xmlitem:"item" json:"Tags,omitempty"`
 	NextToken *string          `query:"NextToken" xml:"nextToken" json:"NextToken,omitempty"`
+}
+
+// DescribeVolumesRequest is the input of DescribeVolumes.
+type DescribeVolumesRequest struct {
+	VolumeIds               []string `query:"VolumeId" xml:"VolumeId" xmlitem:"VolumeId" json:"VolumeIds,omitempty"`
+	IncludeManagedResources *bool    `query:"IncludeManagedResources" xml:"IncludeManagedResources" json:"IncludeManagedResources,omitempty"`
+	DryRun                  *bool    `query:"DryRun" xml:"dryRun" json:"DryRun,omitempty"`
+	Filters                 []Filter `query:"Filter" xml:"Filter" xmlitem:"Filter" json:"Filters,omitempty"`
+	NextToken               *string  `query:"NextToken" xml:"nextToken" json:"NextToken,omitempty"`
+	MaxResults              *int32   `query:"MaxResults" xml:"maxResults" json:"MaxResults,omitempty"`
+}
+
+// DescribeVolumesResult is the output of DescribeVolumes.
+type DescribeVolumesResult struct {
+	NextToken *string  `query:"NextToken" xml:"nextToken" json:"NextToken,omitempty"`
+	Volumes   []Volume `query:"VolumeSet" xml:"volumeSet" xmlitem:"item" json:"Volumes,omitempty"`
 }
 
 // DisableAllowedImagesSettingsRequest is the input of DisableAllowedImagesSettings.
@@ -405,6 +601,16 @@ type DisableImageResult struct {
 	Return *bool `query:"Return" xml:"return" json:"Return,omitempty"`
 }
 
+// DisableSnapshotBlockPublicAccessRequest is the input of DisableSnapshotBlockPublicAccess.
+type DisableSnapshotBlockPublicAccessRequest struct {
+	DryRun *bool `query:"DryRun" xml:"DryRun" json:"DryRun,omitempty"`
+}
+
+// DisableSnapshotBlockPublicAccessResult is the output of DisableSnapshotBlockPublicAccess.
+type DisableSnapshotBlockPublicAccessResult struct {
+	State *string `query:"State" xml:"state" json:"State,omitempty"`
+}
+
 type EbsBlockDevice struct {
 	DeleteOnTermination      *bool   `query:"DeleteOnTermination" xml:"deleteOnTermination" json:"DeleteOnTermination,omitempty"`
 	SnapshotId               *string `query:"SnapshotId" xml:"snapshotId" json:"SnapshotId,omitempty"`
@@ -430,6 +636,22 @@ type EbsInstanceBlockDevice struct {
 	VolumeOwnerId       *string           `query:"VolumeOwnerId" xml:"volumeOwnerId" json:"VolumeOwnerId,omitempty"`
 	Operator            *OperatorResponse `query:"Operator" xml:"operator" json:"Operator,omitempty"`
 	EbsCardIndex        *int32            `query:"EbsCardIndex" xml:"ebsCardIndex" json:"EbsCardIndex,omitempty"`
+}
+
+type EbsInstanceBlockDeviceSpecification struct {
+	VolumeId            *string `query:"VolumeId" xml:"volumeId" json:"VolumeId,omitempty"`
+	DeleteOnTermination *bool   `query:"DeleteOnTermination" xml:"deleteOnTermination" json:"DeleteOnTermination,omitempty"`
+}
+
+type EbsStatusDetails struct {
+	ImpairedSince *time.Time `query:"ImpairedSince" xml:"impairedSince" json:"ImpairedSince,omitempty"`
+	Name          *string    `query:"Name" xml:"name" json:"Name,omitempty"`
+	Status        *string    `query:"Status" xml:"status" json:"Status,omitempty"`
+}
+
+type EbsStatusSummary struct {
+	Details []EbsStatusDetails `query:"Details" xml:"details" xmlitem:"item" json:"Details,omitempty"`
+	Status  *string            `query:"Status" xml:"status" json:"Status,omitempty"`
 }
 
 type ElasticGpuAssociation struct {
@@ -521,6 +743,17 @@ type EnableImageResult struct {
 	Return *bool `query:"Return" xml:"return" json:"Return,omitempty"`
 }
 
+// EnableSnapshotBlockPublicAccessRequest is the input of EnableSnapshotBlockPublicAccess.
+type EnableSnapshotBlockPublicAccessRequest struct {
+	State  *string `query:"State,required" xml:"State" json:"State,omitempty"`
+	DryRun *bool   `query:"DryRun" xml:"DryRun" json:"DryRun,omitempty"`
+}
+
+// EnableSnapshotBlockPublicAccessResult is the output of EnableSnapshotBlockPublicAccess.
+type EnableSnapshotBlockPublicAccessResult struct {
+	State *string `query:"State" xml:"state" json:"State,omitempty"`
+}
+
 type EnclaveOptions struct {
 	Enabled *bool `query:"Enabled" xml:"enabled" json:"Enabled,omitempty"`
 }
@@ -576,6 +809,29 @@ type GetImageBlockPublicAccessStateRequest struct {
 type GetImageBlockPublicAccessStateResult struct {
 	ImageBlockPublicAccessState *string `query:"ImageBlockPublicAccessState" xml:"imageBlockPublicAccessState" json:"ImageBlockPublicAccessState,omitempty"`
 	ManagedBy                   *string `query:"ManagedBy" xml:"managedBy" json:"ManagedBy,omitempty"`
+}
+
+// GetInstanceUefiDataRequest is the input of GetInstanceUefiData.
+type GetInstanceUefiDataRequest struct {
+	InstanceId *string `query:"InstanceId,required" xml:"InstanceId" json:"InstanceId,omitempty"`
+	DryRun     *bool   `query:"DryRun" xml:"DryRun" json:"DryRun,omitempty"`
+}
+
+// GetInstanceUefiDataResult is the output of GetInstanceUefiData.
+type GetInstanceUefiDataResult struct {
+	InstanceId *string `query:"InstanceId" xml:"instanceId" json:"InstanceId,omitempty"`
+	UefiData   *string `query:"UefiData" xml:"uefiData" json:"UefiData,omitempty"`
+}
+
+// GetSnapshotBlockPublicAccessStateRequest is the input of GetSnapshotBlockPublicAccessState.
+type GetSnapshotBlockPublicAccessStateRequest struct {
+	DryRun *bool `query:"DryRun" xml:"DryRun" json:"DryRun,omitempty"`
+}
+
+// GetSnapshotBlockPublicAccessStateResult is the output of GetSnapshotBlockPublicAccessState.
+type GetSnapshotBlockPublicAccessStateResult struct {
+	State     *string `query:"State" xml:"state" json:"State,omitempty"`
+	ManagedBy *string `query:"ManagedBy" xml:"managedBy" json:"ManagedBy,omitempty"`
 }
 
 type GroupIdentifier struct {
@@ -823,9 +1079,37 @@ type InstanceAttachmentEnaSrdUdpSpecification struct {
 	EnaSrdUdpEnabled *bool `query:"EnaSrdUdpEnabled" xml:"enaSrdUdpEnabled" json:"EnaSrdUdpEnabled,omitempty"`
 }
 
+// InstanceAttribute is the output of DescribeInstanceAttribute.
+type InstanceAttribute struct {
+	BlockDeviceMappings               []InstanceBlockDeviceMapping `query:"BlockDeviceMapping" xml:"blockDeviceMapping" xmlitem:"item" json:"BlockDeviceMappings,omitempty"`
+	DisableApiTermination             *AttributeBooleanValue       `query:"DisableApiTermination" xml:"disableApiTermination" json:"DisableApiTermination,omitempty"`
+	EnaSupport                        *AttributeBooleanValue       `query:"EnaSupport" xml:"enaSupport" json:"EnaSupport,omitempty"`
+	EnclaveOptions                    *EnclaveOptions              `query:"EnclaveOptions" xml:"enclaveOptions" json:"EnclaveOptions,omitempty"`
+	EbsOptimized                      *AttributeBooleanValue       `query:"EbsOptimized" xml:"ebsOptimized" json:"EbsOptimized,omitempty"`
+	InstanceId                        *string                      `query:"InstanceId" xml:"instanceId" json:"InstanceId,omitempty"`
+	InstanceInitiatedShutdownBehavior *AttributeValue              `query:"InstanceInitiatedShutdownBehavior" xml:"instanceInitiatedShutdownBehavior" json:"InstanceInitiatedShutdownBehavior,omitempty"`
+	InstanceType                      *AttributeValue              `query:"InstanceType" xml:"instanceType" json:"InstanceType,omitempty"`
+	KernelId                          *AttributeValue              `query:"Kernel" xml:"kernel" json:"KernelId,omitempty"`
+	ProductCodes                      []ProductCode                `query:"ProductCodes" xml:"productCodes" xmlitem:"item" json:"ProductCodes,omitempty"`
+	RamdiskId                         *AttributeValue              `query:"Ramdisk" xml:"ramdisk" json:"RamdiskId,omitempty"`
+	RootDeviceName                    *AttributeValue              `query:"RootDeviceName" xml:"rootDeviceName" json:"RootDeviceName,omitempty"`
+	SourceDestCheck                   *AttributeBooleanValue       `query:"SourceDestCheck" xml:"sourceDestCheck" json:"SourceDestCheck,omitempty"`
+	SriovNetSupport                   *AttributeValue              `query:"SriovNetSupport" xml:"sriovNetSupport" json:"SriovNetSupport,omitempty"`
+	UserData                          *AttributeValue              `query:"UserData" xml:"userData" json:"UserData,omitempty"`
+	DisableApiStop                    *AttributeBooleanValue       `query:"DisableApiStop" xml:"disableApiStop" json:"DisableApiStop,omitempty"`
+	Groups                            []GroupIdentifier            `query:"GroupSet" xml:"groupSet" xmlitem:"item" json:"Groups,omitempty"`
+}
+
 type InstanceBlockDeviceMapping struct {
 	DeviceName *string                 `query:"DeviceName" xml:"deviceName" json:"DeviceName,omitempty"`
 	Ebs        *EbsInstanceBlockDevice `query:"Ebs" xml:"ebs" json:"Ebs,omitempty"`
+}
+
+type InstanceBlockDeviceMappingSpecification struct {
+	DeviceName  *string                              `query:"DeviceName" xml:"deviceName" json:"DeviceName,omitempty"`
+	Ebs         *EbsInstanceBlockDeviceSpecification `query:"Ebs" xml:"ebs" json:"Ebs,omitempty"`
+	VirtualName *string                              `query:"VirtualName" xml:"virtualName" json:"VirtualName,omitempty"`
+	NoDevice    *string                              `query:"NoDevice" xml:"noDevice" json:"NoDevice,omitempty"`
 }
 
 type InstanceImageMetadata struct {
@@ -1019,6 +1303,39 @@ type InstanceStateChange struct {
 	PreviousState *InstanceState `query:"PreviousState" xml:"previousState" json:"PreviousState,omitempty"`
 }
 
+type InstanceStatus struct {
+	AvailabilityZone   *string                `query:"AvailabilityZone" xml:"availabilityZone" json:"AvailabilityZone,omitempty"`
+	AvailabilityZoneId *string                `query:"AvailabilityZoneId" xml:"availabilityZoneId" json:"AvailabilityZoneId,omitempty"`
+	OutpostArn         *string                `query:"OutpostArn" xml:"outpostArn" json:"OutpostArn,omitempty"`
+	Operator           *OperatorResponse      `query:"Operator" xml:"operator" json:"Operator,omitempty"`
+	Events             []InstanceStatusEvent  `query:"EventsSet" xml:"eventsSet" xmlitem:"item" json:"Events,omitempty"`
+	InstanceId         *string                `query:"InstanceId" xml:"instanceId" json:"InstanceId,omitempty"`
+	InstanceState      *InstanceState         `query:"InstanceState" xml:"instanceState" json:"InstanceState,omitempty"`
+	InstanceStatus     *InstanceStatusSummary `query:"InstanceStatus" xml:"instanceStatus" json:"InstanceStatus,omitempty"`
+	SystemStatus       *InstanceStatusSummary `query:"SystemStatus" xml:"systemStatus" json:"SystemStatus,omitempty"`
+	AttachedEbsStatus  *EbsStatusSummary      `query:"AttachedEbsStatus" xml:"attachedEbsStatus" json:"AttachedEbsStatus,omitempty"`
+}
+
+type InstanceStatusDetails struct {
+	ImpairedSince *time.Time `query:"ImpairedSince" xml:"impairedSince" json:"ImpairedSince,omitempty"`
+	Name          *string    `query:"Name" xml:"name" json:"Name,omitempty"`
+	Status        *string    `query:"Status" xml:"status" json:"Status,omitempty"`
+}
+
+type InstanceStatusEvent struct {
+	InstanceEventId   *string    `query:"InstanceEventId" xml:"instanceEventId" json:"InstanceEventId,omitempty"`
+	Code              *string    `query:"Code" xml:"code" json:"Code,omitempty"`
+	Description       *string    `query:"Description" xml:"description" json:"Description,omitempty"`
+	NotAfter          *time.Time `query:"NotAfter" xml:"notAfter" json:"NotAfter,omitempty"`
+	NotBefore         *time.Time `query:"NotBefore" xml:"notBefore" json:"NotBefore,omitempty"`
+	NotBeforeDeadline *time.Time `query:"NotBeforeDeadline" xml:"notBeforeDeadline" json:"NotBeforeDeadline,omitempty"`
+}
+
+type InstanceStatusSummary struct {
+	Details []InstanceStatusDetails `query:"Details" xml:"details" xmlitem:"item" json:"Details,omitempty"`
+	Status  *string                 `query:"Status" xml:"status" json:"Status,omitempty"`
+}
+
 type Ipv4PrefixSpecificationRequest struct {
 	Ipv4Prefix *string `query:"Ipv4Prefix" xml:"Ipv4Prefix" json:"Ipv4Prefix,omitempty"`
 }
@@ -1084,6 +1401,38 @@ type ModifyImageAttributeRequest struct {
 	DryRun                 *bool                          `query:"DryRun" xml:"dryRun" json:"DryRun,omitempty"`
 }
 
+// ModifyInstanceAttributeRequest is the input of ModifyInstanceAttribute.
+type ModifyInstanceAttributeRequest struct {
+	SourceDestCheck                   *AttributeBooleanValue                    `query:"SourceDestCheck" xml:"SourceDestCheck" json:"SourceDestCheck,omitempty"`
+	DisableApiStop                    *AttributeBooleanValue                    `query:"DisableApiStop" xml:"DisableApiStop" json:"DisableApiStop,omitempty"`
+	DryRun                            *bool                                     `query:"DryRun" xml:"dryRun" json:"DryRun,omitempty"`
+	InstanceId                        *string                                   `query:"InstanceId,required" xml:"instanceId" json:"InstanceId,omitempty"`
+	Attribute                         *string                                   `query:"Attribute" xml:"attribute" json:"Attribute,omitempty"`
+	Value                             *string                                   `query:"Value" xml:"value" json:"Value,omitempty"`
+	BlockDeviceMappings               []InstanceBlockDeviceMappingSpecification `query:"BlockDeviceMapping" xml:"blockDeviceMapping" xmlitem:"item" json:"BlockDeviceMappings,omitempty"`
+	DisableApiTermination             *AttributeBooleanValue                    `query:"DisableApiTermination" xml:"disableApiTermination" json:"DisableApiTermination,omitempty"`
+	InstanceType                      *AttributeValue                           `query:"InstanceType" xml:"instanceType" json:"InstanceType,omitempty"`
+	Kernel                            *AttributeValue                           `query:"Kernel" xml:"kernel" json:"Kernel,omitempty"`
+	Ramdisk                           *AttributeValue                           `query:"Ramdisk" xml:"ramdisk" json:"Ramdisk,omitempty"`
+	UserData                          *BlobAttributeValue                       `query:"UserData" xml:"userData" json:"UserData,omitempty"`
+	InstanceInitiatedShutdownBehavior *AttributeValue                           `query:"InstanceInitiatedShutdownBehavior" xml:"instanceInitiatedShutdownBehavior" json:"InstanceInitiatedShutdownBehavior,omitempty"`
+	Groups                            []string                                  `query:"GroupId" xml:"GroupId" xmlitem:"groupId" json:"Groups,omitempty"`
+	EbsOptimized                      *AttributeBooleanValue                    `query:"EbsOptimized" xml:"ebsOptimized" json:"EbsOptimized,omitempty"`
+	SriovNetSupport                   *AttributeValue                           `query:"SriovNetSupport" xml:"sriovNetSupport" json:"SriovNetSupport,omitempty"`
+	EnaSupport                        *AttributeBooleanValue                    `query:"EnaSupport" xml:"enaSupport" json:"EnaSupport,omitempty"`
+}
+
+// ModifySnapshotAttributeRequest is the input of ModifySnapshotAttribute.
+type ModifySnapshotAttributeRequest struct {
+	Attribute              *string                              `query:"Attribute" xml:"Attribute" json:"Attribute,omitempty"`
+	CreateVolumePermission *CreateVolumePermissionModifications `query:"CreateVolumePermission" xml:"CreateVolumePermission" json:"CreateVolumePermission,omitempty"`
+	GroupNames             []string                             `query:"UserGroup" xml:"UserGroup" xmlitem:"GroupName" json:"GroupNames,omitempty"`
+	OperationType          *string                              `query:"OperationType" xml:"OperationType" json:"OperationType,omitempty"`
+	SnapshotId             *string                              `query:"SnapshotId,required" xml:"SnapshotId" json:"SnapshotId,omitempty"`
+	UserIds                []string                             `query:"UserId" xml:"UserId" xmlitem:"UserId" json:"UserIds,omitempty"`
+	DryRun                 *bool                                `query:"DryRun" xml:"dryRun" json:"DryRun,omitempty"`
+}
+
 type Monitoring struct {
 	State *string `query:"State" xml:"state" json:"State,omitempty"`
 }
@@ -1131,6 +1480,12 @@ type PrivateIpAddressSpecification struct {
 type ProductCode struct {
 	ProductCodeId   *string `query:"ProductCode" xml:"productCode" json:"ProductCodeId,omitempty"`
 	ProductCodeType *string `query:"Type" xml:"type" json:"ProductCodeType,omitempty"`
+}
+
+// RebootInstancesRequest is the input of RebootInstances.
+type RebootInstancesRequest struct {
+	InstanceIds []string `query:"InstanceId,required" xml:"InstanceId" xmlitem:"InstanceId" json:"InstanceIds,omitempty"`
+	DryRun      *bool    `query:"DryRun" xml:"dryRun" json:"DryRun,omitempty"`
 }
 
 type Region struct {
@@ -1196,6 +1551,13 @@ type ResetImageAttributeRequest struct {
 	Attribute *string `query:"Attribute,required" xml:"Attribute" json:"Attribute,omitempty"`
 	ImageId   *string `query:"ImageId,required" xml:"ImageId" json:"ImageId,omitempty"`
 	DryRun    *bool   `query:"DryRun" xml:"dryRun" json:"DryRun,omitempty"`
+}
+
+// ResetSnapshotAttributeRequest is the input of ResetSnapshotAttribute.
+type ResetSnapshotAttributeRequest struct {
+	Attribute  *string `query:"Attribute,required" xml:"Attribute" json:"Attribute,omitempty"`
+	SnapshotId *string `query:"SnapshotId,required" xml:"SnapshotId" json:"SnapshotId,omitempty"`
+	DryRun     *bool   `query:"DryRun" xml:"dryRun" json:"DryRun,omitempty"`
 }
 
 type ResourceTypeOption struct {
@@ -1271,6 +1633,33 @@ type RunInstancesRequest struct {
 	EbsOptimized                      *bool                                            `query:"EbsOptimized" xml:"ebsOptimized" json:"EbsOptimized,omitempty"`
 }
 
+// Snapshot is the output of CreateSnapshot.
+type Snapshot struct {
+	OwnerAlias                *string    `query:"OwnerAlias" xml:"ownerAlias" json:"OwnerAlias,omitempty"`
+	OutpostArn                *string    `query:"OutpostArn" xml:"outpostArn" json:"OutpostArn,omitempty"`
+	Tags                      []Tag      `query:"TagSet" xml:"tagSet" xmlitem:"item" json:"Tags,omitempty"`
+	StorageTier               *string    `query:"StorageTier" xml:"storageTier" json:"StorageTier,omitempty"`
+	RestoreExpiryTime         *time.Time `query:"RestoreExpiryTime" xml:"restoreExpiryTime" json:"RestoreExpiryTime,omitempty"`
+	SseType                   *string    `query:"SseType" xml:"sseType" json:"SseType,omitempty"`
+	AvailabilityZone          *string    `query:"AvailabilityZone" xml:"availabilityZone" json:"AvailabilityZone,omitempty"`
+	TransferType              *string    `query:"TransferType" xml:"transferType" json:"TransferType,omitempty"`
+	CompletionDurationMinutes *int32     `query:"CompletionDurationMinutes" xml:"completionDurationMinutes" json:"CompletionDurationMinutes,omitempty"`
+	CompletionTime            *time.Time `query:"CompletionTime" xml:"completionTime" json:"CompletionTime,omitempty"`
+	FullSnapshotSizeInBytes   *int64     `query:"FullSnapshotSizeInBytes" xml:"fullSnapshotSizeInBytes" json:"FullSnapshotSizeInBytes,omitempty"`
+	SnapshotId                *string    `query:"SnapshotId" xml:"snapshotId" json:"SnapshotId,omitempty"`
+	VolumeId                  *string    `query:"VolumeId" xml:"volumeId" json:"VolumeId,omitempty"`
+	State                     *string    `query:"Status" xml:"status" json:"State,omitempty"`
+	StateMessage              *string    `query:"StatusMessage" xml:"statusMessage" json:"StateMessage,omitempty"`
+	StartTime                 *time.Time `query:"StartTime" xml:"startTime" json:"StartTime,omitempty"`
+	Progress                  *string    `query:"Progress" xml:"progress" json:"Progress,omitempty"`
+	OwnerId                   *string    `query:"OwnerId" xml:"ownerId" json:"OwnerId,omitempty"`
+	Description               *string    `query:"Description" xml:"description" json:"Description,omitempty"`
+	VolumeSize                *int32     `query:"VolumeSize" xml:"volumeSize" json:"VolumeSize,omitempty"`
+	Encrypted                 *bool      `query:"Encrypted" xml:"encrypted" json:"Encrypted,omitempty"`
+	KmsKeyId                  *string    `query:"KmsKeyId" xml:"kmsKeyId" json:"KmsKeyId,omitempty"`
+	DataEncryptionKeyId       *string    `query:"DataEncryptionKeyId" xml:"dataEncryptionKeyId" json:"DataEncryptionKeyId,omitempty"`
+}
+
 type SpotMarketOptions struct {
 	MaxPrice                     *string    `query:"MaxPrice" xml:"MaxPrice" json:"MaxPrice,omitempty"`
 	SpotInstanceType             *string    `query:"SpotInstanceType" xml:"SpotInstanceType" json:"SpotInstanceType,omitempty"`
@@ -1279,9 +1668,35 @@ type SpotMarketOptions struct {
 	InstanceInterruptionBehavior *string    `query:"InstanceInterruptionBehavior" xml:"InstanceInterruptionBehavior" json:"InstanceInterruptionBehavior,omitempty"`
 }
 
+// StartInstancesRequest is the input of StartInstances.
+type StartInstancesRequest struct {
+	InstanceIds    []string `query:"InstanceId,required" xml:"InstanceId" xmlitem:"InstanceId" json:"InstanceIds,omitempty"`
+	AdditionalInfo *string  `query:"AdditionalInfo" xml:"additionalInfo" json:"AdditionalInfo,omitempty"`
+	DryRun         *bool    `query:"DryRun" xml:"dryRun" json:"DryRun,omitempty"`
+}
+
+// StartInstancesResult is the output of StartInstances.
+type StartInstancesResult struct {
+	StartingInstances []InstanceStateChange `query:"InstancesSet" xml:"instancesSet" xmlitem:"item" json:"StartingInstances,omitempty"`
+}
+
 type StateReason struct {
 	Code    *string `query:"Code" xml:"code" json:"Code,omitempty"`
 	Message *string `query:"Message" xml:"message" json:"Message,omitempty"`
+}
+
+// StopInstancesRequest is the input of StopInstances.
+type StopInstancesRequest struct {
+	InstanceIds    []string `query:"InstanceId,required" xml:"InstanceId" xmlitem:"InstanceId" json:"InstanceIds,omitempty"`
+	Hibernate      *bool    `query:"Hibernate" xml:"Hibernate" json:"Hibernate,omitempty"`
+	SkipOsShutdown *bool    `query:"SkipOsShutdown" xml:"SkipOsShutdown" json:"SkipOsShutdown,omitempty"`
+	DryRun         *bool    `query:"DryRun" xml:"dryRun" json:"DryRun,omitempty"`
+	Force          *bool    `query:"Force" xml:"force" json:"Force,omitempty"`
+}
+
+// StopInstancesResult is the output of StopInstances.
+type StopInstancesResult struct {
+	StoppingInstances []InstanceStateChange `query:"InstancesSet" xml:"instancesSet" xmlitem:"item" json:"StoppingInstances,omitempty"`
 }
 
 type Tag struct {
@@ -1312,6 +1727,43 @@ type TerminateInstancesRequest struct {
 // TerminateInstancesResult is the output of TerminateInstances.
 type TerminateInstancesResult struct {
 	TerminatingInstances []InstanceStateChange `query:"InstancesSet" xml:"instancesSet" xmlitem:"item" json:"TerminatingInstances,omitempty"`
+}
+
+// Volume is the output of CreateVolume.
+type Volume struct {
+	AvailabilityZoneId       *string            `query:"AvailabilityZoneId" xml:"availabilityZoneId" json:"AvailabilityZoneId,omitempty"`
+	OutpostArn               *string            `query:"OutpostArn" xml:"outpostArn" json:"OutpostArn,omitempty"`
+	SourceVolumeId           *string            `query:"SourceVolumeId" xml:"sourceVolumeId" json:"SourceVolumeId,omitempty"`
+	Iops                     *int32             `query:"Iops" xml:"iops" json:"Iops,omitempty"`
+	Tags                     []Tag              `query:"TagSet" xml:"tagSet" xmlitem:"item" json:"Tags,omitempty"`
+	VolumeType               *string            `query:"VolumeType" xml:"volumeType" json:"VolumeType,omitempty"`
+	FastRestored             *bool              `query:"FastRestored" xml:"fastRestored" json:"FastRestored,omitempty"`
+	MultiAttachEnabled       *bool              `query:"MultiAttachEnabled" xml:"multiAttachEnabled" json:"MultiAttachEnabled,omitempty"`
+	Throughput               *int32             `query:"Throughput" xml:"throughput" json:"Throughput,omitempty"`
+	SseType                  *string            `query:"SseType" xml:"sseType" json:"SseType,omitempty"`
+	Operator                 *OperatorResponse  `query:"Operator" xml:"operator" json:"Operator,omitempty"`
+	VolumeInitializationRate *int32             `query:"VolumeInitializationRate" xml:"volumeInitializationRate" json:"VolumeInitializationRate,omitempty"`
+	VolumeId                 *string            `query:"VolumeId" xml:"volumeId" json:"VolumeId,omitempty"`
+	Size                     *int32             `query:"Size" xml:"size" json:"Size,omitempty"`
+	SnapshotId               *string            `query:"SnapshotId" xml:"snapshotId" json:"SnapshotId,omitempty"`
+	AvailabilityZone         *string            `query:"AvailabilityZone" xml:"availabilityZone" json:"AvailabilityZone,omitempty"`
+	State                    *string            `query:"Status" xml:"status" json:"State,omitempty"`
+	CreateTime               *time.Time         `query:"CreateTime" xml:"createTime" json:"CreateTime,omitempty"`
+	Attachments              []VolumeAttachment `query:"AttachmentSet" xml:"attachmentSet" xmlitem:"item" json:"Attachments,omitempty"`
+	Encrypted                *bool              `query:"Encrypted" xml:"encrypted" json:"Encrypted,omitempty"`
+	KmsKeyId                 *string            `query:"KmsKeyId" xml:"kmsKeyId" json:"KmsKeyId,omitempty"`
+}
+
+type VolumeAttachment struct {
+	DeleteOnTermination   *bool      `query:"DeleteOnTermination" xml:"deleteOnTermination" json:"DeleteOnTermination,omitempty"`
+	AssociatedResource    *string    `query:"AssociatedResource" xml:"associatedResource" json:"AssociatedResource,omitempty"`
+	InstanceOwningService *string    `query:"InstanceOwningService" xml:"instanceOwningService" json:"InstanceOwningService,omitempty"`
+	EbsCardIndex          *int32     `query:"EbsCardIndex" xml:"ebsCardIndex" json:"EbsCardIndex,omitempty"`
+	VolumeId              *string    `query:"VolumeId" xml:"volumeId" json:"VolumeId,omitempty"`
+	InstanceId            *string    `query:"InstanceId" xml:"instanceId" json:"InstanceId,omitempty"`
+	Device                *string    `query:"Device" xml:"device" json:"Device,omitempty"`
+	State                 *string    `query:"Status" xml:"status" json:"State,omitempty"`
+	AttachTime            *time.Time `query:"AttachTime" xml:"attachTime" json:"AttachTime,omitempty"`
 }
 
 // ReturnResult is the answer of an action without an output shape: EC2
@@ -1354,6 +1806,22 @@ const (
 	AttachmentStatusDetached  = "detached"
 )
 
+// Values of the enum AvailabilityZoneOptInStatus.
+const (
+	AvailabilityZoneOptInStatusOptInNotRequired = "opt-in-not-required"
+	AvailabilityZoneOptInStatusOptedIn          = "opted-in"
+	AvailabilityZoneOptInStatusNotOptedIn       = "not-opted-in"
+)
+
+// Values of the enum AvailabilityZoneState.
+const (
+	AvailabilityZoneStateAvailable   = "available"
+	AvailabilityZoneStateInformation = "information"
+	AvailabilityZoneStateImpaired    = "impaired"
+	AvailabilityZoneStateUnavailable = "unavailable"
+	AvailabilityZoneStateConstrained = "constrained"
+)
+
 // Values of the enum BootModeValues.
 const (
 	BootModeValuesLegacyBios    = "legacy-bios"
@@ -1372,6 +1840,15 @@ const (
 const (
 	DeviceTypeEbs           = "ebs"
 	DeviceTypeInstanceStore = "instance-store"
+)
+
+// Values of the enum EventCode.
+const (
+	EventCodeInstanceReboot     = "instance-reboot"
+	EventCodeSystemReboot       = "system-reboot"
+	EventCodeSystemMaintenance  = "system-maintenance"
+	EventCodeInstanceRetirement = "instance-retirement"
+	EventCodeInstanceStop       = "instance-stop"
 )
 
 // Values of the enum FastLaunchResourceType.
@@ -1471,6 +1948,26 @@ const (
 // Values of the enum ImdsSupportValues.
 const (
 	ImdsSupportValuesV20 = "v2.0"
+)
+
+// Values of the enum InstanceAttributeName.
+const (
+	InstanceAttributeNameInstanceType                      = "instanceType"
+	InstanceAttributeNameKernel                            = "kernel"
+	InstanceAttributeNameRamdisk                           = "ramdisk"
+	InstanceAttributeNameUserData                          = "userData"
+	InstanceAttributeNameDisableApiTermination             = "disableApiTermination"
+	InstanceAttributeNameInstanceInitiatedShutdownBehavior = "instanceInitiatedShutdownBehavior"
+	InstanceAttributeNameRootDeviceName                    = "rootDeviceName"
+	InstanceAttributeNameBlockDeviceMapping                = "blockDeviceMapping"
+	InstanceAttributeNameProductCodes                      = "productCodes"
+	InstanceAttributeNameSourceDestCheck                   = "sourceDestCheck"
+	InstanceAttributeNameGroupSet                          = "groupSet"
+	InstanceAttributeNameEbsOptimized                      = "ebsOptimized"
+	InstanceAttributeNameSriovNetSupport                   = "sriovNetSupport"
+	InstanceAttributeNameEnaSupport                        = "enaSupport"
+	InstanceAttributeNameEnclaveOptions                    = "enclaveOptions"
+	InstanceAttributeNameDisableApiStop                    = "disableApiStop"
 )
 
 // Values of the enum InstanceAutoRecoveryState.
@@ -2938,6 +3435,13 @@ const (
 	ResourceTypeIpamPoolAllocation                                     = "ipam-pool-allocation"
 )
 
+// Values of the enum SSEType.
+const (
+	SSETypeSseEbs = "sse-ebs"
+	SSETypeSseKms = "sse-kms"
+	SSETypeNone   = "none"
+)
+
 // Values of the enum SecondaryInterfaceStatus.
 const (
 	SecondaryInterfaceStatusAvailable = "available"
@@ -2955,6 +3459,19 @@ const (
 	ShutdownBehaviorTerminate = "terminate"
 )
 
+// Values of the enum SnapshotAttributeName.
+const (
+	SnapshotAttributeNameProductCodes           = "productCodes"
+	SnapshotAttributeNameCreateVolumePermission = "createVolumePermission"
+)
+
+// Values of the enum SnapshotBlockPublicAccessState.
+const (
+	SnapshotBlockPublicAccessStateBlockAllSharing = "block-all-sharing"
+	SnapshotBlockPublicAccessStateBlockNewSharing = "block-new-sharing"
+	SnapshotBlockPublicAccessStateUnblocked       = "unblocked"
+)
+
 // Values of the enum SnapshotLocationEnum.
 const (
 	SnapshotLocationEnumRegional = "regional"
@@ -2970,10 +3487,47 @@ const (
 	SnapshotReturnCodesClientError        = "client-error"
 )
 
+// Values of the enum SnapshotState.
+const (
+	SnapshotStatePending     = "pending"
+	SnapshotStateCompleted   = "completed"
+	SnapshotStateError       = "error"
+	SnapshotStateRecoverable = "recoverable"
+	SnapshotStateRecovering  = "recovering"
+)
+
 // Values of the enum SpotInstanceType.
 const (
 	SpotInstanceTypeOneTime    = "one-time"
 	SpotInstanceTypePersistent = "persistent"
+)
+
+// Values of the enum StatusName.
+const (
+	StatusNameReachability = "reachability"
+)
+
+// Values of the enum StatusType.
+const (
+	StatusTypePassed           = "passed"
+	StatusTypeFailed           = "failed"
+	StatusTypeInsufficientData = "insufficient-data"
+	StatusTypeInitializing     = "initializing"
+)
+
+// Values of the enum StorageTier.
+const (
+	StorageTierArchive  = "archive"
+	StorageTierStandard = "standard"
+)
+
+// Values of the enum SummaryStatus.
+const (
+	SummaryStatusOk               = "ok"
+	SummaryStatusImpaired         = "impaired"
+	SummaryStatusInsufficientData = "insufficient-data"
+	SummaryStatusNotApplicable    = "not-applicable"
+	SummaryStatusInitializing     = "initializing"
 )
 
 // Values of the enum Tenancy.
@@ -2988,10 +3542,35 @@ const (
 	TpmSupportValuesV20 = "v2.0"
 )
 
+// Values of the enum TransferType.
+const (
+	TransferTypeTimeBased = "time-based"
+	TransferTypeStandard  = "standard"
+)
+
 // Values of the enum VirtualizationType.
 const (
 	VirtualizationTypeHvm         = "hvm"
 	VirtualizationTypeParavirtual = "paravirtual"
+)
+
+// Values of the enum VolumeAttachmentState.
+const (
+	VolumeAttachmentStateAttaching = "attaching"
+	VolumeAttachmentStateAttached  = "attached"
+	VolumeAttachmentStateDetaching = "detaching"
+	VolumeAttachmentStateDetached  = "detached"
+	VolumeAttachmentStateBusy      = "busy"
+)
+
+// Values of the enum VolumeState.
+const (
+	VolumeStateCreating  = "creating"
+	VolumeStateAvailable = "available"
+	VolumeStateInUse     = "in-use"
+	VolumeStateDeleting  = "deleting"
+	VolumeStateDeleted   = "deleted"
+	VolumeStateError     = "error"
 )
 
 // Values of the enum VolumeType.
@@ -3028,6 +3607,11 @@ var Operations = map[string]Operation{
 		NewOutput: func() any { return &CopyImageResult{} },
 		HasOutput: true,
 	},
+	"CopySnapshot": {
+		New:       func() any { return &CopySnapshotRequest{} },
+		NewOutput: func() any { return &CopySnapshotResult{} },
+		HasOutput: true,
+	},
 	"CreateImage": {
 		New:       func() any { return &CreateImageRequest{} },
 		NewOutput: func() any { return &CreateImageResult{} },
@@ -3038,24 +3622,49 @@ var Operations = map[string]Operation{
 		NewOutput: func() any { return &CreateImageUsageReportResult{} },
 		HasOutput: true,
 	},
+	"CreateSnapshot": {
+		New:       func() any { return &CreateSnapshotRequest{} },
+		NewOutput: func() any { return &Snapshot{} },
+		HasOutput: true,
+	},
 	"CreateTags": {
 		New:       func() any { return &CreateTagsRequest{} },
 		NewOutput: func() any { return &ReturnResult{} },
 		HasOutput: false,
+	},
+	"CreateVolume": {
+		New:       func() any { return &CreateVolumeRequest{} },
+		NewOutput: func() any { return &Volume{} },
+		HasOutput: true,
 	},
 	"DeleteImageUsageReport": {
 		New:       func() any { return &DeleteImageUsageReportRequest{} },
 		NewOutput: func() any { return &DeleteImageUsageReportResult{} },
 		HasOutput: true,
 	},
+	"DeleteSnapshot": {
+		New:       func() any { return &DeleteSnapshotRequest{} },
+		NewOutput: func() any { return &ReturnResult{} },
+		HasOutput: false,
+	},
 	"DeleteTags": {
 		New:       func() any { return &DeleteTagsRequest{} },
+		NewOutput: func() any { return &ReturnResult{} },
+		HasOutput: false,
+	},
+	"DeleteVolume": {
+		New:       func() any { return &DeleteVolumeRequest{} },
 		NewOutput: func() any { return &ReturnResult{} },
 		HasOutput: false,
 	},
 	"DeregisterImage": {
 		New:       func() any { return &DeregisterImageRequest{} },
 		NewOutput: func() any { return &DeregisterImageResult{} },
+		HasOutput: true,
+	},
+	"DescribeAvailabilityZones": {
+		New:       func() any { return &DescribeAvailabilityZonesRequest{} },
+		NewOutput: func() any { return &DescribeAvailabilityZonesResult{} },
 		HasOutput: true,
 	},
 	"DescribeFastLaunchImages": {
@@ -3088,9 +3697,19 @@ var Operations = map[string]Operation{
 		NewOutput: func() any { return &DescribeImagesResult{} },
 		HasOutput: true,
 	},
+	"DescribeInstanceAttribute": {
+		New:       func() any { return &DescribeInstanceAttributeRequest{} },
+		NewOutput: func() any { return &InstanceAttribute{} },
+		HasOutput: true,
+	},
 	"DescribeInstanceImageMetadata": {
 		New:       func() any { return &DescribeInstanceImageMetadataRequest{} },
 		NewOutput: func() any { return &DescribeInstanceImageMetadataResult{} },
+		HasOutput: true,
+	},
+	"DescribeInstanceStatus": {
+		New:       func() any { return &DescribeInstanceStatusRequest{} },
+		NewOutput: func() any { return &DescribeInstanceStatusResult{} },
 		HasOutput: true,
 	},
 	"DescribeInstances": {
@@ -3103,9 +3722,24 @@ var Operations = map[string]Operation{
 		NewOutput: func() any { return &DescribeRegionsResult{} },
 		HasOutput: true,
 	},
+	"DescribeSnapshotAttribute": {
+		New:       func() any { return &DescribeSnapshotAttributeRequest{} },
+		NewOutput: func() any { return &DescribeSnapshotAttributeResult{} },
+		HasOutput: true,
+	},
+	"DescribeSnapshots": {
+		New:       func() any { return &DescribeSnapshotsRequest{} },
+		NewOutput: func() any { return &DescribeSnapshotsResult{} },
+		HasOutput: true,
+	},
 	"DescribeTags": {
 		New:       func() any { return &DescribeTagsRequest{} },
 		NewOutput: func() any { return &DescribeTagsResult{} },
+		HasOutput: true,
+	},
+	"DescribeVolumes": {
+		New:       func() any { return &DescribeVolumesRequest{} },
+		NewOutput: func() any { return &DescribeVolumesResult{} },
 		HasOutput: true,
 	},
 	"DisableAllowedImagesSettings": {
@@ -3133,6 +3767,11 @@ var Operations = map[string]Operation{
 		NewOutput: func() any { return &DisableImageDeregistrationProtectionResult{} },
 		HasOutput: true,
 	},
+	"DisableSnapshotBlockPublicAccess": {
+		New:       func() any { return &DisableSnapshotBlockPublicAccessRequest{} },
+		NewOutput: func() any { return &DisableSnapshotBlockPublicAccessResult{} },
+		HasOutput: true,
+	},
 	"EnableAllowedImagesSettings": {
 		New:       func() any { return &EnableAllowedImagesSettingsRequest{} },
 		NewOutput: func() any { return &EnableAllowedImagesSettingsResult{} },
@@ -3158,6 +3797,11 @@ var Operations = map[string]Operation{
 		NewOutput: func() any { return &EnableImageDeregistrationProtectionResult{} },
 		HasOutput: true,
 	},
+	"EnableSnapshotBlockPublicAccess": {
+		New:       func() any { return &EnableSnapshotBlockPublicAccessRequest{} },
+		NewOutput: func() any { return &EnableSnapshotBlockPublicAccessResult{} },
+		HasOutput: true,
+	},
 	"GetAllowedImagesSettings": {
 		New:       func() any { return &GetAllowedImagesSettingsRequest{} },
 		NewOutput: func() any { return &GetAllowedImagesSettingsResult{} },
@@ -3173,6 +3817,16 @@ var Operations = map[string]Operation{
 		NewOutput: func() any { return &GetImageBlockPublicAccessStateResult{} },
 		HasOutput: true,
 	},
+	"GetInstanceUefiData": {
+		New:       func() any { return &GetInstanceUefiDataRequest{} },
+		NewOutput: func() any { return &GetInstanceUefiDataResult{} },
+		HasOutput: true,
+	},
+	"GetSnapshotBlockPublicAccessState": {
+		New:       func() any { return &GetSnapshotBlockPublicAccessStateRequest{} },
+		NewOutput: func() any { return &GetSnapshotBlockPublicAccessStateResult{} },
+		HasOutput: true,
+	},
 	"ListImagesInRecycleBin": {
 		New:       func() any { return &ListImagesInRecycleBinRequest{} },
 		NewOutput: func() any { return &ListImagesInRecycleBinResult{} },
@@ -3180,6 +3834,21 @@ var Operations = map[string]Operation{
 	},
 	"ModifyImageAttribute": {
 		New:       func() any { return &ModifyImageAttributeRequest{} },
+		NewOutput: func() any { return &ReturnResult{} },
+		HasOutput: false,
+	},
+	"ModifyInstanceAttribute": {
+		New:       func() any { return &ModifyInstanceAttributeRequest{} },
+		NewOutput: func() any { return &ReturnResult{} },
+		HasOutput: false,
+	},
+	"ModifySnapshotAttribute": {
+		New:       func() any { return &ModifySnapshotAttributeRequest{} },
+		NewOutput: func() any { return &ReturnResult{} },
+		HasOutput: false,
+	},
+	"RebootInstances": {
+		New:       func() any { return &RebootInstancesRequest{} },
 		NewOutput: func() any { return &ReturnResult{} },
 		HasOutput: false,
 	},
@@ -3198,6 +3867,11 @@ var Operations = map[string]Operation{
 		NewOutput: func() any { return &ReturnResult{} },
 		HasOutput: false,
 	},
+	"ResetSnapshotAttribute": {
+		New:       func() any { return &ResetSnapshotAttributeRequest{} },
+		NewOutput: func() any { return &ReturnResult{} },
+		HasOutput: false,
+	},
 	"RestoreImageFromRecycleBin": {
 		New:       func() any { return &RestoreImageFromRecycleBinRequest{} },
 		NewOutput: func() any { return &RestoreImageFromRecycleBinResult{} },
@@ -3206,6 +3880,16 @@ var Operations = map[string]Operation{
 	"RunInstances": {
 		New:       func() any { return &RunInstancesRequest{} },
 		NewOutput: func() any { return &Reservation{} },
+		HasOutput: true,
+	},
+	"StartInstances": {
+		New:       func() any { return &StartInstancesRequest{} },
+		NewOutput: func() any { return &StartInstancesResult{} },
+		HasOutput: true,
+	},
+	"StopInstances": {
+		New:       func() any { return &StopInstancesRequest{} },
+		NewOutput: func() any { return &StopInstancesResult{} },
 		HasOutput: true,
 	},
 	"TerminateInstances": {
