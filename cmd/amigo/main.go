@@ -92,6 +92,7 @@ func serve(args []string) error {
 	pprofAddr := fs.String("pprof", env("AMIGO_PPROF", ""), "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (AMIGO_PPROF); off by default")
 	pendingDelay := fs.Duration("pending-delay", envDuration("AMIGO_PENDING_DELAY", 0), "how long new images (RegisterImage, CopyImage, CreateImage) stay pending before they are available, e.g. 30s; 0 for at once (AMIGO_PENDING_DELAY)")
 	catalogRegions := fs.String("catalog-regions", env("AMIGO_CATALOG_REGIONS", strings.Join(catalog.DefaultRegions, ",")), "comma-separated regions the catalogue is loaded into (AMIGO_CATALOG_REGIONS)")
+	applyEdge := edgeFlags(fs) // the HTTP edge's budgets, in limits.go
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -105,6 +106,9 @@ func serve(args []string) error {
 	cfg := app.Config{Listen: *listen, DataDir: *data, Logger: log, Store: *store,
 		Postgres: postgres.Options{MaxConns: int32(*pgMax), MinConns: int32(*pgMin)}, CacheImages: cacheSize(*cacheImages),
 		Image: image.Options{PublicImageQuota: *quota, PendingDelay: *pendingDelay}}
+	if err := applyEdge(&cfg); err != nil {
+		return err
+	}
 	switch *catalogFlag {
 	case "none":
 	case "":

@@ -180,7 +180,7 @@ func printPopulate(w io.Writer, res *PopulateResult, out string) {
 type runFlags struct {
 	endpoint, config, mix, region, ids *string
 	conc                               *int
-	duration, warmup                   *time.Duration
+	duration, warmup, backoff          *time.Duration
 	json                               *bool
 }
 
@@ -195,6 +195,7 @@ func addRunFlags(fs *flag.FlagSet) *runFlags {
 		duration: fs.Duration("duration", 20*time.Second, "measured time"),
 		warmup:   fs.Duration("warmup", 3*time.Second, "time before measuring starts"),
 		json:     fs.Bool("json", false, "print the report as JSON"),
+		backoff:  fs.Duration("backoff", 0, "after a 503 (the server shedding load), wait a random time up to this, doubling per 503 in a row up to 20×, as the SDKs' retryers do; 503s then count as shed, not failed (0: off)"),
 	}
 }
 
@@ -215,7 +216,7 @@ func (f *runFlags) runConfig(images []OwnedImage) (RunConfig, error) {
 		}
 	}
 	return RunConfig{Endpoint: *f.endpoint, Region: *f.region, Principals: principals(dir), Images: images,
-		Mix: mix, Concurrency: *f.conc, Warmup: *f.warmup, Duration: *f.duration}, nil
+		Mix: mix, Concurrency: *f.conc, Warmup: *f.warmup, Duration: *f.duration, Backoff: *f.backoff}, nil
 }
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -37,6 +37,10 @@ type Limits struct {
 	// MaxInFlight caps requests being worked on (body read, authenticated,
 	// answered); past it a request is shed at once with 503 Unavailable.
 	MaxInFlight int
+	// MaxRunQueue caps the goroutines waiting for a CPU (requests queue
+	// there under CPU overload, before the handler sees them); past it
+	// requests are shed like past MaxInFlight. 0 means 2 × MaxInFlight.
+	MaxRunQueue int
 	// MaxWriters caps answers being written to clients, so clients that do
 	// not read cannot pile up answers; past it the answer is replaced by
 	// 503 Unavailable.
@@ -86,6 +90,9 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxInFlight == 0 {
 		l.MaxInFlight = DefaultMaxInFlight
 	}
+	if l.MaxRunQueue == 0 {
+		l.MaxRunQueue = 2 * max(l.MaxInFlight, 1)
+	}
 	if l.MaxWriters == 0 {
 		l.MaxWriters = 4 * max(l.MaxInFlight, 1)
 	}
@@ -102,6 +109,7 @@ func (s *Server) Limits() Limits { return s.limits }
 func (s *Server) SetLimits(l Limits) {
 	s.limits = l.withDefaults()
 	s.inflight = newGate(s.limits.MaxInFlight)
+	s.runq = newRunQueue(s.limits.MaxRunQueue)
 	s.writers = newGate(s.limits.MaxWriters)
 	s.bodyMem = newGate(int(s.limits.MaxBodyMemory))
 }
@@ -158,6 +166,9 @@ type ticket struct {
 }
 
 func (t *ticket) admit() bool {
+	if t.s.runq.over() {
+		return false
+	}
 	t.inflight = t.s.inflight.tryAcquire(1)
 	return t.inflight
 }

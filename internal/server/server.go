@@ -41,6 +41,7 @@ type Server struct {
 	inflight *gate
 	writers  *gate
 	bodyMem  *gate
+	runq     *runQueue
 	ready    readiness
 }
 
