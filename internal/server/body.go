@@ -43,8 +43,11 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 	for {
 		if len(body) == cap(body) {
 			next := max(2*int64(cap(body)), bodyStep)
-			if r.ContentLength > 0 && cap(body) == 0 {
-				next = r.ContentLength + 1 // +1 to see the end without a second buffer
+			if r.ContentLength > 0 {
+				// The declared length (+1 to see the end without a second
+				// buffer) once the bytes are arriving; what a client only
+				// promises is not reserved for it.
+				next = min(next, r.ContentLength+1)
 			}
 			if limit > 0 {
 				if int64(len(body)) > limit {

@@ -65,16 +65,46 @@ func (l *limitListener) Accept() (net.Conn, error) {
 // Open is the number of connections open now.
 func (l *limitListener) Open() int { return int(l.open.Load()) }
 
-// refuse writes the 503 and closes c. The request is drained briefly first
-// so the close does not reset the connection under the answer.
+// refuse answers the first request on c with the 503 and closes c. The
+// answer waits for the request's head (an answer before the request
+// confuses clients), and what else was sent is drained briefly, so the close
+// does not reset the connection under the answer. A client that sends no
+// head within refuseTimeout is closed without one.
 func refuse(c net.Conn) {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(refuseTimeout))
+	if !readHead(c, 16<<10) {
+		return
+	}
 	_, _ = c.Write(refusal())
 	if tc, ok := c.(interface{ CloseWrite() error }); ok {
 		_ = tc.CloseWrite()
 	}
 	_, _ = io.CopyN(io.Discard, c, 64<<10)
+}
+
+// readHead reads from c until the blank line that ends a request head, at
+// most limit bytes.
+func readHead(c net.Conn, limit int) bool {
+	var buf [2048]byte
+	var tail []byte
+	for n := 0; n < limit; {
+		k, err := c.Read(buf[:])
+		if k > 0 {
+			n += k
+			tail = append(tail, buf[:k]...)
+			if bytes.Contains(tail, []byte("\r\n\r\n")) {
+				return true
+			}
+			if len(tail) > 3 {
+				tail = append(tail[:0], tail[len(tail)-3:]...)
+			}
+		}
+		if err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 var refusalBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}

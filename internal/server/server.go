@@ -190,6 +190,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, req *request, t 
 	body, reserved, err := s.readBody(w, r)
 	defer s.bodyMem.release(reserved)
 	if err != nil {
+		// The rest of the body is not wanted: without this net/http would
+		// read it before answering, at the client's pace.
+		w.Header().Set("Connection", "close")
 		return nil, err
 	}
 	if !t.admit() {
