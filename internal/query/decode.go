@@ -25,8 +25,8 @@ func TooManyParameters(n int) *awserr.Error {
 // Limits checked before any work that grows with them.
 const (
 	maxParameters = MaxParameters // distinct parameter names in one request
-	maxListItems  = 10000 // items in one list
-	maxIndexLen   = 9     // digits of a list index: fits uint32, never allocated by value
+	maxListItems  = 10000         // items in one list
+	maxIndexLen   = 9             // digits of a list index: fits uint32, never allocated by value
 )
 
 // pair is one parameter; a request is a slice of them sorted by name, so
