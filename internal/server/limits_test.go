@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -396,4 +398,40 @@ func TestBodyMemoryBudget(t *testing.T) {
 	if status, code, _ := call(t, signed(t, ts.url, form, "Action=DescribeImages&Version="+APIVersion)); status != 200 {
 		t.Errorf("beside slow bodies: %d %s, want 200", status, code)
 	}
+}
+
+// FuzzScanParams checks the pre-authentication scan against net/url: both
+// accept the same forms, and the scan finds the Action url.ParseQuery would.
+func FuzzScanParams(f *testing.F) {
+	for _, s := range []string{"Action=DescribeImages&Version=2016-11-15", "Action=%41ction", "a=%zz", "a;b=c", "&&", "Action", "%", "a=%2", "Version=1&Version=2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var p preamble
+		n, err := scanForm(s, &p, "malformed")
+		want, werr := url.ParseQuery(s)
+		if strings.Count(s, "&") >= 10000 {
+			return // net/url's own cap
+		}
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("scanForm(%q) = %v, url.ParseQuery: %v", s, err, werr)
+		}
+		if err != nil {
+			return
+		}
+		m := make(url.Values)
+		if err := parseForm(m, s); err != nil {
+			t.Fatalf("parseForm(%q) = %v after the scan accepted it", s, err)
+		}
+		total := 0
+		for _, vs := range m {
+			total += len(vs)
+		}
+		if total != n {
+			t.Fatalf("scanForm counted %d pairs of %q, parseForm found %d", n, s, total)
+		}
+		if p.action != "" && !slices.Contains(want["Action"], p.action) {
+			t.Fatalf("scanForm found Action %q in %q, url.ParseQuery %q", p.action, s, want["Action"])
+		}
+	})
 }
