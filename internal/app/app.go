@@ -151,8 +151,10 @@ func openStore(ctx context.Context, cfg Config, opts sqlite.Options) (image.Stor
 	if cfg.Store != "" {
 		return nil, fmt.Errorf("--store: want a postgres:// URL, got %q (the SQLite store lives in --data)", cfg.Store)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return nil, err
+	if !opts.ReadOnly { // reading creates nothing, so a read-only mount can be exported
+		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+			return nil, err
+		}
 	}
 	st, err := sqlite.Open(filepath.Join(cfg.DataDir, "amigo.db"), opts)
 	if err != nil {
