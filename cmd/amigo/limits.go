@@ -23,7 +23,7 @@ func edgeFlags(fs *flag.FlagSet) func(cfg *app.Config) error {
 	requestTO := fs.Duration("request-timeout", envDuration("AMIGO_REQUEST_TIMEOUT", server.DefaultRequestTimeout), "deadline of the work on one request, up to the first byte of its answer; past it 503 ServiceUnavailable (AMIGO_REQUEST_TIMEOUT)")
 	maxConns := fs.Int("max-conns", envInt("AMIGO_MAX_CONNS", server.DefaultMaxConns), "open connections; past it a new connection gets 503 Unavailable and is closed (AMIGO_MAX_CONNS)")
 	maxInFlight := fs.Int("max-in-flight", envInt("AMIGO_MAX_IN_FLIGHT", server.DefaultMaxInFlight), "requests worked on at once; past it requests are shed at once with 503 Unavailable (AMIGO_MAX_IN_FLIGHT)")
-	maxRunQueue := fs.Int("max-run-queue", envInt("AMIGO_MAX_RUN_QUEUE", 0), "goroutines waiting for a CPU; past it requests are shed with 503 Unavailable, as past --max-in-flight; 0 for 2 × --max-in-flight, -1 for no cap (AMIGO_MAX_RUN_QUEUE)")
+	maxRunQueue := fs.Int("max-run-queue", envInt("AMIGO_MAX_RUN_QUEUE", 0), "goroutines waiting for a CPU; past it requests are shed with 503 Unavailable, as past --max-in-flight; 0 for 4 × --max-in-flight, -1 for no cap (AMIGO_MAX_RUN_QUEUE)")
 	maxWriters := fs.Int("max-writers", envInt("AMIGO_MAX_WRITERS", 0), "answers being written to clients at once; past it 503 Unavailable; 0 for 4 × --max-in-flight (AMIGO_MAX_WRITERS)")
 	drain := fs.Duration("shutdown-timeout", envDuration("AMIGO_SHUTDOWN_TIMEOUT", app.DefaultShutdownTimeout), "on SIGTERM, how long in-flight requests may finish before the remaining connections are closed (AMIGO_SHUTDOWN_TIMEOUT)")
 	return func(cfg *app.Config) error {

@@ -39,7 +39,8 @@ type Limits struct {
 	MaxInFlight int
 	// MaxRunQueue caps the goroutines waiting for a CPU (requests queue
 	// there under CPU overload, before the handler sees them); past it
-	// requests are shed like past MaxInFlight. 0 means 2 × MaxInFlight.
+	// requests are shed like past MaxInFlight. 0 means 4 × MaxInFlight
+	// (net/http gives each busy connection two goroutines).
 	MaxRunQueue int
 	// MaxWriters caps answers being written to clients, so clients that do
 	// not read cannot pile up answers; past it the answer is replaced by
@@ -91,7 +92,7 @@ func (l Limits) withDefaults() Limits {
 		l.MaxInFlight = DefaultMaxInFlight
 	}
 	if l.MaxRunQueue == 0 {
-		l.MaxRunQueue = 2 * max(l.MaxInFlight, 1)
+		l.MaxRunQueue = 4 * max(l.MaxInFlight, 1)
 	}
 	if l.MaxWriters == 0 {
 		l.MaxWriters = 4 * max(l.MaxInFlight, 1)
