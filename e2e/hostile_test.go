@@ -38,7 +38,7 @@ func TestHostileClients(t *testing.T) {
 		t.Skip("hostile suite")
 	}
 	e := startEnv(t, func(c *app.Config) { c.Limits = tightLimits })
-	for i := range 20 { // answers of a few kilobytes, for the never-read class
+	for i := range 40 { // answers of tens of kilobytes, for the never-read class
 		e.register(owner, fmt.Sprintf("hostile-%02d", i))
 	}
 	k := keys[owner]
