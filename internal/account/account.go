@@ -58,7 +58,7 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/iam"
 	"github.com/amigo-ec2/amigo/internal/image"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Key is an access key and the principal it signs for.
@@ -219,8 +219,8 @@ func OUARN(mgmt, orgID, ouID string) string {
 	return "arn:aws:organizations::" + mgmt + ":ou/" + orgID + "/" + ouID
 }
 
-// The file's shape. Field names are what yaml.v3 prints for an unknown
-// field ("field x not found in type account.keyEntry").
+// The file's shape. Field names are what the yaml package prints for an
+// unknown field ("field x not found in type account.keyEntry").
 type file struct {
 	Accounts      []accountEntry `yaml:"accounts"`
 	Organizations []orgEntry     `yaml:"organizations"`
@@ -364,8 +364,8 @@ func decodePolicy(n *yaml.Node) (*iam.Policy, error) {
 	return iam.FromValue(v)
 }
 
-// keepTimestampsAsText retags timestamp scalars as strings: yaml.v3 would
-// turn an unquoted `Version: 2012-10-17` into a time.Time.
+// keepTimestampsAsText retags timestamp scalars as strings: the yaml package
+// would turn an unquoted `Version: 2012-10-17` into a time.Time.
 func keepTimestampsAsText(n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!timestamp" {
 		n.Tag = "!!str"
