@@ -39,7 +39,7 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	fs.IntVar(&o.pgMin, "pg-min-conns", 0, "PostgreSQL pool: connections kept open when idle (AMIGO_PG_MIN_CONNS)")
 	fs.IntVar(&o.cacheImages, "cache-images", sqlite.DefaultCacheImages, "SQLite store: how many decoded images (and resources' tags) the read cache keeps, about 2 KB each; 0 for none (AMIGO_CACHE_IMAGES)")
 	fs.StringVar(&o.config, "config", "", "bootstrap YAML file with accounts, keys and organizations (AMIGO_CONFIG); default: account 000000000000 with key test/test")
-	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "debug, info (one line per request), warn or error (AMIGO_LOG_LEVEL)")
+	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "log `level`: debug, info (one line per request), warn or error (AMIGO_LOG_LEVEL)")
 	fs.IntVar(&o.quota, "public-image-quota", image.DefaultPublicImageQuota, "public images allowed per account and region: 0 for none, -1 for no limit (AMIGO_PUBLIC_IMAGE_QUOTA)")
 	fs.StringVar(&o.catalog, "catalog", "", "public image catalogue: a YAML or JSON-lines file, or none; default: the embedded catalogue (AMIGO_CATALOG)")
 	fs.StringVar(&o.pprofAddr, "pprof", "", "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (AMIGO_PPROF); off by default")

@@ -130,3 +130,15 @@ func TestServeFlagsNameTheirVariable(t *testing.T) {
 		}
 	})
 }
+
+// serve itself refuses to start on a variable that does not parse, before
+// it opens anything.
+func TestServeRefusesBadVariable(t *testing.T) {
+	t.Setenv("AMIGO_PENDING_DELAY", "30")
+	t.Setenv("AMIGO_DATA", t.TempDir())
+	t.Setenv("AMIGO_LISTEN", "127.0.0.1:0")
+	err := serve(nil)
+	if err == nil || !strings.Contains(err.Error(), `AMIGO_PENDING_DELAY="30" (for --pending-delay)`) {
+		t.Fatalf("serve = %v, want the variable named", err)
+	}
+}
