@@ -192,7 +192,9 @@ func User(account string) image.PermissionItem { return image.PermissionItem{Use
 func Org(arn string) image.PermissionItem { return image.PermissionItem{OrganizationArn: ptr(arn)} }
 
 // OU is the launch-permission item granting an organizational unit.
-func OU(arn string) image.PermissionItem { return image.PermissionItem{OrganizationalUnitArn: ptr(arn)} }
+func OU(arn string) image.PermissionItem {
+	return image.PermissionItem{OrganizationalUnitArn: ptr(arn)}
+}
 
 func ptr[T any](v T) *T { return &v }
 
