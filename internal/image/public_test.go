@@ -97,3 +97,72 @@ func TestEncryptedCopyNeverPublic(t *testing.T) {
 		t.Fatalf("the unencrypted source: %v", err)
 	}
 }
+
+// The gates on making an image public (spec §2.1.4 step 8), in the order
+// EC2 applies them: block public access, marketplace codes, encrypted
+// snapshots, then the quota.
+func TestPublicGates(t *testing.T) {
+	const (
+		blocked     = "You can\u2019t publicly share this image because block public access for AMIs is enabled for this account. To publicly share the image, you must call the DisableImageBlockPublicAccess API."
+		marketplace = "Images with marketplace product codes may not be made public."
+	)
+	owner := it.Caller(it.Owner)
+	cases := []struct {
+		name        string
+		block       bool
+		marketplace bool
+		encrypted   bool
+		atQuota     bool
+		already     bool // the image is public before the request
+		add         image.PermissionItem
+		code, msg   string
+	}{
+		{name: "nothing in the way", add: it.Public()},
+		{name: "block public access", block: true, add: it.Public(), code: "OperationNotPermitted", msg: blocked},
+		{name: "block public access leaves account shares alone", block: true, add: it.User(it.Member)},
+		{name: "block public access leaves public images public", block: true, already: true, add: it.Public()},
+		{name: "marketplace code", marketplace: true, add: it.Public(), code: "OperationNotPermitted", msg: marketplace},
+		{name: "marketplace code, shared with an account", marketplace: true, add: it.User(it.Member)},
+		{name: "block public access before marketplace", block: true, marketplace: true, add: it.Public(), code: "OperationNotPermitted", msg: blocked},
+		{name: "marketplace before encryption", marketplace: true, encrypted: true, add: it.Public(), code: "OperationNotPermitted", msg: marketplace},
+		{name: "encryption before the quota", encrypted: true, atQuota: true, add: it.Public(), code: "UnsupportedOperation", msg: encryptedMessage},
+		{name: "the quota", atQuota: true, add: it.Public(), code: "ResourceLimitExceeded", msg: publicQuotaMessage(1)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := it.New(t, image.Options{PublicImageQuota: 1})
+			if tc.atQuota {
+				if err := e.AddPermissions(owner, e.Register(t, owner, "public"), it.Public()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			id := e.Register(t, owner, "candidate", encrypted(tc.encrypted))
+			if tc.already {
+				if err := e.AddPermissions(owner, id, it.Public()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.marketplace {
+				img := e.Image(t, it.Region, id)
+				img.ID = "ami-0aaaaaaaaaaaaaaaa"
+				img.Name = "marketplace"
+				img.ProductCodes = []image.ProductCode{{Code: "abcdefghijklmnopqrstuvwxy", Type: "marketplace"}}
+				e.Insert(t, img)
+				id = img.ID
+			}
+			if tc.block {
+				if _, err := e.Svc.SetImageBlockPublicAccess(ctx, owner, image.BlockNewSharing, false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := e.AddPermissions(owner, id, tc.add)
+			if tc.code == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			it.WantError(t, err, tc.code, 400, tc.msg)
+		})
+	}
+}

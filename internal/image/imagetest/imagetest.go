@@ -210,3 +210,15 @@ func WantError(t testing.TB, err error, code string, status int, message string)
 		t.Fatalf("want %s (%d) %q\n got %s (%d) %q", code, status, message, ae.Code, ae.Status, ae.Message)
 	}
 }
+
+// Insert stores img as it is, the way the catalogue plants images no
+// action can make (marketplace product codes, owner aliases).
+func (e *Env) Insert(t testing.TB, img *image.Image) {
+	t.Helper()
+	err := e.Store.Update(context.Background(), func(tx image.Tx) error {
+		return tx.InsertImage(context.Background(), img)
+	})
+	if err != nil {
+		t.Fatalf("insert %s: %v", img.ID, err)
+	}
+}
