@@ -106,7 +106,10 @@ func (f *filler) fill(v reflect.Value, depth int) {
 		}
 	case reflect.Slice:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
-			b := make([]byte, f.r.IntN(8))
+			// At least one byte: a blob field is a plain []byte tagged
+			// omitempty, so json.Marshal, the JSON client here, would drop
+			// an empty one and the trip would come back nil.
+			b := make([]byte, 1+f.r.IntN(8))
 			for i := range b {
 				b[i] = byte(f.r.IntN(256))
 			}
