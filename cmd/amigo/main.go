@@ -91,7 +91,8 @@ func serve(args []string) error {
 	catalogFlag := fs.String("catalog", env("AMIGO_CATALOG", ""), "public image catalogue: a YAML or JSON-lines file, or none; default: the embedded catalogue (AMIGO_CATALOG)")
 	pprofAddr := fs.String("pprof", env("AMIGO_PPROF", ""), "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (AMIGO_PPROF); off by default")
 	pendingDelay := fs.Duration("pending-delay", envDuration("AMIGO_PENDING_DELAY", 0), "how long new images (RegisterImage, CopyImage, CreateImage) stay pending before they are available, e.g. 30s; 0 for at once (AMIGO_PENDING_DELAY)")
-	catalogRegions := fs.String("catalog-regions", env("AMIGO_CATALOG_REGIONS", strings.Join(catalog.DefaultRegions, ",")), "comma-separated regions the catalogue is loaded into (AMIGO_CATALOG_REGIONS)")
+	catalogRegions := fs.String("catalog-regions", env("AMIGO_CATALOG_REGIONS", ""), "comma-separated regions the catalogue is loaded into (AMIGO_CATALOG_REGIONS); default: every served region")
+	regions := fs.String("regions", env("AMIGO_REGIONS", ""), "comma-separated regions served; requests signed for any other are refused (AMIGO_REGIONS); default: every commercial region")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -120,11 +121,8 @@ func serve(args []string) error {
 		}
 		cfg.Catalog = es
 	}
-	for _, r := range strings.Split(*catalogRegions, ",") {
-		if r = strings.TrimSpace(r); r != "" {
-			cfg.CatalogRegions = append(cfg.CatalogRegions, r)
-		}
-	}
+	cfg.CatalogRegions = splitList(*catalogRegions)
+	cfg.Regions = splitList(*regions)
 	if *config != "" {
 		d, err := account.Load(*config)
 		if err != nil {
@@ -203,4 +201,15 @@ func envDuration(name string, def time.Duration) time.Duration {
 		}
 	}
 	return def
+}
+
+// splitList reads a comma-separated flag value.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
