@@ -373,3 +373,38 @@ func TestUnauthorizedMessageDecodes(t *testing.T) {
 	_, err = decode("builder", string(tampered))
 	apiErr(t, err, "InvalidAuthorizationMessageException", 400)
 }
+
+func TestRegionGolden(t *testing.T) {
+	e := startEnv(t)
+	steps := []struct{ name, form string }{
+		{"describe-regions", form("Action", "DescribeRegions", "Version", "2016-11-15", "RegionName.1", "us-east-1", "RegionName.2", "af-south-1")},
+		{"describe-availability-zones", form("Action", "DescribeAvailabilityZones", "Version", "2016-11-15", "ZoneName.1", "us-east-1a")},
+	}
+	for _, s := range steps {
+		r := e.post(t, owner, s.form, nil)
+		if r.status != 200 {
+			t.Fatalf("%s: %d %s", s.name, r.status, r.body)
+		}
+		golden(t, s.name, r.body)
+	}
+}
+
+// TestUnservedService: a request signed for a service amigo does not serve
+// (the Terraform provider's iam:GetUser fallback) gets STS's
+// InvalidClientTokenId, which that fallback treats as "try the next way".
+func TestUnservedService(t *testing.T) {
+	e := startEnv(t)
+	body := "Action=GetUser&Version=2010-05-08"
+	req, _ := http.NewRequest(http.MethodPost, e.endpoint+"/", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	sum := sha256.Sum256([]byte(body))
+	k := keys[owner]
+	if err := v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: k[0], SecretAccessKey: k[1]}, req,
+		hex.EncodeToString(sum[:]), "iam", region, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	r := do(t, req)
+	if r.status != 403 || !strings.Contains(r.body, "<Code>InvalidClientTokenId</Code>") || !strings.Contains(r.body, "<ErrorResponse") {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+}
