@@ -162,6 +162,34 @@ func TestSTSWire(t *testing.T) {
 	if status != 403 || !strings.Contains(body, "<Code>MissingAuthenticationToken</Code>") {
 		t.Fatalf("unsigned: %d %s", status, body)
 	}
+
+	// Clock skew: STS words it as SignatureDoesNotMatch, not EC2's RequestExpired.
+	old := "Action=GetCallerIdentity&Version=2011-06-15"
+	req, _ := http.NewRequest(http.MethodPost, e.endpoint+"/", strings.NewReader(old))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	sum := sha256.Sum256([]byte(old))
+	k := keys[owner]
+	creds := aws.Credentials{AccessKeyID: k[0], SecretAccessKey: k[1]}
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "sts", region, time.Now().Add(-20*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	r := do(t, req)
+	if r.status != 403 || !regexp.MustCompile(`<Code>SignatureDoesNotMatch</Code>\s*<Message>Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 15 min\.\)</Message>`).MatchString(r.body) {
+		t.Fatalf("skewed: %d %s", r.status, r.body)
+	}
+
+	// A presigned GET, as identity brokers use.
+	get, _ := http.NewRequest(http.MethodGet, e.endpoint+"/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Expires=900", nil)
+	empty := sha256.Sum256(nil)
+	url, _, err := v4.NewSigner().PresignHTTP(ctx, creds, get, hex.EncodeToString(empty[:]), "sts", region, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	get, _ = http.NewRequest(http.MethodGet, url, nil)
+	r = do(t, get)
+	if r.status != 200 || !strings.Contains(r.body, "<Arn>arn:aws:iam::111122223333:root</Arn>") {
+		t.Fatalf("presigned: %d %s", r.status, r.body)
+	}
 }
 
 func TestDescribeRegions(t *testing.T) {

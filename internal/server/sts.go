@@ -39,7 +39,13 @@ func (s *Server) SetIdentity(id Identity) {
 	}
 	s.stsVerifier = sigv4.NewVerifier(s.verifier.Lookup)
 	s.stsVerifier.Service = "sts"
-	s.stsVerifier.Now = s.verifier.Now
+	// One clock for both, so a test that pins the EC2 verifier's pins STS's.
+	s.stsVerifier.Now = func() time.Time {
+		if s.verifier.Now != nil {
+			return s.verifier.Now()
+		}
+		return time.Now()
+	}
 	s.stsVerifier.RegionCheck = func(r string) *awserr.Error {
 		if id.Regions == nil || id.Regions.Serves(r) {
 			return nil
