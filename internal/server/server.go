@@ -162,7 +162,7 @@ func (s *Server) handle(r *http.Request, req *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if svc := s.stsService(r, params); svc != "" {
+	if svc := s.stsService(r, params.Get("Version")); svc != "" {
 		req.service = svc
 		return s.handleSTS(r, req, body, params, svc)
 	}

@@ -56,8 +56,8 @@ func (s *Server) SetIdentity(id Identity) {
 
 // stsService picks the service of a request on the shared endpoint (spec
 // around-images §2.1): the credential scope's service; with no signature,
-// STS's API version. "" is EC2.
-func (s *Server) stsService(r *http.Request, params url.Values) string {
+// the API version (the request's Version parameter). "" is EC2.
+func (s *Server) stsService(r *http.Request, version string) string {
 	if s.identity.STS == nil {
 		return ""
 	}
@@ -65,7 +65,7 @@ func (s *Server) stsService(r *http.Request, params url.Values) string {
 	case "ec2":
 		return ""
 	case "":
-		if params.Get("Version") == sts.Version {
+		if version == sts.Version {
 			return "sts"
 		}
 		return ""
