@@ -44,6 +44,9 @@ type Server struct {
 	log      *slog.Logger
 	ready    func() bool
 	bufs     sync.Pool
+	// identity and stsVerifier serve Regions and STS (sts.go).
+	identity    Identity
+	stsVerifier *sigv4.Verifier
 }
 
 // New returns a Server over the given directory and actions.
@@ -66,6 +69,7 @@ type request struct {
 	action  string
 	account string
 	json    bool
+	service string // "" for EC2; else routed by sts.go
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -91,6 +95,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status = http.StatusOK
+	if req.service != "" {
+		s.writeSTS(w, req, out)
+		return
+	}
 	buf := s.getBuf()
 	defer s.putBuf(buf)
 	h := w.Header()
@@ -154,6 +162,10 @@ func (s *Server) handle(r *http.Request, req *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if svc := s.stsService(r, params.Get("Version")); svc != "" {
+		req.service = svc
+		return s.handleSTS(r, req, body, params, svc)
+	}
 	action := params.Get("Action")
 	if action == "" && jsonBody != nil {
 		action = jsonAction(jsonBody)
@@ -182,10 +194,7 @@ func (s *Server) handle(r *http.Request, req *request) (any, error) {
 	}
 	req.account = key.Account
 	caller := image.Caller{Viewer: s.dir.Viewer(key.Account), Region: res.Region}
-	if key.Policy != nil {
-		pol := key.Policy
-		caller.Allowed = func(act, resource string) bool { return pol.Allows(act, resource) }
-	}
+	caller.Authorize = s.authorizer(key, res.Region)
 
 	in := a.New()
 	if jsonBody != nil {
@@ -244,6 +253,10 @@ func (s *Server) writeError(w http.ResponseWriter, req *request, err error) (int
 	e := awserr.From(err)
 	if e.Cause != nil || e.Status >= 500 {
 		s.log.Error("request failed", "request_id", req.id, "action", req.action, "code", e.Code, "cause", errString(e.Cause))
+	}
+	if req.service != "" {
+		s.writeSTSError(w, req, e)
+		return e.Status, e.Code
 	}
 	buf := s.getBuf()
 	defer s.putBuf(buf)

@@ -15,7 +15,6 @@ const (
 	MsgSignatureMismatch = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 	MsgRequestExpired    = "Request has expired."
 
-	msgWrongService   = "Credential should be scoped to correct service: 'ec2'."
 	msgInvalidRegion  = "Credential should be scoped to a valid region."
 	msgHostNotSigned  = "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
 	msgPresignMissing = "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters."
