@@ -93,7 +93,7 @@ func (d *jsonDecoder) pop(mark int) { d.path = d.path[:mark] }
 func (d *jsonDecoder) name() string { return string(d.path) }
 
 func malformedJSON() *awserr.Error {
-	return awserr.New("MalformedQueryString", "The request body is not a valid JSON object.")
+	return awserr.New(awserr.CodeMalformedQueryString, "The request body is not a valid JSON object.")
 }
 
 // count caps the values of one body, as maxParameters caps a form.

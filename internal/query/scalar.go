@@ -103,5 +103,5 @@ func invalidValue(name, value, expect string) *awserr.Error {
 }
 
 func unknownParameter(name string) *awserr.Error {
-	return awserr.Newf("UnknownParameter", "The parameter %s is not recognized", name)
+	return awserr.Newf(awserr.CodeUnknownParameter, "The parameter %s is not recognized", name)
 }
