@@ -38,8 +38,9 @@ func Newf(code, format string, args ...any) *Error {
 }
 
 // WithStatus returns an error with an explicit status. It remains only for
-// code awserrconv has not yet converted (literals_test.go lists it and
-// refuses new callers): AuthFailure's two statuses have their constructors.
+// the packages awserrconv has not converted yet: TestNoCodeLiterals refuses
+// it elsewhere, and it goes once pendingConversion is empty. A code's status
+// comes from the table; AuthFailure's two from its constructors.
 func WithStatus(status int, code, message string) *Error {
 	return &Error{Code: code, Status: status, Message: message}
 }
@@ -47,13 +48,13 @@ func WithStatus(status int, code, message string) *Error {
 // AuthFailureCredentials is AuthFailure as EC2 answers it when the access
 // key or the signature material cannot be validated: 401.
 func AuthFailureCredentials(message string) *Error {
-	return &Error{Code: CodeAuthFailure, Status: status(EC2, CodeAuthFailure, Credentials), Message: message}
+	return &Error{Code: CodeAuthFailure, Status: status(EC2, CodeAuthFailure, VariantCredentials), Message: message}
 }
 
 // AuthFailureResource is AuthFailure as EC2 answers it when the caller may
 // not use a resource ("Not authorized for image:ami-…"): 400.
 func AuthFailureResource(message string) *Error {
-	return &Error{Code: CodeAuthFailure, Status: status(EC2, CodeAuthFailure, Default), Message: message}
+	return &Error{Code: CodeAuthFailure, Status: status(EC2, CodeAuthFailure, VariantDefault), Message: message}
 }
 
 // Internal wraps an unexpected Go error: the client sees InternalError, the

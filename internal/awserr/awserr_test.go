@@ -100,7 +100,7 @@ func TestTableShape(t *testing.T) {
 			t.Errorf("duplicate row %+v", r)
 		}
 		rows[k] = true
-		if r.Variant == Default {
+		if r.Variant == VariantDefault {
 			defaults[r.Code] = true
 		}
 		if r.Status < 400 || r.Status > 599 || http.StatusText(r.Status) == "" {

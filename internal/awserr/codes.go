@@ -77,11 +77,12 @@ const (
 type Variant uint8
 
 const (
-	// Default is the row New and Newf use.
-	Default Variant = iota
-	// Credentials is AuthFailure's 401 form: the access key or signature
-	// material cannot be validated. Only AuthFailureCredentials builds it.
-	Credentials
+	// VariantDefault is the row New and Newf use.
+	VariantDefault Variant = iota
+	// VariantCredentials is AuthFailure's 401 form: the access key or the
+	// signature material cannot be validated. Only AuthFailureCredentials
+	// builds it.
+	VariantCredentials
 )
 
 // Row is one entry of the table: a code, the protocol it belongs to and the
@@ -96,64 +97,64 @@ type Row struct {
 // table is the one place a code gets its HTTP status (spec ec2-images §4.1).
 var table = []Row{
 	// 400: client errors.
-	{EC2, CodeAuthFailure, Default, http.StatusBadRequest}, // "Not authorized for image…": AuthFailureResource
-	{EC2, CodeFilterLimitExceeded, Default, http.StatusBadRequest},
-	{EC2, CodeIdempotentParameterMismatch, Default, http.StatusBadRequest},
-	{EC2, CodeIncompleteSignature, Default, http.StatusBadRequest},
-	{EC2, CodeIncorrectInstanceState, Default, http.StatusBadRequest},
-	{EC2, CodeIncorrectState, Default, http.StatusBadRequest},
-	{EC2, CodeInstanceLimitExceeded, Default, http.StatusBadRequest},
-	{EC2, CodeInvalidAMIAttributeItemValue, Default, http.StatusBadRequest},
-	{EC2, CodeInvalidAMIIDMalformed, Default, http.StatusBadRequest},
-	{EC2, CodeInvalidAMIIDNotFound, Default, http.StatusBadRequest},
-	{EC2, CodeInvalidAMIIDUnavailable, Default, http.StatusBadRequest},
-	{EC2, CodeInvalidAMINameDuplicate, Default, http.StatusBadRequest},
-	{EC2, CodeInvalidAMINameMalformed, Default, http.StatusBadRequest},
-	{EC2, CodeInvalidAction, Default, http.StatusBadRequest},
-	{EC2, CodeInvalidBlockDeviceMapping, Default, http.StatusBadRequest},
-	{EC2, CodeInvalidID, Default, http.StatusBadRequest},
-	{EC2, CodeInvalidInstanceAttributeValue, Default, http.StatusBadRequest},
-	{EC2, CodeInvalidInstanceIDMalformed, Default, http.StatusBadRequest},
-	{EC2, CodeInvalidInstanceIDNotFound, Default, http.StatusBadRequest},
-	{EC2, CodeInvalidKernelIdMalformed, Default, http.StatusBadRequest},
-	{EC2, CodeInvalidParameter, Default, http.StatusBadRequest},
-	{EC2, CodeInvalidParameterCombination, Default, http.StatusBadRequest},
-	{EC2, CodeInvalidParameterValue, Default, http.StatusBadRequest},
-	{EC2, CodeInvalidRamDiskIdMalformed, Default, http.StatusBadRequest},
-	{EC2, CodeInvalidRegion, Default, http.StatusBadRequest},
-	{EC2, CodeInvalidRequest, Default, http.StatusBadRequest},
-	{EC2, CodeInvalidSnapshotIDMalformed, Default, http.StatusBadRequest},
-	{EC2, CodeInvalidUserIDMalformed, Default, http.StatusBadRequest},
-	{EC2, CodeMalformedQueryString, Default, http.StatusBadRequest},
-	{EC2, CodeMissingAction, Default, http.StatusBadRequest},
-	{EC2, CodeMissingParameter, Default, http.StatusBadRequest},
-	{EC2, CodeNoSuchVersion, Default, http.StatusBadRequest},
-	{EC2, CodeOperationNotPermitted, Default, http.StatusBadRequest},
-	{EC2, CodeRequestExpired, Default, http.StatusBadRequest},
-	{EC2, CodeResourceLimitExceeded, Default, http.StatusBadRequest},
-	{EC2, CodeTagLimitExceeded, Default, http.StatusBadRequest},
-	{EC2, CodeUnknownParameter, Default, http.StatusBadRequest},
-	{EC2, CodeUnsupportedOperation, Default, http.StatusBadRequest},
+	{EC2, CodeAuthFailure, VariantDefault, http.StatusBadRequest}, // "Not authorized for image…": AuthFailureResource
+	{EC2, CodeFilterLimitExceeded, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeIdempotentParameterMismatch, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeIncompleteSignature, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeIncorrectInstanceState, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeIncorrectState, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInstanceLimitExceeded, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidAMIAttributeItemValue, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidAMIIDMalformed, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidAMIIDNotFound, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidAMIIDUnavailable, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidAMINameDuplicate, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidAMINameMalformed, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidAction, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidBlockDeviceMapping, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidID, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidInstanceAttributeValue, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidInstanceIDMalformed, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidInstanceIDNotFound, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidKernelIdMalformed, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidParameter, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidParameterCombination, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidParameterValue, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidRamDiskIdMalformed, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidRegion, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidRequest, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidSnapshotIDMalformed, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidUserIDMalformed, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeMalformedQueryString, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeMissingAction, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeMissingParameter, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeNoSuchVersion, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeOperationNotPermitted, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeRequestExpired, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeResourceLimitExceeded, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeTagLimitExceeded, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeUnknownParameter, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeUnsupportedOperation, VariantDefault, http.StatusBadRequest},
 	// 401: credentials that cannot be validated.
-	{EC2, CodeAuthFailure, Credentials, http.StatusUnauthorized},
+	{EC2, CodeAuthFailure, VariantCredentials, http.StatusUnauthorized},
 	// 403: the caller is known but refused.
-	{EC2, CodeUnauthorizedOperation, Default, http.StatusForbidden},
-	{EC2, CodeSignatureDoesNotMatch, Default, http.StatusForbidden},
-	{EC2, CodeMissingAuthenticationToken, Default, http.StatusForbidden},
-	{EC2, CodeInvalidClientTokenId, Default, http.StatusForbidden},
-	{EC2, CodeOptInRequired, Default, http.StatusForbidden},
-	{EC2, CodeBlocked, Default, http.StatusForbidden},
-	{EC2, CodePendingVerification, Default, http.StatusForbidden},
+	{EC2, CodeUnauthorizedOperation, VariantDefault, http.StatusForbidden},
+	{EC2, CodeSignatureDoesNotMatch, VariantDefault, http.StatusForbidden},
+	{EC2, CodeMissingAuthenticationToken, VariantDefault, http.StatusForbidden},
+	{EC2, CodeInvalidClientTokenId, VariantDefault, http.StatusForbidden},
+	{EC2, CodeOptInRequired, VariantDefault, http.StatusForbidden},
+	{EC2, CodeBlocked, VariantDefault, http.StatusForbidden},
+	{EC2, CodePendingVerification, VariantDefault, http.StatusForbidden},
 	// 412: the answer to an allowed DryRun.
-	{EC2, CodeDryRunOperation, Default, http.StatusPreconditionFailed},
+	{EC2, CodeDryRunOperation, VariantDefault, http.StatusPreconditionFailed},
 	// 500: amigo's own failures.
-	{EC2, CodeInternalError, Default, http.StatusInternalServerError},
-	{EC2, CodeInternalFailure, Default, http.StatusInternalServerError},
-	{EC2, CodeServerInternal, Default, http.StatusInternalServerError},
+	{EC2, CodeInternalError, VariantDefault, http.StatusInternalServerError},
+	{EC2, CodeInternalFailure, VariantDefault, http.StatusInternalServerError},
+	{EC2, CodeServerInternal, VariantDefault, http.StatusInternalServerError},
 	// 503: retryable; the SDKs back off and try again.
-	{EC2, CodeRequestLimitExceeded, Default, http.StatusServiceUnavailable},
-	{EC2, CodeUnavailable, Default, http.StatusServiceUnavailable},
-	{EC2, CodeServiceUnavailable, Default, http.StatusServiceUnavailable},
+	{EC2, CodeRequestLimitExceeded, VariantDefault, http.StatusServiceUnavailable},
+	{EC2, CodeUnavailable, VariantDefault, http.StatusServiceUnavailable},
+	{EC2, CodeServiceUnavailable, VariantDefault, http.StatusServiceUnavailable},
 }
 
 type rowKey struct {
@@ -187,7 +188,7 @@ func Known(code string) bool {
 // StatusOf returns the HTTP status of an EC2 code's default row. A code not
 // in the table is a programming error; it is answered as a client error
 // rather than a 500, since only amigo's own failures may be 5xx.
-func StatusOf(code string) int { return status(EC2, code, Default) }
+func StatusOf(code string) int { return status(EC2, code, VariantDefault) }
 
 func status(p Protocol, code string, v Variant) int {
 	if s, ok := statusByRow[rowKey{p, code, v}]; ok {

@@ -26,7 +26,7 @@ const (
 func errMissingAuth() *awserr.Error { return awserr.MissingParameter("AWSAccessKeyId") }
 
 // errAuthFailure is the 401 form of AuthFailure; the 400 form is about
-// resources and belongs to the image package.
+// resources (awserr.AuthFailureResource).
 func errAuthFailure() *awserr.Error {
 	return awserr.AuthFailureCredentials(MsgAuthFailure)
 }
