@@ -54,6 +54,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 )
 
 // ErrClosed is returned by View and Update once Close has been called.
@@ -90,6 +91,7 @@ const (
 type Store struct {
 	pool *pgxpool.Pool
 	dsn  string
+	docs *record.Docs // decoded image documents, shared by its transactions
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -126,7 +128,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &Store{pool: pool, dsn: dsn}, nil
+	return &Store{pool: pool, dsn: dsn, docs: record.NewDocs(0)}, nil
 }
 
 // View runs fn in a read-only REPEATABLE READ transaction: every read sees
@@ -145,7 +147,7 @@ func (s *Store) View(ctx context.Context, fn func(image.Tx) error) error {
 	// Nothing to commit; rolling back releases the snapshot and the
 	// connection.
 	defer rollback(ctx, ptx)
-	return fn(&tx{tx: ptx})
+	return fn(&tx{tx: ptx, docs: s.docs})
 }
 
 // Update runs fn in a SERIALIZABLE transaction and commits it, running fn
@@ -193,7 +195,7 @@ func (s *Store) attempt(ctx context.Context, fn func(image.Tx) error) (retry boo
 	// Covers a panic in fn too: the connection goes back to the pool
 	// clean. After a commit it does nothing.
 	defer rollback(ctx, ptx)
-	t := &tx{tx: ptx, write: true}
+	t := &tx{tx: ptx, docs: s.docs, write: true}
 	if err := fn(t); err != nil {
 		return t.conflict != nil || isConflict(err), err
 	}
