@@ -73,12 +73,13 @@ func placeholders(first, n int) string {
 	return strings.Join(ps, ", ")
 }
 
-// fail records err for Update's retry decision and returns it wrapped.
+// fail records err for Update's retry decision and returns it wrapped,
+// with store.ErrUnavailable in the chain when the database did not answer.
 func (t *tx) fail(err error, format string, args ...any) error {
 	if t.conflict == nil && isConflict(err) {
 		t.conflict = err
 	}
-	return fmt.Errorf("postgres: "+format+": %w", append(args, err)...)
+	return unavailable(fmt.Errorf("postgres: "+format+": %w", append(args, err)...))
 }
 
 func (t *tx) writable(ctx context.Context) error {
@@ -141,9 +142,12 @@ WHERE i.region = $1 AND i.image_id = $2 ORDER BY lp.seq`, region, id)
 			if err != nil {
 				return nil, t.fail(err, "image %s", id)
 			}
-		} else if err := rows.Scan(record.SkipImage(nil, &kind, &value)...); err != nil {
+		} else {
 			// nil destinations skip the image's columns.
-			return nil, t.fail(err, "image %s", id)
+			dest := record.SkipImage(nil, &kind, &value)
+			if err := rows.Scan(dest[:]...); err != nil {
+				return nil, t.fail(err, "image %s", id)
+			}
 		}
 		if kind != nil {
 			img.LaunchPermissions = append(img.LaunchPermissions, image.LaunchPermission{Kind: image.PermissionKind(*kind), Value: *value})

@@ -47,7 +47,8 @@ func (t *tx) imageSQL(ctx context.Context, region, id string) (*image.Image, err
 			img, err = t.scanImage(rows, &kind, &value)
 		} else {
 			var skip sql.RawBytes
-			err = rows.Scan(record.SkipImage(&skip, &kind, &value)...)
+			dest := record.SkipImage(&skip, &kind, &value)
+			err = rows.Scan(dest[:]...)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: image %s: %w", id, err)
@@ -70,11 +71,15 @@ func (t *tx) imageSQL(ctx context.Context, region, id string) (*image.Image, err
 // cache would only hold a second copy; the writer, which bypasses the read
 // cache, keeps using it.
 func (t *tx) scanImage(rows *sql.Rows, extra ...any) (*image.Image, error) {
+	var sc record.ImageScan
+	if err := rows.Scan(sc.Dest(extra...)...); err != nil {
+		return nil, err
+	}
 	docs := t.s.docs
 	if t.rc != nil {
 		docs = nil
 	}
-	return record.ScanImage(rows, docs, extra...)
+	return sc.Image(docs)
 }
 
 func (t *tx) InsertImage(ctx context.Context, img *image.Image) error {
@@ -86,7 +91,7 @@ func (t *tx) InsertImage(ctx context.Context, img *image.Image) error {
 	if err != nil {
 		return err
 	}
-	if _, err := t.st.insertImage.ExecContext(ctx, append([]any{img.Region, img.ID}, vals...)...); err != nil {
+	if _, err := t.st.insertImage.ExecContext(ctx, append(vals, img.Region, img.ID)...); err != nil {
 		if isDuplicate(err) {
 			return image.ErrExists
 		}

@@ -54,7 +54,9 @@ WHERE i.region = ? AND i.image_id = ? ORDER BY lp.seq`},
 			dst   **sql.Stmt
 			query string
 		}{
-			{&st.insertImage, `INSERT INTO images (` + record.List(record.ImageKeyColumns) + `, ` + record.List(record.ImageValueColumns) + `)
+			// The key last in both, so that both take record.ImageValues
+			// with the key appended.
+			{&st.insertImage, `INSERT INTO images (` + record.List(record.ImageValueColumns) + `, ` + record.List(record.ImageKeyColumns) + `)
 VALUES (` + placeholders(len(record.ImageKeyColumns)+len(record.ImageValueColumns)) + `)`},
 			{&st.updateImage, `UPDATE images SET ` + record.Assign(record.ImageValueColumns, 1, placeholder) + `
 WHERE region = ? AND image_id = ?`},

@@ -33,42 +33,64 @@ var (
 	ImageValueColumns = []string{"owner_id", "owner_alias", "name", "state", "is_public", "creation_date", "deprecation_time", "doc"}
 )
 
-// ScanImage reads one row of ImageColumns followed by extra columns into
-// extra, decoding the document through docs (nil: no cache). The document
-// is decoded straight from the driver's buffer where the driver allows
-// (database/sql's RawBytes), so it is never copied for a cache hit.
-func ScanImage(row Row, docs *Docs, extra ...any) (*image.Image, error) {
-	img := &image.Image{}
-	var (
-		created    int64
-		deprecated sql.NullInt64
-		doc        sql.RawBytes
-	)
-	dest := append([]any{&img.Region, &img.ID, &img.OwnerID, &img.OwnerAlias, &img.Name, &img.State, &created, &deprecated, &doc}, extra...)
-	if err := row.Scan(dest...); err != nil {
-		return nil, err
-	}
-	img.CreationDate = FromMillis(created)
-	if deprecated.Valid {
-		t := FromMillis(deprecated.Int64)
+// ImageScan receives one row of ImageColumns. Engines scan into Dest on
+// their driver's concrete rows type, where the destination list can stay
+// on the stack, then take the image from Image. Use one per row.
+type ImageScan struct {
+	img        *image.Image
+	created    int64
+	deprecated sql.NullInt64
+	// The document is read straight from the driver's buffer where the
+	// driver allows (database/sql's RawBytes), so a cache hit never copies
+	// it.
+	doc sql.RawBytes
+}
+
+// Dest returns the scan destinations of a row of ImageColumns followed by
+// extra columns, which go to extra.
+func (s *ImageScan) Dest(extra ...any) []any {
+	s.img = &image.Image{}
+	img := s.img
+	return append([]any{&img.Region, &img.ID, &img.OwnerID, &img.OwnerAlias, &img.Name, &img.State, &s.created, &s.deprecated, &s.doc}, extra...)
+}
+
+// Image returns the image scanned into Dest, its document decoded through
+// docs (nil: no cache).
+func (s *ImageScan) Image(docs *Docs) (*image.Image, error) {
+	img := s.img
+	img.CreationDate = FromMillis(s.created)
+	if s.deprecated.Valid {
+		t := FromMillis(s.deprecated.Int64)
 		img.DeprecationTime = &t
 	}
-	if err := docs.DecodeImage(doc, img); err != nil {
+	if err := docs.DecodeImage(s.doc, img); err != nil {
 		return nil, err
 	}
 	return img, nil
 }
 
+// ScanImage is ImageScan for a row known only by its interface; the
+// destinations then escape to the heap.
+func ScanImage(row Row, docs *Docs, extra ...any) (*image.Image, error) {
+	var s ImageScan
+	if err := row.Scan(s.Dest(extra...)...); err != nil {
+		return nil, err
+	}
+	return s.Image(docs)
+}
+
 // SkipImage returns scan destinations that pass over the ImageColumns of a
-// row, each skip, and read the extra columns into extra: for the rows after
-// the first of a join that repeats the image (skip is nil for pgx, a
-// *sql.RawBytes for database/sql).
-func SkipImage(skip any, extra ...any) []any {
-	dest := make([]any, imageColumnCount, imageColumnCount+len(extra))
-	for i := range dest {
+// row, each into skip, and read two more columns into a and b: for the
+// rows after the first of a join that repeats an image once per launch
+// permission (skip is nil for pgx, a *sql.RawBytes for database/sql). An
+// array, so that it needs no allocation.
+func SkipImage(skip, a, b any) [imageColumnCount + 2]any {
+	var dest [imageColumnCount + 2]any
+	for i := range imageColumnCount {
 		dest[i] = skip
 	}
-	return append(dest, extra...)
+	dest[imageColumnCount], dest[imageColumnCount+1] = a, b
+	return dest
 }
 
 // ImageValues returns the values of img's ImageValueColumns, in order:
@@ -83,7 +105,9 @@ func ImageValues(img *image.Image) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []any{img.OwnerID, img.OwnerAlias, img.Name, img.State, img.IsPublic(), Millis(img.CreationDate), deprecated, doc}, nil
+	// Room for the key, which engines append for their statements.
+	vals := make([]any, 0, len(ImageValueColumns)+len(ImageKeyColumns))
+	return append(vals, img.OwnerID, img.OwnerAlias, img.Name, img.State, img.IsPublic(), Millis(img.CreationDate), deprecated, doc), nil
 }
 
 // InstanceColumns are the instances columns, in the order ScanInstance
