@@ -15,7 +15,7 @@ func TestStatus(t *testing.T) {
 		want int
 	}{
 		{CodeAccessDenied, 400}, // EC2 has no such code: a client error by default
-		{CodeAuthFailure, 400}, // New's row; the 401 form has its constructor
+		{CodeAuthFailure, 400},  // New's row; the 401 form has its constructor
 		{CodeBlocked, 403},
 		{CodeDryRunOperation, 412},
 		{CodeFilterLimitExceeded, 400},
