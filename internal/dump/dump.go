@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 
 	"github.com/amigo-ec2/amigo/internal/account"
@@ -153,8 +154,10 @@ type Stats struct {
 	Images, Tags, Settings, Instances, Skipped int
 }
 
-// Import loads an export into st, which must hold no images yet. Records
-// are written in batches, each batch one transaction.
+// Import loads an export into st, which must hold no images yet. It reads
+// the input twice: Check first (a *CheckError names every offending line and
+// nothing is written), then the load, in batches, each batch one
+// transaction. A reader that cannot seek is copied to a temporary file.
 func Import(ctx context.Context, st image.Store, r io.Reader) (Stats, error) {
 	var stats Stats
 	empty := true
@@ -169,7 +172,20 @@ func Import(ctx context.Context, st image.Store, r io.Reader) (Stats, error) {
 	if !empty {
 		return stats, fmt.Errorf("import: the store already holds images; import needs an empty store")
 	}
-	sc := bufio.NewScanner(r)
+	// The whole file is checked before the first write, so a bad line
+	// refuses the import instead of stopping it halfway.
+	rs, start, done, err := rewindable(r)
+	if err != nil {
+		return stats, err
+	}
+	defer done()
+	if err := Check(rs); err != nil {
+		return stats, err
+	}
+	if _, err := rs.Seek(start, io.SeekStart); err != nil {
+		return stats, fmt.Errorf("import: rewinding the input: %w", err)
+	}
+	sc := bufio.NewScanner(rs)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	var batch []record
 	flush := func() error {
@@ -190,6 +206,7 @@ func Import(ctx context.Context, st image.Store, r io.Reader) (Stats, error) {
 						return err
 					}
 				case "image":
+					rec.Image.LaunchPermissions = distinct(rec.Image.LaunchPermissions)
 					if err := tx.InsertImage(ctx, rec.Image); err != nil {
 						return fmt.Errorf("image %s: %w", rec.Image.ID, err)
 					}
@@ -202,7 +219,7 @@ func Import(ctx context.Context, st image.Store, r io.Reader) (Stats, error) {
 					if _, ok := tags[k]; !ok {
 						order = append(order, k)
 					}
-					tags[k] = append(tags[k], rec.Tag.Tag)
+					tags[k] = withTag(tags[k], rec.Tag.Tag)
 				}
 			}
 			for _, k := range order {
@@ -210,7 +227,11 @@ func Import(ctx context.Context, st image.Store, r io.Reader) (Stats, error) {
 				if err != nil {
 					return err
 				}
-				if err := tx.SetTags(ctx, k[0], k[1], k[2], append(existing[k[2]], tags[k]...)); err != nil {
+				merged := slices.Clone(existing[k[2]]) // Tags' lists are read-only
+				for _, t := range tags[k] {
+					merged = withTag(merged, t)
+				}
+				if err := tx.SetTags(ctx, k[0], k[1], k[2], merged); err != nil {
 					return err
 				}
 			}
@@ -262,4 +283,30 @@ func Import(ctx context.Context, st image.Store, r io.Reader) (Stats, error) {
 		return stats, err
 	}
 	return stats, flush()
+}
+
+// image.Tx takes sets without repeats; an export never repeats an entry,
+// but a file edited by hand may, and import keeps accepting it as before:
+// a launch permission once, a tag key with its last value.
+
+// distinct returns ps without repeated entries, in their order.
+func distinct(ps []image.LaunchPermission) []image.LaunchPermission {
+	out := ps[:0:0]
+	for _, p := range ps {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// withTag returns tags with t set: its key's value replaced, or t added.
+func withTag(tags []image.Tag, t image.Tag) []image.Tag {
+	for i := range tags {
+		if tags[i].Key == t.Key {
+			tags[i].Value = t.Value
+			return tags
+		}
+	}
+	return append(tags, t)
 }

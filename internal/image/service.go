@@ -12,18 +12,23 @@ import (
 type Caller struct {
 	Viewer
 	Region string
-	// Allowed answers the access key's IAM policy for an action
-	// ("ec2:ModifyImageAttribute") on a resource ARN; nil allows everything.
-	Allowed func(action, resource string) bool
+	// Authorize applies the access key's IAM policy to an action
+	// ("ec2:ModifyImageAttribute") on a resource ARN: nil when allowed,
+	// else the UnauthorizedOperation to return, which names the principal
+	// (internal/iam Denial). A nil Authorize allows everything.
+	Authorize func(action, resource string) error
 }
 
-// Options tune a Service; the zero value gives EC2's defaults.
+// Options tune a Service. Unset fields take EC2's defaults, except
+// PublicImageQuota, whose zero is a real quota.
 type Options struct {
 	// Now and NewID are injected so tests are deterministic.
 	Now   func() time.Time
 	NewID func(prefix string) string
 	// PublicImageQuota is the number of public images an account may have
-	// per region (EC2's default is 5). Negative means unlimited.
+	// per region: 0 allows none, negative means unlimited. It has no
+	// hidden default, so callers wanting EC2's pass
+	// DefaultPublicImageQuota.
 	PublicImageQuota int
 	// DeregisteredRetention is how long a deregistered image can still be
 	// described by id (an empty answer) before it reads as not found.
@@ -44,6 +49,10 @@ type Service struct {
 	opts  Options
 }
 
+// DefaultPublicImageQuota is EC2's default quota of public images per
+// account and region.
+const DefaultPublicImageQuota = 5
+
 // sharingQuota is EC2's limit of accounts, organizations and OUs one image
 // can be shared with (spec §1.4).
 const sharingQuota = 1000
@@ -55,9 +64,6 @@ func NewService(ctx context.Context, store Store, opts Options) (*Service, error
 	}
 	if opts.NewID == nil {
 		opts.NewID = NewID
-	}
-	if opts.PublicImageQuota == 0 {
-		opts.PublicImageQuota = 5
 	}
 	if opts.DeregisteredRetention == 0 {
 		opts.DeregisteredRetention = time.Hour
@@ -82,8 +88,8 @@ func (s *Service) now() time.Time { return s.opts.Now().UTC() }
 // that got this far. It is called after the request is known to be well
 // formed and before any resource is looked at (spec §2.1.4 step 4).
 func authorize(c Caller, action, resource string) error {
-	if c.Allowed != nil && !c.Allowed("ec2:"+action, resource) {
-		return awserr.Unauthorized()
+	if c.Authorize != nil {
+		return c.Authorize("ec2:"+action, resource)
 	}
 	return nil
 }

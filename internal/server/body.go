@@ -71,7 +71,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 		}
 		if rerr != nil {
 			if errors.Is(rerr, os.ErrDeadlineExceeded) {
-				return nil, reserved, awserr.New("MalformedQueryString", "The request body did not arrive in time.")
+				return nil, reserved, awserr.New(awserr.CodeMalformedQueryString, "The request body did not arrive in time.")
 			}
 			var tooBig *http.MaxBytesError
 			if errors.As(rerr, &tooBig) {
@@ -80,7 +80,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 			if r.Context().Err() != nil {
 				return nil, reserved, errClientGone
 			}
-			return nil, reserved, awserr.New("MalformedQueryString", "The request body could not be read.")
+			return nil, reserved, awserr.New(awserr.CodeMalformedQueryString, "The request body could not be read.")
 		}
 	}
 	if limit > 0 && int64(len(body)) > limit {

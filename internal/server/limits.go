@@ -209,16 +209,16 @@ const (
 
 // errOverloaded is the answer past a cap: retryable, so SDKs back off and
 // try again.
-func errOverloaded() *awserr.Error { return awserr.New("Unavailable", msgOverloaded) }
+func errOverloaded() *awserr.Error { return awserr.New(awserr.CodeUnavailable, msgOverloaded) }
 
 func errTimedOut(cause error) *awserr.Error {
-	e := awserr.New("ServiceUnavailable", msgTimedOut)
+	e := awserr.New(awserr.CodeServiceUnavailable, msgTimedOut)
 	e.Cause = cause
 	return e
 }
 
 func errBodyTooLarge(max int64) *awserr.Error {
-	return awserr.Newf("MalformedQueryString", "The request body is larger than %d bytes.", max)
+	return awserr.Newf(awserr.CodeMalformedQueryString, "The request body is larger than %d bytes.", max)
 }
 
 // errClientGone marks a request whose client went away: nothing is

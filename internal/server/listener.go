@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/amigo-ec2/amigo/internal/awserr"
 	"github.com/amigo-ec2/amigo/internal/query"
 )
 
@@ -113,7 +114,7 @@ func refusal() []byte {
 	body := refusalBufs.Get().(*bytes.Buffer)
 	defer refusalBufs.Put(body)
 	body.Reset()
-	query.EncodeErrorXML(body, "Unavailable", msgOverloaded, uuid.NewString())
+	query.EncodeErrorXML(body, awserr.CodeUnavailable, msgOverloaded, uuid.NewString())
 	var b bytes.Buffer
 	b.WriteString("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/xml;charset=UTF-8\r\nServer: AmazonEC2\r\nConnection: close\r\nContent-Length: ")
 	b.WriteString(strconv.Itoa(body.Len()))

@@ -36,7 +36,7 @@ func scanParams(r *http.Request, body []byte) (preamble, error) {
 		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		if ct == "application/json" {
 			if !json.Valid(body) {
-				return p, awserr.New("MalformedQueryString", "The request body is not well-formed JSON.")
+				return p, awserr.New(awserr.CodeMalformedQueryString, "The request body is not well-formed JSON.")
 			}
 			p.json = body
 			if p.action == "" {
@@ -69,7 +69,7 @@ func scanForm(s string, p *preamble, malformed string) (int, error) {
 		}
 		n++
 		if strings.IndexByte(pair, ';') >= 0 || !validEscapes(pair) {
-			return n, awserr.New("MalformedQueryString", malformed)
+			return n, awserr.New(awserr.CodeMalformedQueryString, malformed)
 		}
 		name, value, _ := strings.Cut(pair, "=")
 		switch name {
@@ -108,11 +108,11 @@ func ishex(c byte) bool {
 func parseParams(r *http.Request, p *preamble, body []byte) (url.Values, error) {
 	params := make(url.Values)
 	if err := parseForm(params, r.URL.RawQuery); err != nil {
-		return nil, awserr.New("MalformedQueryString", "The query string is malformed.")
+		return nil, awserr.New(awserr.CodeMalformedQueryString, "The query string is malformed.")
 	}
 	if p.form {
 		if err := parseForm(params, string(body)); err != nil {
-			return nil, awserr.New("MalformedQueryString", "The request body is not a well-formed query string.")
+			return nil, awserr.New(awserr.CodeMalformedQueryString, "The request body is not a well-formed query string.")
 		}
 	}
 	return params, nil

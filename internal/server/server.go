@@ -43,6 +43,9 @@ type Server struct {
 	bodyMem  *gate
 	runq     *runQueue
 	ready    readiness
+	// identity and stsVerifier serve Regions and STS (sts.go).
+	identity    Identity
+	stsVerifier *sigv4.Verifier
 }
 
 // New returns a Server over the given directory and actions, with the
@@ -67,6 +70,7 @@ type request struct {
 	action  string
 	account string
 	json    bool
+	service string // "" for EC2; else routed by sts.go
 }
 
 // errNoWriter aborts the encoding of an answer that found no writer slot;
@@ -112,6 +116,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status = http.StatusOK
+	if req.service != "" {
+		if !t.toWriter() {
+			status, code = s.writeError(out, req, errOverloaded())
+			return
+		}
+		_ = out.rc.SetWriteDeadline(time.Now().Add(out.timeout))
+		s.writeSTS(w, req, res)
+		return
+	}
 	buf := s.getBuf()
 	defer s.putBuf(buf)
 	h := w.Header()
@@ -185,7 +198,7 @@ func (s *Server) putBuf(buf *bytes.Buffer) {
 // slot, and nothing is built from it before the signature is verified.
 func (s *Server) handle(w http.ResponseWriter, r *http.Request, req *request, t *ticket) (any, error) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		return nil, awserr.Newf("InvalidRequest", "The HTTP method %s is not supported.", r.Method)
+		return nil, awserr.Newf(awserr.CodeInvalidRequest, "The HTTP method %s is not supported.", r.Method)
 	}
 	body, reserved, err := s.readBody(w, r)
 	defer s.bodyMem.release(reserved)
@@ -209,16 +222,25 @@ func (s *Server) work(ctx context.Context, r *http.Request, req *request, body [
 	if err != nil {
 		return nil, err
 	}
+	if svc := s.stsService(r, pre.version); svc != "" {
+		// STS on the same endpoint (sts.go) reads its parameters itself.
+		params, err := parseParams(r, &pre, body)
+		if err != nil {
+			return nil, err
+		}
+		req.service = svc
+		return s.handleSTS(r, req, body, params, svc)
+	}
 	req.action = pre.action
 	if pre.action == "" {
-		return nil, awserr.New("MissingAction", "The request must contain the parameter Action")
+		return nil, awserr.New(awserr.CodeMissingAction, "The request must contain the parameter Action")
 	}
 	a, ok := s.actions[pre.action]
 	if !ok {
-		return nil, awserr.Newf("InvalidAction", "The action %s is not valid for this web service.", pre.action)
+		return nil, awserr.Newf(awserr.CodeInvalidAction, "The action %s is not valid for this web service.", pre.action)
 	}
 	if v := pre.version; v != "" && v != APIVersion {
-		return nil, awserr.Newf("NoSuchVersion", "The requested version (%s) of service AmazonEC2 does not exist", v)
+		return nil, awserr.Newf(awserr.CodeNoSuchVersion, "The requested version (%s) of service AmazonEC2 does not exist", v)
 	} else if v == "" && pre.json == nil {
 		return nil, awserr.MissingParameter("Version")
 	}
@@ -229,14 +251,11 @@ func (s *Server) work(ctx context.Context, r *http.Request, req *request, body [
 	}
 	key, ok := s.dir.Key(res.AccessKeyID)
 	if !ok { // the verifier only passes known keys; belt and braces
-		return nil, awserr.WithStatus(http.StatusUnauthorized, "AuthFailure", "AWS was not able to validate the provided access credentials")
+		return nil, awserr.AuthFailureCredentials("AWS was not able to validate the provided access credentials")
 	}
 	req.account = key.Account
 	caller := image.Caller{Viewer: s.dir.Viewer(key.Account), Region: res.Region}
-	if key.Policy != nil {
-		pol := key.Policy
-		caller.Allowed = func(act, resource string) bool { return pol.Allows(act, resource) }
-	}
+	caller.Authorize = s.authorizer(key, res.Region)
 
 	in := a.New()
 	if pre.json != nil {
@@ -267,12 +286,16 @@ func wantsJSON(r *http.Request) bool {
 func (s *Server) writeError(out *answer, req *request, err error) (int, string) {
 	e := awserr.From(err)
 	switch {
-	case e.Code == "Unavailable" && e.Cause == nil:
+	case e.Code == awserr.CodeUnavailable && e.Cause == nil:
 		// Shedding is the budgets working; the access log counts it.
-	case e.Code == "ServiceUnavailable":
+	case e.Code == awserr.CodeServiceUnavailable:
 		s.log.Warn("request failed", "request_id", req.id, "action", req.action, "code", e.Code, "cause", errString(e.Cause))
 	case e.Cause != nil || e.Status >= 500:
 		s.log.Error("request failed", "request_id", req.id, "action", req.action, "code", e.Code, "cause", errString(e.Cause))
+	}
+	if req.service != "" {
+		s.writeSTSError(out.w, req, e)
+		return e.Status, e.Code
 	}
 	buf := s.getBuf()
 	defer s.putBuf(buf)
