@@ -121,7 +121,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			status, code = s.writeError(out, req, errOverloaded())
 			return
 		}
-		_ = out.rc.SetWriteDeadline(time.Now().Add(out.timeout))
+		if out.timeout > 0 {
+			_ = out.rc.SetWriteDeadline(time.Now().Add(out.timeout))
+		}
 		s.writeSTS(w, req, res)
 		return
 	}
