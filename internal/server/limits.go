@@ -42,9 +42,9 @@ type Limits struct {
 	// requests are shed like past MaxInFlight. 0 means 4 × MaxInFlight
 	// (net/http gives each busy connection two goroutines).
 	MaxRunQueue int
-	// MaxWriters caps answers being written to clients, so clients that do
-	// not read cannot pile up answers; past it the answer is replaced by
-	// 503 Unavailable.
+	// MaxWriters caps the answers held for clients that read slowly (a
+	// write blocked past 20 ms moves its request from in flight to here);
+	// when none is free the request keeps its in-flight slot.
 	MaxWriters int
 	// MaxBodyMemory bounds the bodies held by requests that are not yet
 	// authenticated; it is reserved as bytes arrive, so a slow body holds
@@ -160,7 +160,8 @@ func (g *gate) release(k int64) {
 func (s *Server) InFlight() int { return int(s.inflight.n.Load()) }
 
 // ticket is what one request holds: an in-flight slot while it is worked
-// on, then a writer slot while its answer goes out.
+// on and its answer is encoded, or a writer slot once its client reads
+// slowly.
 type ticket struct {
 	s                *Server
 	inflight, writer bool
@@ -174,8 +175,9 @@ func (t *ticket) admit() bool {
 	return t.inflight
 }
 
-// toWriter trades the in-flight slot for a writer slot: the work is done,
-// only the client's reading remains. False when no writer slot is free.
+// toWriter trades the in-flight slot for a writer slot: the client is
+// reading slowly, so the request waits rather than works. False when no
+// writer slot is free (the request keeps its in-flight slot).
 func (t *ticket) toWriter() bool {
 	if !t.writer {
 		if !t.s.writers.tryAcquire(1) {

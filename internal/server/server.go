@@ -73,10 +73,6 @@ type request struct {
 	service string // "" for EC2; else routed by sts.go
 }
 
-// errNoWriter aborts the encoding of an answer that found no writer slot;
-// nothing has been written, so a 503 can still take its place.
-var errNoWriter = errors.New("no writer slot")
-
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, probePrefix) {
 		s.probe(w, r)
@@ -92,8 +88,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p := recover()
 		switch {
 		case p == nil:
-		case p == errNoWriter:
-			status, code = s.writeError(out, req, errOverloaded())
 		case p == http.ErrAbortHandler: // a write failed mid-answer
 			status, code = 0, "ClientTimeout"
 		default:
@@ -117,10 +111,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	status = http.StatusOK
 	if req.service != "" {
-		if !t.toWriter() {
-			status, code = s.writeError(out, req, errOverloaded())
-			return
-		}
 		if out.timeout > 0 {
 			_ = out.rc.SetWriteDeadline(time.Now().Add(out.timeout))
 		}
@@ -137,23 +127,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		query.EncodeJSON(buf, res)
 	} else {
 		// A long answer goes out as it is encoded (chunked, as EC2's own
-		// do) rather than whole from memory; its first chunk ends the work.
+		// do) rather than whole from memory.
 		h.Set("Content-Type", "text/xml;charset=UTF-8")
 		query.EncodeXMLStream(buf, func(b *bytes.Buffer) {
-			if !t.toWriter() {
-				panic(errNoWriter)
-			}
-			if out.write(b.Bytes()) != nil {
+			if out.write(b.Bytes(), t) != nil {
 				panic(http.ErrAbortHandler)
 			}
 			b.Reset()
 		}, req.action, req.id, res)
 	}
-	if !t.toWriter() {
-		status, code = s.writeError(out, req, errOverloaded())
-		return
-	}
-	if out.write(buf.Bytes()) != nil {
+	if out.write(buf.Bytes(), t) != nil {
 		status, code = 0, "ClientTimeout"
 	}
 }
@@ -167,14 +150,26 @@ type answer struct {
 	err     error
 }
 
-func (a *answer) write(b []byte) error {
+// slowWrite is how long a write may take before its client counts as a
+// slow reader (see write).
+const slowWrite = 20 * time.Millisecond
+
+// write writes b. While the client reads promptly the request keeps its
+// in-flight slot, so encoding a long answer stays under the cap on work; a
+// write that blocks past slowWrite trades the slot for a writer slot, so
+// clients that do not read cannot pin the in-flight slots. t may be nil.
+func (a *answer) write(b []byte, t *ticket) error {
 	if a.err != nil {
 		return a.err
 	}
 	if a.timeout > 0 {
 		_ = a.rc.SetWriteDeadline(time.Now().Add(a.timeout)) // unsupported in tests' recorders
 	}
+	start := time.Now()
 	_, a.err = a.w.Write(b)
+	if t != nil && time.Since(start) > slowWrite {
+		t.toWriter() // none free: the slot stays in flight, still bounded
+	}
 	return a.err
 }
 
@@ -312,7 +307,7 @@ func (s *Server) writeError(out *answer, req *request, err error) (int, string) 
 		h.Set("Content-Type", "text/xml;charset=UTF-8")
 	}
 	out.w.WriteHeader(e.Status)
-	_ = out.write(buf.Bytes())
+	_ = out.write(buf.Bytes(), nil)
 	return e.Status, e.Code
 }
 
