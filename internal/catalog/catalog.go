@@ -22,6 +22,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 //go:embed default.yaml
@@ -122,7 +123,7 @@ func Parse(data []byte) ([]Entry, error) {
 		if err := image.CheckName(e.Name); err != nil {
 			errs = append(errs, fmt.Errorf("%s: bad name", where))
 		}
-		if !image.ValidAccountID(e.OwnerID) {
+		if !resource.ValidAccountID(e.OwnerID) {
 			errs = append(errs, fmt.Errorf("%s: owner_id must be 12 digits", where))
 		}
 		switch e.OwnerAlias {
@@ -222,7 +223,7 @@ func Install(ctx context.Context, st image.Store, regions []string, es []Entry) 
 				img := e.Image(region)
 				old, err := tx.Image(ctx, region, img.ID)
 				switch {
-				case errors.Is(err, image.ErrNotFound):
+				case errors.Is(err, resource.ErrNotFound):
 					if err := tx.InsertImage(ctx, img); err != nil {
 						return err
 					}

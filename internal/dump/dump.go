@@ -19,6 +19,8 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/account"
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 // Version is the format version written in the header.
@@ -29,10 +31,10 @@ type record struct {
 	Version      int                   `json:"version,omitempty"`
 	Account      *accountRecord        `json:"account,omitempty"`
 	Organization *account.Organization `json:"organization,omitempty"`
-	Setting      *image.Setting        `json:"setting,omitempty"`
+	Setting      *resource.Setting     `json:"setting,omitempty"`
 	Image        *image.Image          `json:"image,omitempty"`
-	Tag          *image.ResourceTag    `json:"tag,omitempty"`
-	Instance     *image.Instance       `json:"instance,omitempty"`
+	Tag          *resource.ResourceTag `json:"tag,omitempty"`
+	Instance     *instance.Instance    `json:"instance,omitempty"`
 }
 
 type accountRecord struct {
@@ -43,7 +45,7 @@ type accountRecord struct {
 
 // Export writes the whole state of st (and dir's accounts, for the record)
 // to w in one consistent snapshot.
-func Export(ctx context.Context, st image.Store, dir *account.Directory, w io.Writer) error {
+func Export(ctx context.Context, st instance.Store, dir *account.Directory, w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	enc := json.NewEncoder(bw)
 	write := func(r record) error { return enc.Encode(r) }
@@ -68,7 +70,7 @@ func Export(ctx context.Context, st image.Store, dir *account.Directory, w io.Wr
 			}
 		}
 	}
-	err := st.View(ctx, func(tx image.Tx) error {
+	err := st.ViewInstances(ctx, func(tx instance.Tx) error {
 		settings, err := tx.Settings(ctx)
 		if err != nil {
 			return err
@@ -103,7 +105,7 @@ func Export(ctx context.Context, st image.Store, dir *account.Directory, w io.Wr
 				return err
 			}
 		}
-		tags, err := tx.ListTags(ctx, image.TagQuery{})
+		tags, err := tx.ListTags(ctx, resource.TagQuery{})
 		if err != nil {
 			return err
 		}
@@ -125,7 +127,7 @@ func Export(ctx context.Context, st image.Store, dir *account.Directory, w io.Wr
 				return err
 			}
 		}
-		insts, err := tx.FindInstances(ctx, image.InstanceQuery{})
+		insts, err := tx.FindInstances(ctx, instance.Query{})
 		if err != nil {
 			return err
 		}
@@ -155,10 +157,10 @@ type Stats struct {
 
 // Import loads an export into st, which must hold no images yet. Records
 // are written in batches, each batch one transaction.
-func Import(ctx context.Context, st image.Store, r io.Reader) (Stats, error) {
+func Import(ctx context.Context, st instance.Store, r io.Reader) (Stats, error) {
 	var stats Stats
 	empty := true
-	err := st.View(ctx, func(tx image.Tx) error {
+	err := st.ViewInstances(ctx, func(tx instance.Tx) error {
 		imgs, err := tx.FindImages(ctx, image.Query{IncludeDeregistered: true, Limit: 1})
 		empty = len(imgs) == 0
 		return err
@@ -179,8 +181,8 @@ func Import(ctx context.Context, st image.Store, r io.Reader) (Stats, error) {
 		recs := batch
 		batch = nil
 		// Tags are written per resource, so gather them first.
-		return st.Update(ctx, func(tx image.Tx) error {
-			tags := map[[3]string][]image.Tag{}
+		return st.UpdateInstances(ctx, func(tx instance.Tx) error {
+			tags := map[[3]string][]resource.Tag{}
 			var order [][3]string
 			for _, rec := range recs {
 				switch rec.Kind {

@@ -12,6 +12,8 @@ import (
 	"github.com/amigo-ec2/amigo/internal/account"
 	"github.com/amigo-ec2/amigo/internal/datagen"
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/store/pgtest"
 	"github.com/amigo-ec2/amigo/internal/store/postgres"
 	"github.com/amigo-ec2/amigo/internal/store/sqlite"
@@ -19,7 +21,7 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 
-func openSQLite(t *testing.T) image.Store {
+func openSQLite(t *testing.T) instance.Store {
 	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "amigo.db"), sqlite.DefaultOptions())
 	if err != nil {
@@ -29,7 +31,7 @@ func openSQLite(t *testing.T) image.Store {
 	return st
 }
 
-func openPostgres(t *testing.T) image.Store {
+func openPostgres(t *testing.T) instance.Store {
 	t.Helper()
 	st, err := postgres.Open(context.Background(), pgtest.Start(t), postgres.Options{MaxConns: 4})
 	if err != nil {
@@ -41,7 +43,7 @@ func openPostgres(t *testing.T) image.Store {
 
 // fill gives a store every kind of record: images in two regions with
 // grants, tags of several accounts, settings and an instance.
-func fill(t *testing.T, st image.Store) {
+func fill(t *testing.T, st instance.Store) {
 	t.Helper()
 	ctx := context.Background()
 	accts := []string{"111122223333", "222233334444", "333344445555"}
@@ -52,21 +54,21 @@ func fill(t *testing.T, st image.Store) {
 			t.Fatal(err)
 		}
 	}
-	err := st.Update(ctx, func(tx image.Tx) error {
+	err := st.UpdateInstances(ctx, func(tx instance.Tx) error {
 		imgs, err := tx.FindImages(ctx, image.Query{Region: "us-east-1", Limit: 2})
 		if err != nil {
 			return err
 		}
 		// Another account's tags on the same image.
-		if err := tx.SetTags(ctx, "us-east-1", "444455556666", imgs[0].ID, []image.Tag{{Key: "Mine", Value: "yes"}}); err != nil {
+		if err := tx.SetTags(ctx, "us-east-1", "444455556666", imgs[0].ID, []resource.Tag{{Key: "Mine", Value: "yes"}}); err != nil {
 			return err
 		}
 		if err := tx.SetSetting(ctx, "us-east-1", "111122223333", image.SettingBlockPublicAccess, image.BlockNewSharing); err != nil {
 			return err
 		}
 		ena := true
-		return tx.InsertInstance(ctx, &image.Instance{Region: "us-east-1", ID: "i-0123456789abcdef0", OwnerID: "111122223333",
-			ReservationID: "r-0123456789abcdef0", ImageID: imgs[1].ID, State: image.InstanceRunning, InstanceType: "m1.small",
+		return tx.InsertInstance(ctx, &instance.Instance{Region: "us-east-1", ID: "i-0123456789abcdef0", OwnerID: "111122223333",
+			ReservationID: "r-0123456789abcdef0", ImageID: imgs[1].ID, State: instance.StateRunning, InstanceType: "m1.small",
 			LaunchTime: time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC), Architecture: "x86_64", EnaSupport: &ena,
 			HttpTokens: "required", HttpPutResponseHopLimit: 2})
 	})
@@ -75,7 +77,7 @@ func fill(t *testing.T, st image.Store) {
 	}
 }
 
-func export(t *testing.T, st image.Store) []byte {
+func export(t *testing.T, st instance.Store) []byte {
 	t.Helper()
 	dir, err := account.Load("../account/testdata/example.yaml")
 	if err != nil {
@@ -88,7 +90,7 @@ func export(t *testing.T, st image.Store) []byte {
 	return buf.Bytes()
 }
 
-func load(t *testing.T, st image.Store, data []byte) {
+func load(t *testing.T, st instance.Store, data []byte) {
 	t.Helper()
 	stats, err := Import(context.Background(), st, bytes.NewReader(data))
 	if err != nil {

@@ -2,10 +2,12 @@ package image
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
 	"github.com/amigo-ec2/amigo/internal/awserr"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 // PermissionItem is one LaunchPermission.Add.N / Remove.N item as sent: any
@@ -270,7 +272,7 @@ func itemPermissions(it PermissionItem) ([]LaunchPermission, error) {
 }
 
 func userPermission(v string) (LaunchPermission, error) {
-	if !ValidAccountID(v) {
+	if !resource.ValidAccountID(v) {
 		return LaunchPermission{}, errItemValue(v, "userId")
 	}
 	return LaunchPermission{Kind: PermUser, Value: v}, nil
@@ -314,15 +316,15 @@ func dedupe(ps []LaunchPermission) []LaunchPermission {
 // InvalidAMIID.Unavailable for the image; DryRunOperation when DryRun is set;
 // OperationNotPermitted, UnsupportedOperation or ResourceLimitExceeded when
 // the image may not be made public.
-func (s *Service) ModifyImageAttribute(ctx context.Context, c Caller, r *ModifyRequest) error {
-	if err := checkImageID(r.ImageID); err != nil {
+func (s *Service) ModifyImageAttribute(ctx context.Context, c resource.Caller, r *ModifyRequest) error {
+	if err := CheckImageID(r.ImageID); err != nil {
 		return err
 	}
 	ch, err := classify(r)
 	if err != nil {
 		return err
 	}
-	if err := authorize(c, "ModifyImageAttribute", ARN(c.Region, r.ImageID)); err != nil {
+	if err := resource.Authorize(c, "ModifyImageAttribute", resource.ImageARN(c.Region, r.ImageID)); err != nil {
 		return err
 	}
 	return s.store.Update(ctx, func(tx Tx) error {
@@ -365,7 +367,7 @@ func checkModifiableState(img *Image, ch *change) error {
 	}
 }
 
-func (s *Service) applyLaunchPermissions(ctx context.Context, tx Tx, c Caller, img *Image, ch *change) error {
+func (s *Service) applyLaunchPermissions(ctx context.Context, tx Tx, c resource.Caller, img *Image, ch *change) error {
 	wasPublic := img.IsPublic()
 	addsPublic := slices.Contains(ch.add, Public) && !wasPublic
 	if addsPublic {
@@ -396,13 +398,13 @@ func (s *Service) applyLaunchPermissions(ctx context.Context, tx Tx, c Caller, i
 	}
 	img.LaunchPermissions = perms
 	if addsPublic {
-		capDeprecation(img)
+		img.CapDeprecation()
 	}
 	return nil
 }
 
 // checkCanBePublic holds the gates on making an image public (spec §2.1.4 step 8).
-func (s *Service) checkCanBePublic(ctx context.Context, tx Tx, c Caller, img *Image) error {
+func (s *Service) checkCanBePublic(ctx context.Context, tx Tx, c resource.Caller, img *Image) error {
 	if blocked, err := s.publicAccessBlocked(ctx, tx, c.Region, img.OwnerID); err != nil {
 		return err
 	} else if blocked {
@@ -428,15 +430,6 @@ func (s *Service) checkCanBePublic(ctx context.Context, tx Tx, c Caller, img *Im
 	return nil
 }
 
-// capDeprecation applies EC2's rule that public images are deprecated at
-// most two years after creation, to the second.
-func capDeprecation(img *Image) {
-	limit := img.CreationDate.AddDate(2, 0, 0)
-	if img.DeprecationTime == nil || img.DeprecationTime.After(limit) {
-		img.DeprecationTime = &limit
-	}
-}
-
 // Setting names kept per account and region.
 const (
 	SettingBlockPublicAccess = "image-block-public-access"
@@ -444,7 +437,7 @@ const (
 
 func (s *Service) publicAccessBlocked(ctx context.Context, tx Tx, region, account string) (bool, error) {
 	v, err := tx.Setting(ctx, region, account, SettingBlockPublicAccess)
-	if err == ErrNotFound {
+	if errors.Is(err, resource.ErrNotFound) {
 		return false, nil
 	}
 	return v == "block-new-sharing", err

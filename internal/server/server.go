@@ -24,8 +24,8 @@ import (
 	"github.com/amigo-ec2/amigo/internal/account"
 	"github.com/amigo-ec2/amigo/internal/awserr"
 	"github.com/amigo-ec2/amigo/internal/ec2"
-	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/query"
+	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/sigv4"
 )
 
@@ -181,7 +181,7 @@ func (s *Server) handle(r *http.Request, req *request) (any, error) {
 		return nil, awserr.WithStatus(http.StatusUnauthorized, "AuthFailure", "AWS was not able to validate the provided access credentials")
 	}
 	req.account = key.Account
-	caller := image.Caller{Viewer: s.dir.Viewer(key.Account), Region: res.Region}
+	caller := resource.Caller{Viewer: s.dir.Viewer(key.Account), Region: res.Region}
 	if key.Policy != nil {
 		pol := key.Policy
 		caller.Allowed = func(act, resource string) bool { return pol.Allows(act, resource) }

@@ -6,15 +6,16 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 )
 
 // instanceColumns are the columns scanInstance reads, in order.
 const instanceColumns = `region, instance_id, owner_id, image_id, state, doc`
 
-func scanInstance(row pgx.Row) (*image.Instance, error) {
-	inst := &image.Instance{}
+func scanInstance(row pgx.Row) (*instance.Instance, error) {
+	inst := &instance.Instance{}
 	var doc []byte
 	if err := row.Scan(&inst.Region, &inst.ID, &inst.OwnerID, &inst.ImageID, &inst.State, &doc); err != nil {
 		return nil, err
@@ -25,13 +26,13 @@ func scanInstance(row pgx.Row) (*image.Instance, error) {
 	return inst, nil
 }
 
-func (t *tx) Instance(ctx context.Context, region, id string) (*image.Instance, error) {
+func (t *tx) Instance(ctx context.Context, region, id string) (*instance.Instance, error) {
 	if !matchable(region) || !matchable(id) {
-		return nil, image.ErrNotFound
+		return nil, resource.ErrNotFound
 	}
 	inst, err := scanInstance(t.tx.QueryRow(ctx, `SELECT `+instanceColumns+` FROM instances WHERE region = $1 AND instance_id = $2`, region, id))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, image.ErrNotFound
+		return nil, resource.ErrNotFound
 	}
 	if err != nil {
 		return nil, t.fail(err, "instance %s", id)
@@ -39,7 +40,7 @@ func (t *tx) Instance(ctx context.Context, region, id string) (*image.Instance, 
 	return inst, nil
 }
 
-func (t *tx) InsertInstance(ctx context.Context, inst *image.Instance) error {
+func (t *tx) InsertInstance(ctx context.Context, inst *instance.Instance) error {
 	if err := t.writable(ctx); err != nil {
 		return err
 	}
@@ -54,12 +55,12 @@ ON CONFLICT (region, instance_id) DO NOTHING`, inst.Region, inst.ID, inst.OwnerI
 		return t.fail(err, "insert instance %s", inst.ID)
 	}
 	if tag.RowsAffected() == 0 {
-		return image.ErrExists
+		return resource.ErrExists
 	}
 	return nil
 }
 
-func (t *tx) UpdateInstance(ctx context.Context, inst *image.Instance) error {
+func (t *tx) UpdateInstance(ctx context.Context, inst *instance.Instance) error {
 	if err := t.writable(ctx); err != nil {
 		return err
 	}
@@ -73,14 +74,14 @@ WHERE region = $1 AND instance_id = $2`, inst.Region, inst.ID, inst.OwnerID, ins
 		return t.fail(err, "update instance %s", inst.ID)
 	}
 	if tag.RowsAffected() == 0 {
-		return image.ErrNotFound
+		return resource.ErrNotFound
 	}
 	return nil
 }
 
 // FindInstances returns the instances q selects, ordered by id (and region,
 // when q spans every region).
-func (t *tx) FindInstances(ctx context.Context, q image.InstanceQuery) ([]*image.Instance, error) {
+func (t *tx) FindInstances(ctx context.Context, q instance.Query) ([]*instance.Instance, error) {
 	var b queryBuilder
 	b.sql.WriteString(`SELECT ` + instanceColumns + ` FROM instances WHERE true`)
 	if q.Region != "" {
@@ -121,7 +122,7 @@ func (t *tx) FindInstances(ctx context.Context, q image.InstanceQuery) ([]*image
 		return nil, t.fail(err, "find instances")
 	}
 	defer rows.Close()
-	var out []*image.Instance
+	var out []*instance.Instance
 	for rows.Next() {
 		inst, err := scanInstance(rows)
 		if err != nil {

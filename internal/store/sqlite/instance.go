@@ -6,15 +6,16 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 )
 
 // instanceColumns are the columns scanInstance reads, in order.
 const instanceColumns = `region, instance_id, owner_id, image_id, state, doc`
 
-func scanInstance(rows interface{ Scan(...any) error }) (*image.Instance, error) {
-	inst := &image.Instance{}
+func scanInstance(rows interface{ Scan(...any) error }) (*instance.Instance, error) {
+	inst := &instance.Instance{}
 	var doc []byte
 	if err := rows.Scan(&inst.Region, &inst.ID, &inst.OwnerID, &inst.ImageID, &inst.State, &doc); err != nil {
 		return nil, err
@@ -25,7 +26,7 @@ func scanInstance(rows interface{ Scan(...any) error }) (*image.Instance, error)
 	return inst, nil
 }
 
-func (t *tx) Instance(ctx context.Context, region, id string) (*image.Instance, error) {
+func (t *tx) Instance(ctx context.Context, region, id string) (*instance.Instance, error) {
 	ctx, err := t.dctx(ctx)
 	if err != nil {
 		return nil, err
@@ -42,18 +43,18 @@ func (t *tx) Instance(ctx context.Context, region, id string) (*image.Instance, 
 			err = sql.ErrNoRows
 		}
 	} else {
-		var inst *image.Instance
+		var inst *instance.Instance
 		if inst, err = scanInstance(rows); err == nil {
 			return inst, nil
 		}
 	}
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, image.ErrNotFound
+		return nil, resource.ErrNotFound
 	}
 	return nil, fmt.Errorf("sqlite: instance %s: %w", id, err)
 }
 
-func (t *tx) InsertInstance(ctx context.Context, inst *image.Instance) error {
+func (t *tx) InsertInstance(ctx context.Context, inst *instance.Instance) error {
 	ctx, err := t.writeCtx(ctx)
 	if err != nil {
 		return err
@@ -65,14 +66,14 @@ func (t *tx) InsertInstance(ctx context.Context, inst *image.Instance) error {
 	if _, err := t.exec(ctx, `INSERT INTO instances (`+instanceColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
 		inst.Region, inst.ID, inst.OwnerID, inst.ImageID, inst.State, doc); err != nil {
 		if isDuplicate(err) {
-			return image.ErrExists
+			return resource.ErrExists
 		}
 		return fmt.Errorf("sqlite: insert instance %s: %w", inst.ID, err)
 	}
 	return nil
 }
 
-func (t *tx) UpdateInstance(ctx context.Context, inst *image.Instance) error {
+func (t *tx) UpdateInstance(ctx context.Context, inst *instance.Instance) error {
 	ctx, err := t.writeCtx(ctx)
 	if err != nil {
 		return err
@@ -89,14 +90,14 @@ WHERE region = ? AND instance_id = ?`, inst.OwnerID, inst.ImageID, inst.State, d
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("sqlite: update instance %s: %w", inst.ID, err)
 	} else if n == 0 {
-		return image.ErrNotFound
+		return resource.ErrNotFound
 	}
 	return nil
 }
 
 // FindInstances returns the instances q selects, ordered by id (and region,
 // when q spans every region).
-func (t *tx) FindInstances(ctx context.Context, q image.InstanceQuery) ([]*image.Instance, error) {
+func (t *tx) FindInstances(ctx context.Context, q instance.Query) ([]*instance.Instance, error) {
 	ctx, err := t.dctx(ctx)
 	if err != nil {
 		return nil, err
@@ -131,7 +132,7 @@ func (t *tx) FindInstances(ctx context.Context, q image.InstanceQuery) ([]*image
 	}
 	defer done()
 	defer rows.Close()
-	var out []*image.Instance
+	var out []*instance.Instance
 	for rows.Next() {
 		inst, err := scanInstance(rows)
 		if err != nil {

@@ -13,6 +13,8 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 )
 
@@ -104,7 +106,7 @@ type tx struct {
 	seen uint64
 }
 
-var _ image.Tx = (*tx)(nil)
+var _ instance.Tx = (*tx)(nil)
 
 // dctx is the context handed to the driver. The writer checks the caller's
 // context and then uses its own (see Store.exec); a reader's transaction is
@@ -245,7 +247,7 @@ func (t *tx) imageSQL(ctx context.Context, region, id string) (*image.Image, err
 		return nil, fmt.Errorf("sqlite: image %s: %w", id, err)
 	}
 	if img == nil {
-		return nil, image.ErrNotFound
+		return nil, resource.ErrNotFound
 	}
 	return img, nil
 }
@@ -307,7 +309,7 @@ func (t *tx) InsertImage(ctx context.Context, img *image.Image) error {
 	if _, err := t.st.insertImage.ExecContext(ctx, img.Region, img.ID, img.OwnerID, img.OwnerAlias, img.Name, img.State,
 		public, created, deprecated, doc); err != nil {
 		if isDuplicate(err) {
-			return image.ErrExists
+			return resource.ErrExists
 		}
 		return fmt.Errorf("sqlite: insert image %s: %w", img.ID, err)
 	}
@@ -333,7 +335,7 @@ func (t *tx) UpdateImage(ctx context.Context, img *image.Image) error {
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("sqlite: update image %s: %w", img.ID, err)
 	} else if n == 0 {
-		return image.ErrNotFound
+		return resource.ErrNotFound
 	}
 	if _, err := t.st.deletePerms.ExecContext(ctx, img.Region, img.ID); err != nil {
 		return fmt.Errorf("sqlite: update image %s: %w", img.ID, err)
@@ -378,7 +380,7 @@ func (t *tx) DeleteImage(ctx context.Context, region, id string) error {
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("sqlite: delete image %s: %w", id, err)
 	} else if n == 0 {
-		return image.ErrNotFound
+		return resource.ErrNotFound
 	}
 	if _, err := t.exec(ctx, `DELETE FROM tags WHERE region = ? AND resource_id = ?`, region, id); err != nil {
 		return fmt.Errorf("sqlite: delete tags of %s: %w", id, err)
@@ -632,12 +634,12 @@ func placeholders(n int) string {
 	return strings.Repeat("?, ", n-1) + "?"
 }
 
-func (t *tx) Tags(ctx context.Context, region, account string, resourceIDs []string) (map[string][]image.Tag, error) {
+func (t *tx) Tags(ctx context.Context, region, account string, resourceIDs []string) (map[string][]resource.Tag, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if t.rc != nil {
-		out := make(map[string][]image.Tag, len(resourceIDs))
+		out := make(map[string][]resource.Tag, len(resourceIDs))
 		var miss []string
 		for _, id := range resourceIDs {
 			if tags, ok := t.rc.tags(region, account, id); !ok {
@@ -664,12 +666,12 @@ func (t *tx) Tags(ctx context.Context, region, account string, resourceIDs []str
 }
 
 // tagsSQL is Tags for distinct ids, read from SQLite.
-func (t *tx) tagsSQL(ctx context.Context, region, account string, ids []string) (map[string][]image.Tag, error) {
+func (t *tx) tagsSQL(ctx context.Context, region, account string, ids []string) (map[string][]resource.Tag, error) {
 	ctx, err := t.dctx(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string][]image.Tag)
+	out := make(map[string][]resource.Tag)
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), maxParams)]
 		ids = ids[len(chunk):]
@@ -689,7 +691,7 @@ WHERE region = ? AND account = ? AND resource_id IN (`+placeholders(len(chunk))+
 			defer rows.Close()
 			for rows.Next() {
 				var id string
-				var tag image.Tag
+				var tag resource.Tag
 				if err := rows.Scan(&id, &tag.Key, &tag.Value); err != nil {
 					return err
 				}
@@ -704,7 +706,7 @@ WHERE region = ? AND account = ? AND resource_id IN (`+placeholders(len(chunk))+
 	return out, nil
 }
 
-func (t *tx) SetTags(ctx context.Context, region, account, resourceID string, tags []image.Tag) error {
+func (t *tx) SetTags(ctx context.Context, region, account, resourceID string, tags []resource.Tag) error {
 	ctx, err := t.writeCtx(ctx)
 	if err != nil {
 		return err
@@ -764,7 +766,7 @@ func (t *tx) Setting(ctx context.Context, region, account, name string) (string,
 		}
 	}
 	if !v.found {
-		return "", image.ErrNotFound
+		return "", resource.ErrNotFound
 	}
 	return v.value, nil
 }
@@ -798,7 +800,7 @@ func dedupe(ids []string) []string {
 // ListTags returns the tags q selects, ordered by resource id and key (then
 // region and account, which only an export spanning several sees). With
 // region and account given, the walk is the primary key's.
-func (t *tx) ListTags(ctx context.Context, q image.TagQuery) ([]image.ResourceTag, error) {
+func (t *tx) ListTags(ctx context.Context, q resource.TagQuery) ([]resource.ResourceTag, error) {
 	ctx, err := t.dctx(ctx)
 	if err != nil {
 		return nil, err
@@ -810,9 +812,9 @@ func (t *tx) ListTags(ctx context.Context, q image.TagQuery) ([]image.ResourceTa
 	}
 	defer done()
 	defer rows.Close()
-	var out []image.ResourceTag
+	var out []resource.ResourceTag
 	for rows.Next() {
-		var rt image.ResourceTag
+		var rt resource.ResourceTag
 		if err := rows.Scan(&rt.Region, &rt.Account, &rt.ResourceID, &rt.Key, &rt.Value); err != nil {
 			return nil, fmt.Errorf("sqlite: list tags: %w", err)
 		}
@@ -825,7 +827,7 @@ func (t *tx) ListTags(ctx context.Context, q image.TagQuery) ([]image.ResourceTa
 }
 
 // Settings returns every setting, ordered by region, account and name.
-func (t *tx) Settings(ctx context.Context) ([]image.Setting, error) {
+func (t *tx) Settings(ctx context.Context) ([]resource.Setting, error) {
 	ctx, err := t.dctx(ctx)
 	if err != nil {
 		return nil, err
@@ -836,9 +838,9 @@ func (t *tx) Settings(ctx context.Context) ([]image.Setting, error) {
 	}
 	defer done()
 	defer rows.Close()
-	var out []image.Setting
+	var out []resource.Setting
 	for rows.Next() {
-		var st image.Setting
+		var st resource.Setting
 		if err := rows.Scan(&st.Region, &st.Account, &st.Name, &st.Value); err != nil {
 			return nil, fmt.Errorf("sqlite: settings: %w", err)
 		}
@@ -851,7 +853,7 @@ func (t *tx) Settings(ctx context.Context) ([]image.Setting, error) {
 }
 
 // listTagsQuery turns q into one SELECT over tags in ListTags order.
-func listTagsQuery(q image.TagQuery) (string, []any) {
+func listTagsQuery(q resource.TagQuery) (string, []any) {
 	var b queryBuilder
 	b.sql.WriteString(`SELECT region, account, resource_id, key, value FROM tags WHERE 1 = 1`)
 	if q.Region != "" {
