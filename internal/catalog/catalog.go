@@ -200,8 +200,7 @@ func (e Entry) Image(region string) *image.Image {
 	}
 	if !e.Private {
 		img.LaunchPermissions = []image.LaunchPermission{image.Public}
-		limit := created.AddDate(2, 0, 0) // EC2 deprecates public images after two years
-		img.DeprecationTime = &limit
+		img.CapDeprecation() // EC2 deprecates public images after two years
 	}
 	return img
 }

@@ -137,8 +137,7 @@ func one(rng *rand.Rand, o Options, owner string, k int, base time.Time) (*image
 	}
 	if !enc && rng.Float64() < o.PublicFraction {
 		img.LaunchPermissions = append(img.LaunchPermissions, image.Public)
-		limit := created.AddDate(2, 0, 0)
-		img.DeprecationTime = &limit
+		img.CapDeprecation() // EC2 deprecates public images after two years
 	}
 	tags := []resource.Tag{{Key: "Team", Value: teams[rng.IntN(len(teams))]}, {Key: "Env", Value: envs[rng.IntN(len(envs))]}}
 	return img, tags

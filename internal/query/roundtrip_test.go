@@ -106,7 +106,9 @@ func (f *filler) fill(v reflect.Value, depth int) {
 		}
 	case reflect.Slice:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
-			b := make([]byte, f.r.IntN(8))
+			// Never empty: JSON's omitempty leaves an empty blob out, so it
+			// would come back absent (ModifyInstanceAttribute's UserData).
+			b := make([]byte, 1+f.r.IntN(8))
 			for i := range b {
 				b[i] = byte(f.r.IntN(256))
 			}

@@ -5,9 +5,7 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -56,9 +54,6 @@ func New(dir *account.Directory, actions map[string]ec2.Action, log *slog.Logger
 	s.bufs.New = func() any { return new(bytes.Buffer) }
 	return s
 }
-
-// Verifier exposes the signature verifier so tests can pin its clock.
-func (s *Server) Verifier() *sigv4.Verifier { return s.verifier }
 
 // request is what one call carries through the handler.
 type request struct {
@@ -271,11 +266,3 @@ func errString(err error) string {
 
 // SetReady installs the health check's readiness probe.
 func (s *Server) SetReady(f func() bool) { s.ready = f }
-
-// Shutdown is a helper for callers that own an http.Server.
-func Shutdown(ctx context.Context, hs *http.Server) error {
-	if err := hs.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
-}
