@@ -48,7 +48,8 @@ type describePlan struct {
 	filters    []resource.CompiledFilter[*Image]
 
 	// allowedFilters are the image-allowed filters, tested against the
-	// Allowed AMIs verdict; allowed is the caller's policy, loaded by keep.
+	// Allowed AMIs verdict; allowed is the caller's policy, loaded in the
+	// transaction.
 	allowedFilters []resource.CompiledFilter[*Image]
 	allowed        *allowedPolicy
 
