@@ -64,9 +64,6 @@ func NewService(ctx context.Context, store Store, opts Options) (*Service, error
 	return s, nil
 }
 
-// Store returns the store the service writes to.
-func (s *Service) Store() Store { return s.store }
-
 // Pages returns the page tokens of the service, for the listings of the
 // kinds built on images (their tokens share the key).
 func (s *Service) Pages() *resource.Pages { return s.pages }
