@@ -86,7 +86,7 @@ func (f *fakeIDs) next(prefix string) string {
 func startEnv(t *testing.T, configure ...func(*app.Config)) *env {
 	t.Helper()
 	ids := &fakeIDs{}
-	e := &env{t: t, dataDir: t.TempDir(), opts: image.Options{NewID: ids.next}}
+	e := &env{t: t, dataDir: t.TempDir(), opts: image.Options{NewID: ids.next, PublicImageQuota: image.DefaultPublicImageQuota}}
 	if len(configure) > 0 {
 		e.configure = configure[0]
 	}
