@@ -25,8 +25,8 @@ import (
 	"github.com/amigo-ec2/amigo/internal/account"
 	"github.com/amigo-ec2/amigo/internal/ec2"
 	"github.com/amigo-ec2/amigo/internal/ec2api"
-	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/query"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 // handleFunc is the fake DescribeImages of these tests.
@@ -62,7 +62,7 @@ func startServer(t *testing.T, l Limits, h handleFunc) *testServer {
 	logs := &syncBuffer{}
 	actions := map[string]ec2.Action{"DescribeImages": {
 		New: func() any { return new(ec2api.DescribeImagesRequest) },
-		Handle: func(ctx context.Context, _ image.Caller, in any) (any, error) {
+		Handle: func(ctx context.Context, _ resource.Caller, in any) (any, error) {
 			return h(ctx, in.(*ec2api.DescribeImagesRequest))
 		},
 	}}

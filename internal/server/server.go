@@ -20,8 +20,8 @@ import (
 	"github.com/amigo-ec2/amigo/internal/account"
 	"github.com/amigo-ec2/amigo/internal/awserr"
 	"github.com/amigo-ec2/amigo/internal/ec2"
-	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/query"
+	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/sigv4"
 )
 
@@ -60,9 +60,6 @@ func New(dir *account.Directory, actions map[string]ec2.Action, log *slog.Logger
 	s.SetLimits(Limits{})
 	return s
 }
-
-// Verifier exposes the signature verifier so tests can pin its clock.
-func (s *Server) Verifier() *sigv4.Verifier { return s.verifier }
 
 // request is what one call carries through the handler.
 type request struct {
@@ -251,7 +248,7 @@ func (s *Server) work(ctx context.Context, r *http.Request, req *request, body [
 		return nil, awserr.AuthFailureCredentials("AWS was not able to validate the provided access credentials")
 	}
 	req.account = key.Account
-	caller := image.Caller{Viewer: s.dir.Viewer(key.Account), Region: res.Region}
+	caller := resource.Caller{Viewer: s.dir.Viewer(key.Account), Region: res.Region}
 	caller.Authorize = s.authorizer(key, res.Region)
 
 	in := a.New()
@@ -316,12 +313,4 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
-}
-
-// Shutdown is a helper for callers that own an http.Server.
-func Shutdown(ctx context.Context, hs *http.Server) error {
-	if err := hs.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }
