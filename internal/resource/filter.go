@@ -2,6 +2,7 @@ package resource
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/amigo-ec2/amigo/internal/awserr"
 )
@@ -16,6 +17,18 @@ type Filter struct {
 const (
 	MaxFilters         = 50
 	MaxValuesPerFilter = 200
+
+	// MaxFilterValueChars bounds one value, in characters (runes): four
+	// times the longest text a filter compares (tag values 256,
+	// descriptions 255, names 128), so every real value fits while what a
+	// request makes amigo compile and match stays small. EC2 documents no
+	// such bound; past it amigo answers InvalidParameterValue.
+	MaxFilterValueChars = 1024
+	// MaxFilterWildcards bounds the unescaped * and ? of one value: a value
+	// made only of wildcards and as long as the longest compared text (256)
+	// still passes. Matching is linear anyway; the bound keeps the '?'
+	// automaton small.
+	MaxFilterWildcards = 256
 )
 
 // Field extracts the values a filter compares against from a resource and
@@ -50,7 +63,8 @@ type CompiledFilter[R any] struct {
 // CompileFilters checks filters against a kind's fields and EC2's limits.
 //
 // Returns FilterLimitExceeded and InvalidParameterValue (a filter name the
-// kind does not know, or none).
+// kind does not know, or none; a value past MaxFilterValueChars or
+// MaxFilterWildcards).
 func CompileFilters[R any](fs []Filter, fields map[string]Field[R]) ([]CompiledFilter[R], error) {
 	if len(fs) > MaxFilters {
 		return nil, awserr.Newf(awserr.CodeFilterLimitExceeded, "The maximum number of filters (%d) has been exceeded.", MaxFilters)
@@ -81,6 +95,9 @@ func CompileFilters[R any](fs []Filter, fields map[string]Field[R]) ([]CompiledF
 		}
 		cf.Patterns = make([]Pattern, len(f.Values))
 		for i, v := range f.Values {
+			if err := checkFilterValue(name, v); err != nil {
+				return nil, err
+			}
 			cf.Patterns[i] = CompilePattern(v)
 		}
 		out = append(out, cf)
@@ -138,4 +155,31 @@ func (f *CompiledFilter[R]) Literals() []string {
 		out[i] = p.literal
 	}
 	return out
+}
+
+// checkFilterValue applies the bounds on one value. The wording is
+// EC2-style (EC2 publishes none for this): it names the filter and the
+// bound, and does not echo a value that may be huge.
+func checkFilterValue(name, v string) error {
+	if len(v) > MaxFilterValueChars && utf8.RuneCountInString(v) > MaxFilterValueChars {
+		return awserr.InvalidParameterValue("The filter '%s' has a value longer than %d characters.", name, MaxFilterValueChars)
+	}
+	if wildcards(v) > MaxFilterWildcards {
+		return awserr.InvalidParameterValue("The filter '%s' has a value with more than %d wildcards.", name, MaxFilterWildcards)
+	}
+	return nil
+}
+
+// wildcards counts the unescaped * and ? of a value.
+func wildcards(v string) int {
+	n := 0
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '\\':
+			i++ // an escaped character is literal
+		case '*', '?':
+			n++
+		}
+	}
+	return n
 }
