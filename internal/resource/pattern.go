@@ -1,6 +1,7 @@
 package resource
 
 import (
+	"math/bits"
 	"strings"
 	"unicode/utf8"
 )
@@ -180,7 +181,6 @@ type segNFA struct {
 	other  map[rune]int32
 	masks  [][]uint64 // per literal rune: its items and every '?' item
 	any    []uint64   // the '?' items alone: what a rune no item names can take
-	runs   [][2]int   // runs of '?' items: [start, end)
 }
 
 func newSegNFA(toks []ptoken) *segNFA {
@@ -189,11 +189,6 @@ func newSegNFA(toks []ptoken) *segNFA {
 	for j, t := range toks {
 		if t.kind == '?' {
 			n.any[j/64] |= 1 << (j % 64)
-			if len(n.runs) > 0 && n.runs[len(n.runs)-1][1] == j {
-				n.runs[len(n.runs)-1][1]++
-			} else {
-				n.runs = append(n.runs, [2]int{j, j + 1})
-			}
 		}
 	}
 	for j, t := range toks {
@@ -276,26 +271,17 @@ func (n *segNFA) accepts(d []uint64) bool {
 	return d[n.accept/64]&(1<<(n.accept%64)) != 0
 }
 
-// close takes the "no rune" moves of '?': a state inside a run reaches
-// the run's end (the states in between add nothing the end lacks).
+// close takes the "no rune" moves of '?': a state inside a run of '?'
+// reaches the run's end (the states in between add nothing the end lacks).
+// With Q the '?' items and X = D & Q, adding X to Q carries each run that
+// holds a state out onto the bit just past it, and nowhere else: that
+// bit is a literal item or the accepting state, never another '?'. One
+// multi-word addition closes every run at once.
 func (n *segNFA) close(d []uint64) {
-	for _, run := range n.runs {
-		if anyBit(d, run[0], run[1]) {
-			d[run[1]/64] |= 1 << (run[1] % 64)
-		}
+	var carry uint64
+	for w, q := range n.any {
+		var sum uint64
+		sum, carry = bits.Add64(q, d[w]&q, carry)
+		d[w] |= sum &^ q
 	}
-}
-
-// anyBit reports whether a bit in [from, to) is set.
-func anyBit(d []uint64, from, to int) bool {
-	for from < to {
-		w, b := from/64, from%64
-		n := min(64-b, to-from)
-		mask := ^uint64(0) >> (64 - n) << b
-		if d[w]&mask != 0 {
-			return true
-		}
-		from += n
-	}
-	return false
 }

@@ -110,6 +110,27 @@ func TestPatternWide(t *testing.T) {
 	}
 }
 
+// TestPatternRunsAcrossWords: runs of '?' that straddle the automaton's
+// 64-bit words, ending on a literal or on the accepting state.
+func TestPatternRunsAcrossWords(t *testing.T) {
+	for _, lead := range []int{0, 1, 55, 60, 63, 64, 120} {
+		for _, run := range []int{1, 4, 9, 70} {
+			for _, tail := range []string{"b", ""} {
+				pat := strings.Repeat("a", lead) + strings.Repeat("?", run) + tail
+				for _, prefix := range []string{"", "*"} {
+					p := CompilePattern(prefix + pat + "*")
+					for _, gap := range []int{0, 1, run / 2, run, run + 1} {
+						s := strings.Repeat("a", lead) + strings.Repeat("x", gap) + tail + "z"
+						if got, want := p.Match(s), oracle(p, s); got != want {
+							t.Errorf("%q matching %q: got %v, oracle %v", prefix+pat+"*", s, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // FuzzPatternOracle: the linear matcher agrees with the old one.
 func FuzzPatternOracle(f *testing.F) {
 	for _, s := range []string{"", "*", "?", `\`, `a\*b`, "al2023-ami-*-x86_64", "**??**", "ü?*", `\\*`, "*a?b*c", "?a*?", "*\xff?"} {
@@ -170,6 +191,23 @@ func BenchmarkPatternTypical(b *testing.B) {
 	b.Run("old-dp", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			oracle(p, s)
+		}
+	})
+}
+
+// BenchmarkPatternHostileBounded is the worst the bounds let through for
+// the '?' automaton: one segment of 256 wildcards and literals, unanchored,
+// against a 255-character description.
+func BenchmarkPatternHostileBounded(b *testing.B) {
+	p := CompilePattern("*" + strings.Repeat("?a", 127) + "c*")
+	b.Run("linear", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			p.Match(hostileText)
+		}
+	})
+	b.Run("old-dp", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			oracle(p, hostileText)
 		}
 	})
 }
