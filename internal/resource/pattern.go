@@ -225,8 +225,8 @@ func (n *segNFA) index(r rune) int32 {
 // otherwise at any rune boundary from pos on. With earliest it returns the
 // end of the first match found; otherwise whether one ends at len(s).
 func (n *segNFA) scan(s string, pos int, anchored, earliest bool) (int, bool) {
-	var buf [4]uint64
-	d := buf[:0]
+	var buf [4]uint64 // segments up to 255 items need no allocation
+	var d []uint64
 	if n.words <= len(buf) {
 		d = buf[:n.words]
 	} else {
