@@ -86,6 +86,10 @@ CREATE INDEX instances_owner ON instances (region, owner_id, instance_id);
 CREATE INDEX instances_image ON instances (region, image_id);
 CREATE INDEX instances_state ON instances (region, state);
 `,
+
+	// 2: volumes, snapshots and their create-volume permissions
+	// (storageSchema, in snapshots.go).
+	storageSchema,
 }
 
 // migrationLock is the pg_advisory_xact_lock key that serializes migrations
