@@ -3,10 +3,13 @@ package e2e
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/amigo-ec2/amigo/internal/app"
 )
 
 // newSnapshot snapshots a new 8 GiB volume of who's.
@@ -295,5 +298,43 @@ func TestDescribeSnapshotsPages(t *testing.T) {
 	}
 	if len(seen) != 6 || pages != 2 {
 		t.Fatalf("%d snapshots in %d pages", len(seen), pages)
+	}
+}
+
+// With --pending-delay a new volume is creating and a new snapshot pending
+// until the delay has passed on the domain clock; a pending snapshot
+// cannot be copied or restored yet.
+func TestSnapshotPendingDelay(t *testing.T) {
+	e := startEnv(t, func(c *app.Config) { c.Image.PendingDelay = 2 * time.Second })
+	c := e.client(owner)
+	vol := e.newVolume(owner, 8)
+	_, err := c.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: aws.String(vol)})
+	apiErr(t, err, "IncorrectState", 400)
+	state := func() ec2types.VolumeState {
+		out := must[*ec2.DescribeVolumesOutput](t)(c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: []string{vol}}))
+		return out.Volumes[0].State
+	}
+	if got := state(); got != ec2types.VolumeStateCreating {
+		t.Fatalf("volume %s before the delay", got)
+	}
+	e.clock.Advance(2 * time.Second)
+	if got := state(); got != ec2types.VolumeStateAvailable {
+		t.Fatalf("volume %s after the delay", got)
+	}
+	id := aws.ToString(must[*ec2.CreateSnapshotOutput](t)(c.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: aws.String(vol)})).SnapshotId)
+	snap := func() ec2types.Snapshot {
+		out := must[*ec2.DescribeSnapshotsOutput](t)(c.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{SnapshotIds: []string{id}}))
+		return out.Snapshots[0]
+	}
+	if s := snap(); s.State != ec2types.SnapshotStatePending || aws.ToString(s.Progress) != "" {
+		t.Fatalf("before the delay: %s %q", s.State, aws.ToString(s.Progress))
+	}
+	_, err = c.CopySnapshot(ctx, &ec2.CopySnapshotInput{SourceRegion: aws.String(region), SourceSnapshotId: aws.String(id)})
+	apiErr(t, err, "IncorrectState", 400)
+	_, err = c.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), SnapshotId: aws.String(id)})
+	apiErr(t, err, "IncorrectState", 400)
+	e.clock.Advance(2 * time.Second)
+	if s := snap(); s.State != ec2types.SnapshotStateCompleted || aws.ToString(s.Progress) != "100%" {
+		t.Fatalf("after the delay: %s %q", s.State, aws.ToString(s.Progress))
 	}
 }
