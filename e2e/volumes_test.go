@@ -136,3 +136,23 @@ func TestDescribeVolumesPages(t *testing.T) {
 		t.Fatalf("%d volumes in %d pages", len(seen), pages)
 	}
 }
+
+func TestCreateVolumeClientToken(t *testing.T) {
+	e := startEnv(t)
+	c := e.client(owner)
+	in := &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), Size: aws.Int32(8), ClientToken: aws.String("tok-1")}
+	first := must[*ec2.CreateVolumeOutput](t)(c.CreateVolume(ctx, in))
+	again := must[*ec2.CreateVolumeOutput](t)(c.CreateVolume(ctx, in))
+	if aws.ToString(first.VolumeId) != aws.ToString(again.VolumeId) {
+		t.Fatalf("replay made %s after %s", aws.ToString(again.VolumeId), aws.ToString(first.VolumeId))
+	}
+	out := must[*ec2.DescribeVolumesOutput](t)(c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{}))
+	if len(out.Volumes) != 1 {
+		t.Fatalf("%d volumes after a replay", len(out.Volumes))
+	}
+	in.Size = aws.Int32(9)
+	_, err := c.CreateVolume(ctx, in)
+	apiErr(t, err, "IdempotentParameterMismatch", 400)
+	// Tokens are per account.
+	must[*ec2.CreateVolumeOutput](t)(e.client(member).CreateVolume(ctx, in))
+}

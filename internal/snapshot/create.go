@@ -119,7 +119,9 @@ func (s *Service) insert(ctx context.Context, tx Tx, c resource.Caller, snap *Sn
 // InvalidParameterCombination, InvalidParameterDependency,
 // InvalidSnapshotID.Malformed, UnsupportedOperation, UnauthorizedOperation,
 // InvalidZone.NotFound, InvalidSnapshot.NotFound ("Snapshot does not
-// exist", EC2's wording here), IncorrectState and DryRunOperation.
+// exist", EC2's wording here), IncorrectState, IdempotentParameterMismatch
+// and DryRunOperation. A ClientToken seen before with the same parameters
+// answers the volume it made.
 func (s *Service) CreateVolume(ctx context.Context, c resource.Caller, r *volume.CreateRequest) (*volume.Volume, []resource.Tag, error) {
 	tags, err := r.Check()
 	if err != nil {
@@ -133,8 +135,16 @@ func (s *Service) CreateVolume(ctx context.Context, c resource.Caller, r *volume
 		return nil, nil, err
 	}
 	var v *volume.Volume
+	replayed := false
 	err = s.store.UpdateSnapshots(ctx, func(tx Tx) error {
-		v = nil
+		v, replayed = nil, false
+		if !r.DryRun {
+			prev, err := volume.Replay(ctx, tx, c, r)
+			if err != nil || prev != nil {
+				v, replayed = prev, prev != nil
+				return err
+			}
+		}
 		var src *volume.Source
 		if r.SnapshotID != "" {
 			snap, _, err := s.find(ctx, tx, c, c.Region, r.SnapshotID)
@@ -157,7 +167,15 @@ func (s *Service) CreateVolume(ctx context.Context, c resource.Caller, r *volume
 	if err != nil {
 		return nil, nil, err
 	}
-	return v, tags, nil
+	if replayed {
+		// The earlier answer's tags are the volume's current ones.
+		err = s.store.ViewSnapshots(ctx, func(tx Tx) error {
+			got, err := tx.Tags(ctx, c.Region, c.Account, []string{v.ID})
+			tags = got[v.ID]
+			return err
+		})
+	}
+	return v, tags, err
 }
 
 // CopyRequest is CopySnapshot's input. PresignedUrl and

@@ -3,8 +3,10 @@ package volume
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/amigo-ec2/amigo/internal/awserr"
 	"github.com/amigo-ec2/amigo/internal/resource"
@@ -118,6 +120,9 @@ func (r *CreateRequest) Check() ([]resource.Tag, error) {
 	if r.OutpostArn != "" {
 		return nil, awserr.New(awserr.CodeUnsupportedOperation, "amigo does not model Outposts.")
 	}
+	if utf8.RuneCountInString(r.ClientToken) > maxClientToken {
+		return nil, awserr.InvalidParameterValue("Value for parameter ClientToken is invalid. The client token must be at most %d characters long.", maxClientToken)
+	}
 	return resource.TagsFor(r.TagSpecifications, "volume", "volume")
 }
 
@@ -129,6 +134,63 @@ func checkSize(size int32, typ string, lim limits) error {
 		return awserr.InvalidParameterValue("Volume of %dGiB is too large for volume type %s; maximum is %dGiB", size, typ, lim.maxSize)
 	}
 	return nil
+}
+
+// maxClientToken is EC2's longest idempotency token.
+const maxClientToken = 64
+
+// tokenSetting prefixes the per-account setting that remembers which
+// volume a ClientToken made, as CopyImage remembers its tokens.
+const tokenSetting = "create-volume-token:"
+
+// Fingerprint is what a ClientToken replay must repeat: every parameter
+// but DryRun and the token itself.
+func (r *CreateRequest) Fingerprint() string {
+	h := sha256.New()
+	num := func(p *int32) string {
+		if p == nil {
+			return "-"
+		}
+		return fmt.Sprint(*p)
+	}
+	enc := "-"
+	if r.Encrypted != nil {
+		enc = fmt.Sprint(*r.Encrypted)
+	}
+	fmt.Fprintf(h, "%q %q %s %q %q %s %s %s %q %v %s %q", r.AvailabilityZone, r.AvailabilityZoneID, num(r.Size), r.SnapshotID,
+		r.VolumeType, num(r.Iops), num(r.Throughput), enc, r.KmsKeyID, r.MultiAttach, num(r.InitRate), r.OutpostArn)
+	for _, ts := range r.TagSpecifications {
+		fmt.Fprintf(h, " %q", ts.ResourceType)
+		for _, t := range ts.Tags {
+			fmt.Fprintf(h, " %q=%q", t.Key, t.Value)
+		}
+	}
+	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+// Replay returns the volume an earlier request with the same ClientToken
+// made, nil when the token is new (or its volume is gone), and
+// IdempotentParameterMismatch when the earlier request differed.
+func Replay(ctx context.Context, tx Tx, c resource.Caller, r *CreateRequest) (*Volume, error) {
+	if r.ClientToken == "" {
+		return nil, nil
+	}
+	prev, err := tx.Setting(ctx, c.Region, c.Account, tokenSetting+r.ClientToken)
+	if errors.Is(err, resource.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	fp, id, _ := strings.Cut(prev, " ")
+	if fp != r.Fingerprint() {
+		return nil, awserr.New(awserr.CodeIdempotentParameterMismatch, "Arguments on this idempotent request are inconsistent with arguments used in previous request(s).")
+	}
+	v, err := tx.Volume(ctx, c.Region, id)
+	if errors.Is(err, resource.ErrNotFound) {
+		return nil, nil
+	}
+	return v, err
 }
 
 // Zone resolves the request's zone in the caller's region:
@@ -200,6 +262,11 @@ func (s *Service) Create(ctx context.Context, tx Tx, c resource.Caller, r *Creat
 	}
 	if len(tags) > 0 {
 		if err := tx.SetTags(ctx, c.Region, c.Account, v.ID, tags); err != nil {
+			return nil, err
+		}
+	}
+	if r.ClientToken != "" {
+		if err := tx.SetSetting(ctx, c.Region, c.Account, tokenSetting+r.ClientToken, r.Fingerprint()+" "+v.ID); err != nil {
 			return nil, err
 		}
 	}
