@@ -338,3 +338,40 @@ func TestSnapshotPendingDelay(t *testing.T) {
 		t.Fatalf("after the delay: %s %q", s.State, aws.ToString(s.Progress))
 	}
 }
+
+// Encrypted snapshots are never public, and those under the account's
+// default EBS key are not shared at all; a copy with a customer key can be
+// shared with accounts.
+func TestEncryptedSnapshotGates(t *testing.T) {
+	e := startEnv(t)
+	c := e.client(owner)
+	vol := must[*ec2.CreateVolumeOutput](t)(c.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), Size: aws.Int32(8), Encrypted: aws.Bool(true)}))
+	if !aws.ToBool(vol.Encrypted) || aws.ToString(vol.KmsKeyId) == "" {
+		t.Fatalf("encrypted volume %+v", vol)
+	}
+	snap := must[*ec2.CreateSnapshotOutput](t)(c.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: vol.VolumeId}))
+	if !aws.ToBool(snap.Encrypted) || aws.ToString(snap.KmsKeyId) != aws.ToString(vol.KmsKeyId) {
+		t.Fatalf("snapshot encryption %+v", snap)
+	}
+	share := func(id string, perm ec2types.CreateVolumePermission) error {
+		_, err := c.ModifySnapshotAttribute(ctx, &ec2.ModifySnapshotAttributeInput{SnapshotId: aws.String(id),
+			CreateVolumePermission: &ec2types.CreateVolumePermissionModifications{Add: []ec2types.CreateVolumePermission{perm}}})
+		return err
+	}
+	if msg := apiErr(t, share(aws.ToString(snap.SnapshotId), ec2types.CreateVolumePermission{UserId: aws.String(member)}), "OperationNotPermitted", 400); msg != "Encrypted snapshots with EBS default key cannot be shared" {
+		t.Errorf("message %q", msg)
+	}
+	cp := must[*ec2.CopySnapshotOutput](t)(c.CopySnapshot(ctx, &ec2.CopySnapshotInput{SourceRegion: aws.String(region), SourceSnapshotId: snap.SnapshotId,
+		Encrypted: aws.Bool(true), KmsKeyId: aws.String("alias/team")}))
+	if msg := apiErr(t, share(aws.ToString(cp.SnapshotId), ec2types.CreateVolumePermission{Group: ec2types.PermissionGroupAll}), "OperationNotPermitted", 400); msg != "Encrypted snapshots cannot be shared publicly" {
+		t.Errorf("message %q", msg)
+	}
+	if err := share(aws.ToString(cp.SnapshotId), ec2types.CreateVolumePermission{UserId: aws.String(member)}); err != nil {
+		t.Fatal(err)
+	}
+	// The grantee's volume from it stays encrypted.
+	v := must[*ec2.CreateVolumeOutput](t)(e.client(member).CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), SnapshotId: cp.SnapshotId, Encrypted: aws.Bool(false)}))
+	if !aws.ToBool(v.Encrypted) {
+		t.Fatal("a volume from an encrypted snapshot is not encrypted")
+	}
+}
