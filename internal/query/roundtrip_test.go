@@ -106,7 +106,9 @@ func (f *filler) fill(v reflect.Value, depth int) {
 		}
 	case reflect.Slice:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
-			b := make([]byte, f.r.IntN(8))
+			// Never empty: the JSON envelope leaves an empty blob out
+			// (omitempty), so it comes back absent.
+			b := make([]byte, 1+f.r.IntN(8))
 			for i := range b {
 				b[i] = byte(f.r.IntN(256))
 			}
