@@ -27,7 +27,7 @@ func TestCopyImageAcrossRegions(t *testing.T) {
 	})).ImageId
 	grant(t, e, src, ec2types.LaunchPermission{OrganizationalUnitArn: aws.String(ou1ARN)}, false)
 	must[*ec2.EnableImageDeregistrationProtectionOutput](t)(oc.EnableImageDeregistrationProtection(ctx, &ec2.EnableImageDeregistrationProtectionInput{ImageId: aws.String(src)}))
-	at := time.Now().Add(48 * time.Hour)
+	at := e.clock.Now().Add(48 * time.Hour)
 	must[*ec2.EnableImageDeprecationOutput](t)(oc.EnableImageDeprecation(ctx, &ec2.EnableImageDeprecationInput{ImageId: aws.String(src), DeprecateAt: &at}))
 	// The member's own tag on the shared image; the owner's Team tag is not its to copy.
 	must[*ec2.CreateTagsOutput](t)(e.client(member).CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{src},
@@ -98,9 +98,11 @@ func TestCopyImageAcrossRegions(t *testing.T) {
 }
 
 // With PendingDelay the images RegisterImage and CopyImage make are pending
-// first; the SDK waiters see them become available, across a restart.
+// first; the SDK waiters see them become available, across a restart. The
+// subject is time passing while the waiters poll, so the domain runs on
+// real time here.
 func TestPendingImagesAndWaiters(t *testing.T) {
-	e := startEnv(t, func(c *app.Config) { c.Image.PendingDelay = 2 * time.Second })
+	e := startEnv(t, func(c *app.Config) { c.Image.PendingDelay, c.Image.Now = 2*time.Second, time.Now })
 	c := e.client(owner)
 	src := e.register(owner, "slow")
 	img := must[*ec2.DescribeImagesOutput](t)(c.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{src}})).Images[0]

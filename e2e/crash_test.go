@@ -16,8 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-
-	"github.com/amigo-ec2/amigo/internal/store/pgtest"
 )
 
 // buildAmigo compiles the real command once per test run.
@@ -86,7 +84,7 @@ func TestKill9KeepsAcknowledgedChanges(t *testing.T) {
 	}
 	dataDir := t.TempDir()
 	if onPostgres() {
-		dataDir = pgtest.Start(t)
+		dataDir = pgDatabase(t)
 	}
 	addr := freeAddr(t)
 	cmd := startProcess(t, dataDir, addr)

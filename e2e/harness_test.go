@@ -10,10 +10,8 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -25,6 +23,7 @@ import (
 	"github.com/amigo-ec2/amigo/internal/account"
 	"github.com/amigo-ec2/amigo/internal/app"
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/image/imagetest"
 	"github.com/amigo-ec2/amigo/internal/store/pgtest"
 )
 
@@ -61,6 +60,8 @@ type env struct {
 	cancel   context.CancelFunc
 	done     chan error
 	opts     image.Options
+	// clock is the domain's clock (image.Options.Now).
+	clock *imagetest.Clock
 	// configure, when set, adjusts the app's configuration before start.
 	configure func(*app.Config)
 	app       *app.App
@@ -74,24 +75,48 @@ const engineEnv = "AMIGO_E2E_STORE"
 
 func onPostgres() bool { return os.Getenv(engineEnv) == "postgres" }
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
+// pgDatabases counts the PostgreSQL databases tests of this binary got.
+var pgDatabases atomic.Int64
 
-// deterministic ids and clock, so golden files stay stable.
-type fakeIDs struct{ n atomic.Int64 }
-
-func (f *fakeIDs) next(prefix string) string {
-	return fmt.Sprintf("%s-%017x", prefix, f.n.Add(1))
+// pgDatabase is pgtest.Start, counted for the engine report below.
+func pgDatabase(t *testing.T) string {
+	t.Helper()
+	dsn := pgtest.Start(t) // skips t when PostgreSQL is missing: not counted
+	pgDatabases.Add(1)
+	return dsn
 }
 
+// engineMarker starts the line a PostgreSQL pass prints when it ends, so
+// TestSuiteOnPostgres can tell a suite that ran on PostgreSQL from one that
+// skipped its way to PASS.
+const engineMarker = "amigo-e2e: postgres databases used: "
+
+func TestMain(m *testing.M) {
+	code := pgtest.Run(m)
+	if onPostgres() {
+		fmt.Printf("%s%d\n", engineMarker, pgDatabases.Load())
+	}
+	os.Exit(code)
+}
+
+// startEnv starts a server whose domain runs on deterministic ids and a
+// clock that stands still at imagetest.Epoch until a test moves it
+// (e.clock.Advance), so answers, timestamps included, are the same on
+// every run. Signatures are still made and checked on real time: the SDK
+// signs with the wall clock and the server's SigV4 check uses it, so the
+// domain clock never weakens the authentication the tests exercise.
+// configure may set c.Image.Now = time.Now for a test about real time
+// passing.
 func startEnv(t *testing.T, configure ...func(*app.Config)) *env {
 	t.Helper()
-	ids := &fakeIDs{}
-	e := &env{t: t, dataDir: t.TempDir(), opts: image.Options{NewID: ids.next}}
+	ids := &imagetest.IDs{}
+	clock := imagetest.NewClock(imagetest.Epoch)
+	e := &env{t: t, dataDir: t.TempDir(), clock: clock, opts: image.Options{NewID: ids.Next, Now: clock.Now, PublicImageQuota: image.DefaultPublicImageQuota}}
 	if len(configure) > 0 {
 		e.configure = configure[0]
 	}
 	if onPostgres() {
-		e.store = pgtest.Start(t)
+		e.store = pgDatabase(t)
 	}
 	e.start()
 	return e
@@ -242,6 +267,3 @@ func (e *env) visibleIDs(who string, in *ec2.DescribeImagesInput) []string {
 	}
 	return ids
 }
-
-var _ = sync.Mutex{}
-var _ = time.Second

@@ -2,15 +2,12 @@ package e2e
 
 import (
 	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-
-	"github.com/amigo-ec2/amigo/internal/app"
 )
 
 // run launches count instances of id as who.
@@ -90,15 +87,12 @@ func TestLaunchNeedsLaunchPermission(t *testing.T) {
 }
 
 func TestDeprecatedImagesStillLaunch(t *testing.T) {
-	var skew atomic.Int64
-	e := startEnv(t, func(c *app.Config) {
-		c.Image.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
-	})
+	e := startEnv(t)
 	id := e.register(owner, "old-but-fine")
 	grant(t, e, id, ec2types.LaunchPermission{UserId: aws.String(member)}, false)
-	at := time.Now().Add(2 * time.Minute)
+	at := e.clock.Now().Add(2 * time.Minute)
 	must[*ec2.EnableImageDeprecationOutput](t)(e.client(owner).EnableImageDeprecation(ctx, &ec2.EnableImageDeprecationInput{ImageId: aws.String(id), DeprecateAt: &at}))
-	skew.Store(int64(10 * time.Minute))
+	e.clock.Advance(10 * time.Minute)
 	if ids := e.visibleIDs(member, &ec2.DescribeImagesInput{}); slices.Contains(ids, id) {
 		t.Fatal("deprecated image listed to a grantee")
 	}

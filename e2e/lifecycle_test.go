@@ -64,9 +64,12 @@ func TestDeregistrationProtection(t *testing.T) {
 		if cooldown {
 			apiErr(t, err, "OperationNotPermitted", 400) // 24 hours of cooldown
 			img := must[*ec2.DescribeImagesOutput](t)(c.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}})).Images[0]
-			if got := aws.ToString(img.DeregistrationProtection); len(got) < 15 || got[:15] != "disabled after " {
-				t.Fatalf("deregistrationProtection during cooldown = %q", got)
+			end := e.clock.Now().Add(24 * time.Hour).Format("2006-01-02T15:04:05.000Z")
+			if got := aws.ToString(img.DeregistrationProtection); got != "disabled after "+end {
+				t.Fatalf("deregistrationProtection during cooldown = %q, want %q", got, "disabled after "+end)
 			}
+			e.clock.Advance(24 * time.Hour)
+			must[*ec2.DeregisterImageOutput](t)(c.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(id)}))
 		} else if err != nil {
 			t.Fatal(err)
 		}
@@ -104,14 +107,14 @@ func TestDeprecation(t *testing.T) {
 	e := startEnv(t)
 	id := e.register(owner, "old")
 	c := e.client(owner)
-	at := time.Now().Add(90*time.Minute + 20*time.Second)
+	at := e.clock.Now().Add(90*time.Minute + 20*time.Second)
 	must[*ec2.EnableImageDeprecationOutput](t)(c.EnableImageDeprecation(ctx, &ec2.EnableImageDeprecationInput{ImageId: aws.String(id), DeprecateAt: &at}))
 	img := must[*ec2.DescribeImagesOutput](t)(c.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}})).Images[0]
 	want := at.UTC().Round(time.Minute).Format("2006-01-02T15:04:05.000Z")
 	if aws.ToString(img.DeprecationTime) != want {
 		t.Fatalf("deprecationTime %q, want %q (rounded to the minute)", aws.ToString(img.DeprecationTime), want)
 	}
-	past := time.Now().Add(-time.Hour)
+	past := e.clock.Now().Add(-time.Hour)
 	_, err := c.EnableImageDeprecation(ctx, &ec2.EnableImageDeprecationInput{ImageId: aws.String(id), DeprecateAt: &past})
 	apiErr(t, err, "InvalidParameterValue", 400)
 	must[*ec2.DisableImageDeprecationOutput](t)(c.DisableImageDeprecation(ctx, &ec2.DisableImageDeprecationInput{ImageId: aws.String(id)}))

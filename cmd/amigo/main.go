@@ -13,18 +13,10 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"syscall"
-	"time"
 
-	"github.com/amigo-ec2/amigo/internal/account"
 	"github.com/amigo-ec2/amigo/internal/app"
 	"github.com/amigo-ec2/amigo/internal/bench"
-	"github.com/amigo-ec2/amigo/internal/catalog"
-	"github.com/amigo-ec2/amigo/internal/image"
-	"github.com/amigo-ec2/amigo/internal/store/postgres"
-	"github.com/amigo-ec2/amigo/internal/store/sqlite"
 )
 
 func main() {
@@ -79,63 +71,21 @@ func env(name, def string) string {
 
 func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	listen := fs.String("listen", env("AMIGO_LISTEN", "127.0.0.1:4566"), "address to listen on (AMIGO_LISTEN)")
-	data := fs.String("data", env("AMIGO_DATA", "./amigo-data"), "folder of the embedded SQLite store (AMIGO_DATA)")
-	store := fs.String("store", env("AMIGO_STORE", ""), "a postgres://user@host/db URL to keep the state in PostgreSQL instead of --data; several amigo processes may share one database (AMIGO_STORE)")
-	pgMax := fs.Int("pg-max-conns", envInt("AMIGO_PG_MAX_CONNS", 0), "PostgreSQL pool: most connections per process; 0 for the DSN's pool_max_conns or max(4, CPUs) (AMIGO_PG_MAX_CONNS)")
-	pgMin := fs.Int("pg-min-conns", envInt("AMIGO_PG_MIN_CONNS", 0), "PostgreSQL pool: connections kept open when idle (AMIGO_PG_MIN_CONNS)")
-	cacheImages := fs.Int("cache-images", envInt("AMIGO_CACHE_IMAGES", sqlite.DefaultCacheImages), "SQLite store: how many decoded images (and resources' tags) the read cache keeps, about 2 KB each; 0 for none (AMIGO_CACHE_IMAGES)")
-	config := fs.String("config", env("AMIGO_CONFIG", ""), "bootstrap YAML file with accounts, keys and organizations (AMIGO_CONFIG); default: account 000000000000 with key test/test")
-	logLevel := fs.String("log-level", env("AMIGO_LOG_LEVEL", "info"), "debug, info (one line per request), warn or error (AMIGO_LOG_LEVEL)")
-	quota := fs.Int("public-image-quota", envInt("AMIGO_PUBLIC_IMAGE_QUOTA", 5), "public images allowed per account and region, -1 for no limit (AMIGO_PUBLIC_IMAGE_QUOTA)")
-	catalogFlag := fs.String("catalog", env("AMIGO_CATALOG", ""), "public image catalogue: a YAML or JSON-lines file, or none; default: the embedded catalogue (AMIGO_CATALOG)")
-	pprofAddr := fs.String("pprof", env("AMIGO_PPROF", ""), "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (AMIGO_PPROF); off by default")
-	pendingDelay := fs.Duration("pending-delay", envDuration("AMIGO_PENDING_DELAY", 0), "how long new images (RegisterImage, CopyImage, CreateImage) stay pending before they are available, e.g. 30s; 0 for at once (AMIGO_PENDING_DELAY)")
-	catalogRegions := fs.String("catalog-regions", env("AMIGO_CATALOG_REGIONS", strings.Join(catalog.DefaultRegions, ",")), "comma-separated regions the catalogue is loaded into (AMIGO_CATALOG_REGIONS)")
-	if err := fs.Parse(args); err != nil {
+	o := serveFlags(fs)
+	if err := parseFlags(fs, args, os.LookupEnv); err != nil {
 		return err
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
-	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: o.logLevel}))
 	tuneGC()
 
-	cfg := app.Config{Listen: *listen, DataDir: *data, Logger: log, Store: *store,
-		Postgres: postgres.Options{MaxConns: int32(*pgMax), MinConns: int32(*pgMin)}, CacheImages: cacheSize(*cacheImages),
-		Image: image.Options{PublicImageQuota: *quota, PendingDelay: *pendingDelay}}
-	switch *catalogFlag {
-	case "none":
-	case "":
-		es, err := catalog.Default()
-		if err != nil {
-			return err
-		}
-		cfg.Catalog = es
-	default:
-		es, err := catalog.Load(*catalogFlag)
-		if err != nil {
-			return err
-		}
-		cfg.Catalog = es
+	cfg, err := o.appConfig(log)
+	if err != nil {
+		return err
 	}
-	for _, r := range strings.Split(*catalogRegions, ",") {
-		if r = strings.TrimSpace(r); r != "" {
-			cfg.CatalogRegions = append(cfg.CatalogRegions, r)
-		}
-	}
-	if *config != "" {
-		d, err := account.Load(*config)
-		if err != nil {
-			return err
-		}
-		cfg.Directory = d
-	}
-	if *pprofAddr != "" {
+	if o.pprofAddr != "" {
 		// An opt-in listener of its own, so profiles never share the API's port.
 		go func() {
-			if err := http.ListenAndServe(*pprofAddr, pprofMux()); err != nil {
+			if err := http.ListenAndServe(o.pprofAddr, pprofMux()); err != nil {
 				log.Error("pprof listener", "err", err)
 			}
 		}()
@@ -146,21 +96,12 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	where := *data
-	if app.IsPostgres(*store) {
+	where := o.data
+	if app.IsPostgres(o.store) {
 		where = "postgres"
 	}
 	log.Info("amigo listening", "addr", a.Addr(), "store", where)
 	return a.Serve(ctx)
-}
-
-// cacheSize maps --cache-images to the store's option, where 0 means the
-// default and negative means none.
-func cacheSize(n int) int {
-	if n <= 0 {
-		return -1
-	}
-	return n
 }
 
 // tuneGC sets the collector for a server whose read cache keeps tens of
@@ -185,22 +126,4 @@ func pprofMux() *http.ServeMux {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return mux
-}
-
-func envInt(name string, def int) int {
-	if v, ok := os.LookupEnv(name); ok {
-		if n, err := strconv.Atoi(v); err == nil {
-			return n
-		}
-	}
-	return def
-}
-
-func envDuration(name string, def time.Duration) time.Duration {
-	if v, ok := os.LookupEnv(name); ok {
-		if d, err := time.ParseDuration(v); err == nil {
-			return d
-		}
-	}
-	return def
 }

@@ -26,8 +26,9 @@
 //	        accounts: ["444455556666"]
 //	        units: []
 //
-// Rules, checked at load; every problem found is reported, each naming its
-// entry:
+// Rules, checked at load. Every problem in the file is reported at once,
+// each with its line and the entry it is in, sorted by line; a YAML syntax
+// error alone stops the reading early.
 //   - Unknown fields are errors, so a misspelt "polcy" cannot silently drop a
 //     restriction. A file with no accounts is an error.
 //   - Account ids are exactly 12 digits and listed once.
@@ -40,25 +41,29 @@
 //     member of its organization, as in AWS: if no OU or the root lists it,
 //     it is placed directly under the root.
 //   - An account belongs to at most one organization and appears once in it.
-//   - An organization may list accounts that have no entry under accounts:
-//     they have no keys, so they never call amigo, but they are members, so
-//     images shared with their organization or OU are theirs to see once
-//     keys are added. Such accounts appear in Accounts and Account.
+//   - Every account an organization lists has an entry under accounts, so a
+//     mistyped member id cannot silently make a member nobody can use. The
+//     entry may have no access_keys: such an account never calls amigo, but
+//     images shared with its organization or OU are its to see once keys are
+//     added.
 package account
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/amigo-ec2/amigo/internal/iam"
 	"github.com/amigo-ec2/amigo/internal/image"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Key is an access key and the principal it signs for.
@@ -122,7 +127,7 @@ const (
 // Default returns a directory with one account, DefaultAccount, holding one
 // key, DefaultKeyID/DefaultSecret, without a policy, and no organizations.
 func Default() *Directory {
-	d, err := build(&file{Accounts: []accountEntry{{
+	d, err := newBuilder(nil).build(&file{Accounts: []accountEntry{{
 		ID:         DefaultAccount,
 		AccessKeys: []keyEntry{{ID: DefaultKeyID, Secret: DefaultSecret}},
 	}}})
@@ -147,20 +152,39 @@ func Load(path string) (*Directory, error) {
 
 // Parse validates a bootstrap document (see the package comment).
 func Parse(data []byte) (*Directory, error) {
+	// The document is read twice: as nodes, for the line of each entry, and
+	// strictly into the file's shape, where an unknown field is a problem
+	// but decoding carries on, so that the rules are checked too.
+	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var f file
-	switch err := dec.Decode(&f); {
+	switch err := dec.Decode(&root); {
 	case err == io.EOF:
 		return nil, errors.New("account: the bootstrap file is empty")
 	case err != nil:
-		return nil, fmt.Errorf("account: %w", err)
+		return nil, fmt.Errorf("account: %w", err) // syntax: nothing more can be read
 	}
+	var doc *yaml.Node
+	if len(root.Content) > 0 {
+		doc = root.Content[0]
+	}
+	b := newBuilder(doc)
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err != io.EOF {
-		return nil, errors.New("account: the bootstrap file holds more than one YAML document")
+		b.problem(nil, "the bootstrap file holds more than one YAML document")
 	}
-	return build(&f)
+	strict := yaml.NewDecoder(bytes.NewReader(data))
+	strict.KnownFields(true)
+	var f file
+	if err := strict.Decode(&f); err != nil {
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return nil, fmt.Errorf("account: %w", err)
+		}
+		for _, msg := range te.Errors {
+			b.problems = append(b.problems, yamlProblem(msg))
+		}
+	}
+	return b.build(&f)
 }
 
 // Key returns the access key with the given id.
@@ -219,8 +243,8 @@ func OUARN(mgmt, orgID, ouID string) string {
 	return "arn:aws:organizations::" + mgmt + ":ou/" + orgID + "/" + ouID
 }
 
-// The file's shape. Field names are what yaml.v3 prints for an unknown
-// field ("field x not found in type account.keyEntry").
+// The file's shape. Field names are what the yaml package prints for an
+// unknown field ("field x not found in type account.keyEntry").
 type file struct {
 	Accounts      []accountEntry `yaml:"accounts"`
 	Organizations []orgEntry     `yaml:"organizations"`
@@ -258,44 +282,70 @@ var (
 )
 
 // builder collects every problem rather than stopping at the first, so one
-// start-up shows them all.
+// start-up shows them all. An entry that is wrong is still looked into, for
+// the problems inside it; the directory is only used when there are none.
 type builder struct {
 	d        *Directory
-	problems []error
+	doc      *yaml.Node // the document's top node, for lines; nil for Default
+	problems []*Problem
 	listed   map[string]bool   // accounts under accounts:
 	keyOwner map[string]string // access key id → account, for duplicates
 	ouSeen   map[string]string // OU id → org id, for duplicates
 }
 
-func (b *builder) problem(format string, args ...any) {
-	b.problems = append(b.problems, fmt.Errorf(format, args...))
-}
-
-func build(f *file) (*Directory, error) {
-	b := &builder{
+func newBuilder(doc *yaml.Node) *builder {
+	return &builder{
 		d:        &Directory{keys: make(map[string]Key), accounts: make(map[string]*member)},
+		doc:      doc,
 		listed:   make(map[string]bool),
 		keyOwner: make(map[string]string),
 		ouSeen:   make(map[string]string),
 	}
-	if len(f.Accounts) == 0 {
-		b.problem("no accounts: the bootstrap file must list at least one")
+}
+
+// problem records a problem at node at (nil when it has no place).
+func (b *builder) problem(at *yaml.Node, format string, args ...any) {
+	line := 0
+	if at != nil {
+		line = at.Line
 	}
+	b.problems = append(b.problems, &Problem{Line: line, Err: fmt.Errorf(format, args...)})
+}
+
+func (b *builder) build(f *file) (*Directory, error) {
+	accounts := child(b.doc, "accounts")
+	// A file or accounts of the wrong shape already has the decoder's
+	// problem; "no accounts" would only repeat it.
+	if len(f.Accounts) == 0 && absentOr(b.doc, yaml.MappingNode) && absentOr(accounts, yaml.SequenceNode) {
+		b.problem(accounts, "no accounts: the bootstrap file must list at least one")
+	}
+	accountNodes := b.entries(accounts, yaml.MappingNode, "accounts")
 	for i := range f.Accounts {
-		b.addAccount(i, &f.Accounts[i])
+		n, fi := accountNodes.at(i)
+		b.addAccount(fi, &f.Accounts[i], n)
 	}
+	orgNodes := b.entries(child(b.doc, "organizations"), yaml.MappingNode, "organizations")
 	orgSeen := make(map[string]int)
 	for i := range f.Organizations {
 		o := &f.Organizations[i]
+		n, fi := orgNodes.at(i)
 		if j, dup := orgSeen[o.ID]; dup && o.ID != "" {
-			b.problem("organizations[%d] %q: listed again (first at organizations[%d])", i, o.ID, j)
-			continue
+			b.problem(n, "organizations[%d] %q: listed again (first at organizations[%d])", fi, o.ID, j)
+		} else {
+			orgSeen[o.ID] = fi
 		}
-		orgSeen[o.ID] = i
-		b.addOrg(i, o)
+		b.addOrg(fi, o, n)
 	}
 	if len(b.problems) > 0 {
-		return nil, &Error{Problems: b.problems}
+		// File order; problems without a line (a second document) last.
+		slices.SortStableFunc(b.problems, func(x, y *Problem) int {
+			return cmp.Compare(lineKey(x.Line), lineKey(y.Line))
+		})
+		errs := make([]error, len(b.problems))
+		for i, p := range b.problems {
+			errs[i] = p
+		}
+		return nil, &Error{Problems: errs}
 	}
 	d := b.d
 	for id := range d.accounts {
@@ -305,41 +355,49 @@ func build(f *file) (*Directory, error) {
 	return d, nil
 }
 
-func (b *builder) addAccount(i int, a *accountEntry) {
+func lineKey(line int) int {
+	if line == 0 {
+		return math.MaxInt
+	}
+	return line
+}
+
+func (b *builder) addAccount(i int, a *accountEntry, n *yaml.Node) {
 	where := fmt.Sprintf("accounts[%d] %q", i, a.ID)
-	if !accountIDRE.MatchString(a.ID) {
-		b.problem("%s: account id must be exactly 12 digits", where)
-		return
-	}
-	if b.listed[a.ID] {
-		b.problem("%s: account listed twice", where)
-		return
-	}
-	b.listed[a.ID] = true
 	m := &member{}
-	b.d.accounts[a.ID] = m
+	switch {
+	case !accountIDRE.MatchString(a.ID):
+		b.problem(n, "%s: account id must be exactly 12 digits", where)
+	case b.listed[a.ID]:
+		b.problem(n, "%s: account listed twice", where)
+	default:
+		b.listed[a.ID] = true
+		b.d.accounts[a.ID] = m
+	}
+	keys := b.entries(child(n, "access_keys"), yaml.MappingNode, fmt.Sprintf("account %q: access_keys", a.ID))
 	for j := range a.AccessKeys {
 		ke := &a.AccessKeys[j]
-		kwhere := fmt.Sprintf("account %q: access_keys[%d] %q", a.ID, j, ke.ID)
+		kn, fj := keys.at(j)
+		kwhere := fmt.Sprintf("account %q: access_keys[%d] %q", a.ID, fj, ke.ID)
 		switch {
 		case ke.ID == "":
-			b.problem("%s: access key id is empty", kwhere)
+			b.problem(kn, "%s: access key id is empty", kwhere)
 			continue
 		case strings.ContainsFunc(ke.ID, func(r rune) bool { return r == '/' || r <= ' ' || r == 0x7f }):
-			b.problem("%s: access key id must not contain '/', spaces or control characters", kwhere)
+			b.problem(kn, "%s: access key id must not contain '/', spaces or control characters", kwhere)
 			continue
 		}
 		if owner, dup := b.keyOwner[ke.ID]; dup {
-			b.problem("%s: access key id already used in account %q", kwhere, owner)
+			b.problem(kn, "%s: access key id already used in account %q", kwhere, owner)
 			continue
 		}
 		b.keyOwner[ke.ID] = a.ID
 		if ke.Secret == "" {
-			b.problem("%s: secret is empty", kwhere)
+			b.problem(kn, "%s: secret is empty", kwhere)
 		}
 		policy, err := decodePolicy(&ke.Policy)
 		if err != nil {
-			b.problem("%s: policy (line %d): %w", kwhere, ke.Policy.Line, err)
+			b.problem(&ke.Policy, "%s: policy: %w", kwhere, err)
 		}
 		k := Key{ID: ke.ID, Secret: ke.Secret, Account: a.ID, Policy: policy}
 		b.d.keys[k.ID] = k
@@ -364,8 +422,8 @@ func decodePolicy(n *yaml.Node) (*iam.Policy, error) {
 	return iam.FromValue(v)
 }
 
-// keepTimestampsAsText retags timestamp scalars as strings: yaml.v3 would
-// turn an unquoted `Version: 2012-10-17` into a time.Time.
+// keepTimestampsAsText retags timestamp scalars as strings: the yaml package
+// would turn an unquoted `Version: 2012-10-17` into a time.Time.
 func keepTimestampsAsText(n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!timestamp" {
 		n.Tag = "!!str"
@@ -382,75 +440,76 @@ type orgWalk struct {
 	members map[string]string // account → where it was placed, for duplicates
 }
 
-func (b *builder) addOrg(i int, o *orgEntry) {
+func (b *builder) addOrg(i int, o *orgEntry, n *yaml.Node) {
 	where := fmt.Sprintf("organizations[%d] %q", i, o.ID)
-	ok := true
 	if !orgIDRE.MatchString(o.ID) {
-		b.problem("%s: organization id must match %s", where, orgIDRE)
-		ok = false
+		b.problem(n, "%s: organization id must match %s", where, orgIDRE)
 	}
+	mgmt := child(n, "management_account")
 	switch {
 	case o.ManagementAccount == "":
-		b.problem("%s: management_account is missing", where)
-		ok = false
+		b.problem(n, "%s: management_account is missing", where)
 	case !b.listed[o.ManagementAccount]:
-		b.problem("%s: management_account %q is not listed under accounts", where, o.ManagementAccount)
-		ok = false
+		b.problem(mgmt, "%s: management_account %q is not listed under accounts", where, o.ManagementAccount)
 	}
-	if !ok {
-		return // without a valid id and management account there are no ARNs
-	}
+	// Walked even when the id or the management account is wrong, for the
+	// problems of its members and units; its ARNs then mean nothing, but
+	// the directory is not used.
 	org := Organization{ID: o.ID, ARN: OrgARN(o.ManagementAccount, o.ID), ManagementAccount: o.ManagementAccount}
 	w := &orgWalk{builder: b, org: &org, members: make(map[string]string)}
-	w.place(fmt.Sprintf("organization %q root", o.ID), o.Accounts, nil, &org.Accounts)
+	root := fmt.Sprintf("organization %q root", o.ID)
+	w.place(root, o.Accounts, b.entries(child(n, "accounts"), yaml.ScalarNode, root+": accounts"), nil, &org.Accounts)
+	units := b.entries(child(n, "units"), yaml.MappingNode, fmt.Sprintf("organization %q: units", o.ID))
 	for j := range o.Units {
-		w.addOU(fmt.Sprintf("organization %q: units[%d]", o.ID, j), &o.Units[j], "", nil)
+		un, fj := units.at(j)
+		w.addOU(fmt.Sprintf("organization %q: units[%d]", o.ID, fj), &o.Units[j], un, "", nil)
 	}
-	if _, in := w.members[o.ManagementAccount]; !in {
+	if _, in := w.members[o.ManagementAccount]; !in && b.listed[o.ManagementAccount] {
 		w.place(fmt.Sprintf("organization %q root (as its management account)", o.ID),
-			[]string{o.ManagementAccount}, nil, &org.Accounts)
+			[]string{o.ManagementAccount}, entries{{mgmt, 0}}, nil, &org.Accounts)
 	}
 	b.d.orgs = append(b.d.orgs, org)
 }
 
-func (w *orgWalk) addOU(where string, u *ouEntry, parent string, above []string) {
+func (w *orgWalk) addOU(where string, u *ouEntry, n *yaml.Node, parent string, above []string) {
 	where = fmt.Sprintf("%s %q", where, u.ID)
-	switch {
-	case !ouIDRE.MatchString(u.ID):
-		w.problem("%s: OU id must match %s", where, ouIDRE)
-		return
-	case w.ouSeen[u.ID] != "":
-		w.problem("%s: OU id already used in organization %q", where, w.ouSeen[u.ID])
-		return
+	if org, dup := w.ouSeen[u.ID]; dup {
+		w.problem(n, "%s: OU id already used in organization %q", where, org)
+	} else if !ouIDRE.MatchString(u.ID) {
+		w.problem(n, "%s: OU id must match %s", where, ouIDRE)
+	} else {
+		w.ouSeen[u.ID] = w.org.ID
 	}
-	w.ouSeen[u.ID] = w.org.ID
 	// A fresh slice per OU: siblings must not share the backing array.
 	path := append(slices.Clip(above), OUARN(w.org.ManagementAccount, w.org.ID, u.ID))
 	w.org.OUs = append(w.org.OUs, OU{ID: u.ID, ARN: path[len(path)-1], Parent: parent})
 	idx := len(w.org.OUs) - 1
 	var direct []string
-	w.place(fmt.Sprintf("organization %q OU %q", w.org.ID, u.ID), u.Accounts, path, &direct)
+	in := fmt.Sprintf("organization %q OU %q", w.org.ID, u.ID)
+	w.place(in, u.Accounts, w.entries(child(n, "accounts"), yaml.ScalarNode, in+": accounts"), path, &direct)
 	w.org.OUs[idx].Accounts = direct
+	units := w.entries(child(n, "units"), yaml.MappingNode, where+": units")
 	for j := range u.Units {
-		w.addOU(fmt.Sprintf("%s: units[%d]", where, j), &u.Units[j], u.ID, path)
+		un, fj := units.at(j)
+		w.addOU(fmt.Sprintf("%s: units[%d]", where, fj), &u.Units[j], un, u.ID, path)
 	}
 }
 
-// place makes each account a member at the given OU path.
-func (w *orgWalk) place(where string, accounts []string, ouARNs []string, into *[]string) {
-	for _, id := range accounts {
+// place makes each account a member at the given OU path; nodes are the
+// accounts' nodes, for lines.
+func (w *orgWalk) place(where string, accounts []string, nodes entries, ouARNs []string, into *[]string) {
+	for k, id := range accounts {
+		n, _ := nodes.at(k)
 		switch m := w.d.accounts[id]; {
 		case !accountIDRE.MatchString(id):
-			w.problem("%s: account id %q must be exactly 12 digits", where, id)
+			w.problem(n, "%s: account id %q must be exactly 12 digits", where, id)
+		case !w.listed[id]:
+			w.problem(n, "%s: account %q is not listed under accounts", where, id)
 		case w.members[id] != "":
-			w.problem("%s: account %q already appears in %s", where, id, w.members[id])
-		case m != nil && m.orgID != "":
-			w.problem("%s: account %q already belongs to organization %q", where, id, m.orgID)
+			w.problem(n, "%s: account %q already appears in %s", where, id, w.members[id])
+		case m.orgID != "":
+			w.problem(n, "%s: account %q already belongs to organization %q", where, id, m.orgID)
 		default:
-			if m == nil {
-				m = &member{} // a member without keys (see the package comment)
-				w.d.accounts[id] = m
-			}
 			m.orgID, m.orgARN = w.org.ID, w.org.ARN
 			if len(ouARNs) > 0 {
 				m.ouARNs = ouARNs
@@ -459,6 +518,102 @@ func (w *orgWalk) place(where string, accounts []string, ouARNs []string, into *
 			*into = append(*into, id)
 		}
 	}
+}
+
+// The helpers below find an entry's node, for its line; each takes and
+// gives nil where the document has no such node.
+
+// deref follows an alias to its anchored node.
+func deref(n *yaml.Node) *yaml.Node {
+	if n != nil && n.Kind == yaml.AliasNode {
+		return n.Alias
+	}
+	return n
+}
+
+func isNull(n *yaml.Node) bool {
+	n = deref(n)
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+}
+
+// absentOr says whether n is missing, null or of kind k.
+func absentOr(n *yaml.Node, k yaml.Kind) bool {
+	return n == nil || isNull(n) || deref(n).Kind == k
+}
+
+// child is the value under key in mapping n.
+func child(n *yaml.Node, key string) *yaml.Node {
+	if n = deref(n); n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return deref(n.Content[i+1])
+		}
+	}
+	return nil
+}
+
+// entries are the items of a sequence that decoded to an element: the
+// decoder drops null items and items of the wrong kind, so element i of the
+// decoded slice is entries[i], at index entries[i].index in the file.
+type entries []entry
+
+type entry struct {
+	node  *yaml.Node
+	index int
+}
+
+// entries finds the items of sequence n that decode (those of kind k). It
+// reports the null ones; the decoder reports those of the wrong kind.
+func (b *builder) entries(n *yaml.Node, k yaml.Kind, what string) entries {
+	if n = deref(n); n == nil || n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	var out entries
+	for i, it := range n.Content {
+		switch {
+		case isNull(it):
+			b.problem(it, "%s[%d] is empty", what, i)
+		case deref(it).Kind == k:
+			out = append(out, entry{deref(it), i})
+		}
+	}
+	return out
+}
+
+// at is the node and file index of decoded element i.
+func (e entries) at(i int) (*yaml.Node, int) {
+	if i < len(e) {
+		return e[i].node, e[i].index
+	}
+	return nil, i // no document (Default): the indices agree
+}
+
+// Problem is one thing wrong in a bootstrap document.
+type Problem struct {
+	Line int // 1-based; 0 when the problem has no one place
+	Err  error
+}
+
+func (p *Problem) Error() string {
+	if p.Line == 0 {
+		return p.Err.Error()
+	}
+	return fmt.Sprintf("line %d: %v", p.Line, p.Err)
+}
+
+func (p *Problem) Unwrap() error { return p.Err }
+
+// yamlProblem turns one of the decoder's messages ("line 3: field x not
+// found in type account.keyEntry") into a Problem with its line.
+func yamlProblem(msg string) *Problem {
+	if head, rest, ok := strings.Cut(msg, ": "); ok {
+		if n, err := strconv.Atoi(strings.TrimPrefix(head, "line ")); err == nil && strings.HasPrefix(head, "line ") {
+			return &Problem{Line: n, Err: errors.New(rest)}
+		}
+	}
+	return &Problem{Err: errors.New(msg)}
 }
 
 // Error is every problem found in a bootstrap document.

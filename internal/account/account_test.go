@@ -167,7 +167,7 @@ func TestAccounts(t *testing.T) {
 		t.Error("block-style YAML policy not applied")
 	}
 
-	// A member listed only in the organization: known, keyless.
+	// A member without keys: known, keyless.
 	a, ok = d.Account("444444444444")
 	if !ok || len(a.Keys) != 0 || a.OrgID != "o-nestedorg01" {
 		t.Errorf("Account(444444444444) = %+v, %v; want a keyless member", a, ok)
@@ -267,7 +267,7 @@ func TestParseAccepts(t *testing.T) {
 		},
 		{
 			name: "management account not placed is a member at the root",
-			doc: "accounts: [{id: \"111111111111\"}]\norganizations:\n  - id: o-aaaaaaaaaa\n    management_account: \"111111111111\"\n" +
+			doc: "accounts: [{id: \"111111111111\"}, {id: \"222222222222\"}]\norganizations:\n  - id: o-aaaaaaaaaa\n    management_account: \"111111111111\"\n" +
 				"    units: [{id: ou-aaaa-aaaaaaaa, accounts: [\"222222222222\"]}]\n",
 			check: func(t *testing.T, d *Directory) {
 				want := image.Viewer{Account: "111111111111", OrgARN: "arn:aws:organizations::111111111111:organization/o-aaaaaaaaaa"}
@@ -294,7 +294,7 @@ func TestParseAccepts(t *testing.T) {
 		},
 		{
 			name: "two organizations",
-			doc: "accounts: [{id: \"111111111111\"}, {id: \"222222222222\"}]\norganizations:\n" +
+			doc: "accounts: [{id: \"111111111111\"}, {id: \"222222222222\"}, {id: \"333333333333\"}]\norganizations:\n" +
 				"  - {id: o-aaaaaaaaaa, management_account: \"111111111111\"}\n" +
 				"  - {id: o-bbbbbbbbbb, management_account: \"222222222222\", accounts: [\"333333333333\"]}\n",
 			check: func(t *testing.T, d *Directory) {
@@ -319,6 +319,7 @@ func TestParseRejects(t *testing.T) {
 	const (
 		acct1 = "accounts:\n  - id: \"111111111111\"\n    access_keys: [{id: k1, secret: s}]\n"
 		acct2 = "  - id: \"222222222222\"\n    access_keys: [{id: k2, secret: s}]\n"
+		acct3 = "  - id: \"333333333333\"\n"
 		org   = "organizations:\n  - id: o-aaaaaaaaaa\n    management_account: \"111111111111\"\n"
 	)
 	tests := []struct {
@@ -346,9 +347,9 @@ func TestParseRejects(t *testing.T) {
 		{"key id with a slash", "accounts:\n  - id: \"111111111111\"\n    access_keys: [{id: a/b, secret: s}]\n", []string{`"a/b": access key id must not contain`}},
 		{"key id with a space", "accounts:\n  - id: \"111111111111\"\n    access_keys: [{id: \"a b\", secret: s}]\n", []string{"must not contain"}},
 		{"empty secret", "accounts:\n  - id: \"111111111111\"\n    access_keys: [{id: k}]\n", []string{`account "111111111111": access_keys[0] "k": secret is empty`}},
-		{"null policy", "accounts:\n  - id: \"111111111111\"\n    access_keys:\n      - {id: k, secret: s, policy: }\n", []string{`"k": policy (line 4): is empty`}},
+		{"null policy", "accounts:\n  - id: \"111111111111\"\n    access_keys:\n      - {id: k, secret: s, policy: }\n", []string{`account: line 4: account "111111111111": access_keys[0] "k": policy: is empty`}},
 		{"bad policy", "accounts:\n  - id: \"111111111111\"\n    access_keys:\n      - id: k\n        secret: s\n        policy: {Statement: {Effect: Allow, Action: \"*\", Resource: \"*\", Condition: {}}}\n",
-			[]string{`access_keys[0] "k": policy (line 6): iam: policy: Statement[0]: Condition is not supported`}},
+			[]string{`line 6: account "111111111111": access_keys[0] "k": policy: iam: policy: Statement[0]: Condition is not supported`}},
 		{"policy not JSON", "accounts:\n  - id: \"111111111111\"\n    access_keys: [{id: k, secret: s, policy: \"allow all\"}]\n", []string{"not valid JSON"}},
 		{"bad org id", acct1 + "organizations: [{id: o-SHORT, management_account: \"111111111111\"}]\n", []string{`organizations[0] "o-SHORT": organization id must match`}},
 		{"duplicate org", acct1 + acct2 + "organizations:\n  - {id: o-aaaaaaaaaa, management_account: \"111111111111\"}\n  - {id: o-aaaaaaaaaa, management_account: \"222222222222\"}\n",
@@ -362,9 +363,9 @@ func TestParseRejects(t *testing.T) {
 		{"duplicate OU", acct1 + org + "    units: [{id: ou-aaaa-aaaaaaaa}, {id: ou-aaaa-aaaaaaaa}]\n",
 			[]string{`units[1] "ou-aaaa-aaaaaaaa": OU id already used in organization "o-aaaaaaaaaa"`}},
 		{"bad member id", acct1 + org + "    accounts: [\"12\"]\n", []string{`organization "o-aaaaaaaaaa" root: account id "12" must be exactly 12 digits`}},
-		{"member twice in one org", acct1 + org + "    accounts: [\"333333333333\"]\n    units: [{id: ou-aaaa-aaaaaaaa, accounts: [\"333333333333\"]}]\n",
+		{"member twice in one org", acct1 + acct3 + org + "    accounts: [\"333333333333\"]\n    units: [{id: ou-aaaa-aaaaaaaa, accounts: [\"333333333333\"]}]\n",
 			[]string{`organization "o-aaaaaaaaaa" OU "ou-aaaa-aaaaaaaa": account "333333333333" already appears in organization "o-aaaaaaaaaa" root`}},
-		{"member of two orgs", acct1 + acct2 + "organizations:\n" +
+		{"member of two orgs", acct1 + acct2 + acct3 + "organizations:\n" +
 			"  - {id: o-aaaaaaaaaa, management_account: \"111111111111\", accounts: [\"333333333333\"]}\n" +
 			"  - {id: o-bbbbbbbbbb, management_account: \"222222222222\", accounts: [\"333333333333\"]}\n",
 			[]string{`organization "o-bbbbbbbbbb" root: account "333333333333" already belongs to organization "o-aaaaaaaaaa"`}},
@@ -372,6 +373,10 @@ func TestParseRejects(t *testing.T) {
 			"  - {id: o-aaaaaaaaaa, management_account: \"111111111111\", accounts: [\"222222222222\"]}\n" +
 			"  - {id: o-bbbbbbbbbb, management_account: \"222222222222\"}\n",
 			[]string{`organization "o-bbbbbbbbbb" root (as its management account): account "222222222222" already belongs to organization "o-aaaaaaaaaa"`}},
+		{"org member not under accounts", acct1 + org + "    accounts: [\"111111111111\", \"333333333333\"]\n",
+			[]string{`account: line 7: organization "o-aaaaaaaaaa" root: account "333333333333" is not listed under accounts`}},
+		{"OU member not under accounts", acct1 + org + "    units:\n      - id: ou-aaaa-aaaaaaaa\n        accounts: [\"333333333333\"]\n",
+			[]string{`line 9: organization "o-aaaaaaaaaa" OU "ou-aaaa-aaaaaaaa": account "333333333333" is not listed under accounts`}},
 		{"every problem is reported", "accounts:\n  - id: \"1\"\n  - id: \"111111111111\"\n    access_keys: [{id: k}]\n",
 			[]string{"2 problems", `accounts[0] "1"`, `"k": secret is empty`}},
 	}
@@ -390,6 +395,109 @@ func TestParseRejects(t *testing.T) {
 				t.Errorf("error %q lacks the account: prefix", err)
 			}
 		})
+	}
+}
+
+// One run shows every problem of a file, in file order, each with its
+// line: the decoder's (unknown fields, wrong shapes) and the rules', and
+// those inside entries that are themselves wrong.
+func TestParseReportsEverythingAtOnce(t *testing.T) {
+	tests := []struct {
+		name, doc string
+		want      []string
+	}{
+		{"unknown field, bad entries and what is inside them", `accounts:
+  - id: "1"
+    access_keys: [{id: k, polcy: x}]
+organizations:
+  - id: o-BAD
+    management_account: "999999999999"
+    accounts: ["12", "333333333333"]
+    units:
+      - id: ou-x
+        accounts: ["444444444444"]
+        units: [{id: ou-aaaa-aaaaaaaa, accounts: ["555555555555"]}]
+`, []string{
+			`line 2: accounts[0] "1": account id must be exactly 12 digits`,
+			`line 3: field polcy not found in type account.keyEntry`,
+			`line 3: account "1": access_keys[0] "k": secret is empty`,
+			`line 5: organizations[0] "o-BAD": organization id must match ^o-[a-z0-9]{10,32}$`,
+			`line 6: organizations[0] "o-BAD": management_account "999999999999" is not listed under accounts`,
+			`line 7: organization "o-BAD" root: account id "12" must be exactly 12 digits`,
+			`line 7: organization "o-BAD" root: account "333333333333" is not listed under accounts`,
+			`line 9: organization "o-BAD": units[0] "ou-x": OU id must match ^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$`,
+			`line 10: organization "o-BAD" OU "ou-x": account "444444444444" is not listed under accounts`,
+			`line 11: organization "o-BAD" OU "ou-aaaa-aaaaaaaa": account "555555555555" is not listed under accounts`,
+		}},
+		{"a duplicate account's keys and a second document", `accounts:
+  - id: "111111111111"
+    access_keys: [{id: k, secret: s}]
+  - id: "111111111111"
+    access_keys: [{id: k2}, {id: k}]
+---
+accounts: []
+`, []string{
+			`line 4: accounts[1] "111111111111": account listed twice`,
+			`line 5: account "111111111111": access_keys[0] "k2": secret is empty`,
+			`line 5: account "111111111111": access_keys[1] "k": access key id already used in account "111111111111"`,
+			`the bootstrap file holds more than one YAML document`,
+		}},
+		{"empty entries and entries of the wrong kind keep the file's indices", `accounts:
+  - x
+  -
+  - id: "1"
+    access_keys: [[], {id: k}]
+organizations:
+  - id: o-aaaaaaaaaa
+    management_account: "111111111111"
+    accounts:
+      - {a: b}
+      - "2"
+`, []string{
+			"line 2: cannot unmarshal !!str `x` into account.accountEntry",
+			`line 3: accounts[1] is empty`,
+			`line 4: accounts[2] "1": account id must be exactly 12 digits`,
+			`line 5: cannot unmarshal !!seq into account.keyEntry`,
+			`line 5: account "1": access_keys[1] "k": secret is empty`,
+			`line 8: organizations[0] "o-aaaaaaaaaa": management_account "111111111111" is not listed under accounts`,
+			`line 10: cannot unmarshal !!map into string`,
+			`line 11: organization "o-aaaaaaaaaa" root: account id "2" must be exactly 12 digits`,
+		}},
+		{"null document", "---\n", []string{"no accounts: the bootstrap file must list at least one"}},
+		{"null accounts", "accounts:\n", []string{"line 1: no accounts: the bootstrap file must list at least one"}},
+		{"wrong shapes", "accounts: 5\nextra: 1\n", []string{
+			"line 1: cannot unmarshal !!int `5` into []account.accountEntry",
+			"line 2: field extra not found in type account.file",
+		}},
+		{"misspelt accounts", "organizations: []\nacounts: []\n", []string{
+			"line 2: field acounts not found in type account.file",
+			"no accounts: the bootstrap file must list at least one",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.doc))
+			var perr *Error
+			if !errors.As(err, &perr) {
+				t.Fatalf("Parse = %v, want an *Error", err)
+			}
+			var got []string
+			for _, p := range perr.Problems {
+				got = append(got, p.Error())
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("problems mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// Each problem carries its line for callers that want it.
+func TestProblemLine(t *testing.T) {
+	_, err := Parse([]byte("accounts:\n  - id: \"111111111111\"\n  - id: \"2\"\n"))
+	var p *Problem
+	if !errors.As(err, &p) || p.Line != 3 {
+		t.Fatalf("Parse = %v; want a *Problem at line 3", err)
 	}
 }
 

@@ -79,6 +79,7 @@ accounts:
       - {id: AKIAFULL, secret: full}
   - id: "444455556666"
     access_keys: [{id: AKIAONLYRO, secret: ro2, policy: {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}}]
+  - id: "777788889999"
 organizations:
   - id: o-exampleorg1
     management_account: "111122223333"

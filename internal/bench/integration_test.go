@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/app"
+	"github.com/amigo-ec2/amigo/internal/image"
 )
 
 func TestRunAgainstFloor(t *testing.T) {
@@ -118,7 +119,8 @@ func TestPopulateAndRunAgainstAmigo(t *testing.T) {
 	dir := testDirectory(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, app.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Directory: dir,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Image:  image.Options{PublicImageQuota: image.DefaultPublicImageQuota}})
 	if err != nil {
 		cancel()
 		t.Fatal(err)

@@ -200,7 +200,7 @@ func TestFromValue(t *testing.T) {
 		name string
 		v    any
 	}{
-		{"map[string]any as yaml.v3 decodes it", map[string]any{
+		{"map[string]any as go.yaml.in/yaml/v3 decodes it", map[string]any{
 			"Version":   "2012-10-17",
 			"Statement": []any{map[string]any{"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}},
 		}},

@@ -107,7 +107,7 @@ func classify(r *ModifyRequest) (*change, error) {
 
 	switch families[0] {
 	case AttrDescription:
-		v, err := attributeValue(r, attr == AttrDescription, r.Description, r.DescriptionSet)
+		v, err := attributeValue(r, "Description", attr == AttrDescription, r.Description, r.DescriptionSet)
 		if err != nil {
 			return nil, err
 		}
@@ -116,7 +116,7 @@ func classify(r *ModifyRequest) (*change, error) {
 		}
 		return &change{attribute: AttrDescription, value: v}, nil
 	case AttrImdsSupport:
-		v, err := attributeValue(r, attr == AttrImdsSupport, r.ImdsSupport, r.ImdsSupportSet)
+		v, err := attributeValue(r, "ImdsSupport", attr == AttrImdsSupport, r.ImdsSupport, r.ImdsSupportSet)
 		if err != nil {
 			return nil, err
 		}
@@ -128,8 +128,9 @@ func classify(r *ModifyRequest) (*change, error) {
 	return classifyLaunchPermission(r, attr, structured, flat)
 }
 
-// attributeValue picks the value of a value attribute from Value or X.Value.
-func attributeValue(r *ModifyRequest, named bool, structured *string, structuredSet bool) (string, error) {
+// attributeValue picks the value of a value attribute from Value or
+// param.Value (param is "Description" or "ImdsSupport").
+func attributeValue(r *ModifyRequest, param string, named bool, structured *string, structuredSet bool) (string, error) {
 	if r.OperationType != nil {
 		return "", errCombination("The parameter OperationType can be used only with the launchPermission attribute.")
 	}
@@ -145,7 +146,7 @@ func attributeValue(r *ModifyRequest, named bool, structured *string, structured
 			structured = new(string) // Description={} clears, as an empty value does.
 		}
 		if v != nil && *v != *structured {
-			return "", errCombination("The parameters Value and %s.Value specify different values.", "Description")
+			return "", errCombination("The parameters Value and %s.Value specify different values.", param)
 		}
 		v = structured
 	}

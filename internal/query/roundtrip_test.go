@@ -106,8 +106,9 @@ func (f *filler) fill(v reflect.Value, depth int) {
 		}
 	case reflect.Slice:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
-			// Never empty: the JSON envelope leaves an empty blob out
-			// (omitempty), so it comes back absent.
+			// At least one byte: a blob field is a plain []byte tagged
+			// omitempty, so json.Marshal, the JSON client here, would drop
+			// an empty one and the trip would come back nil.
 			b := make([]byte, 1+f.r.IntN(8))
 			for i := range b {
 				b[i] = byte(f.r.IntN(256))

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/amigo-ec2/amigo/internal/account"
+	"github.com/amigo-ec2/amigo/internal/app"
+	"github.com/amigo-ec2/amigo/internal/catalog"
+	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/store/postgres"
+	"github.com/amigo-ec2/amigo/internal/store/sqlite"
+)
+
+// serveOptions is what `amigo serve` is told by its flags and AMIGO_*
+// variables.
+type serveOptions struct {
+	listen, data, store, config        string
+	catalog, catalogRegions, pprofAddr string
+	pgMax, pgMin, cacheImages          int
+	quota                              int
+	pendingDelay                       time.Duration
+	logLevel                           slog.Level
+}
+
+// serveFlags declares serve's flags on fs, with their defaults. Every one
+// can also be set by its AMIGO_* variable (envFor), applied by parseFlags;
+// each usage names that variable (TestServeFlagsNameTheirVariable).
+func serveFlags(fs *flag.FlagSet) *serveOptions {
+	o := &serveOptions{}
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:4566", "address to listen on (AMIGO_LISTEN)")
+	fs.StringVar(&o.data, "data", "./amigo-data", "folder of the embedded SQLite store (AMIGO_DATA)")
+	fs.StringVar(&o.store, "store", "", "a postgres://user@host/db URL to keep the state in PostgreSQL instead of --data; several amigo processes may share one database (AMIGO_STORE)")
+	fs.IntVar(&o.pgMax, "pg-max-conns", 0, "PostgreSQL pool: most connections per process; 0 for the DSN's pool_max_conns or max(4, CPUs) (AMIGO_PG_MAX_CONNS)")
+	fs.IntVar(&o.pgMin, "pg-min-conns", 0, "PostgreSQL pool: connections kept open when idle (AMIGO_PG_MIN_CONNS)")
+	fs.IntVar(&o.cacheImages, "cache-images", sqlite.DefaultCacheImages, "SQLite store: how many decoded images (and resources' tags) the read cache keeps, about 2 KB each; 0 for none (AMIGO_CACHE_IMAGES)")
+	fs.StringVar(&o.config, "config", "", "bootstrap YAML file with accounts, keys and organizations (AMIGO_CONFIG); default: account 000000000000 with key test/test")
+	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "log `level`: debug, info (one line per request), warn or error (AMIGO_LOG_LEVEL)")
+	fs.IntVar(&o.quota, "public-image-quota", image.DefaultPublicImageQuota, "public images allowed per account and region: 0 for none, -1 for no limit (AMIGO_PUBLIC_IMAGE_QUOTA)")
+	fs.StringVar(&o.catalog, "catalog", "", "public image catalogue: a YAML or JSON-lines file, or none; default: the embedded catalogue (AMIGO_CATALOG)")
+	fs.StringVar(&o.pprofAddr, "pprof", "", "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (AMIGO_PPROF); off by default")
+	fs.DurationVar(&o.pendingDelay, "pending-delay", 0, "how long new images (RegisterImage, CopyImage, CreateImage) stay pending before they are available, e.g. 30s; 0 for at once (AMIGO_PENDING_DELAY)")
+	fs.StringVar(&o.catalogRegions, "catalog-regions", strings.Join(catalog.DefaultRegions, ","), "comma-separated regions the catalogue is loaded into (AMIGO_CATALOG_REGIONS)")
+	return o
+}
+
+// envFor is the variable that stands for a flag: --pg-max-conns is
+// AMIGO_PG_MAX_CONNS.
+func envFor(flagName string) string {
+	return "AMIGO_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseFlags sets every flag of fs whose variable lookup finds, then parses
+// args, so a flag beats its variable and both beat the default. A variable
+// that does not parse is refused, not ignored: a typo in a deployment must
+// not quietly run with the default. Every such variable is reported at once.
+func parseFlags(fs *flag.FlagSet, args []string, lookup func(string) (string, bool)) error {
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := envFor(f.Name)
+		v, ok := lookup(name)
+		if !ok {
+			return
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q (for --%s): %v; want %s", name, v, f.Name, err, expected(f)))
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return fs.Parse(args)
+}
+
+// expected says what a flag's value looks like, for error messages.
+func expected(f *flag.Flag) string {
+	if g, ok := f.Value.(flag.Getter); ok {
+		switch g.Get().(type) {
+		case int, int64, uint, uint64:
+			return "an integer"
+		case time.Duration:
+			return "a duration such as 30s or 2m"
+		case float64:
+			return "a number"
+		case bool:
+			return "true or false"
+		case *slog.Level: // TextVar gets the pointer
+			return "debug, info, warn or error"
+		}
+	}
+	return "a valid value"
+}
+
+// appConfig turns the options into the app's configuration, loading the
+// catalogue and the bootstrap file they name.
+func (o *serveOptions) appConfig(log *slog.Logger) (app.Config, error) {
+	cfg := app.Config{Listen: o.listen, DataDir: o.data, Logger: log, Store: o.store,
+		Postgres:    postgres.Options{MaxConns: int32(o.pgMax), MinConns: int32(o.pgMin)},
+		CacheImages: cacheSize(o.cacheImages),
+		Image:       image.Options{PublicImageQuota: o.quota, PendingDelay: o.pendingDelay}}
+	switch o.catalog {
+	case "none":
+	case "":
+		es, err := catalog.Default()
+		if err != nil {
+			return app.Config{}, err
+		}
+		cfg.Catalog = es
+	default:
+		es, err := catalog.Load(o.catalog)
+		if err != nil {
+			return app.Config{}, err
+		}
+		cfg.Catalog = es
+	}
+	for _, r := range strings.Split(o.catalogRegions, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			cfg.CatalogRegions = append(cfg.CatalogRegions, r)
+		}
+	}
+	if o.config != "" {
+		d, err := account.Load(o.config)
+		if err != nil {
+			return app.Config{}, err
+		}
+		cfg.Directory = d
+	}
+	return cfg, nil
+}
+
+// cacheSize maps --cache-images to the store's option, where 0 means the
+// default and negative means none.
+func cacheSize(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
+}

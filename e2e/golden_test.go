@@ -1,0 +1,138 @@
+package e2e
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/amigo-ec2/amigo/internal/ec2"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var requestIDs = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+
+// golden compares a response body with testdata/name.golden byte for byte,
+// request ids aside: every time in it comes from the injected clock.
+func golden(t *testing.T, name, body string) {
+	t.Helper()
+	body = requestIDs.ReplaceAllString(body, "REQUEST-ID")
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./e2e -run Golden -update to create it)", err)
+	}
+	if string(want) != body {
+		t.Fatalf("%s differs from golden file\n--- got ---\n%s\n--- want ---\n%s", name, body, want)
+	}
+}
+
+// call is one request of TestGoldenResponses: who sends params (Action
+// first), and the answer must equal testdata/name.golden.
+type call struct {
+	name, who string
+	params    []string
+}
+
+// TestGoldenResponses walks one story through every action amigo serves
+// and pins each answer, so a change to the wire shape shows in review. The
+// ids come from a counter and the clock stands at imagetest.Epoch, moved
+// only by the steps below.
+func TestGoldenResponses(t *testing.T) {
+	e := startEnv(t)
+	id := e.register(owner, "golden") // ami-00000000000000001
+	const (
+		id2  = "ami-00000000000000002" // register-image
+		cp   = "ami-00000000000000003" // copy-image
+		inst = "i-00000000000000006"   // run-instances (r-…05 is its reservation)
+	)
+	day := func(n int) string { return e.clock.Now().Add(time.Duration(n) * 24 * time.Hour).Format(time.RFC3339) }
+	v := func(kv ...string) []string { return kv }
+	steps := []call{
+		{"modify-image-attribute", owner, v("ModifyImageAttribute", "ImageId", id, "LaunchPermission.Add.1.UserId", member, "LaunchPermission.Add.2.Group", "all", "LaunchPermission.Add.3.OrganizationArn", orgARN, "LaunchPermission.Add.4.OrganizationalUnitArn", ou1ARN)},
+		{"describe-image-attribute-launch-permission", owner, v("DescribeImageAttribute", "ImageId", id, "Attribute", "launchPermission")},
+		{"describe-image-attribute-description-empty", owner, v("DescribeImageAttribute", "ImageId", id, "Attribute", "description")},
+		{"describe-image-attribute-product-codes", owner, v("DescribeImageAttribute", "ImageId", id, "Attribute", "productCodes")},
+		{"describe-images", owner, v("DescribeImages", "ImageId.1", id)},
+		{"reset-image-attribute", owner, v("ResetImageAttribute", "ImageId", id, "Attribute", "launchPermission")},
+		{"error-not-found", owner, v("DescribeImages", "ImageId.1", "ami-00000000000000099")},
+		{"error-dry-run", owner, v("ModifyImageAttribute", "ImageId", id, "Description.Value", "x", "DryRun", "true")},
+		{"register-image", owner, v("RegisterImage", "Name", "golden-2", "RootDeviceName", "/dev/sda1", "BlockDeviceMapping.1.DeviceName", "/dev/sda1", "BlockDeviceMapping.1.Ebs.SnapshotId", snapshot)},
+
+		{"create-tags", owner, v("CreateTags", "ResourceId.1", id, "ResourceId.2", id2, "Tag.1.Key", "team", "Tag.1.Value", "web", "Tag.2.Key", "stage", "Tag.2.Value", "")},
+		{"describe-tags", owner, v("DescribeTags", "Filter.1.Name", "resource-id", "Filter.1.Value.1", id2)},
+		{"delete-tags", owner, v("DeleteTags", "ResourceId.1", id2, "Tag.1.Key", "stage")},
+
+		{"enable-image-deprecation", owner, v("EnableImageDeprecation", "ImageId", id2, "DeprecateAt", day(30))},
+		{"describe-images-deprecation", owner, v("DescribeImages", "ImageId.1", id2)},
+		{"disable-image-deprecation", owner, v("DisableImageDeprecation", "ImageId", id2)},
+		{"enable-image-deregistration-protection", owner, v("EnableImageDeregistrationProtection", "ImageId", id2, "WithCooldown", "true")},
+		{"disable-image-deregistration-protection", owner, v("DisableImageDeregistrationProtection", "ImageId", id2)},
+		{"describe-image-attribute-deregistration-protection", owner, v("DescribeImageAttribute", "ImageId", id2, "Attribute", "deregistrationProtection")},
+		{"error-deregistration-protected", owner, v("DeregisterImage", "ImageId", id2)},
+		{"disable-image", owner, v("DisableImage", "ImageId", id2)},
+		{"enable-image", owner, v("EnableImage", "ImageId", id2)},
+		{"modify-image-attribute-flat", owner, v("ModifyImageAttribute", "ImageId", id2, "Attribute", "launchPermission", "OperationType", "add", "UserId.1", member)},
+		{"error-not-owner", member, v("ModifyImageAttribute", "ImageId", id2, "Description.Value", "theirs")},
+		{"cancel-image-launch-permission", member, v("CancelImageLaunchPermission", "ImageId", id2)},
+
+		{"enable-image-block-public-access", owner, v("EnableImageBlockPublicAccess", "ImageBlockPublicAccessState", "block-new-sharing")},
+		{"get-image-block-public-access-state", owner, v("GetImageBlockPublicAccessState")},
+		{"error-block-public-access", owner, v("ModifyImageAttribute", "ImageId", id2, "LaunchPermission.Add.1.Group", "all")},
+		{"disable-image-block-public-access", owner, v("DisableImageBlockPublicAccess")},
+
+		{"copy-image", owner, v("CopyImage", "SourceImageId", id2, "SourceRegion", region, "Name", "golden-copy", "Description", "a copy", "CopyImageTags", "true")},
+		{"describe-images-copy", owner, v("DescribeImages", "ImageId.1", cp)},
+		{"run-instances", owner, v("RunInstances", "ImageId", id2, "MinCount", "1", "MaxCount", "1", "InstanceType", "t3.micro", "TagSpecification.1.ResourceType", "instance", "TagSpecification.1.Tag.1.Key", "Name", "TagSpecification.1.Tag.1.Value", "golden")},
+		{"describe-instances", owner, v("DescribeInstances", "InstanceId.1", inst)},
+		{"modify-instance-attribute", owner, v("ModifyInstanceAttribute", "InstanceId", inst, "SriovNetSupport.Value", "simple")},
+		{"get-instance-uefi-data", owner, v("GetInstanceUefiData", "InstanceId", inst)},
+		{"create-image", owner, v("CreateImage", "InstanceId", inst, "Name", "baked", "NoReboot", "true")},
+		{"describe-image-references", owner, v("DescribeImageReferences", "ImageId.1", id2, "IncludeAllResourceTypes", "true")},
+		{"terminate-instances", owner, v("TerminateInstances", "InstanceId.1", inst)},
+
+		{"get-allowed-images-settings", owner, v("GetAllowedImagesSettings")},
+		{"replace-image-criteria-in-allowed-images-settings", owner, v("ReplaceImageCriteriaInAllowedImagesSettings", "ImageCriterion.1.ImageProvider.1", "amazon", "ImageCriterion.2.ImageProvider.1", owner, "ImageCriterion.2.ImageName.1", "golden-*")},
+		{"enable-allowed-images-settings", owner, v("EnableAllowedImagesSettings", "AllowedImagesSettingsState", "audit-mode")},
+		{"get-allowed-images-settings-audit-mode", owner, v("GetAllowedImagesSettings")},
+		{"disable-allowed-images-settings", owner, v("DisableAllowedImagesSettings")},
+
+		{"deregister-image", owner, v("DeregisterImage", "ImageId", id, "DeleteAssociatedSnapshots", "true")},
+	}
+	answered := map[string]bool{}
+	for _, s := range steps {
+		kv := append([]string{"Action", s.params[0], "Version", "2016-11-15"}, s.params[1:]...)
+		r := e.post(t, s.who, form(kv...), nil)
+		golden(t, s.name, r.body)
+		if r.status == 200 {
+			answered[s.params[0]] = true
+		}
+	}
+	for action := range ec2.Actions(nil) {
+		if !answered[action] {
+			t.Errorf("%s has no golden success answer", action)
+		}
+	}
+	if *update {
+		return
+	}
+	// Every golden file belongs to a step, so none goes stale unnoticed.
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.golden"))
+	for _, f := range files {
+		name := filepath.Base(f)
+		name = name[:len(name)-len(".golden")]
+		if name != "error-no-credentials" && !slices.ContainsFunc(steps, func(s call) bool { return s.name == name }) {
+			t.Errorf("%s: no step writes it", f)
+		}
+	}
+}
