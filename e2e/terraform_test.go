@@ -123,17 +123,17 @@ func tfWaitImageAvailable(t *testing.T, c *ec2.Client, id string) {
 	}, []string{"pending"}, []string{"available"})
 }
 
-// slowEnv makes new images and instances take a moment, as on EC2, so the
-// replays see the transitional states.
+// slowEnv makes new images and instances take a moment of real time, as
+// on EC2, so the replays see the transitional states.
 func slowEnv(t *testing.T) *env {
-	return startEnv(t, func(c *app.Config) { c.Image.PendingDelay = 300 * time.Millisecond })
+	return startEnv(t, func(c *app.Config) { c.Image.PendingDelay, c.Image.Now = 300*time.Millisecond, time.Now })
 }
 
 // data "aws_ami": one DescribeImages, then most_recent by CreationDate.
 func TestTerraformDataAMI(t *testing.T) {
 	e := startEnv(t)
 	older := e.register(owner, "web-2026-01")
-	time.Sleep(1100 * time.Millisecond) // creation dates have second precision
+	e.clock.Advance(time.Second)
 	newer := e.register(owner, "web-2026-02")
 	e.register(owner, "db-2026-02")
 	c := e.client(owner)
