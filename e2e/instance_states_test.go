@@ -256,7 +256,9 @@ func TestDescribeInstanceStatus(t *testing.T) {
 	if len(out.InstanceStatuses) != 0 {
 		t.Fatalf("pending instances listed: %+v", out.InstanceStatuses)
 	}
-	fastOK := func(o *ec2.InstanceStatusOkWaiterOptions) { o.MinDelay, o.MaxDelay = 100*time.Millisecond, 200*time.Millisecond }
+	fastOK := func(o *ec2.InstanceStatusOkWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 100*time.Millisecond, 200*time.Millisecond
+	}
 	if err := ec2.NewInstanceStatusOkWaiter(c, fastOK).Wait(ctx, &ec2.DescribeInstanceStatusInput{InstanceIds: ids}, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
