@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -108,6 +109,9 @@ func TestGoldenResponses(t *testing.T) {
 		{"disable-allowed-images-settings", owner, v("DisableAllowedImagesSettings")},
 
 		{"deregister-image", owner, v("DeregisterImage", "ImageId", id, "DeleteAssociatedSnapshots", "true")},
+
+		{"describe-regions", owner, v("DescribeRegions", "RegionName.1", "us-east-1", "RegionName.2", "af-south-1")},
+		{"describe-availability-zones", owner, v("DescribeAvailabilityZones", "ZoneName.1", "us-east-1a")},
 	}
 	answered := map[string]bool{}
 	for _, s := range steps {
@@ -118,7 +122,9 @@ func TestGoldenResponses(t *testing.T) {
 			answered[s.params[0]] = true
 		}
 	}
-	for action := range ec2.Actions(nil) {
+	served := ec2.Actions(nil)
+	maps.Copy(served, ec2.RegionActions(nil))
+	for action := range served {
 		if !answered[action] {
 			t.Errorf("%s has no golden success answer", action)
 		}

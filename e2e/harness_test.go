@@ -48,6 +48,7 @@ var keys = map[string][2]string{
 	stranger:       {"AKIASTRANGER0000000", "strangersecret"},
 	"readonly":     {"AKIAOWNERREADONLY00", "rosecret"},
 	"no-modify":    {"AKIAOWNERNOMODIFY00", "nomodsecret"},
+	"builder":      {"AKIAOWNERBUILDER000", "buildersecret"}, // IAM user ci-builder
 	"wrong-secret": {"AKIAOWNER0000000000", "not-the-secret"},
 	"unknown-key":  {"AKIANOBODY000000000", "whatever"},
 }

@@ -21,6 +21,7 @@ import (
 type serveOptions struct {
 	listen, data, store, config        string
 	catalog, catalogRegions, pprofAddr string
+	regions                            string
 	pgMax, pgMin, cacheImages          int
 	quota                              int
 	pendingDelay                       time.Duration
@@ -44,7 +45,8 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	fs.StringVar(&o.catalog, "catalog", "", "public image catalogue: a YAML or JSON-lines file, or none; default: the embedded catalogue (AMIGO_CATALOG)")
 	fs.StringVar(&o.pprofAddr, "pprof", "", "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (AMIGO_PPROF); off by default")
 	fs.DurationVar(&o.pendingDelay, "pending-delay", 0, "how long new images (RegisterImage, CopyImage, CreateImage) stay pending before they are available, e.g. 30s; 0 for at once (AMIGO_PENDING_DELAY)")
-	fs.StringVar(&o.catalogRegions, "catalog-regions", strings.Join(catalog.DefaultRegions, ","), "comma-separated regions the catalogue is loaded into (AMIGO_CATALOG_REGIONS)")
+	fs.StringVar(&o.catalogRegions, "catalog-regions", "", "comma-separated regions the catalogue is loaded into (AMIGO_CATALOG_REGIONS); default: every served region")
+	fs.StringVar(&o.regions, "regions", "", "comma-separated regions served; requests signed for any other are refused (AMIGO_REGIONS); default: every commercial region")
 	return o
 }
 
@@ -117,11 +119,8 @@ func (o *serveOptions) appConfig(log *slog.Logger) (app.Config, error) {
 		}
 		cfg.Catalog = es
 	}
-	for _, r := range strings.Split(o.catalogRegions, ",") {
-		if r = strings.TrimSpace(r); r != "" {
-			cfg.CatalogRegions = append(cfg.CatalogRegions, r)
-		}
-	}
+	cfg.CatalogRegions = splitList(o.catalogRegions)
+	cfg.Regions = splitList(o.regions)
 	if o.config != "" {
 		d, err := account.Load(o.config)
 		if err != nil {
@@ -139,4 +138,15 @@ func cacheSize(n int) int {
 		return -1
 	}
 	return n
+}
+
+// splitList reads a comma-separated flag value.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }

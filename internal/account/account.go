@@ -11,6 +11,7 @@
 //	      - {id: AKIAEXAMPLEDEV00000, secret: devsecret}
 //	      - id: AKIAEXAMPLERO000000
 //	        secret: rosecret
+//	        user: ci-builder            # optional IAM user name; without one the key is the root's
 //	        # Optional IAM identity policy (see package iam), as a YAML or
 //	        # JSON mapping or a string holding JSON. Without one the key may
 //	        # do everything in its account.
@@ -73,6 +74,9 @@ type Key struct {
 	Account string
 	// Policy limits what the key may do; nil allows everything in Account.
 	Policy *iam.Policy
+	// User is the IAM user the key belongs to; "" for the account's root
+	// (see Principal).
+	User string
 }
 
 // Account is one account and its keys.
@@ -258,6 +262,7 @@ type accountEntry struct {
 type keyEntry struct {
 	ID     string `yaml:"id"`
 	Secret string `yaml:"secret"`
+	User   string `yaml:"user"`
 	// A node, so that an absent policy (allow all) differs from a null one.
 	Policy yaml.Node `yaml:"policy"`
 }
@@ -399,7 +404,10 @@ func (b *builder) addAccount(i int, a *accountEntry, n *yaml.Node) {
 		if err != nil {
 			b.problem(&ke.Policy, "%s: policy: %w", kwhere, err)
 		}
-		k := Key{ID: ke.ID, Secret: ke.Secret, Account: a.ID, Policy: policy}
+		if ke.User != "" && !validUserName(ke.User) {
+			b.problem(kn, "%s: user %q must be 1 to 64 of A-Z a-z 0-9 + = , . @ _ -", kwhere, ke.User)
+		}
+		k := Key{ID: ke.ID, Secret: ke.Secret, Account: a.ID, Policy: policy, User: ke.User}
 		b.d.keys[k.ID] = k
 		m.keys = append(m.keys, k)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -41,9 +42,12 @@ type Config struct {
 	Logger    *slog.Logger
 	Image     image.Options
 	// Catalog is loaded as public images into CatalogRegions at start-up
-	// (nil: nothing); catalog.DefaultRegions when CatalogRegions is empty.
+	// (nil: nothing); every served Region when CatalogRegions is empty.
 	Catalog        []catalog.Entry
 	CatalogRegions []string
+	// Regions are the Regions served (requests signed for any other are
+	// refused); empty serves every commercial Region.
+	Regions []string
 }
 
 // App is a running amigo.
@@ -68,10 +72,21 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	id, err := identity(ctx, st, cfg.Regions)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	if len(cfg.Catalog) > 0 {
 		regions := cfg.CatalogRegions
 		if len(regions) == 0 {
-			regions = catalog.DefaultRegions
+			regions = id.Regions.Names()
+		}
+		for _, r := range regions {
+			if !id.Regions.Serves(r) {
+				st.Close()
+				return nil, fmt.Errorf("--catalog-regions: %q is not a served Region (see --regions)", r)
+			}
 		}
 		if err := catalog.Install(ctx, st, regions, cfg.Catalog); err != nil {
 			st.Close()
@@ -83,7 +98,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		st.Close()
 		return nil, err
 	}
-	srv := server.New(cfg.Directory, ec2.Actions(svc), cfg.Logger)
+	actions := ec2.Actions(svc)
+	maps.Copy(actions, ec2.RegionActions(id.Regions))
+	srv := server.New(cfg.Directory, actions, cfg.Logger)
+	srv.SetIdentity(id)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		st.Close()

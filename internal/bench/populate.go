@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/account"
+	"github.com/amigo-ec2/amigo/internal/awserr"
 )
 
 // PopulateConfig says how many images to create and where.
@@ -176,7 +177,7 @@ func Populate(ctx context.Context, cfg PopulateConfig) (*PopulateResult, error) 
 							res.Public++
 						}
 						mu.Unlock()
-					case value == "all" && r.code == "ResourceLimitExceeded":
+					case value == "all" && r.code == awserr.CodeResourceLimitExceeded:
 						mu.Lock()
 						res.PublicRefused++
 						mu.Unlock()

@@ -18,10 +18,12 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/query"
 )
 
 //go:embed default.yaml
@@ -93,6 +95,9 @@ func Parse(data []byte) ([]Entry, error) {
 			if len(line) == 0 {
 				continue
 			}
+			if !utf8.Valid(line) { // encoding/json would turn it into U+FFFD unseen
+				return nil, fmt.Errorf("line %d: invalid UTF-8", n)
+			}
 			var e Entry
 			dec := json.NewDecoder(bytes.NewReader(line))
 			dec.DisallowUnknownFields()
@@ -133,6 +138,9 @@ func Parse(data []byte) ([]Entry, error) {
 		if _, err := time.Parse(time.RFC3339, e.CreationDate); err != nil {
 			errs = append(errs, fmt.Errorf("%s: creation_date: %v", where, err))
 		}
+		if !e.validText() {
+			errs = append(errs, fmt.Errorf("%s: a value holds a NUL character or invalid UTF-8", where))
+		}
 		key := e.OwnerID + "/" + e.Name
 		if seen[key] {
 			errs = append(errs, fmt.Errorf("%s: duplicate name for this owner", where))
@@ -140,6 +148,24 @@ func Parse(data []byte) ([]Entry, error) {
 		seen[key] = true
 	}
 	return es, errors.Join(errs...)
+}
+
+// validText holds the catalogue to the API's contract for stored strings
+// (query.ValidText): PostgreSQL cannot store NUL or invalid UTF-8.
+func (e Entry) validText() bool {
+	for _, s := range []string{e.Name, e.OwnerID, e.OwnerAlias, e.Description, e.Architecture, e.CreationDate,
+		e.RootDeviceName, e.VolumeType, e.BootMode, e.ImdsSupport, e.TpmSupport, e.Platform, e.PlatformDetails,
+		e.UsageOperation, e.SriovNetSupport} {
+		if !query.ValidText(s) {
+			return false
+		}
+	}
+	for _, pc := range e.ProductCodes {
+		if !query.ValidText(pc.Code) || !query.ValidText(pc.Type) {
+			return false
+		}
+	}
+	return true
 }
 
 // idFor derives a stable id, so reloading the catalogue updates images in

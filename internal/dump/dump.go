@@ -153,8 +153,10 @@ type Stats struct {
 	Images, Tags, Settings, Instances, Skipped int
 }
 
-// Import loads an export into st, which must hold no images yet. Records
-// are written in batches, each batch one transaction.
+// Import loads an export into st, which must hold no images yet. It reads
+// the input twice: Check first (a *CheckError names every offending line and
+// nothing is written), then the load, in batches, each batch one
+// transaction. A reader that cannot seek is copied to a temporary file.
 func Import(ctx context.Context, st image.Store, r io.Reader) (Stats, error) {
 	var stats Stats
 	empty := true
@@ -169,7 +171,20 @@ func Import(ctx context.Context, st image.Store, r io.Reader) (Stats, error) {
 	if !empty {
 		return stats, fmt.Errorf("import: the store already holds images; import needs an empty store")
 	}
-	sc := bufio.NewScanner(r)
+	// The whole file is checked before the first write, so a bad line
+	// refuses the import instead of stopping it halfway.
+	rs, start, done, err := rewindable(r)
+	if err != nil {
+		return stats, err
+	}
+	defer done()
+	if err := Check(rs); err != nil {
+		return stats, err
+	}
+	if _, err := rs.Seek(start, io.SeekStart); err != nil {
+		return stats, fmt.Errorf("import: rewinding the input: %w", err)
+	}
+	sc := bufio.NewScanner(rs)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	var batch []record
 	flush := func() error {

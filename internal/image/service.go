@@ -12,9 +12,11 @@ import (
 type Caller struct {
 	Viewer
 	Region string
-	// Allowed answers the access key's IAM policy for an action
-	// ("ec2:ModifyImageAttribute") on a resource ARN; nil allows everything.
-	Allowed func(action, resource string) bool
+	// Authorize applies the access key's IAM policy to an action
+	// ("ec2:ModifyImageAttribute") on a resource ARN: nil when allowed,
+	// else the UnauthorizedOperation to return, which names the principal
+	// (internal/iam Denial). A nil Authorize allows everything.
+	Authorize func(action, resource string) error
 }
 
 // Options tune a Service. Unset fields take EC2's defaults, except
@@ -86,8 +88,8 @@ func (s *Service) now() time.Time { return s.opts.Now().UTC() }
 // that got this far. It is called after the request is known to be well
 // formed and before any resource is looked at (spec §2.1.4 step 4).
 func authorize(c Caller, action, resource string) error {
-	if c.Allowed != nil && !c.Allowed("ec2:"+action, resource) {
-		return awserr.Unauthorized()
+	if c.Authorize != nil {
+		return c.Authorize("ec2:"+action, resource)
 	}
 	return nil
 }

@@ -68,7 +68,8 @@ func (d *decoder) newString(s string) *string {
 //   - MissingParameter "The request must contain the parameter <name>" for a
 //     required member of dst or of a structure or item that is present
 //     (<name> is the full wire name, e.g. Filter.1.Name);
-//   - InvalidParameterValue for a bad scalar, a bad list index (0, not
+//   - InvalidParameterValue for a bad scalar, a string that is not valid
+//     UTF-8 or holds a NUL byte (see checkText), a bad list index (0, not
 //     decimal, signed, over 9 digits), a duplicated name, or too many
 //     parameters or items.
 //
@@ -132,6 +133,7 @@ func (d *decoder) structure(p *structPlan, base unsafe.Pointer, pairs []pair, of
 				return unknownParameter(name)
 			}
 			if f.kind == kString {
+				d.checkText(name, pairs[i].value)
 				*(**string)(fp) = d.newString(pairs[i].value)
 				i++
 				continue
@@ -220,6 +222,9 @@ func (d *decoder) list(f *field, fp unsafe.Pointer, pairs []pair, off int) *awse
 			continue
 		}
 		pr := pairs[s.start]
+		if f.elem == kString {
+			d.checkText(pr.name, pr.value)
+		}
 		if exp := setText(f.elem, ep, false, pr.value); exp != "" && d.invalid == nil {
 			d.invalid = invalidValue(pr.name, pr.value, exp)
 		}

@@ -93,7 +93,7 @@ func (d *jsonDecoder) pop(mark int) { d.path = d.path[:mark] }
 func (d *jsonDecoder) name() string { return string(d.path) }
 
 func malformedJSON() *awserr.Error {
-	return awserr.New("MalformedQueryString", "The request body is not a valid JSON object.")
+	return awserr.New(awserr.CodeMalformedQueryString, "The request body is not a valid JSON object.")
 }
 
 // count caps the values of one body, as maxParameters caps a form.
@@ -249,6 +249,9 @@ func (d *jsonDecoder) scalar(k kind, fp unsafe.Pointer, ptr bool) *awserr.Error 
 		if !ok {
 			return malformedJSON()
 		}
+		if k == kString && d.s.lossy && d.invalid == nil {
+			d.invalid = invalidText(d.name())
+		}
 		if k == kString && ptr {
 			*(**string)(fp) = d.newString(string(b))
 			return nil
@@ -325,6 +328,12 @@ type scanner struct {
 	data []byte
 	pos  int
 	buf  []byte // unescaped strings; reused
+
+	// lossy is set by str when the string it read held raw invalid UTF-8,
+	// a lone surrogate escape or an escaped NUL: text amigo does not store
+	// (ValidText). str still returns it, with U+FFFD for what it could not
+	// decode, so a syntax error elsewhere keeps its precedence.
+	lossy bool
 }
 
 func (s *scanner) skipSpace() {
@@ -374,12 +383,14 @@ func (s *scanner) key() ([]byte, bool) {
 }
 
 // str reads a string and returns its unescaped bytes, valid until the next
-// call. Like encoding/json, invalid UTF-8 and lone surrogates become U+FFFD.
+// call. Like encoding/json, invalid UTF-8 and lone surrogates become U+FFFD;
+// unlike it, str reports them (and \u0000) in s.lossy.
 func (s *scanner) str() ([]byte, bool) {
 	if s.peek() != '"' {
 		return nil, false
 	}
 	s.pos++
+	s.lossy = false
 	start := s.pos
 	for s.pos < len(s.data) { // fast path: no escapes, valid ASCII
 		c := s.data[s.pos]
@@ -426,6 +437,9 @@ func (s *scanner) str() ([]byte, bool) {
 				if !ok {
 					return nil, false
 				}
+				if r == 0 {
+					s.lossy = true
+				}
 				if utf16.IsSurrogate(r) {
 					hi := r
 					r = utf8.RuneError
@@ -443,6 +457,7 @@ func (s *scanner) str() ([]byte, bool) {
 							s.pos = save // the second escape stands alone
 						}
 					}
+					s.lossy = s.lossy || r == utf8.RuneError // a lone surrogate
 				}
 				b = utf8.AppendRune(b, r)
 			default:
@@ -454,6 +469,7 @@ func (s *scanner) str() ([]byte, bool) {
 		default:
 			r, size := utf8.DecodeRune(s.data[s.pos:])
 			if r == utf8.RuneError && size == 1 {
+				s.lossy = true
 				b = utf8.AppendRune(b, utf8.RuneError)
 			} else {
 				b = append(b, s.data[s.pos:s.pos+size]...)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/amigo-ec2/amigo/internal/ec2api"
 	"github.com/google/go-cmp/cmp"
@@ -165,9 +166,13 @@ func TestJSONStringsMatchEncodingJSON(t *testing.T) {
 
 var jsonStringSamples = []string{
 	`""`, `"plain"`, `"\"\\\/\b\f\n\r\t"`, `"\u00e9\u2019"`, `"\ud83d\ude00"`, `"\ud800"`, `"\ud800\u0041"`,
-	`"\udc00\ud800"`, `"\ud800\ud800\udc00"`, "\"caf\xc3\xa9\"", "\"bad\xff\xfe\"", "\"\xed\xa0\x80\"", `"\u0000"`,
+	`"\udc00\ud800"`, `"\ud800\ud800\udc00"`, `"\ud800\ud83d\ude00"`, `"ok\u0000ok"`, "\"a\xc3\"", "\"caf\xc3\xa9\"", "\"bad\xff\xfe\"", "\"\xed\xa0\x80\"", `"\u0000"`,
 }
 
+// checkJSONString: where encoding/json decodes a string losslessly,
+// DecodeJSON gives the same string; raw invalid UTF-8 and NUL are refused
+// as InvalidParameterValue naming the member (ValidText), and so may be a
+// U+FFFD that encoding/json put in for a lone surrogate.
 func checkJSONString(t *testing.T, lit []byte) {
 	t.Helper()
 	var want string
@@ -176,10 +181,17 @@ func checkJSONString(t *testing.T, lit []byte) {
 	}
 	var got ec2api.DeregisterImageRequest
 	body := append(append([]byte(`{"ImageId":`), lit...), '}')
-	if err := DecodeJSON(body, &got); err != nil {
+	err := DecodeJSON(body, &got)
+	mustRefuse := !utf8.Valid(lit) || strings.ContainsRune(want, 0)
+	mayRefuse := mustRefuse || strings.ContainsRune(want, utf8.RuneError)
+	switch {
+	case err != nil && mayRefuse:
+		checkErr(t, err, "InvalidParameterValue", invalidText("ImageId").Message)
+	case err != nil:
 		t.Fatalf("DecodeJSON(%q): %v", body, err)
-	}
-	if *got.ImageId != want {
+	case mustRefuse:
+		t.Errorf("DecodeJSON(%q) accepted %q: invalid UTF-8 or NUL", body, *got.ImageId)
+	case *got.ImageId != want:
 		t.Errorf("string %q decoded as %q, encoding/json says %q", lit, *got.ImageId, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -27,10 +28,13 @@ func checkFuzzErr(t *testing.T, err error) {
 	}
 }
 
-// checkEncodes asserts that a decoded input also encodes to well-formed XML
-// and valid JSON, whatever text it carries.
+// checkEncodes asserts that a decoded input holds only text amigo may
+// store (ValidText) and encodes to well-formed XML and valid JSON.
 func checkEncodes(t *testing.T, v any) {
 	t.Helper()
+	if s, ok := allTextValid(reflect.ValueOf(v)); !ok {
+		t.Fatalf("decoded input holds %q: NUL or invalid UTF-8 got through", s)
+	}
 	var buf bytes.Buffer
 	EncodeXML(&buf, "Fuzz", "r", v)
 	if _, err := parseXMLTree(buf.Bytes()); err != nil {
@@ -57,6 +61,8 @@ func FuzzDecode(f *testing.F) {
 		"ImageId=a&ImageId=b",
 		"MaxResults=-0&IncludeDeprecated=TrUe&DryRun=%00",
 		"Description.Value=%FF%FE%C3&ImageId=%EF%BF%BE",
+		"Name=a%00b&TagSpecification.1.ResourceType=image&TagSpecification.1.Tag.1.Key=k&TagSpecification.1.Tag.1.Value=%FF",
+		"ImageId=ami-1&Description.Value=caf%C3&Attribute=description",
 		";;&&==%",
 	} {
 		f.Add(seed)
@@ -91,6 +97,8 @@ func FuzzDecodeJSON(f *testing.F) {
 		`{"Name":"x","BlockDeviceMappings":[{"DeviceName":"/dev/xvda","Ebs":{"VolumeSize":8,"Encrypted":false}}]}`,
 		`{"Version":[[[{}]]],"ImageId":null}`,
 		`{"ImageId":"\ud800\u0000","DryRun":"true"}`,
+		`{"Name":"x","TagSpecifications":[{"ResourceType":"image","Tags":[{"Key":"k","Value":"a\u0000"}]}]}`,
+		"{\"Name\":\"x\xff\",\"Description\":\"\\udc00\"}",
 		`{"MaxResults":1e400}`,
 		`{"ImageId":"a","ImageId":"b"}`,
 		`[`, `{"a":`, `{}{}`, "",
@@ -104,7 +112,7 @@ func FuzzDecodeJSON(f *testing.F) {
 			if err := DecodeJSON(data, dst); err != nil {
 				checkFuzzErr(t, err)
 				// The scanner must agree with encoding/json on syntax.
-				if err.(*awserr.Error).Code == "MalformedQueryString" && isObject {
+				if err.(*awserr.Error).Code == awserr.CodeMalformedQueryString && isObject {
 					t.Fatalf("valid JSON object %q rejected as malformed", data)
 				}
 				continue

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/amigo-ec2/amigo/internal/awserr"
@@ -102,6 +103,40 @@ func invalidValue(name, value, expect string) *awserr.Error {
 	return awserr.InvalidParameterValue("Value ( %s ) for parameter %s is invalid. %s", value, name, expect)
 }
 
+// checkText is the one input contract for strings, on both engines: every
+// string parameter of every action passes here before anything stores it.
+// PostgreSQL's text cannot hold NUL or invalid UTF-8 while SQLite can, so
+// the same request once gave 500 on one engine and was stored by the other;
+// XML 1.0 cannot carry NUL either. A bad string is InvalidParameterValue
+// naming the parameter, recorded like any bad value (the first one wins,
+// after unknown and missing names).
+func (d *decoder) checkText(name, s string) {
+	if d.invalid == nil && !ValidText(s) {
+		d.invalid = invalidText(name)
+	}
+}
+
+// ValidText reports whether s is valid UTF-8 without NUL bytes: what
+// amigo accepts in any string it stores. dump's import uses it too.
+func ValidText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == 0:
+			return false
+		case c >= utf8.RuneSelf:
+			// Rare: check the rest in one go.
+			return utf8.ValidString(s[i:]) && strings.IndexByte(s[i:], 0) < 0
+		}
+	}
+	return true
+}
+
+// invalidText words a string refused by checkText. It does not echo the
+// value: it is exactly what the client cannot have meant to send.
+func invalidText(name string) *awserr.Error {
+	return awserr.InvalidParameterValue("Value for parameter %s is invalid. The value must be valid UTF-8 text without NUL (U+0000) characters.", name)
+}
+
 func unknownParameter(name string) *awserr.Error {
-	return awserr.Newf("UnknownParameter", "The parameter %s is not recognized", name)
+	return awserr.Newf(awserr.CodeUnknownParameter, "The parameter %s is not recognized", name)
 }

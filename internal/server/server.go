@@ -44,6 +44,9 @@ type Server struct {
 	log      *slog.Logger
 	ready    func() bool
 	bufs     sync.Pool
+	// identity and stsVerifier serve Regions and STS (sts.go).
+	identity    Identity
+	stsVerifier *sigv4.Verifier
 }
 
 // New returns a Server over the given directory and actions.
@@ -66,6 +69,7 @@ type request struct {
 	action  string
 	account string
 	json    bool
+	service string // "" for EC2; else routed by sts.go
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -91,6 +95,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status = http.StatusOK
+	if req.service != "" {
+		s.writeSTS(w, req, out)
+		return
+	}
 	buf := s.getBuf()
 	defer s.putBuf(buf)
 	h := w.Header()
@@ -141,18 +149,22 @@ func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
 // transport, action and version, authentication, decoding, then the action.
 func (s *Server) handle(r *http.Request, req *request) (any, error) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		return nil, awserr.Newf("InvalidRequest", "The HTTP method %s is not supported.", r.Method)
+		return nil, awserr.Newf(awserr.CodeInvalidRequest, "The HTTP method %s is not supported.", r.Method)
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
-		return nil, awserr.New("MalformedQueryString", "The request body could not be read.")
+		return nil, awserr.New(awserr.CodeMalformedQueryString, "The request body could not be read.")
 	}
 	if len(body) > maxBody {
-		return nil, awserr.New("MalformedQueryString", "The request body is too large.")
+		return nil, awserr.New(awserr.CodeMalformedQueryString, "The request body is too large.")
 	}
 	params, jsonBody, err := parseParams(r, body)
 	if err != nil {
 		return nil, err
+	}
+	if svc := s.stsService(r, params.Get("Version")); svc != "" {
+		req.service = svc
+		return s.handleSTS(r, req, body, params, svc)
 	}
 	action := params.Get("Action")
 	if action == "" && jsonBody != nil {
@@ -160,14 +172,14 @@ func (s *Server) handle(r *http.Request, req *request) (any, error) {
 	}
 	req.action = action
 	if action == "" {
-		return nil, awserr.New("MissingAction", "The request must contain the parameter Action")
+		return nil, awserr.New(awserr.CodeMissingAction, "The request must contain the parameter Action")
 	}
 	a, ok := s.actions[action]
 	if !ok {
-		return nil, awserr.Newf("InvalidAction", "The action %s is not valid for this web service.", action)
+		return nil, awserr.Newf(awserr.CodeInvalidAction, "The action %s is not valid for this web service.", action)
 	}
 	if v := params.Get("Version"); v != "" && v != APIVersion {
-		return nil, awserr.Newf("NoSuchVersion", "The requested version (%s) of service AmazonEC2 does not exist", v)
+		return nil, awserr.Newf(awserr.CodeNoSuchVersion, "The requested version (%s) of service AmazonEC2 does not exist", v)
 	} else if v == "" && jsonBody == nil {
 		return nil, awserr.MissingParameter("Version")
 	}
@@ -178,14 +190,11 @@ func (s *Server) handle(r *http.Request, req *request) (any, error) {
 	}
 	key, ok := s.dir.Key(res.AccessKeyID)
 	if !ok { // the verifier only passes known keys; belt and braces
-		return nil, awserr.WithStatus(http.StatusUnauthorized, "AuthFailure", "AWS was not able to validate the provided access credentials")
+		return nil, awserr.AuthFailureCredentials("AWS was not able to validate the provided access credentials")
 	}
 	req.account = key.Account
 	caller := image.Caller{Viewer: s.dir.Viewer(key.Account), Region: res.Region}
-	if key.Policy != nil {
-		pol := key.Policy
-		caller.Allowed = func(act, resource string) bool { return pol.Allows(act, resource) }
-	}
+	caller.Authorize = s.authorizer(key, res.Region)
 
 	in := a.New()
 	if jsonBody != nil {
@@ -209,7 +218,7 @@ func (s *Server) handle(r *http.Request, req *request) (any, error) {
 func parseParams(r *http.Request, body []byte) (url.Values, []byte, error) {
 	params, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		return nil, nil, awserr.New("MalformedQueryString", "The query string is malformed.")
+		return nil, nil, awserr.New(awserr.CodeMalformedQueryString, "The query string is malformed.")
 	}
 	if r.Method != http.MethodPost || len(body) == 0 {
 		return params, nil, nil
@@ -220,7 +229,7 @@ func parseParams(r *http.Request, body []byte) (url.Values, []byte, error) {
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		return nil, nil, awserr.New("MalformedQueryString", "The request body is not a well-formed query string.")
+		return nil, nil, awserr.New(awserr.CodeMalformedQueryString, "The request body is not a well-formed query string.")
 	}
 	for k, vs := range form {
 		params[k] = append(params[k], vs...)
@@ -244,6 +253,10 @@ func (s *Server) writeError(w http.ResponseWriter, req *request, err error) (int
 	e := awserr.From(err)
 	if e.Cause != nil || e.Status >= 500 {
 		s.log.Error("request failed", "request_id", req.id, "action", req.action, "code", e.Code, "cause", errString(e.Cause))
+	}
+	if req.service != "" {
+		s.writeSTSError(w, req, e)
+		return e.Status, e.Code
 	}
 	buf := s.getBuf()
 	defer s.putBuf(buf)

@@ -17,6 +17,7 @@ type keyCache struct {
 	n atomic.Int64
 }
 
+// cacheKey leaves out the service: a Verifier accepts one.
 type cacheKey struct{ accessKeyID, date, region string }
 
 // cachedKey keeps the secret the key was derived from so a rotated secret
@@ -27,7 +28,7 @@ type cachedKey struct {
 	key    []byte
 }
 
-func (c *keyCache) get(accessKeyID, secret, date, region string) []byte {
+func (c *keyCache) get(accessKeyID, secret, date, region, service string) []byte {
 	k := cacheKey{accessKeyID, date, region}
 	if v, ok := c.m.Load(k); ok {
 		if e := v.(cachedKey); e.secret == secret {

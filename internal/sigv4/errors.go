@@ -2,7 +2,6 @@ package sigv4
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/amigo-ec2/amigo/internal/awserr"
@@ -15,7 +14,6 @@ const (
 	MsgSignatureMismatch = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 	MsgRequestExpired    = "Request has expired."
 
-	msgWrongService   = "Credential should be scoped to correct service: 'ec2'."
 	msgInvalidRegion  = "Credential should be scoped to a valid region."
 	msgHostNotSigned  = "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
 	msgPresignMissing = "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters."
@@ -27,21 +25,21 @@ const (
 func errMissingAuth() *awserr.Error { return awserr.MissingParameter("AWSAccessKeyId") }
 
 // errAuthFailure is the 401 form of AuthFailure; the 400 form is about
-// resources and belongs to the image package.
+// resources (awserr.AuthFailureResource).
 func errAuthFailure() *awserr.Error {
-	return awserr.WithStatus(http.StatusUnauthorized, "AuthFailure", MsgAuthFailure)
+	return awserr.AuthFailureCredentials(MsgAuthFailure)
 }
 
 func errIncomplete(format string, args ...any) *awserr.Error {
-	return awserr.New("IncompleteSignature", fmt.Sprintf(format, args...))
+	return awserr.New(awserr.CodeIncompleteSignature, fmt.Sprintf(format, args...))
 }
 
-func errMismatch(msg string) *awserr.Error { return awserr.New("SignatureDoesNotMatch", msg) }
+func errMismatch(msg string) *awserr.Error { return awserr.New(awserr.CodeSignatureDoesNotMatch, msg) }
 
-func errExpired(msg string) *awserr.Error { return awserr.New("RequestExpired", msg) }
+func errExpired(msg string) *awserr.Error { return awserr.New(awserr.CodeRequestExpired, msg) }
 
 func errMalformedQuery() *awserr.Error {
-	return awserr.New("MalformedQueryString", "The query string contains an invalid percent-encoding.")
+	return awserr.New(awserr.CodeMalformedQueryString, "The query string contains an invalid percent-encoding.")
 }
 
 // maxEcho caps client text copied into a message, so a huge header does not

@@ -31,8 +31,15 @@ import (
 	"github.com/amigo-ec2/amigo/internal/awserr"
 )
 
-// service is the only credential-scope service amigo answers for.
+// service is the credential-scope service a Verifier accepts by default.
 const service = "ec2"
+
+func (v *Verifier) service() string {
+	if v.Service != "" {
+		return v.Service
+	}
+	return service
+}
 
 // DefaultSkew is how far a request's time may be from the server's (spec §5.3).
 const DefaultSkew = 15 * time.Minute
@@ -75,6 +82,11 @@ type Verifier struct {
 	Skew time.Duration
 	// Now is the server clock; nil means time.Now.
 	Now func() time.Time
+	// Service is the credential-scope service accepted; "" means "ec2".
+	Service string
+	// RegionCheck, when set, replaces the check that the scope region is
+	// shaped like one: it returns the error for a region not served.
+	RegionCheck func(region string) *awserr.Error
 
 	keys keyCache
 }
@@ -327,10 +339,14 @@ func (v *Verifier) check(r *http.Request, body []byte, params []queryParam, s *s
 	if !signsHost(s.signedHeaders) {
 		return nil, errIncomplete(msgHostNotSigned)
 	}
-	if sc.service != service {
-		return nil, errMismatch(msgWrongService)
+	if want := v.service(); sc.service != want {
+		return nil, errMismatch("Credential should be scoped to correct service: '" + want + "'.")
 	}
-	if !validRegion(sc.region) {
+	if v.RegionCheck != nil {
+		if err := v.RegionCheck(sc.region); err != nil {
+			return nil, err
+		}
+	} else if !validRegion(sc.region) {
 		return nil, errMismatch(msgInvalidRegion)
 	}
 	if d := s.amzDateText[:len(dateLayout)]; sc.date != d {
@@ -356,7 +372,7 @@ func (v *Verifier) check(r *http.Request, body []byte, params []queryParam, s *s
 	}
 	creq := canonicalRequest(r.Method, canonicalURI(r.URL.EscapedPath()),
 		canonicalQuery(params, s.excludeParam), r, s.signedHeaders, payloadHash)
-	key := v.keys.get(sc.accessKeyID, secret, sc.date, sc.region)
+	key := v.keys.get(sc.accessKeyID, secret, sc.date, sc.region, sc.service)
 	want := signature(key, stringToSign(s.amzDateText, sc.scope, creq))
 	if !signatureMatches(s.signature, want) {
 		return nil, errMismatch(MsgSignatureMismatch)

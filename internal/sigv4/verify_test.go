@@ -958,7 +958,7 @@ func TestSigningKeyCache(t *testing.T) {
 func TestSigningKeyCacheIsBounded(t *testing.T) {
 	var c keyCache
 	for i := range maxCachedKeys + 10 {
-		c.get("AKID", "secret", "20260215", fmt.Sprintf("us-east-%d", i))
+		c.get("AKID", "secret", "20260215", fmt.Sprintf("us-east-%d", i), "ec2")
 	}
 	n := 0
 	c.m.Range(func(any, any) bool { n++; return true })
