@@ -45,6 +45,17 @@ func WithStatus(status int, code, message string) *Error {
 	return &Error{Code: code, Status: status, Message: message}
 }
 
+// New returns an error of protocol p with the status of code's row for p
+// (STS's AccessDenied is 403, say, where EC2 has no such code).
+func (p Protocol) New(code, message string) *Error {
+	return &Error{Code: code, Status: status(p, code, VariantDefault), Message: message}
+}
+
+// Newf is Protocol.New with a formatted message.
+func (p Protocol) Newf(code, format string, args ...any) *Error {
+	return p.New(code, fmt.Sprintf(format, args...))
+}
+
 // AuthFailureCredentials is AuthFailure as EC2 answers it when the access
 // key or the signature material cannot be validated: 401.
 func AuthFailureCredentials(message string) *Error {

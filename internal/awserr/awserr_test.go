@@ -14,7 +14,8 @@ func TestStatus(t *testing.T) {
 		code string
 		want int
 	}{
-		{CodeAuthFailure, 400}, // New's row; the 401 form has its constructor
+		{CodeAccessDenied, 400}, // EC2 has no such code: a client error by default
+		{CodeAuthFailure, 400},  // New's row; the 401 form has its constructor
 		{CodeBlocked, 403},
 		{CodeDryRunOperation, 412},
 		{CodeFilterLimitExceeded, 400},
@@ -33,6 +34,7 @@ func TestStatus(t *testing.T) {
 		{CodeInvalidAMINameMalformed, 400},
 		{CodeInvalidAction, 400},
 		{CodeInvalidBlockDeviceMapping, 400},
+		{CodeInvalidAuthorizationMessage, 400},
 		{CodeInvalidClientTokenId, 403},
 		{CodeInvalidID, 400},
 		{CodeInvalidInstanceAttributeValue, 400},
@@ -66,6 +68,7 @@ func TestStatus(t *testing.T) {
 		{CodeUnavailable, 503},
 		{CodeUnknownParameter, 400},
 		{CodeUnsupportedOperation, 400},
+		{CodeValidationError, 400},
 	}
 	seen := map[string]bool{}
 	for _, tc := range cases {
@@ -80,6 +83,27 @@ func TestStatus(t *testing.T) {
 	for _, r := range Rows() {
 		if !seen[r.Code] {
 			t.Errorf("table code %s has no case in TestStatus", r.Code)
+		}
+	}
+}
+
+// STS's rows are its own: AccessDenied is 403 there.
+func TestSTSStatus(t *testing.T) {
+	cases := []struct {
+		code string
+		want int
+	}{
+		{CodeAccessDenied, 403},
+		{CodeInvalidAction, 400},
+		{CodeInvalidAuthorizationMessage, 400},
+		{CodeInvalidClientTokenId, 403},
+		{CodeMissingAuthenticationToken, 403},
+		{CodeSignatureDoesNotMatch, 403},
+		{CodeValidationError, 400},
+	}
+	for _, tc := range cases {
+		if e := STS.New(tc.code, "m"); e.Status != tc.want || e.Code != tc.code {
+			t.Errorf("STS.New(%s) = %d %s, want %d", tc.code, e.Status, e.Code, tc.want)
 		}
 	}
 }
@@ -106,7 +130,7 @@ func TestTableShape(t *testing.T) {
 		if r.Status < 400 || r.Status > 599 || http.StatusText(r.Status) == "" {
 			t.Errorf("row %+v: status is not an HTTP error status", r)
 		}
-		if r.Protocol != EC2 {
+		if r.Protocol != EC2 && r.Protocol != STS {
 			t.Errorf("row %+v: unknown protocol", r)
 		}
 	}

@@ -6,6 +6,7 @@ import "net/http"
 // string literals (literals_test.go enforces it). The wire spelling is the
 // value; the name drops the dots so it is a Go identifier.
 const (
+	CodeAccessDenied                  = "AccessDenied"
 	CodeAuthFailure                   = "AuthFailure"
 	CodeBlocked                       = "Blocked"
 	CodeDryRunOperation               = "DryRunOperation"
@@ -25,6 +26,7 @@ const (
 	CodeInvalidAMINameMalformed       = "InvalidAMIName.Malformed"
 	CodeInvalidAction                 = "InvalidAction"
 	CodeInvalidBlockDeviceMapping     = "InvalidBlockDeviceMapping"
+	CodeInvalidAuthorizationMessage   = "InvalidAuthorizationMessageException"
 	CodeInvalidClientTokenId          = "InvalidClientTokenId"
 	CodeInvalidID                     = "InvalidID"
 	CodeInvalidInstanceAttributeValue = "InvalidInstanceAttributeValue"
@@ -58,6 +60,7 @@ const (
 	CodeUnavailable                   = "Unavailable"
 	CodeUnknownParameter              = "UnknownParameter"
 	CodeUnsupportedOperation          = "UnsupportedOperation"
+	CodeValidationError               = "ValidationError"
 )
 
 // Protocol names the wire protocol whose error envelope carries a code. The
@@ -68,8 +71,11 @@ type Protocol uint8
 const (
 	// EC2 is the EC2 Query protocol (XML, or amigo's JSON envelope).
 	EC2 Protocol = iota + 1
-	// STS and CloudTrail codes join the table with their own Protocol
-	// values when those services arrive.
+	// STS is the STS Query protocol (ErrorResponse envelope), served on the
+	// same endpoint for requests signed for the sts service.
+	STS
+	// CloudTrail codes join the table with their own Protocol value when
+	// that service arrives.
 )
 
 // Variant tells apart the rows of a code EC2 answers with more than one
@@ -155,6 +161,17 @@ var table = []Row{
 	{EC2, CodeRequestLimitExceeded, VariantDefault, http.StatusServiceUnavailable},
 	{EC2, CodeUnavailable, VariantDefault, http.StatusServiceUnavailable},
 	{EC2, CodeServiceUnavailable, VariantDefault, http.StatusServiceUnavailable},
+
+	// STS (spec around-images §2.5, §4.3).
+	{STS, CodeInvalidAction, VariantDefault, http.StatusBadRequest},
+	{STS, CodeInvalidAuthorizationMessage, VariantDefault, http.StatusBadRequest},
+	{STS, CodeValidationError, VariantDefault, http.StatusBadRequest},
+	{STS, CodeMissingParameter, VariantDefault, http.StatusBadRequest},
+	{STS, CodeAccessDenied, VariantDefault, http.StatusForbidden},
+	{STS, CodeInvalidClientTokenId, VariantDefault, http.StatusForbidden},
+	{STS, CodeMissingAuthenticationToken, VariantDefault, http.StatusForbidden},
+	{STS, CodeSignatureDoesNotMatch, VariantDefault, http.StatusForbidden},
+	{STS, CodeInternalFailure, VariantDefault, http.StatusInternalServerError},
 }
 
 type rowKey struct {

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 
 	"github.com/amigo-ec2/amigo/internal/account"
@@ -205,6 +206,7 @@ func Import(ctx context.Context, st image.Store, r io.Reader) (Stats, error) {
 						return err
 					}
 				case "image":
+					rec.Image.LaunchPermissions = distinct(rec.Image.LaunchPermissions)
 					if err := tx.InsertImage(ctx, rec.Image); err != nil {
 						return fmt.Errorf("image %s: %w", rec.Image.ID, err)
 					}
@@ -217,7 +219,7 @@ func Import(ctx context.Context, st image.Store, r io.Reader) (Stats, error) {
 					if _, ok := tags[k]; !ok {
 						order = append(order, k)
 					}
-					tags[k] = append(tags[k], rec.Tag.Tag)
+					tags[k] = withTag(tags[k], rec.Tag.Tag)
 				}
 			}
 			for _, k := range order {
@@ -225,7 +227,11 @@ func Import(ctx context.Context, st image.Store, r io.Reader) (Stats, error) {
 				if err != nil {
 					return err
 				}
-				if err := tx.SetTags(ctx, k[0], k[1], k[2], append(existing[k[2]], tags[k]...)); err != nil {
+				merged := slices.Clone(existing[k[2]]) // Tags' lists are read-only
+				for _, t := range tags[k] {
+					merged = withTag(merged, t)
+				}
+				if err := tx.SetTags(ctx, k[0], k[1], k[2], merged); err != nil {
 					return err
 				}
 			}
@@ -277,4 +283,30 @@ func Import(ctx context.Context, st image.Store, r io.Reader) (Stats, error) {
 		return stats, err
 	}
 	return stats, flush()
+}
+
+// image.Tx takes sets without repeats; an export never repeats an entry,
+// but a file edited by hand may, and import keeps accepting it as before:
+// a launch permission once, a tag key with its last value.
+
+// distinct returns ps without repeated entries, in their order.
+func distinct(ps []image.LaunchPermission) []image.LaunchPermission {
+	out := ps[:0:0]
+	for _, p := range ps {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// withTag returns tags with t set: its key's value replaced, or t added.
+func withTag(tags []image.Tag, t image.Tag) []image.Tag {
+	for i := range tags {
+		if tags[i].Key == t.Key {
+			tags[i].Value = t.Value
+			return tags
+		}
+	}
+	return append(tags, t)
 }

@@ -3,8 +3,10 @@ package dump
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -149,5 +151,54 @@ func firstDiff(exports ...[]byte) string {
 		if cur[0] == "<end>" {
 			return ""
 		}
+	}
+}
+
+// A hand-edited file that repeats a launch permission or a tag key still
+// imports: the store is given sets, as image.Tx asks (the permission once,
+// the key with its last value).
+func TestImportRepeatedEntries(t *testing.T) {
+	const region, owner, id = "us-east-1", "111122223333", "ami-0123456789abcdef0"
+	grant := image.LaunchPermission{Kind: image.PermUser, Value: "222233334444"}
+	img := &image.Image{Region: region, ID: id, OwnerID: owner, Name: "n", State: image.StateAvailable,
+		LaunchPermissions: []image.LaunchPermission{grant, image.Public, grant}}
+	tag := func(value string) record {
+		return record{Kind: "tag", Tag: &image.ResourceTag{Region: region, Account: owner, ResourceID: id, Tag: image.Tag{Key: "Team", Value: value}}}
+	}
+	var file bytes.Buffer
+	for _, rec := range []record{{Kind: "header", Version: Version}, {Kind: "image", Image: img}, tag("red"), tag("blue")} {
+		b, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file.Write(append(b, '\n'))
+	}
+	for name, st := range map[string]image.Store{"sqlite": openSQLite(t), "postgres": openPostgres(t)} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			if _, err := Import(ctx, st, bytes.NewReader(file.Bytes())); err != nil {
+				t.Fatal(err)
+			}
+			err := st.View(ctx, func(tx image.Tx) error {
+				got, err := tx.Image(ctx, region, id)
+				if err != nil {
+					return err
+				}
+				if want := []image.LaunchPermission{grant, image.Public}; !slices.Equal(got.LaunchPermissions, want) {
+					t.Errorf("launch permissions %v, want %v", got.LaunchPermissions, want)
+				}
+				tags, err := tx.Tags(ctx, region, owner, []string{id})
+				if err != nil {
+					return err
+				}
+				if want := []image.Tag{{Key: "Team", Value: "blue"}}; !slices.Equal(tags[id], want) {
+					t.Errorf("tags %v, want %v", tags[id], want)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

@@ -37,13 +37,21 @@ type Store interface {
 // are regional. Methods return ErrNotFound (only) when asked for one record
 // that is absent. Engines keep times to the millisecond, keep launch
 // permissions in the order they were stored, and refuse writes inside View.
+//
+// Engines store what they are given; the rules about what is valid live in
+// this package, once. In particular callers pass sets as lists without
+// repeats: an image's launch permissions are distinct (ModifyImageAttribute
+// drops repeated entries) and the tags of one resource have distinct keys
+// (mergeTags keeps a repeated key's last value). An engine may refuse a
+// repeat with an error, but need not detect it.
 type Tx interface {
 	// Image returns the image with this id, deregistered or not.
 	Image(ctx context.Context, region, id string) (*Image, error)
-	// InsertImage stores a new image with its launch permissions.
+	// InsertImage stores a new image with its launch permissions, which
+	// are distinct (no entry twice).
 	InsertImage(ctx context.Context, img *Image) error
-	// UpdateImage replaces an existing image and its launch permissions.
-	// Returns ErrNotFound when it does not exist.
+	// UpdateImage replaces an existing image and its launch permissions,
+	// which are distinct. Returns ErrNotFound when it does not exist.
 	UpdateImage(ctx context.Context, img *Image) error
 	// DeleteImage removes an image, its launch permissions and every
 	// account's tags on it. Returns ErrNotFound when it does not exist.
@@ -62,7 +70,7 @@ type Tx interface {
 	// The lists may be shared with other readers and must not be changed.
 	Tags(ctx context.Context, region, account string, resourceIDs []string) (map[string][]Tag, error)
 	// SetTags replaces account's tags on one resource (an empty list removes
-	// them all).
+	// them all). The keys are distinct.
 	SetTags(ctx context.Context, region, account, resourceID string, tags []Tag) error
 
 	// Setting returns one per-account, per-region setting (block public

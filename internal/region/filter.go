@@ -27,7 +27,7 @@ type compiled[R any] struct {
 
 func compile[R any](fs []Filter, fields map[string]func(R) []string) ([]compiled[R], error) {
 	if len(fs) > maxFilters {
-		return nil, awserr.Newf("FilterLimitExceeded", "The maximum number of filters (%d) has been exceeded.", maxFilters)
+		return nil, awserr.Newf(awserr.CodeFilterLimitExceeded, "The maximum number of filters (%d) has been exceeded.", maxFilters)
 	}
 	out := make([]compiled[R], 0, len(fs))
 	for _, f := range fs {
@@ -39,7 +39,7 @@ func compile[R any](fs []Filter, fields map[string]func(R) []string) ([]compiled
 			return nil, awserr.InvalidParameterValue("The filter '%s' is invalid", f.Name)
 		}
 		if len(f.Values) > maxValuesPerFilter {
-			return nil, awserr.Newf("FilterLimitExceeded", "The maximum number of filter values specified on a single call is %d", maxValuesPerFilter)
+			return nil, awserr.Newf(awserr.CodeFilterLimitExceeded, "The maximum number of filter values specified on a single call is %d", maxValuesPerFilter)
 		}
 		out = append(out, compiled[R]{field: fd, patterns: f.Values})
 	}

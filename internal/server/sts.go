@@ -34,7 +34,7 @@ func (s *Server) SetIdentity(id Identity) {
 			if id.Regions.Serves(r) {
 				return nil
 			}
-			return awserr.WithStatus(http.StatusUnauthorized, "AuthFailure", sigv4.MsgAuthFailure)
+			return awserr.AuthFailureCredentials(sigv4.MsgAuthFailure)
 		}
 	}
 	s.stsVerifier = sigv4.NewVerifier(s.verifier.Lookup)
@@ -50,7 +50,7 @@ func (s *Server) SetIdentity(id Identity) {
 		if id.Regions == nil || id.Regions.Serves(r) {
 			return nil
 		}
-		return awserr.WithStatus(http.StatusForbidden, "SignatureDoesNotMatch", "Credential should be scoped to a valid region. ")
+		return awserr.STS.New(awserr.CodeSignatureDoesNotMatch, "Credential should be scoped to a valid region. ")
 	}
 }
 
@@ -102,18 +102,18 @@ func (s *Server) handleSTS(r *http.Request, req *request, body []byte, params ur
 }
 
 func errInvalidToken() *awserr.Error {
-	return awserr.New("InvalidClientTokenId", "The security token included in the request is invalid.")
+	return awserr.STS.New(awserr.CodeInvalidClientTokenId, "The security token included in the request is invalid.")
 }
 
 // stsAuthError rewords the verifier's EC2 answers as STS gives them.
 func stsAuthError(err error, r *http.Request, now func() time.Time) error {
 	e := awserr.From(err)
 	switch e.Code {
-	case "MissingParameter":
-		return awserr.New("MissingAuthenticationToken", "Request is missing Authentication Token")
-	case "AuthFailure":
+	case awserr.CodeMissingParameter:
+		return awserr.STS.New(awserr.CodeMissingAuthenticationToken, "Request is missing Authentication Token")
+	case awserr.CodeAuthFailure:
 		return errInvalidToken()
-	case "RequestExpired":
+	case awserr.CodeRequestExpired:
 		t := time.Now()
 		if now != nil {
 			t = now()
@@ -124,7 +124,7 @@ func stsAuthError(err error, r *http.Request, now func() time.Time) error {
 			date = r.URL.Query().Get(sigv4.ParamDate)
 		}
 		const layout = "20060102T150405Z"
-		return awserr.WithStatus(http.StatusForbidden, "SignatureDoesNotMatch",
+		return awserr.STS.New(awserr.CodeSignatureDoesNotMatch,
 			"Signature expired: "+date+" is now earlier than "+t.Add(-sigv4.DefaultSkew).Format(layout)+
 				" ("+t.Format(layout)+" - 15 min.)")
 	}
@@ -174,6 +174,6 @@ func (s *Server) authorizer(key account.Key, rgn string) func(action, resource s
 		if sealer != nil && resource != "*" {
 			encoded = sealer.Seal(den)
 		}
-		return awserr.New("UnauthorizedOperation", den.Message(encoded))
+		return awserr.New(awserr.CodeUnauthorizedOperation, den.Message(encoded))
 	}
 }

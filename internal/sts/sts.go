@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
-	"net/http"
 	"net/url"
 
 	"github.com/amigo-ec2/amigo/internal/awserr"
@@ -68,7 +67,7 @@ func (r *DecodedMessage) members() [][2]string {
 // sts:DecodeAuthorizationMessage) and InvalidAuthorizationMessageException.
 func (s *Service) Do(c Caller, action string, params url.Values) (any, error) {
 	if v := params.Get("Version"); v != Version {
-		return nil, awserr.Newf("InvalidAction", "Could not find operation %s for version %s", action, v)
+		return nil, awserr.STS.Newf(awserr.CodeInvalidAction, "Could not find operation %s for version %s", action, v)
 	}
 	switch action {
 	case "GetCallerIdentity":
@@ -77,7 +76,7 @@ func (s *Service) Do(c Caller, action string, params url.Values) (any, error) {
 	case "DecodeAuthorizationMessage":
 		return s.decode(c, params)
 	}
-	return nil, awserr.Newf("InvalidAction", "Could not find operation %s for version %s", action, Version)
+	return nil, awserr.STS.Newf(awserr.CodeInvalidAction, "Could not find operation %s for version %s", action, Version)
 }
 
 const decodeAction = "sts:DecodeAuthorizationMessage"
@@ -96,17 +95,17 @@ func (s *Service) decode(c Caller, params url.Values) (any, error) {
 		den := iam.Denial{Principal: c.Principal, Action: decodeAction, Resource: "*", Decision: d}
 		// IAM's sentence without EC2's lead-in, as STS words it.
 		const lead = "You are not authorized to perform this operation. "
-		return nil, awserr.WithStatus(http.StatusForbidden, "AccessDenied", den.Message("")[len(lead):])
+		return nil, awserr.STS.New(awserr.CodeAccessDenied, den.Message("")[len(lead):])
 	}
 	doc, err := s.sealer.Open(c.Principal.Account, msg[0])
 	if err != nil {
-		return nil, awserr.New("InvalidAuthorizationMessageException", "The message is invalid or expired.")
+		return nil, awserr.STS.New(awserr.CodeInvalidAuthorizationMessage, "The message is invalid or expired.")
 	}
 	return &DecodedMessage{DecodedMessage: string(doc)}, nil
 }
 
 func validation(msg string) *awserr.Error {
-	return awserr.New("ValidationError", "1 validation error detected: "+msg)
+	return awserr.STS.New(awserr.CodeValidationError, "1 validation error detected: "+msg)
 }
 
 // WriteResponse writes the Query-protocol answer of action: the result in

@@ -10,26 +10,20 @@ import (
 	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 )
 
-// instanceColumns are the columns scanInstance reads, in order.
-const instanceColumns = `region, instance_id, owner_id, image_id, state, doc`
-
-func scanInstance(row pgx.Row) (*image.Instance, error) {
-	inst := &image.Instance{}
-	var doc []byte
-	if err := row.Scan(&inst.Region, &inst.ID, &inst.OwnerID, &inst.ImageID, &inst.State, &doc); err != nil {
-		return nil, err
-	}
-	if err := record.DecodeInstance(doc, inst); err != nil {
-		return nil, err
-	}
-	return inst, nil
-}
+// Statements built from record's column lists; $1 and $2 are the key.
+var (
+	instanceColumns   = record.List(record.InstanceColumns)
+	insertInstanceSQL = `INSERT INTO instances (` + instanceColumns + `) VALUES (` + placeholders(1, len(record.InstanceColumns)) + `)
+ON CONFLICT (region, instance_id) DO NOTHING`
+	updateInstanceSQL = `UPDATE instances SET ` + record.Assign(record.InstanceColumns[len(record.InstanceKeyColumns):], len(record.InstanceKeyColumns)+1, placeholder) + `
+WHERE region = $1 AND instance_id = $2`
+)
 
 func (t *tx) Instance(ctx context.Context, region, id string) (*image.Instance, error) {
 	if !matchable(region) || !matchable(id) {
 		return nil, image.ErrNotFound
 	}
-	inst, err := scanInstance(t.tx.QueryRow(ctx, `SELECT `+instanceColumns+` FROM instances WHERE region = $1 AND instance_id = $2`, region, id))
+	inst, err := record.ScanInstance(t.tx.QueryRow(ctx, `SELECT `+instanceColumns+` FROM instances WHERE region = $1 AND instance_id = $2`, region, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, image.ErrNotFound
 	}
@@ -43,13 +37,12 @@ func (t *tx) InsertInstance(ctx context.Context, inst *image.Instance) error {
 	if err := t.writable(ctx); err != nil {
 		return err
 	}
-	doc, err := record.EncodeInstance(inst)
+	vals, err := record.InstanceValues(inst)
 	if err != nil {
 		return err
 	}
 	// ON CONFLICT DO NOTHING keeps the transaction usable (see InsertImage).
-	tag, err := t.tx.Exec(ctx, `INSERT INTO instances (`+instanceColumns+`) VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (region, instance_id) DO NOTHING`, inst.Region, inst.ID, inst.OwnerID, inst.ImageID, inst.State, doc)
+	tag, err := t.tx.Exec(ctx, insertInstanceSQL, vals...)
 	if err != nil {
 		return t.fail(err, "insert instance %s", inst.ID)
 	}
@@ -63,12 +56,11 @@ func (t *tx) UpdateInstance(ctx context.Context, inst *image.Instance) error {
 	if err := t.writable(ctx); err != nil {
 		return err
 	}
-	doc, err := record.EncodeInstance(inst)
+	vals, err := record.InstanceValues(inst)
 	if err != nil {
 		return err
 	}
-	tag, err := t.tx.Exec(ctx, `UPDATE instances SET owner_id = $3, image_id = $4, state = $5, doc = $6
-WHERE region = $1 AND instance_id = $2`, inst.Region, inst.ID, inst.OwnerID, inst.ImageID, inst.State, doc)
+	tag, err := t.tx.Exec(ctx, updateInstanceSQL, vals...)
 	if err != nil {
 		return t.fail(err, "update instance %s", inst.ID)
 	}
@@ -123,7 +115,7 @@ func (t *tx) FindInstances(ctx context.Context, q image.InstanceQuery) ([]*image
 	defer rows.Close()
 	var out []*image.Instance
 	for rows.Next() {
-		inst, err := scanInstance(rows)
+		inst, err := record.ScanInstance(rows)
 		if err != nil {
 			return nil, t.fail(err, "find instances")
 		}

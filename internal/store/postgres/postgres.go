@@ -36,6 +36,17 @@
 // launch permissions in one query, not one per image. Writes that touch an
 // image and its launch permissions take one round trip.
 //
+// # Timeouts: a stalled database costs a bounded time
+//
+// Options bound opening a connection, waiting for one from the pool and
+// each statement (server side with statement_timeout, client side with a
+// deadline shortly after, for a server that answers nothing). A failure
+// they cause, like a lost connection or a database shutting down, carries
+// store.ErrUnavailable, which the service answers as a retryable 503. pgx
+// closes a connection whose statement ran out of time and the pool opens
+// new ones on demand, so the store recovers by itself when the database
+// does.
+//
 // Several processes may Open the same database at once: migrations run in
 // one transaction holding a transaction-scoped advisory lock.
 package postgres
@@ -45,6 +56,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,6 +66,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 )
 
 // ErrClosed is returned by View and Update once Close has been called.
@@ -67,7 +80,33 @@ type Options struct {
 	MaxConns int32
 	// MinConns is how many connections the pool keeps open when idle.
 	MinConns int32
+
+	// The timeouts below bound what a stalled or unreachable database
+	// costs one View or Update; each failure they cause carries
+	// store.ErrUnavailable. Zero leaves a bound off (the DSN's
+	// connect_timeout, if any, still applies); DefaultConnectTimeout and
+	// its siblings are the values a server should run with.
+
+	// ConnectTimeout bounds opening one connection: dial, TLS and
+	// authentication.
+	ConnectTimeout time.Duration
+	// AcquireTimeout bounds how long View and Update wait for a pooled
+	// connection when every one is busy or still being opened.
+	AcquireTimeout time.Duration
+	// StatementTimeout bounds each statement, COMMIT included. PostgreSQL
+	// cancels a statement running longer (statement_timeout), and the
+	// client stops waiting for a server that answers nothing shortly
+	// after. Leave it off for an export of a large store, which lists
+	// every image in one statement.
+	StatementTimeout time.Duration
 }
+
+// Timeouts a server should run with (see Options).
+const (
+	DefaultConnectTimeout   = 5 * time.Second
+	DefaultAcquireTimeout   = 5 * time.Second
+	DefaultStatementTimeout = 10 * time.Second
+)
 
 // Retry policy of Update.
 const (
@@ -90,6 +129,8 @@ const (
 type Store struct {
 	pool *pgxpool.Pool
 	dsn  string
+	opts Options
+	docs *record.Docs // decoded image documents, shared by its transactions
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -118,15 +159,76 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if cfg.MinConns > cfg.MaxConns {
 		return nil, fmt.Errorf("postgres: MinConns %d exceeds MaxConns %d", cfg.MinConns, cfg.MaxConns)
 	}
+	if opts.ConnectTimeout < 0 || opts.AcquireTimeout < 0 || opts.StatementTimeout < 0 {
+		return nil, errors.New("postgres: negative timeout")
+	}
+	if opts.ConnectTimeout > 0 {
+		cfg.ConnConfig.ConnectTimeout = opts.ConnectTimeout
+	}
+	if opts.StatementTimeout > 0 {
+		// Milliseconds, PostgreSQL's unit for a bare number; at least 1,
+		// since 0 would turn the server's bound off.
+		ms := max(1, opts.StatementTimeout.Milliseconds())
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(ms, 10)
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	if err := migrate(ctx, pool); err != nil {
 		pool.Close()
-		return nil, err
+		return nil, unavailable(err)
 	}
-	return &Store{pool: pool, dsn: dsn}, nil
+	return &Store{pool: pool, dsn: dsn, opts: opts, docs: record.NewDocs(0)}, nil
+}
+
+// begin acquires a connection, within AcquireTimeout, and begins a
+// transaction on it. release returns the connection to the pool and must
+// be called once the transaction has ended (after its rollback).
+func (s *Store) begin(ctx context.Context, txOpts pgx.TxOptions) (ptx pgx.Tx, release func(), err error) {
+	actx := ctx
+	if d := s.opts.AcquireTimeout; d > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeoutCause(ctx, d, errAcquireTimeout)
+		defer cancel()
+	}
+	conn, err := s.pool.Acquire(actx)
+	if err != nil {
+		if ctx.Err() == nil && context.Cause(actx) == errAcquireTimeout {
+			err = fmt.Errorf("%w: %w", errAcquireTimeout, err)
+		}
+		return nil, nil, unavailable(fmt.Errorf("postgres: acquire a connection: %w", err))
+	}
+	bctx, cancel := s.statementContext(ctx)
+	defer cancel()
+	ptx, err = conn.BeginTx(bctx, txOpts)
+	if err != nil {
+		conn.Release()
+		return nil, nil, unavailable(fmt.Errorf("postgres: begin: %w", err))
+	}
+	if d := s.opts.StatementTimeout; d > 0 {
+		ptx = boundedTx{Tx: ptx, d: d + statementGrace}
+	}
+	return ptx, conn.Release, nil
+}
+
+var errAcquireTimeout = errors.New("no pooled connection within the acquire timeout")
+
+// statementContext bounds one statement the store runs itself (BEGIN),
+// as boundedTx bounds those of a transaction.
+func (s *Store) statementContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d := s.opts.StatementTimeout; d > 0 {
+		return context.WithTimeout(ctx, d+statementGrace)
+	}
+	return ctx, func() {}
+}
+
+// finishTimeout bounds COMMIT and ROLLBACK.
+func (s *Store) finishTimeout() time.Duration {
+	if d := s.opts.StatementTimeout; d > 0 {
+		return min(commitTimeout, d+statementGrace)
+	}
+	return commitTimeout
 }
 
 // View runs fn in a read-only REPEATABLE READ transaction: every read sees
@@ -138,14 +240,14 @@ func (s *Store) View(ctx context.Context, fn func(image.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	ptx, release, err := s.begin(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return fmt.Errorf("postgres: begin read: %w", err)
+		return err
 	}
-	// Nothing to commit; rolling back releases the snapshot and the
-	// connection.
-	defer rollback(ctx, ptx)
-	return fn(&tx{tx: ptx})
+	defer release()
+	// Nothing to commit; rolling back releases the snapshot.
+	defer s.rollback(ctx, ptx)
+	return fn(&tx{tx: ptx, docs: s.docs})
 }
 
 // Update runs fn in a SERIALIZABLE transaction and commits it, running fn
@@ -186,14 +288,15 @@ func (s *Store) Update(ctx context.Context, fn func(image.Tx) error) error {
 // error, if fn returned one).
 func (s *Store) attempt(ctx context.Context, fn func(image.Tx) error) (retry bool, err error) {
 	s.attempts.Add(1)
-	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
+	ptx, release, err := s.begin(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
 	if err != nil {
-		return false, fmt.Errorf("postgres: begin: %w", err)
+		return false, err
 	}
+	defer release()
 	// Covers a panic in fn too: the connection goes back to the pool
 	// clean. After a commit it does nothing.
-	defer rollback(ctx, ptx)
-	t := &tx{tx: ptx, write: true}
+	defer s.rollback(ctx, ptx)
+	t := &tx{tx: ptx, docs: s.docs, write: true}
 	if err := fn(t); err != nil {
 		return t.conflict != nil || isConflict(err), err
 	}
@@ -202,17 +305,17 @@ func (s *Store) attempt(ctx context.Context, fn func(image.Tx) error) (retry boo
 		// aborted) and returned nil: the commit could only roll back.
 		return true, t.conflict
 	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.finishTimeout())
 	defer cancel()
 	if err := ptx.Commit(cctx); err != nil {
 		// Serialization failures are also detected at commit.
-		return isConflict(err), fmt.Errorf("postgres: commit: %w", err)
+		return isConflict(err), unavailable(fmt.Errorf("postgres: commit: %w", err))
 	}
 	return false, nil
 }
 
-func rollback(ctx context.Context, ptx pgx.Tx) {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+func (s *Store) rollback(ctx context.Context, ptx pgx.Tx) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.finishTimeout())
 	defer cancel()
 	_ = ptx.Rollback(cctx) // ErrTxClosed after a commit; a broken connection is discarded
 }

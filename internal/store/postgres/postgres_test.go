@@ -21,8 +21,10 @@ import (
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 
 // testOptions keeps pools small: the conformance suite runs its tests in
-// parallel, each with a store of its own on one server.
-var testOptions = Options{MaxConns: 4}
+// parallel, each with a store of its own on one server. The timeouts are
+// generous for a loaded machine, but on, so every statement of the suite
+// goes through boundedTx.
+var testOptions = Options{MaxConns: 4, ConnectTimeout: 10 * time.Second, AcquireTimeout: 30 * time.Second, StatementTimeout: 30 * time.Second}
 
 func openTest(t testing.TB, dsn string, opts Options) *Store {
 	t.Helper()

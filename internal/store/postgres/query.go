@@ -1,11 +1,11 @@
 package postgres
 
 import (
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 )
 
 // findQuery turns q into one SELECT over images ordered by image_id; ok is
@@ -20,7 +20,7 @@ import (
 // tests then filter a walk of the whole table, ordered by id and region.
 func findQuery(q image.Query) (sql string, args []any, ok bool) {
 	var b queryBuilder
-	b.sql.WriteString(`SELECT ` + imageColumns + ` FROM images i WHERE `)
+	b.sql.WriteString(`SELECT ` + record.ImageColumns + ` FROM images i WHERE `)
 	region := ""
 	if q.Region != "" {
 		if !matchable(q.Region) {
@@ -164,7 +164,7 @@ type queryBuilder struct {
 // arg adds a parameter and returns its placeholder.
 func (b *queryBuilder) arg(v any) string {
 	b.args = append(b.args, v)
-	return "$" + strconv.Itoa(len(b.args))
+	return placeholder(len(b.args))
 }
 
 func (b *queryBuilder) and(cond string) {

@@ -99,6 +99,11 @@ const migrationLock int64 = 0x616d69676f_000001
 // mid-way leaves the old version intact.
 func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	err := pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+		// Building indexes over a large table may take longer than the
+		// statement timeout that bounds requests.
+		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
 			return fmt.Errorf("lock: %w", err)
 		}

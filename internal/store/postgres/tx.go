@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -30,6 +31,7 @@ const searchMode = pgx.QueryExecModeCacheDescribe
 // tx implements image.Tx on a pgx transaction.
 type tx struct {
 	tx    pgx.Tx
+	docs  *record.Docs // the store's
 	write bool
 	// conflict is the first serialization failure or deadlock a statement
 	// met. The transaction is then aborted, and Update runs fn again
@@ -39,12 +41,45 @@ type tx struct {
 
 var _ image.Tx = (*tx)(nil)
 
-// fail records err for Update's retry decision and returns it wrapped.
+// Statements built from record's column lists; $1 and $2 are the key.
+var (
+	imageParams = len(record.ImageKeyColumns) + len(record.ImageValueColumns)
+	// insertImageSQL takes the image's columns, then its launch
+	// permissions as arrays of kind, value and position.
+	insertImageSQL = `WITH ins AS (
+	INSERT INTO images (` + record.List(record.ImageKeyColumns) + `, ` + record.List(record.ImageValueColumns) + `)
+	VALUES (` + placeholders(1, imageParams) + `)
+	ON CONFLICT (region, image_id) DO NOTHING
+	RETURNING region, image_id
+), perms AS (
+	INSERT INTO launch_permissions (region, image_id, kind, value, seq)
+	SELECT ins.region, ins.image_id, p.kind, p.value, p.seq
+	FROM ins, unnest(` + placeholder(imageParams+1) + `::text[], ` + placeholder(imageParams+2) + `::text[], ` + placeholder(imageParams+3) + `::integer[]) AS p(kind, value, seq)
+)
+SELECT count(*) FROM ins`
+	updateImageSQL = `UPDATE images SET ` + record.Assign(record.ImageValueColumns, len(record.ImageKeyColumns)+1, placeholder) + `
+WHERE region = $1 AND image_id = $2`
+)
+
+// placeholder is PostgreSQL's placeholder for parameter n (record.Assign).
+func placeholder(n int) string { return "$" + strconv.Itoa(n) }
+
+// placeholders returns the placeholders of n parameters from first on.
+func placeholders(first, n int) string {
+	ps := make([]string, n)
+	for i := range ps {
+		ps[i] = placeholder(first + i)
+	}
+	return strings.Join(ps, ", ")
+}
+
+// fail records err for Update's retry decision and returns it wrapped,
+// with store.ErrUnavailable in the chain when the database did not answer.
 func (t *tx) fail(err error, format string, args ...any) error {
 	if t.conflict == nil && isConflict(err) {
 		t.conflict = err
 	}
-	return fmt.Errorf("postgres: "+format+": %w", append(args, err)...)
+	return unavailable(fmt.Errorf("postgres: "+format+": %w", append(args, err)...))
 }
 
 func (t *tx) writable(ctx context.Context) error {
@@ -80,31 +115,10 @@ func matchableOnly(ss []string) ([]string, bool) {
 	return out, len(out) > 0
 }
 
-// imageColumns are the columns scanImage reads, in order.
-const imageColumns = `i.region, i.image_id, i.owner_id, i.owner_alias, i.name, i.state, i.creation_date, i.deprecation_time, i.doc`
-
-// scanImage reads the imageColumns of the current row, and any extra
-// columns into extra.
-func scanImage(rows pgx.Rows, extra ...any) (*image.Image, error) {
-	img := &image.Image{}
-	var (
-		created    int64
-		deprecated *int64
-		doc        []byte
-	)
-	dest := append([]any{&img.Region, &img.ID, &img.OwnerID, &img.OwnerAlias, &img.Name, &img.State, &created, &deprecated, &doc}, extra...)
-	if err := rows.Scan(dest...); err != nil {
-		return nil, err
-	}
-	img.CreationDate = record.FromMillis(created)
-	if deprecated != nil {
-		t := record.FromMillis(*deprecated)
-		img.DeprecationTime = &t
-	}
-	if err := record.DecodeImage(doc, img); err != nil {
-		return nil, err
-	}
-	return img, nil
+// scanImage reads the record.ImageColumns of the current row, and any
+// extra columns into extra.
+func (t *tx) scanImage(rows pgx.Rows, extra ...any) (*image.Image, error) {
+	return record.ScanImage(rows, t.docs, extra...)
 }
 
 func (t *tx) Image(ctx context.Context, region, id string) (*image.Image, error) {
@@ -113,7 +127,7 @@ func (t *tx) Image(ctx context.Context, region, id string) (*image.Image, error)
 	}
 	// One statement returns the image once per launch permission (or once
 	// with NULLs): one round trip instead of two.
-	rows, err := t.tx.Query(ctx, `SELECT `+imageColumns+`, lp.kind, lp.value FROM images i
+	rows, err := t.tx.Query(ctx, `SELECT `+record.ImageColumns+`, lp.kind, lp.value FROM images i
 LEFT JOIN launch_permissions lp ON lp.region = i.region AND lp.image_id = i.image_id
 WHERE i.region = $1 AND i.image_id = $2 ORDER BY lp.seq`, region, id)
 	if err != nil {
@@ -124,13 +138,16 @@ WHERE i.region = $1 AND i.image_id = $2 ORDER BY lp.seq`, region, id)
 	for rows.Next() {
 		var kind, value *string
 		if img == nil {
-			img, err = scanImage(rows, &kind, &value)
+			img, err = t.scanImage(rows, &kind, &value)
 			if err != nil {
 				return nil, t.fail(err, "image %s", id)
 			}
-		} else if err := rows.Scan(nil, nil, nil, nil, nil, nil, nil, nil, nil, &kind, &value); err != nil {
+		} else {
 			// nil destinations skip the image's columns.
-			return nil, t.fail(err, "image %s", id)
+			dest := record.SkipImage(nil, &kind, &value)
+			if err := rows.Scan(dest[:]...); err != nil {
+				return nil, t.fail(err, "image %s", id)
+			}
 		}
 		if kind != nil {
 			img.LaunchPermissions = append(img.LaunchPermissions, image.LaunchPermission{Kind: image.PermissionKind(*kind), Value: *value})
@@ -145,37 +162,13 @@ WHERE i.region = $1 AND i.image_id = $2 ORDER BY lp.seq`, region, id)
 	return img, nil
 }
 
-// imageArgs returns the values of the images columns after region and
-// image_id, in table order.
-func imageArgs(img *image.Image) ([]any, error) {
-	var deprecated *int64
-	if img.DeprecationTime != nil {
-		ms := record.Millis(*img.DeprecationTime)
-		deprecated = &ms
-	}
-	doc, err := record.EncodeImage(img)
-	if err != nil {
-		return nil, err
-	}
-	return []any{img.OwnerID, img.OwnerAlias, img.Name, img.State, img.IsPublic(), record.Millis(img.CreationDate), deprecated, doc}, nil
-}
-
-// permArrays returns img's launch permissions as parallel arrays of kind,
-// value and position, a repeated entry once, in their order.
+// permArrays returns img's launch permissions, distinct by image.Tx's
+// contract, as parallel arrays of kind, value and position.
 func permArrays(img *image.Image) (kinds, values []string, seqs []int32) {
+	n := len(img.LaunchPermissions)
+	kinds, values, seqs = make([]string, n), make([]string, n), make([]int32, n)
 	for i, p := range img.LaunchPermissions {
-		dup := false
-		for _, q := range img.LaunchPermissions[:i] {
-			if q == p {
-				dup = true
-				break
-			}
-		}
-		if !dup {
-			kinds = append(kinds, string(p.Kind))
-			values = append(values, p.Value)
-			seqs = append(seqs, int32(i))
-		}
+		kinds[i], values[i], seqs[i] = string(p.Kind), p.Value, int32(i)
 	}
 	return kinds, values, seqs
 }
@@ -184,7 +177,7 @@ func (t *tx) InsertImage(ctx context.Context, img *image.Image) error {
 	if err := t.writable(ctx); err != nil {
 		return err
 	}
-	cols, err := imageArgs(img)
+	cols, err := record.ImageValues(img)
 	if err != nil {
 		return err
 	}
@@ -197,17 +190,7 @@ func (t *tx) InsertImage(ctx context.Context, img *image.Image) error {
 	// this snapshot cannot see is a serialization failure, so a retry
 	// decides. One round trip.
 	var inserted int
-	err = t.tx.QueryRow(ctx, `WITH ins AS (
-	INSERT INTO images (region, image_id, owner_id, owner_alias, name, state, is_public, creation_date, deprecation_time, doc)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-	ON CONFLICT (region, image_id) DO NOTHING
-	RETURNING region, image_id
-), perms AS (
-	INSERT INTO launch_permissions (region, image_id, kind, value, seq)
-	SELECT ins.region, ins.image_id, p.kind, p.value, p.seq
-	FROM ins, unnest($11::text[], $12::text[], $13::integer[]) AS p(kind, value, seq)
-)
-SELECT count(*) FROM ins`, args...).Scan(&inserted)
+	err = t.tx.QueryRow(ctx, insertImageSQL, args...).Scan(&inserted)
 	if err != nil {
 		return t.fail(err, "insert image %s", img.ID)
 	}
@@ -221,7 +204,7 @@ func (t *tx) UpdateImage(ctx context.Context, img *image.Image) error {
 	if err := t.writable(ctx); err != nil {
 		return err
 	}
-	cols, err := imageArgs(img)
+	cols, err := record.ImageValues(img)
 	if err != nil {
 		return err
 	}
@@ -231,9 +214,7 @@ func (t *tx) UpdateImage(ctx context.Context, img *image.Image) error {
 	// position moved, so adding one grant writes one row. Both permission
 	// statements are no-ops when the image does not exist.
 	b := &pgx.Batch{}
-	upd := b.Queue(`UPDATE images SET owner_id = $3, owner_alias = $4, name = $5, state = $6, is_public = $7,
-	creation_date = $8, deprecation_time = $9, doc = $10
-WHERE region = $1 AND image_id = $2`, append([]any{img.Region, img.ID}, cols...)...)
+	upd := b.Queue(updateImageSQL, append([]any{img.Region, img.ID}, cols...)...)
 	b.Queue(`DELETE FROM launch_permissions
 WHERE region = $1 AND image_id = $2
 	AND (kind, value) NOT IN (SELECT * FROM unnest($3::text[], $4::text[]))`, img.Region, img.ID, kinds, values)
@@ -311,7 +292,7 @@ func (t *tx) FindImages(ctx context.Context, q image.Query) ([]*image.Image, err
 	}
 	var imgs []*image.Image
 	for rows.Next() {
-		img, err := scanImage(rows)
+		img, err := t.scanImage(rows)
 		if err != nil {
 			rows.Close()
 			return nil, t.fail(err, "find images")
@@ -400,18 +381,11 @@ func (t *tx) SetTags(ctx context.Context, region, account, resourceID string, ta
 	if err := t.writable(ctx); err != nil {
 		return err
 	}
-	// A repeated key keeps its last value, as a map would.
-	last := make(map[string]int, len(tags))
+	// Keys are distinct (image.Tx).
+	keys := make([]string, len(tags))
+	values := make([]string, len(tags))
 	for i, tag := range tags {
-		last[tag.Key] = i
-	}
-	keys := make([]string, 0, len(last))
-	values := make([]string, 0, len(last))
-	for i, tag := range tags {
-		if last[tag.Key] == i {
-			keys = append(keys, tag.Key)
-			values = append(values, tag.Value)
-		}
+		keys[i], values[i] = tag.Key, tag.Value
 	}
 	b := &pgx.Batch{}
 	b.Queue(`DELETE FROM tags WHERE region = $1 AND account = $2 AND resource_id = $3`, region, account, resourceID)

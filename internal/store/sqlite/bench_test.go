@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -38,7 +39,7 @@ func benchStore(b *testing.B, opts Options, n int) *Store {
 			}
 			for range rng.IntN(3) {
 				p := image.LaunchPermission{Kind: image.PermUser, Value: benchAccount(rng.IntN(10))}
-				if !indexPerm(img.LaunchPermissions, p) {
+				if !slices.Contains(img.LaunchPermissions, p) {
 					img.LaunchPermissions = append(img.LaunchPermissions, p)
 				}
 			}

@@ -10,20 +10,12 @@ import (
 	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 )
 
-// instanceColumns are the columns scanInstance reads, in order.
-const instanceColumns = `region, instance_id, owner_id, image_id, state, doc`
+// instanceColumns are the columns record.ScanInstance reads, in order.
+var instanceColumns = record.List(record.InstanceColumns)
 
-func scanInstance(rows interface{ Scan(...any) error }) (*image.Instance, error) {
-	inst := &image.Instance{}
-	var doc []byte
-	if err := rows.Scan(&inst.Region, &inst.ID, &inst.OwnerID, &inst.ImageID, &inst.State, &doc); err != nil {
-		return nil, err
-	}
-	if err := record.DecodeInstance(doc, inst); err != nil {
-		return nil, err
-	}
-	return inst, nil
-}
+// updateInstanceSQL rewrites every column of one instance.
+var updateInstanceSQL = `UPDATE instances SET ` + record.Assign(record.InstanceColumns[len(record.InstanceKeyColumns):], 1, placeholder) + `
+WHERE region = ? AND instance_id = ?`
 
 func (t *tx) Instance(ctx context.Context, region, id string) (*image.Instance, error) {
 	ctx, err := t.dctx(ctx)
@@ -43,7 +35,7 @@ func (t *tx) Instance(ctx context.Context, region, id string) (*image.Instance, 
 		}
 	} else {
 		var inst *image.Instance
-		if inst, err = scanInstance(rows); err == nil {
+		if inst, err = record.ScanInstance(rows); err == nil {
 			return inst, nil
 		}
 	}
@@ -58,12 +50,11 @@ func (t *tx) InsertInstance(ctx context.Context, inst *image.Instance) error {
 	if err != nil {
 		return err
 	}
-	doc, err := record.EncodeInstance(inst)
+	vals, err := record.InstanceValues(inst)
 	if err != nil {
 		return err
 	}
-	if _, err := t.exec(ctx, `INSERT INTO instances (`+instanceColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-		inst.Region, inst.ID, inst.OwnerID, inst.ImageID, inst.State, doc); err != nil {
+	if _, err := t.exec(ctx, `INSERT INTO instances (`+instanceColumns+`) VALUES (`+placeholders(len(vals))+`)`, vals...); err != nil {
 		if isDuplicate(err) {
 			return image.ErrExists
 		}
@@ -77,12 +68,12 @@ func (t *tx) UpdateInstance(ctx context.Context, inst *image.Instance) error {
 	if err != nil {
 		return err
 	}
-	doc, err := record.EncodeInstance(inst)
+	vals, err := record.InstanceValues(inst)
 	if err != nil {
 		return err
 	}
-	res, err := t.exec(ctx, `UPDATE instances SET owner_id = ?, image_id = ?, state = ?, doc = ?
-WHERE region = ? AND instance_id = ?`, inst.OwnerID, inst.ImageID, inst.State, doc, inst.Region, inst.ID)
+	key := len(record.InstanceKeyColumns)
+	res, err := t.exec(ctx, updateInstanceSQL, append(vals[key:], vals[:key]...)...)
 	if err != nil {
 		return fmt.Errorf("sqlite: update instance %s: %w", inst.ID, err)
 	}
@@ -133,7 +124,7 @@ func (t *tx) FindInstances(ctx context.Context, q image.InstanceQuery) ([]*image
 	defer rows.Close()
 	var out []*image.Instance
 	for rows.Next() {
-		inst, err := scanInstance(rows)
+		inst, err := record.ScanInstance(rows)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: find instances: %w", err)
 		}

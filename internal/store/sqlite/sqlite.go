@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
@@ -78,6 +79,10 @@ type Store struct {
 	cache   *readCache
 	pending []invalidation
 
+	// docs memoizes decoded image documents for reads the read cache does
+	// not serve: the writer's, and every read when the cache is off.
+	docs *record.Docs
+
 	rdb *sql.DB     // query-only pool for View
 	rst *statements // prepared on rdb, bound to each View transaction
 	rc  *stmtCache  // View's other statements, prepared on rdb
@@ -123,6 +128,7 @@ func Open(path string, opts Options) (*Store, error) {
 		opts:       opts,
 		queue:      make(chan *request, opts.MaxBatch),
 		writerDone: make(chan struct{}),
+		docs:       record.NewDocs(0),
 	}
 	if opts.CacheImages > 0 && !opts.ReadOnly {
 		s.cache = newReadCache(opts.CacheImages)

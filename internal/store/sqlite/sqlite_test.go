@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 	"github.com/amigo-ec2/amigo/internal/store/storetest"
 )
 
@@ -416,7 +417,7 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		tc.q.Region = "r"
-		query, args := findQuery(tc.q, imageColumns)
+		query, args := findQuery(tc.q, record.ImageColumns)
 		plan := queryPlan(t, s, query, args)
 		for _, step := range plan {
 			// "SCAN i" or "SCAN images" is a full table scan; a SEARCH of

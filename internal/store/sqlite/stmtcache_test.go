@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 )
 
 // TestStmtCacheSharesPaddedLists: id lists of lengths 3 and 4 share one
 // statement text, and the cache stays bounded by evicting.
 func TestStmtCacheSharesPaddedLists(t *testing.T) {
-	if q3, _ := findQuery(image.Query{Region: "r", IDs: []string{"a", "b", "c"}}, imageColumns); q3 != mustQuery(image.Query{Region: "r", IDs: []string{"a", "b", "c", "d"}}) {
+	if q3, _ := findQuery(image.Query{Region: "r", IDs: []string{"a", "b", "c"}}, record.ImageColumns); q3 != mustQuery(image.Query{Region: "r", IDs: []string{"a", "b", "c", "d"}}) {
 		t.Errorf("3 and 4 ids prepare different statements")
 	}
 	s := openTest(t, filepath.Join(t.TempDir(), "amigo.db"), DefaultOptions())
@@ -39,6 +40,6 @@ func TestStmtCacheSharesPaddedLists(t *testing.T) {
 }
 
 func mustQuery(q image.Query) string {
-	s, _ := findQuery(q, imageColumns)
+	s, _ := findQuery(q, record.ImageColumns)
 	return s
 }

@@ -34,17 +34,6 @@ func testImageRoundTrip(t *testing.T, h *harness) {
 	if diff := cmp.Diff([]*image.Image{full, minimal}, got, equateEmpty); diff != "" {
 		t.Errorf("FindImages mismatch (-stored +read):\n%s", diff)
 	}
-
-	// A repeated launch permission is stored once.
-	dup := newImage(region, amiID(3), "111111111111", "dup",
-		image.LaunchPermission{Kind: image.PermUser, Value: "222222222222"},
-		image.Public,
-		image.LaunchPermission{Kind: image.PermUser, Value: "222222222222"})
-	insert(t, s, dup)
-	want := []image.LaunchPermission{{Kind: image.PermUser, Value: "222222222222"}, image.Public}
-	if diff := cmp.Diff(want, getImage(t, s, region, dup.ID).LaunchPermissions); diff != "" {
-		t.Errorf("repeated permission (-want +got):\n%s", diff)
-	}
 }
 
 func testNotFound(t *testing.T, h *harness) {

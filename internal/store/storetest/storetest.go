@@ -16,7 +16,12 @@
 // these details, which callers rely on:
 //   - ErrNotFound is image.ErrNotFound itself, not a wrapper.
 //   - Image and FindImages return launch permissions in the order they were
-//     stored, a repeated entry once; empty slices may come back nil.
+//     stored; empty slices may come back nil.
+//
+// The suite writes only what image.Tx allows (distinct launch permissions,
+// distinct tag keys): what an engine does with anything else is not part
+// of its contract, and the domain (internal/image) is tested for never
+// asking it.
 //   - Times keep millisecond precision (EC2's); locations are not kept.
 //   - InsertImage and InsertInstance return image.ErrExists itself when the
 //     id exists in that region.

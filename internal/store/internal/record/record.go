@@ -1,14 +1,15 @@
-// Package record is the encoding both store engines share for the document
-// column of images and instances: every field that is not a real, indexed
-// column, as JSON. It mirrors the domain types so those carry no encoding
-// tags and a rename there cannot silently change the stored bytes; both
-// engines store identical documents, so data moves between them unchanged.
+// Package record is what both store engines share about their rows: the
+// column lists of images and instances, the code that scans a row into a
+// domain value and back, and the encoding of the document column (every
+// field that is not a real, indexed column, as JSON). The documents mirror
+// the domain types so those carry no encoding tags and a rename there
+// cannot silently change the stored bytes; both engines store identical
+// documents, so data moves between them unchanged.
 package record
 
 import (
 	"encoding/json"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/image"
@@ -131,31 +132,6 @@ func EncodeImage(img *image.Image) (string, error) {
 		return "", fmt.Errorf("record: encode image %s: %w", img.ID, err)
 	}
 	return string(b), nil
-}
-
-// DecodeImage fills the document fields of img from the doc column.
-func DecodeImage(doc []byte, img *image.Image) error {
-	r := docs.get(doc)
-	if r == nil {
-		r = new(imageDoc)
-		if err := json.Unmarshal(doc, r); err != nil {
-			return fmt.Errorf("record: decode image %s: %w", img.ID, err)
-		}
-		docs.put(doc, r)
-	}
-	r.apply(img)
-	return nil
-}
-
-// DecodeImageOnce is DecodeImage without the document cache, for an engine
-// that keeps decoded images itself: the documents would only take memory.
-func DecodeImageOnce(doc []byte, img *image.Image) error {
-	r := new(imageDoc)
-	if err := json.Unmarshal(doc, r); err != nil {
-		return fmt.Errorf("record: decode image %s: %w", img.ID, err)
-	}
-	r.apply(img)
-	return nil
 }
 
 // apply copies a decoded document into img.
@@ -368,34 +344,4 @@ func cp[T any](p *T) *T {
 	}
 	v := *p
 	return &v
-}
-
-// docs memoizes decoded image documents by their exact bytes. It is keyed
-// by content, so it can never serve a stale image: a changed image has a
-// changed document. Listing the same images again (DescribeImages of a busy
-// account) skips the JSON decoding, a fifth of a listing's CPU.
-var docs = &docCache{m: make(map[string]*imageDoc)}
-
-// maxCachedDocs bounds the cache (~2 KB an entry); when full it starts over.
-const maxCachedDocs = 16384
-
-type docCache struct {
-	mu sync.RWMutex
-	m  map[string]*imageDoc
-}
-
-func (c *docCache) get(doc []byte) *imageDoc {
-	c.mu.RLock()
-	r := c.m[string(doc)]
-	c.mu.RUnlock()
-	return r
-}
-
-func (c *docCache) put(doc []byte, r *imageDoc) {
-	c.mu.Lock()
-	if len(c.m) >= maxCachedDocs {
-		c.m = make(map[string]*imageDoc, maxCachedDocs)
-	}
-	c.m[string(doc)] = r
-	c.mu.Unlock()
 }

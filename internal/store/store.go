@@ -1,0 +1,18 @@
+// Package store holds what callers of every store engine may test for,
+// whichever engine answers: sentinel errors beyond the image.Tx contract's
+// own (image.ErrNotFound, image.ErrExists). The engines live beneath it
+// (sqlite, postgres); this package imports none of them, so the service
+// layer can depend on it alone.
+package store
+
+import "errors"
+
+// ErrUnavailable is in the chain of an error (errors.Is) when the store
+// could not answer in time or at all: no connection within the acquire or
+// connect timeout, a statement past its timeout, a database that closed
+// the connection or is shutting down, or a deadline of the caller's that
+// passed while the store was working. The request may succeed if retried
+// later, so the service answers it as EC2's ServiceUnavailable (503),
+// which the SDKs retry. A caller's own cancellation (context.Canceled) is
+// not unavailability and never carries it.
+var ErrUnavailable = errors.New("store unavailable")
