@@ -90,6 +90,8 @@ func packerBuild(t *testing.T, e *env, source, name string) (string, []string) {
 		ImageId: aws.String(source), InstanceType: ec2types.InstanceTypeT3Micro, UserData: aws.String(""),
 		MinCount: aws.Int32(1), MaxCount: aws.Int32(1), Placement: &ec2types.Placement{AvailabilityZone: aws.String(zone)},
 		EbsOptimized: aws.Bool(false), EnclaveOptions: &ec2types.EnclaveOptionsRequest{Enabled: aws.Bool(false)},
+		// No subnet or instance profile configured: Packer still sends both, empty.
+		SubnetId: aws.String(""), IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Name: aws.String("")},
 		InstanceInitiatedShutdownBehavior: ec2types.ShutdownBehaviorStop,
 		CreditSpecification:               &ec2types.CreditSpecificationRequest{CpuCredits: aws.String("standard")},
 		MetadataOptions: &ec2types.InstanceMetadataOptionsRequest{HttpEndpoint: ec2types.InstanceMetadataEndpointStateEnabled,
