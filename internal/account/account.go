@@ -63,7 +63,7 @@ import (
 	"strings"
 
 	"github.com/amigo-ec2/amigo/internal/iam"
-	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/resource"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -199,8 +199,8 @@ func (d *Directory) Key(accessKeyID string) (Key, bool) {
 
 // Viewer describes account for visibility checks. An account the directory
 // does not know is a viewer in no organization.
-func (d *Directory) Viewer(account string) image.Viewer {
-	v := image.Viewer{Account: account}
+func (d *Directory) Viewer(account string) resource.Viewer {
+	v := resource.Viewer{Account: account}
 	if m, ok := d.accounts[account]; ok {
 		v.OrgARN = m.orgARN
 		v.OUARNs = slices.Clone(m.ouARNs) // the caller may not change ours

@@ -9,6 +9,7 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/iam"
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -85,26 +86,26 @@ func TestExamplePolicy(t *testing.T) {
 func TestViewer(t *testing.T) {
 	tests := []struct {
 		file, account string
-		want          image.Viewer
+		want          resource.Viewer
 	}{
-		{"example.yaml", "444455556666", image.Viewer{Account: "444455556666", OrgARN: exampleOrg, OUARNs: []string{exampleOU}}},
-		{"example.yaml", "111122223333", image.Viewer{Account: "111122223333", OrgARN: exampleOrg}},
-		{"example.yaml", "999999999999", image.Viewer{Account: "999999999999"}},
-		{"nested.yaml", "333333333333", image.Viewer{Account: "333333333333", OrgARN: nestedOrg, OUARNs: []string{
+		{"example.yaml", "444455556666", resource.Viewer{Account: "444455556666", OrgARN: exampleOrg, OUARNs: []string{exampleOU}}},
+		{"example.yaml", "111122223333", resource.Viewer{Account: "111122223333", OrgARN: exampleOrg}},
+		{"example.yaml", "999999999999", resource.Viewer{Account: "999999999999"}},
+		{"nested.yaml", "333333333333", resource.Viewer{Account: "333333333333", OrgARN: nestedOrg, OUARNs: []string{
 			nestedOU + "ou-root-aaaaaaaa", nestedOU + "ou-root-bbbbbbbb", nestedOU + "ou-root-cccccccc",
 		}}},
-		{"nested.yaml", "444444444444", image.Viewer{Account: "444444444444", OrgARN: nestedOrg, OUARNs: []string{
+		{"nested.yaml", "444444444444", resource.Viewer{Account: "444444444444", OrgARN: nestedOrg, OUARNs: []string{
 			nestedOU + "ou-root-aaaaaaaa", nestedOU + "ou-root-bbbbbbbb", nestedOU + "ou-root-cccccccc",
 		}}},
-		{"nested.yaml", "222222222222", image.Viewer{Account: "222222222222", OrgARN: nestedOrg, OUARNs: []string{
+		{"nested.yaml", "222222222222", resource.Viewer{Account: "222222222222", OrgARN: nestedOrg, OUARNs: []string{
 			nestedOU + "ou-root-aaaaaaaa", nestedOU + "ou-root-bbbbbbbb",
 		}}},
 		// A sibling branch must not inherit the other branch's path.
-		{"nested.yaml", "555555555555", image.Viewer{Account: "555555555555", OrgARN: nestedOrg, OUARNs: []string{
+		{"nested.yaml", "555555555555", resource.Viewer{Account: "555555555555", OrgARN: nestedOrg, OUARNs: []string{
 			nestedOU + "ou-root-dddddddd",
 		}}},
-		{"nested.yaml", "210987654321", image.Viewer{Account: "210987654321", OrgARN: nestedOrg}},
-		{"nested.yaml", "999999999999", image.Viewer{Account: "999999999999"}}, // the stranger
+		{"nested.yaml", "210987654321", resource.Viewer{Account: "210987654321", OrgARN: nestedOrg}},
+		{"nested.yaml", "999999999999", resource.Viewer{Account: "999999999999"}}, // the stranger
 	}
 	for _, tt := range tests {
 		t.Run(tt.file+"/"+tt.account, func(t *testing.T) {
@@ -226,7 +227,7 @@ func TestDefault(t *testing.T) {
 	if len(d.Organizations()) != 0 {
 		t.Errorf("Default() has organizations: %v", d.Organizations())
 	}
-	if diff := cmp.Diff(image.Viewer{Account: "000000000000"}, d.Viewer("000000000000")); diff != "" {
+	if diff := cmp.Diff(resource.Viewer{Account: "000000000000"}, d.Viewer("000000000000")); diff != "" {
 		t.Errorf("Default().Viewer mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -270,7 +271,7 @@ func TestParseAccepts(t *testing.T) {
 			doc: "accounts: [{id: \"111111111111\"}, {id: \"222222222222\"}]\norganizations:\n  - id: o-aaaaaaaaaa\n    management_account: \"111111111111\"\n" +
 				"    units: [{id: ou-aaaa-aaaaaaaa, accounts: [\"222222222222\"]}]\n",
 			check: func(t *testing.T, d *Directory) {
-				want := image.Viewer{Account: "111111111111", OrgARN: "arn:aws:organizations::111111111111:organization/o-aaaaaaaaaa"}
+				want := resource.Viewer{Account: "111111111111", OrgARN: "arn:aws:organizations::111111111111:organization/o-aaaaaaaaaa"}
 				if diff := cmp.Diff(want, d.Viewer("111111111111")); diff != "" {
 					t.Errorf("Viewer mismatch (-want +got):\n%s", diff)
 				}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"github.com/amigo-ec2/amigo/internal/catalog"
 	"github.com/amigo-ec2/amigo/internal/ec2"
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
 	"github.com/amigo-ec2/amigo/internal/server"
 	"github.com/amigo-ec2/amigo/internal/store/postgres"
 	"github.com/amigo-ec2/amigo/internal/store/sqlite"
@@ -41,6 +41,9 @@ type Config struct {
 	Directory *account.Directory
 	Logger    *slog.Logger
 	Image     image.Options
+	// Instance tunes the instance service; its clock and ids default to
+	// Image's, so one injection serves both.
+	Instance instance.Options
 	// Catalog is loaded as public images into CatalogRegions at start-up
 	// (nil: nothing); every served Region when CatalogRegions is empty.
 	Catalog        []catalog.Entry
@@ -52,12 +55,13 @@ type Config struct {
 
 // App is a running amigo.
 type App struct {
-	Service *image.Service
-	Server  *server.Server
-	store   image.Store
-	http    *http.Server
-	ln      net.Listener
-	log     *slog.Logger
+	Service   *image.Service
+	Instances *instance.Service
+	Server    *server.Server
+	store     instance.Store
+	http      *http.Server
+	ln        net.Listener
+	log       *slog.Logger
 }
 
 // New opens the store and builds the server; it does not listen yet.
@@ -98,23 +102,28 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		st.Close()
 		return nil, err
 	}
-	actions := ec2.Actions(svc)
-	maps.Copy(actions, ec2.RegionActions(id.Regions))
-	srv := server.New(cfg.Directory, actions, cfg.Logger)
+	if cfg.Instance.Now == nil {
+		cfg.Instance.Now = cfg.Image.Now
+	}
+	if cfg.Instance.NewID == nil {
+		cfg.Instance.NewID = cfg.Image.NewID
+	}
+	insts := instance.NewService(st, svc, cfg.Instance)
+	srv := server.New(cfg.Directory, ec2.Actions(ec2.Services{Images: svc, Instances: insts, Regions: id.Regions}), cfg.Logger)
 	srv.SetIdentity(id)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	a := &App{Service: svc, Server: srv, store: st, ln: ln, log: cfg.Logger,
+	a := &App{Service: svc, Instances: insts, Server: srv, store: st, ln: ln, log: cfg.Logger,
 		http: &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}}
 	return a, nil
 }
 
 // OpenStore opens the store cfg names: PostgreSQL for a postgres:// URL in
 // cfg.Store, otherwise the SQLite file in cfg.DataDir.
-func OpenStore(ctx context.Context, cfg Config) (image.Store, error) {
+func OpenStore(ctx context.Context, cfg Config) (instance.Store, error) {
 	opts := sqlite.DefaultOptions()
 	opts.CacheImages = cfg.CacheImages // 0 keeps sqlite's default
 	return openStore(ctx, cfg, opts)
@@ -122,13 +131,13 @@ func OpenStore(ctx context.Context, cfg Config) (image.Store, error) {
 
 // OpenStoreToRead is OpenStore for reading alone (export): a SQLite file
 // that a running server owns can be read alongside it.
-func OpenStoreToRead(ctx context.Context, cfg Config) (image.Store, error) {
+func OpenStoreToRead(ctx context.Context, cfg Config) (instance.Store, error) {
 	opts := sqlite.DefaultOptions()
 	opts.ReadOnly = true
 	return openStore(ctx, cfg, opts)
 }
 
-func openStore(ctx context.Context, cfg Config, opts sqlite.Options) (image.Store, error) {
+func openStore(ctx context.Context, cfg Config, opts sqlite.Options) (instance.Store, error) {
 	if IsPostgres(cfg.Store) {
 		st, err := postgres.Open(ctx, cfg.Store, cfg.Postgres)
 		if err != nil {
@@ -155,7 +164,7 @@ func IsPostgres(store string) bool {
 }
 
 // Store is the app's store (tests fill it directly).
-func (a *App) Store() image.Store { return a.store }
+func (a *App) Store() instance.Store { return a.store }
 
 // Addr is the address the app listens on.
 func (a *App) Addr() string { return a.ln.Addr().String() }

@@ -11,6 +11,7 @@ import (
 	"github.com/amigo-ec2/amigo/internal/iam"
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/region"
+	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/server"
 	"github.com/amigo-ec2/amigo/internal/sts"
 )
@@ -48,7 +49,7 @@ func loadAuthzKey(ctx context.Context, st image.Store) ([]byte, error) {
 			key = v
 			return nil
 		}
-		if !errors.Is(err, image.ErrNotFound) {
+		if !errors.Is(err, resource.ErrNotFound) {
 			return err
 		}
 		var b [32]byte

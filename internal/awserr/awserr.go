@@ -37,14 +37,6 @@ func Newf(code, format string, args ...any) *Error {
 	return New(code, fmt.Sprintf(format, args...))
 }
 
-// WithStatus returns an error with an explicit status. It remains only for
-// the packages awserrconv has not converted yet: TestNoCodeLiterals refuses
-// it elsewhere, and it goes once pendingConversion is empty. A code's status
-// comes from the table; AuthFailure's two from its constructors.
-func WithStatus(status int, code, message string) *Error {
-	return &Error{Code: code, Status: status, Message: message}
-}
-
 // New returns an error of protocol p with the status of code's row for p
 // (STS's AccessDenied is 403, say, where EC2 has no such code).
 func (p Protocol) New(code, message string) *Error {

@@ -11,25 +11,6 @@ import (
 	"testing"
 )
 
-// pendingConversion lists the directories (relative to the module root)
-// whose code still spells EC2 codes as string literals. They are converted
-// by /work/notes/awserrconv after the domain split lands; then this list is
-// emptied and stays empty.
-var pendingConversion = []string{
-	"internal/image",
-	"internal/ec2",
-	"internal/store",
-}
-
-func pending(rel string) bool {
-	for _, d := range pendingConversion {
-		if rel == d || strings.HasPrefix(rel, d+"/") {
-			return true
-		}
-	}
-	return false
-}
-
 // TestNoCodeLiterals walks every non-test Go file under internal/ and cmd/
 // and fails on a string literal equal to a code of the table, on a call to
 // WithStatus, and on New/Newf with AuthFailure: codes are spelled once, in
@@ -49,7 +30,7 @@ func TestNoCodeLiterals(t *testing.T) {
 			rel, _ := filepath.Rel(root, path)
 			rel = filepath.ToSlash(rel)
 			if d.IsDir() {
-				if rel == "internal/awserr" || pending(rel) {
+				if rel == "internal/awserr" {
 					return filepath.SkipDir
 				}
 				return nil
@@ -101,7 +82,7 @@ func checkFile(t *testing.T, path, rel string, known map[string]bool) {
 		case *ast.BasicLit:
 			if n.Kind == token.STRING {
 				if s, err := strconv.Unquote(n.Value); err == nil && known[s] {
-					t.Errorf("%s: code %q spelled as a literal; use awserr's constant (go run /work/notes/awserrconv/main.go %s)", where(n), s, filepath.Dir(rel))
+					t.Errorf("%s: code %q spelled as a literal; use awserr's constant", where(n), s)
 				}
 			}
 		case *ast.SelectorExpr:

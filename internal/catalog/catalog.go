@@ -24,6 +24,7 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/query"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 //go:embed default.yaml
@@ -127,7 +128,7 @@ func Parse(data []byte) ([]Entry, error) {
 		if err := image.CheckName(e.Name); err != nil {
 			errs = append(errs, fmt.Errorf("%s: bad name", where))
 		}
-		if !image.ValidAccountID(e.OwnerID) {
+		if !resource.ValidAccountID(e.OwnerID) {
 			errs = append(errs, fmt.Errorf("%s: owner_id must be 12 digits", where))
 		}
 		switch e.OwnerAlias {
@@ -225,8 +226,7 @@ func (e Entry) Image(region string) *image.Image {
 	}
 	if !e.Private {
 		img.LaunchPermissions = []image.LaunchPermission{image.Public}
-		limit := created.AddDate(2, 0, 0) // EC2 deprecates public images after two years
-		img.DeprecationTime = &limit
+		img.CapDeprecation() // EC2 deprecates public images after two years
 	}
 	return img
 }
@@ -248,7 +248,7 @@ func Install(ctx context.Context, st image.Store, regions []string, es []Entry) 
 				img := e.Image(region)
 				old, err := tx.Image(ctx, region, img.ID)
 				switch {
-				case errors.Is(err, image.ErrNotFound):
+				case errors.Is(err, resource.ErrNotFound):
 					if err := tx.InsertImage(ctx, img); err != nil {
 						return err
 					}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 // Options shape the generated population.
@@ -52,7 +53,7 @@ func Generate(ctx context.Context, st image.Store, o Options) error {
 	for done < o.Images {
 		n := min(o.Batch, o.Images-done)
 		imgs := make([]*image.Image, n)
-		tags := make([][]image.Tag, n)
+		tags := make([][]resource.Tag, n)
 		for i := range imgs {
 			k := done + i
 			owner := o.Accounts[k%len(o.Accounts)]
@@ -81,7 +82,7 @@ func Generate(ctx context.Context, st image.Store, o Options) error {
 	return nil
 }
 
-func one(rng *rand.Rand, o Options, owner string, k int, base time.Time) (*image.Image, []image.Tag) {
+func one(rng *rand.Rand, o Options, owner string, k int, base time.Time) (*image.Image, []resource.Tag) {
 	distro := distros[rng.IntN(len(distros))]
 	arch := arches[rng.IntN(len(arches))]
 	created := base.Add(time.Duration(rng.Int64N(int64(1000 * 24 * time.Hour)))).Truncate(time.Millisecond)
@@ -91,7 +92,7 @@ func one(rng *rand.Rand, o Options, owner string, k int, base time.Time) (*image
 	ena := true
 	img := &image.Image{
 		Region:             o.Region,
-		ID:                 image.NewID("ami"),
+		ID:                 resource.NewID("ami"),
 		OwnerID:            owner,
 		Name:               name,
 		Description:        fmt.Sprintf("%s %s build %d", distro, arch, k),
@@ -109,7 +110,7 @@ func one(rng *rand.Rand, o Options, owner string, k int, base time.Time) (*image
 		EnaSupport:         &ena,
 		BootMode:           "uefi-preferred",
 		BlockDeviceMappings: []image.BlockDeviceMapping{{DeviceName: "/dev/xvda", Ebs: &image.EbsBlockDevice{
-			SnapshotID: image.NewID("snap"), VolumeSize: &size, VolumeType: volumes[rng.IntN(len(volumes))],
+			SnapshotID: resource.NewID("snap"), VolumeSize: &size, VolumeType: volumes[rng.IntN(len(volumes))],
 			DeleteOnTermination: &del, Encrypted: &enc}}},
 		DeregistrationProtection: "disabled",
 	}
@@ -136,10 +137,9 @@ func one(rng *rand.Rand, o Options, owner string, k int, base time.Time) (*image
 	}
 	if !enc && rng.Float64() < o.PublicFraction {
 		img.LaunchPermissions = append(img.LaunchPermissions, image.Public)
-		limit := created.AddDate(2, 0, 0)
-		img.DeprecationTime = &limit
+		img.CapDeprecation() // EC2 deprecates public images after two years
 	}
-	tags := []image.Tag{{Key: "Team", Value: teams[rng.IntN(len(teams))]}, {Key: "Env", Value: envs[rng.IntN(len(envs))]}}
+	tags := []resource.Tag{{Key: "Team", Value: teams[rng.IntN(len(teams))]}, {Key: "Env", Value: envs[rng.IntN(len(envs))]}}
 	return img, tags
 }
 

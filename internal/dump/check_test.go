@@ -11,6 +11,8 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/datagen"
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 // goodLines returns the export of a store with more images than one import
@@ -37,7 +39,7 @@ func holdings(t *testing.T, st image.Store) (images, tags int) {
 		if err != nil {
 			return err
 		}
-		ts, err := tx.ListTags(ctx, image.TagQuery{})
+		ts, err := tx.ListTags(ctx, resource.TagQuery{})
 		images, tags = len(imgs), len(ts)
 		return err
 	})
@@ -84,7 +86,7 @@ func TestImportRefusesBadFileWhole(t *testing.T) {
 		lineNo(n+7) + "export format version 99, this amigo reads 1",
 	}
 	data := []byte(strings.Join(bad, "\n") + "\n")
-	engines := map[string]func(*testing.T) image.Store{"sqlite": openSQLite, "postgres": openPostgres}
+	engines := map[string]func(*testing.T) instance.Store{"sqlite": openSQLite, "postgres": openPostgres}
 	for name, open := range engines {
 		for _, seekable := range []bool{true, false} {
 			t.Run(name+map[bool]string{true: "/file", false: "/pipe"}[seekable], func(t *testing.T) {
@@ -147,7 +149,7 @@ func TestExportOfBadTextRefusedByImport(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		return tx.SetTags(ctx, "us-east-1", "111122223333", imgs[0].ID, []image.Tag{{Key: "k", Value: "nul\x00here"}})
+		return tx.SetTags(ctx, "us-east-1", "111122223333", imgs[0].ID, []resource.Tag{{Key: "k", Value: "nul\x00here"}})
 	})
 	if err != nil {
 		t.Fatal(err)

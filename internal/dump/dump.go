@@ -20,6 +20,8 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/account"
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 // Version is the format version written in the header.
@@ -30,10 +32,10 @@ type record struct {
 	Version      int                   `json:"version,omitempty"`
 	Account      *accountRecord        `json:"account,omitempty"`
 	Organization *account.Organization `json:"organization,omitempty"`
-	Setting      *image.Setting        `json:"setting,omitempty"`
+	Setting      *resource.Setting     `json:"setting,omitempty"`
 	Image        *image.Image          `json:"image,omitempty"`
-	Tag          *image.ResourceTag    `json:"tag,omitempty"`
-	Instance     *image.Instance       `json:"instance,omitempty"`
+	Tag          *resource.ResourceTag `json:"tag,omitempty"`
+	Instance     *instance.Instance    `json:"instance,omitempty"`
 }
 
 type accountRecord struct {
@@ -44,7 +46,7 @@ type accountRecord struct {
 
 // Export writes the whole state of st (and dir's accounts, for the record)
 // to w in one consistent snapshot.
-func Export(ctx context.Context, st image.Store, dir *account.Directory, w io.Writer) error {
+func Export(ctx context.Context, st instance.Store, dir *account.Directory, w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	enc := json.NewEncoder(bw)
 	write := func(r record) error { return enc.Encode(r) }
@@ -69,7 +71,7 @@ func Export(ctx context.Context, st image.Store, dir *account.Directory, w io.Wr
 			}
 		}
 	}
-	err := st.View(ctx, func(tx image.Tx) error {
+	err := st.ViewInstances(ctx, func(tx instance.Tx) error {
 		settings, err := tx.Settings(ctx)
 		if err != nil {
 			return err
@@ -104,7 +106,7 @@ func Export(ctx context.Context, st image.Store, dir *account.Directory, w io.Wr
 				return err
 			}
 		}
-		tags, err := tx.ListTags(ctx, image.TagQuery{})
+		tags, err := tx.ListTags(ctx, resource.TagQuery{})
 		if err != nil {
 			return err
 		}
@@ -126,7 +128,7 @@ func Export(ctx context.Context, st image.Store, dir *account.Directory, w io.Wr
 				return err
 			}
 		}
-		insts, err := tx.FindInstances(ctx, image.InstanceQuery{})
+		insts, err := tx.FindInstances(ctx, instance.Query{})
 		if err != nil {
 			return err
 		}
@@ -158,10 +160,10 @@ type Stats struct {
 // the input twice: Check first (a *CheckError names every offending line and
 // nothing is written), then the load, in batches, each batch one
 // transaction. A reader that cannot seek is copied to a temporary file.
-func Import(ctx context.Context, st image.Store, r io.Reader) (Stats, error) {
+func Import(ctx context.Context, st instance.Store, r io.Reader) (Stats, error) {
 	var stats Stats
 	empty := true
-	err := st.View(ctx, func(tx image.Tx) error {
+	err := st.ViewInstances(ctx, func(tx instance.Tx) error {
 		imgs, err := tx.FindImages(ctx, image.Query{IncludeDeregistered: true, Limit: 1})
 		empty = len(imgs) == 0
 		return err
@@ -195,8 +197,8 @@ func Import(ctx context.Context, st image.Store, r io.Reader) (Stats, error) {
 		recs := batch
 		batch = nil
 		// Tags are written per resource, so gather them first.
-		return st.Update(ctx, func(tx image.Tx) error {
-			tags := map[[3]string][]image.Tag{}
+		return st.UpdateInstances(ctx, func(tx instance.Tx) error {
+			tags := map[[3]string][]resource.Tag{}
 			var order [][3]string
 			for _, rec := range recs {
 				switch rec.Kind {
@@ -301,7 +303,7 @@ func distinct(ps []image.LaunchPermission) []image.LaunchPermission {
 }
 
 // withTag returns tags with t set: its key's value replaced, or t added.
-func withTag(tags []image.Tag, t image.Tag) []image.Tag {
+func withTag(tags []resource.Tag, t resource.Tag) []resource.Tag {
 	for i := range tags {
 		if tags[i].Key == t.Key {
 			tags[i].Value = t.Value

@@ -14,6 +14,8 @@ import (
 	"github.com/amigo-ec2/amigo/internal/account"
 	"github.com/amigo-ec2/amigo/internal/datagen"
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/store/pgtest"
 	"github.com/amigo-ec2/amigo/internal/store/postgres"
 	"github.com/amigo-ec2/amigo/internal/store/sqlite"
@@ -21,7 +23,7 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 
-func openSQLite(t *testing.T) image.Store {
+func openSQLite(t *testing.T) instance.Store {
 	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "amigo.db"), sqlite.DefaultOptions())
 	if err != nil {
@@ -31,7 +33,7 @@ func openSQLite(t *testing.T) image.Store {
 	return st
 }
 
-func openPostgres(t *testing.T) image.Store {
+func openPostgres(t *testing.T) instance.Store {
 	t.Helper()
 	st, err := postgres.Open(context.Background(), pgtest.Start(t), postgres.Options{MaxConns: 4})
 	if err != nil {
@@ -43,7 +45,7 @@ func openPostgres(t *testing.T) image.Store {
 
 // fill gives a store every kind of record: images in two regions with
 // grants, tags of several accounts, settings and an instance.
-func fill(t *testing.T, st image.Store) {
+func fill(t *testing.T, st instance.Store) {
 	t.Helper()
 	ctx := context.Background()
 	accts := []string{"111122223333", "222233334444", "333344445555"}
@@ -54,21 +56,21 @@ func fill(t *testing.T, st image.Store) {
 			t.Fatal(err)
 		}
 	}
-	err := st.Update(ctx, func(tx image.Tx) error {
+	err := st.UpdateInstances(ctx, func(tx instance.Tx) error {
 		imgs, err := tx.FindImages(ctx, image.Query{Region: "us-east-1", Limit: 2})
 		if err != nil {
 			return err
 		}
 		// Another account's tags on the same image.
-		if err := tx.SetTags(ctx, "us-east-1", "444455556666", imgs[0].ID, []image.Tag{{Key: "Mine", Value: "yes"}}); err != nil {
+		if err := tx.SetTags(ctx, "us-east-1", "444455556666", imgs[0].ID, []resource.Tag{{Key: "Mine", Value: "yes"}}); err != nil {
 			return err
 		}
 		if err := tx.SetSetting(ctx, "us-east-1", "111122223333", image.SettingBlockPublicAccess, image.BlockNewSharing); err != nil {
 			return err
 		}
 		ena := true
-		return tx.InsertInstance(ctx, &image.Instance{Region: "us-east-1", ID: "i-0123456789abcdef0", OwnerID: "111122223333",
-			ReservationID: "r-0123456789abcdef0", ImageID: imgs[1].ID, State: image.InstanceRunning, InstanceType: "m1.small",
+		return tx.InsertInstance(ctx, &instance.Instance{Region: "us-east-1", ID: "i-0123456789abcdef0", OwnerID: "111122223333",
+			ReservationID: "r-0123456789abcdef0", ImageID: imgs[1].ID, State: instance.StateRunning, InstanceType: "m1.small",
 			LaunchTime: time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC), Architecture: "x86_64", EnaSupport: &ena,
 			HttpTokens: "required", HttpPutResponseHopLimit: 2})
 	})
@@ -77,7 +79,7 @@ func fill(t *testing.T, st image.Store) {
 	}
 }
 
-func export(t *testing.T, st image.Store) []byte {
+func export(t *testing.T, st instance.Store) []byte {
 	t.Helper()
 	dir, err := account.Load("../account/testdata/example.yaml")
 	if err != nil {
@@ -90,7 +92,7 @@ func export(t *testing.T, st image.Store) []byte {
 	return buf.Bytes()
 }
 
-func load(t *testing.T, st image.Store, data []byte) {
+func load(t *testing.T, st instance.Store, data []byte) {
 	t.Helper()
 	stats, err := Import(context.Background(), st, bytes.NewReader(data))
 	if err != nil {
@@ -163,7 +165,7 @@ func TestImportRepeatedEntries(t *testing.T) {
 	img := &image.Image{Region: region, ID: id, OwnerID: owner, Name: "n", State: image.StateAvailable,
 		LaunchPermissions: []image.LaunchPermission{grant, image.Public, grant}}
 	tag := func(value string) record {
-		return record{Kind: "tag", Tag: &image.ResourceTag{Region: region, Account: owner, ResourceID: id, Tag: image.Tag{Key: "Team", Value: value}}}
+		return record{Kind: "tag", Tag: &resource.ResourceTag{Region: region, Account: owner, ResourceID: id, Tag: resource.Tag{Key: "Team", Value: value}}}
 	}
 	var file bytes.Buffer
 	for _, rec := range []record{{Kind: "header", Version: Version}, {Kind: "image", Image: img}, tag("red"), tag("blue")} {
@@ -173,7 +175,7 @@ func TestImportRepeatedEntries(t *testing.T) {
 		}
 		file.Write(append(b, '\n'))
 	}
-	for name, st := range map[string]image.Store{"sqlite": openSQLite(t), "postgres": openPostgres(t)} {
+	for name, st := range map[string]instance.Store{"sqlite": openSQLite(t), "postgres": openPostgres(t)} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			if _, err := Import(ctx, st, bytes.NewReader(file.Bytes())); err != nil {
@@ -191,7 +193,7 @@ func TestImportRepeatedEntries(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				if want := []image.Tag{{Key: "Team", Value: "blue"}}; !slices.Equal(tags[id], want) {
+				if want := []resource.Tag{{Key: "Team", Value: "blue"}}; !slices.Equal(tags[id], want) {
 					t.Errorf("tags %v, want %v", tags[id], want)
 				}
 				return nil

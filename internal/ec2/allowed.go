@@ -5,9 +5,10 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/ec2api"
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
-func (h *handlers) enableAllowedImagesSettings(ctx context.Context, c image.Caller, in *ec2api.EnableAllowedImagesSettingsRequest) (any, error) {
+func (h *handlers) enableAllowedImagesSettings(ctx context.Context, c resource.Caller, in *ec2api.EnableAllowedImagesSettingsRequest) (any, error) {
 	got, err := h.svc.EnableAllowedImages(ctx, c, str(in.AllowedImagesSettingsState), flag(in.DryRun))
 	if err != nil {
 		return nil, err
@@ -15,7 +16,7 @@ func (h *handlers) enableAllowedImagesSettings(ctx context.Context, c image.Call
 	return &ec2api.EnableAllowedImagesSettingsResult{AllowedImagesSettingsState: &got}, nil
 }
 
-func (h *handlers) disableAllowedImagesSettings(ctx context.Context, c image.Caller, in *ec2api.DisableAllowedImagesSettingsRequest) (any, error) {
+func (h *handlers) disableAllowedImagesSettings(ctx context.Context, c resource.Caller, in *ec2api.DisableAllowedImagesSettingsRequest) (any, error) {
 	got, err := h.svc.DisableAllowedImages(ctx, c, flag(in.DryRun))
 	if err != nil {
 		return nil, err
@@ -23,7 +24,7 @@ func (h *handlers) disableAllowedImagesSettings(ctx context.Context, c image.Cal
 	return &ec2api.DisableAllowedImagesSettingsResult{AllowedImagesSettingsState: &got}, nil
 }
 
-func (h *handlers) getAllowedImagesSettings(ctx context.Context, c image.Caller, in *ec2api.GetAllowedImagesSettingsRequest) (any, error) {
+func (h *handlers) getAllowedImagesSettings(ctx context.Context, c resource.Caller, in *ec2api.GetAllowedImagesSettingsRequest) (any, error) {
 	s, err := h.svc.AllowedImagesSettings(ctx, c, flag(in.DryRun))
 	if err != nil {
 		return nil, err
@@ -43,7 +44,7 @@ func (h *handlers) getAllowedImagesSettings(ctx context.Context, c image.Caller,
 	return out, nil
 }
 
-func (h *handlers) replaceImageCriteriaInAllowedImagesSettings(ctx context.Context, c image.Caller, in *ec2api.ReplaceImageCriteriaInAllowedImagesSettingsRequest) (any, error) {
+func (h *handlers) replaceImageCriteriaInAllowedImagesSettings(ctx context.Context, c resource.Caller, in *ec2api.ReplaceImageCriteriaInAllowedImagesSettingsRequest) (any, error) {
 	cs := make([]image.ImageCriterion, len(in.ImageCriteria))
 	for i, cr := range in.ImageCriteria {
 		cs[i] = image.ImageCriterion{ImageProviders: cr.ImageProviders, ImageNames: cr.ImageNames,

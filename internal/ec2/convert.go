@@ -5,20 +5,11 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/ec2api"
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 // lastLaunchedFormat is how EC2 writes lastLaunchedTime (no milliseconds).
 const lastLaunchedFormat = "2006-01-02T15:04:05Z"
-
-func protectionState(img *image.Image) string {
-	if img.DeregistrationProtection == "" || img.DeregistrationProtection == "disabled" {
-		if img.ProtectedUntil != nil {
-			return "disabled after " + img.ProtectedUntil.UTC().Format(image.TimeFormat)
-		}
-		return "disabled"
-	}
-	return img.DeregistrationProtection
-}
 
 func launchPermissions(ps []image.LaunchPermission) []ec2api.LaunchPermission {
 	out := make([]ec2api.LaunchPermission, 0, len(ps))
@@ -94,23 +85,23 @@ func mappingsOut(ms []image.BlockDeviceMapping) []ec2api.BlockDeviceMapping {
 	return out
 }
 
-func tagSpecs(ts []ec2api.TagSpecification) []image.TagSpecification {
-	out := make([]image.TagSpecification, len(ts))
+func tagSpecs(ts []ec2api.TagSpecification) []resource.TagSpecification {
+	out := make([]resource.TagSpecification, len(ts))
 	for i, t := range ts {
-		out[i] = image.TagSpecification{ResourceType: str(t.ResourceType), Tags: tagsIn(t.Tags)}
+		out[i] = resource.TagSpecification{ResourceType: str(t.ResourceType), Tags: tagsIn(t.Tags)}
 	}
 	return out
 }
 
-func tagsIn(ts []ec2api.Tag) []image.Tag {
-	out := make([]image.Tag, len(ts))
+func tagsIn(ts []ec2api.Tag) []resource.Tag {
+	out := make([]resource.Tag, len(ts))
 	for i, t := range ts {
-		out[i] = image.Tag{Key: str(t.Key), Value: str(t.Value)}
+		out[i] = resource.Tag{Key: str(t.Key), Value: str(t.Value)}
 	}
 	return out
 }
 
-func tagsOut(ts []image.Tag) []ec2api.Tag {
+func tagsOut(ts []resource.Tag) []ec2api.Tag {
 	if len(ts) == 0 {
 		return nil
 	}
@@ -149,7 +140,7 @@ func timeOut(t time.Time) string {
 }
 
 // imageOut renders one image as DescribeImages shows it.
-func imageOut(img *image.Image, tags []image.Tag) ec2api.Image {
+func imageOut(img *image.Image, tags []resource.Tag) ec2api.Image {
 	// The answer points into img (the store hands out private copies)
 	// rather than copying some thirty strings for each image listed.
 	public := img.IsPublic()
@@ -186,7 +177,7 @@ func imageOut(img *image.Image, tags []image.Tag) ec2api.Image {
 		SourceInstanceId:         ref(&img.SourceInstanceID),
 		SourceImageId:            ref(&img.SourceImageID),
 		SourceImageRegion:        ref(&img.SourceImageRegion),
-		DeregistrationProtection: ptr(protectionState(img)),
+		DeregistrationProtection: ptr(img.ProtectionState()),
 		FreeTierEligible:         img.FreeTierEligible,
 	}
 	if img.StateReason != nil {

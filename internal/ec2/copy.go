@@ -5,9 +5,10 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/ec2api"
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
-func (h *handlers) copyImage(ctx context.Context, c image.Caller, in *ec2api.CopyImageRequest) (any, error) {
+func (h *handlers) copyImage(ctx context.Context, c resource.Caller, in *ec2api.CopyImageRequest) (any, error) {
 	id, err := h.svc.CopyImage(ctx, c, &image.CopyRequest{
 		SourceImageID:                         str(in.SourceImageId),
 		SourceRegion:                          str(in.SourceRegion),

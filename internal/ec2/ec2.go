@@ -5,69 +5,102 @@ package ec2
 
 import (
 	"context"
+	"fmt"
+
+	"github.com/amigo-ec2/amigo/internal/region"
 
 	"github.com/amigo-ec2/amigo/internal/ec2api"
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 // Action is one EC2 action: New makes its empty input, Handle runs it.
 type Action struct {
 	New    func() any
-	Handle func(ctx context.Context, c image.Caller, in any) (any, error)
+	Handle func(ctx context.Context, c resource.Caller, in any) (any, error)
 }
 
-// handler adapts a typed handler to Action.
-func handler[In any](f func(ctx context.Context, c image.Caller, in *In) (any, error)) Action {
-	return Action{
-		New:    func() any { return new(In) },
-		Handle: func(ctx context.Context, c image.Caller, in any) (any, error) { return f(ctx, c, in.(*In)) },
+// Services are the domain services the actions call.
+type Services struct {
+	Images    *image.Service
+	Instances *instance.Service
+	Regions   *region.Set
+}
+
+// Actions returns every action amigo serves. The API model decides what
+// each action decodes: an action's input is the one ec2api.Operations
+// gives it, and its handler must take exactly that type (checked here,
+// once, so a request pays one type assertion and no reflection).
+func Actions(s Services) map[string]Action {
+	h := &handlers{svc: s.Images, instances: s.Instances}
+	if s.Instances != nil { // nil: only the names are wanted (tests)
+		h.tags = s.Instances.Tagging()
 	}
+	r := &regionHandlers{set: s.Regions}
+	m := map[string]Action{}
+	handle(m, "ModifyImageAttribute", h.modifyImageAttribute)
+	handle(m, "DescribeImageAttribute", h.describeImageAttribute)
+	handle(m, "ResetImageAttribute", h.resetImageAttribute)
+	handle(m, "RegisterImage", h.registerImage)
+	handle(m, "DeregisterImage", h.deregisterImage)
+	handle(m, "DescribeImages", h.describeImages)
+
+	handle(m, "EnableImageDeprecation", h.enableImageDeprecation)
+	handle(m, "DisableImageDeprecation", h.disableImageDeprecation)
+	handle(m, "EnableImageDeregistrationProtection", h.enableImageDeregistrationProtection)
+	handle(m, "DisableImageDeregistrationProtection", h.disableImageDeregistrationProtection)
+	handle(m, "EnableImage", h.enableImage)
+	handle(m, "DisableImage", h.disableImage)
+	handle(m, "CancelImageLaunchPermission", h.cancelImageLaunchPermission)
+	handle(m, "EnableImageBlockPublicAccess", h.enableImageBlockPublicAccess)
+	handle(m, "DisableImageBlockPublicAccess", h.disableImageBlockPublicAccess)
+	handle(m, "GetImageBlockPublicAccessState", h.getImageBlockPublicAccessState)
+
+	handle(m, "CreateTags", h.createTags)
+	handle(m, "DeleteTags", h.deleteTags)
+	handle(m, "DescribeTags", h.describeTags)
+
+	handle(m, "CopyImage", h.copyImage)
+	handle(m, "CreateImage", h.createImage)
+	handle(m, "RunInstances", h.runInstances)
+	handle(m, "DescribeInstances", h.describeInstances)
+	handle(m, "TerminateInstances", h.terminateInstances)
+	handle(m, "ModifyInstanceAttribute", h.modifyInstanceAttribute)
+	handle(m, "GetInstanceUefiData", h.getInstanceUefiData)
+	handle(m, "DescribeImageReferences", h.describeImageReferences)
+
+	handle(m, "EnableAllowedImagesSettings", h.enableAllowedImagesSettings)
+	handle(m, "DisableAllowedImagesSettings", h.disableAllowedImagesSettings)
+	handle(m, "GetAllowedImagesSettings", h.getAllowedImagesSettings)
+	handle(m, "ReplaceImageCriteriaInAllowedImagesSettings", h.replaceImageCriteriaInAllowedImagesSettings)
+
+	handle(m, "DescribeRegions", r.describeRegions)
+	handle(m, "DescribeAvailabilityZones", r.describeAvailabilityZones)
+	return m
 }
 
-// Actions returns every action amigo serves.
-func Actions(svc *image.Service) map[string]Action {
-	h := &handlers{svc: svc}
-	return map[string]Action{
-		"ModifyImageAttribute":   handler(h.modifyImageAttribute),
-		"DescribeImageAttribute": handler(h.describeImageAttribute),
-		"ResetImageAttribute":    handler(h.resetImageAttribute),
-		"RegisterImage":          handler(h.registerImage),
-		"DeregisterImage":        handler(h.deregisterImage),
-		"DescribeImages":         handler(h.describeImages),
-
-		"EnableImageDeprecation":               handler(h.enableImageDeprecation),
-		"DisableImageDeprecation":              handler(h.disableImageDeprecation),
-		"EnableImageDeregistrationProtection":  handler(h.enableImageDeregistrationProtection),
-		"DisableImageDeregistrationProtection": handler(h.disableImageDeregistrationProtection),
-		"EnableImage":                          handler(h.enableImage),
-		"DisableImage":                         handler(h.disableImage),
-		"CancelImageLaunchPermission":          handler(h.cancelImageLaunchPermission),
-		"EnableImageBlockPublicAccess":         handler(h.enableImageBlockPublicAccess),
-		"DisableImageBlockPublicAccess":        handler(h.disableImageBlockPublicAccess),
-		"GetImageBlockPublicAccessState":       handler(h.getImageBlockPublicAccessState),
-
-		"CreateTags":   handler(h.createTags),
-		"DeleteTags":   handler(h.deleteTags),
-		"DescribeTags": handler(h.describeTags),
-
-		"CopyImage":               handler(h.copyImage),
-		"CreateImage":             handler(h.createImage),
-		"RunInstances":            handler(h.runInstances),
-		"DescribeInstances":       handler(h.describeInstances),
-		"TerminateInstances":      handler(h.terminateInstances),
-		"ModifyInstanceAttribute": handler(h.modifyInstanceAttribute),
-		"GetInstanceUefiData":     handler(h.getInstanceUefiData),
-		"DescribeImageReferences": handler(h.describeImageReferences),
-
-		"EnableAllowedImagesSettings":                 handler(h.enableAllowedImagesSettings),
-		"DisableAllowedImagesSettings":                handler(h.disableAllowedImagesSettings),
-		"GetAllowedImagesSettings":                    handler(h.getAllowedImagesSettings),
-		"ReplaceImageCriteriaInAllowedImagesSettings": handler(h.replaceImageCriteriaInAllowedImagesSettings),
+// handle adds a typed handler under its action's name. A name the model
+// does not have, or a handler whose input is not the model's, is a
+// programming error: amigo refuses to start.
+func handle[In any](m map[string]Action, name string, f func(ctx context.Context, c resource.Caller, in *In) (any, error)) {
+	op, ok := ec2api.Operations[name]
+	if !ok {
+		panic("ec2: " + name + " is not an operation of the API model")
+	}
+	if _, ok := op.New().(*In); !ok {
+		panic(fmt.Sprintf("ec2: %s decodes into %T, but its handler takes %T", name, op.New(), new(In)))
+	}
+	m[name] = Action{
+		New:    op.New,
+		Handle: func(ctx context.Context, c resource.Caller, in any) (any, error) { return f(ctx, c, in.(*In)) },
 	}
 }
 
 type handlers struct {
-	svc *image.Service
+	svc       *image.Service
+	instances *instance.Service
+	tags      *resource.Tagging[instance.Tx]
 }
 
 // returnTrue is the answer of actions whose model output is empty.

@@ -5,9 +5,10 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/ec2api"
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
-func (h *handlers) modifyImageAttribute(ctx context.Context, c image.Caller, in *ec2api.ModifyImageAttributeRequest) (any, error) {
+func (h *handlers) modifyImageAttribute(ctx context.Context, c resource.Caller, in *ec2api.ModifyImageAttributeRequest) (any, error) {
 	r := &image.ModifyRequest{
 		ImageID:                str(in.ImageId),
 		Attribute:              in.Attribute,
@@ -45,7 +46,7 @@ func permissionItems(lps []ec2api.LaunchPermission) []image.PermissionItem {
 	return out
 }
 
-func (h *handlers) describeImageAttribute(ctx context.Context, c image.Caller, in *ec2api.DescribeImageAttributeRequest) (any, error) {
+func (h *handlers) describeImageAttribute(ctx context.Context, c resource.Caller, in *ec2api.DescribeImageAttributeRequest) (any, error) {
 	attr := str(in.Attribute)
 	img, err := h.svc.DescribeImageAttribute(ctx, c, str(in.ImageId), attr, flag(in.DryRun))
 	if err != nil {
@@ -76,7 +77,7 @@ func (h *handlers) describeImageAttribute(ctx context.Context, c image.Caller, i
 			out.LastLaunchedTime.Value = ptr(img.LastLaunchedTime.UTC().Format(lastLaunchedFormat))
 		}
 	case image.AttrDeregistrationProtection:
-		out.DeregistrationProtection = value(protectionState(img))
+		out.DeregistrationProtection = value(img.ProtectionState())
 	case image.AttrLaunchPermission:
 		out.LaunchPermissions = launchPermissions(img.LaunchPermissions)
 	case image.AttrProductCodes:
@@ -85,14 +86,14 @@ func (h *handlers) describeImageAttribute(ctx context.Context, c image.Caller, i
 	return out, nil
 }
 
-func (h *handlers) resetImageAttribute(ctx context.Context, c image.Caller, in *ec2api.ResetImageAttributeRequest) (any, error) {
+func (h *handlers) resetImageAttribute(ctx context.Context, c resource.Caller, in *ec2api.ResetImageAttributeRequest) (any, error) {
 	if err := h.svc.ResetImageAttribute(ctx, c, str(in.ImageId), str(in.Attribute), flag(in.DryRun)); err != nil {
 		return nil, err
 	}
 	return returnTrue(), nil
 }
 
-func (h *handlers) registerImage(ctx context.Context, c image.Caller, in *ec2api.RegisterImageRequest) (any, error) {
+func (h *handlers) registerImage(ctx context.Context, c resource.Caller, in *ec2api.RegisterImageRequest) (any, error) {
 	r := &image.RegisterRequest{
 		Name:                str(in.Name),
 		Description:         str(in.Description),
@@ -120,7 +121,7 @@ func (h *handlers) registerImage(ctx context.Context, c image.Caller, in *ec2api
 	return &ec2api.RegisterImageResult{ImageId: &id}, nil
 }
 
-func (h *handlers) deregisterImage(ctx context.Context, c image.Caller, in *ec2api.DeregisterImageRequest) (any, error) {
+func (h *handlers) deregisterImage(ctx context.Context, c resource.Caller, in *ec2api.DeregisterImageRequest) (any, error) {
 	res, err := h.svc.DeregisterImage(ctx, c, str(in.ImageId), flag(in.DeleteAssociatedSnapshots), flag(in.DryRun))
 	if err != nil {
 		return nil, err
@@ -137,7 +138,7 @@ func (h *handlers) deregisterImage(ctx context.Context, c image.Caller, in *ec2a
 	return out, nil
 }
 
-func (h *handlers) describeImages(ctx context.Context, c image.Caller, in *ec2api.DescribeImagesRequest) (any, error) {
+func (h *handlers) describeImages(ctx context.Context, c resource.Caller, in *ec2api.DescribeImagesRequest) (any, error) {
 	r := &image.DescribeRequest{
 		ImageIDs:          in.ImageIds,
 		Owners:            in.Owners,
@@ -149,7 +150,7 @@ func (h *handlers) describeImages(ctx context.Context, c image.Caller, in *ec2ap
 		DryRun:            flag(in.DryRun),
 	}
 	for _, f := range in.Filters {
-		r.Filters = append(r.Filters, image.Filter{Name: f.Name, Values: f.Values})
+		r.Filters = append(r.Filters, resource.Filter{Name: f.Name, Values: f.Values})
 	}
 	imgs, next, err := h.svc.DescribeImages(ctx, c, r)
 	if err != nil {

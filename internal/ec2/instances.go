@@ -5,10 +5,12 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/ec2api"
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
-func (h *handlers) runInstances(ctx context.Context, c image.Caller, in *ec2api.RunInstancesRequest) (any, error) {
-	r := &image.RunRequest{
+func (h *handlers) runInstances(ctx context.Context, c resource.Caller, in *ec2api.RunInstancesRequest) (any, error) {
+	r := &instance.RunRequest{
 		ImageID:             str(in.ImageId),
 		MinCount:            in.MinCount,
 		MaxCount:            in.MaxCount,
@@ -18,10 +20,10 @@ func (h *handlers) runInstances(ctx context.Context, c image.Caller, in *ec2api.
 		DryRun:              flag(in.DryRun),
 	}
 	if mo := in.MetadataOptions; mo != nil {
-		r.MetadataOptions = &image.MetadataOptions{HttpTokens: str(mo.HttpTokens),
+		r.MetadataOptions = &instance.MetadataOptions{HttpTokens: str(mo.HttpTokens),
 			HttpPutResponseHopLimit: mo.HttpPutResponseHopLimit, HttpEndpoint: str(mo.HttpEndpoint)}
 	}
-	res, err := h.svc.RunInstances(ctx, c, r)
+	res, err := h.instances.RunInstances(ctx, c, r)
 	if err != nil {
 		return nil, err
 	}
@@ -29,13 +31,13 @@ func (h *handlers) runInstances(ctx context.Context, c image.Caller, in *ec2api.
 	return &out, nil
 }
 
-func (h *handlers) describeInstances(ctx context.Context, c image.Caller, in *ec2api.DescribeInstancesRequest) (any, error) {
-	r := &image.DescribeInstancesRequest{InstanceIDs: in.InstanceIds, MaxResults: in.MaxResults,
+func (h *handlers) describeInstances(ctx context.Context, c resource.Caller, in *ec2api.DescribeInstancesRequest) (any, error) {
+	r := &instance.DescribeRequest{InstanceIDs: in.InstanceIds, MaxResults: in.MaxResults,
 		NextToken: in.NextToken, DryRun: flag(in.DryRun)}
 	for _, f := range in.Filters {
-		r.Filters = append(r.Filters, image.Filter{Name: f.Name, Values: f.Values})
+		r.Filters = append(r.Filters, resource.Filter{Name: f.Name, Values: f.Values})
 	}
-	res, next, err := h.svc.DescribeInstances(ctx, c, r)
+	res, next, err := h.instances.DescribeInstances(ctx, c, r)
 	if err != nil {
 		return nil, err
 	}
@@ -46,8 +48,8 @@ func (h *handlers) describeInstances(ctx context.Context, c image.Caller, in *ec
 	return out, nil
 }
 
-func (h *handlers) terminateInstances(ctx context.Context, c image.Caller, in *ec2api.TerminateInstancesRequest) (any, error) {
-	changes, err := h.svc.TerminateInstances(ctx, c, in.InstanceIds, flag(in.DryRun))
+func (h *handlers) terminateInstances(ctx context.Context, c resource.Caller, in *ec2api.TerminateInstancesRequest) (any, error) {
+	changes, err := h.instances.TerminateInstances(ctx, c, in.InstanceIds, flag(in.DryRun))
 	if err != nil {
 		return nil, err
 	}
@@ -59,15 +61,17 @@ func (h *handlers) terminateInstances(ctx context.Context, c image.Caller, in *e
 	return out, nil
 }
 
-func (h *handlers) createImage(ctx context.Context, c image.Caller, in *ec2api.CreateImageRequest) (any, error) {
-	id, err := h.svc.CreateImage(ctx, c, &image.CreateImageRequest{
-		InstanceID:          str(in.InstanceId),
-		Name:                str(in.Name),
-		Description:         str(in.Description),
-		NoReboot:            flag(in.NoReboot),
-		BlockDeviceMappings: overridesIn(in.BlockDeviceMappings),
-		TagSpecifications:   tagSpecs(in.TagSpecifications),
-		DryRun:              flag(in.DryRun),
+func (h *handlers) createImage(ctx context.Context, c resource.Caller, in *ec2api.CreateImageRequest) (any, error) {
+	id, err := h.instances.CreateImage(ctx, c, &instance.CreateImageRequest{
+		InstanceID: str(in.InstanceId),
+		CreateRequest: image.CreateRequest{
+			Name:                str(in.Name),
+			Description:         str(in.Description),
+			NoReboot:            flag(in.NoReboot),
+			BlockDeviceMappings: overridesIn(in.BlockDeviceMappings),
+			TagSpecifications:   tagSpecs(in.TagSpecifications),
+			DryRun:              flag(in.DryRun),
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -87,53 +91,8 @@ func overridesIn(ms []ec2api.BlockDeviceMapping) []image.BlockDeviceMapping {
 	return out
 }
 
-// The API model amigo generates its types from has no ModifyInstanceAttribute
-// or GetInstanceUefiData; their shapes follow botocore's, with the same tags.
-
-type attributeBooleanValue struct {
-	Value *bool `query:"Value" xml:"value" json:"Value,omitempty"`
-}
-
-type blobAttributeValue struct {
-	Value []byte `query:"Value" xml:"value" json:"Value,omitempty"`
-}
-
-type ebsInstanceBlockDeviceSpecification struct {
-	DeleteOnTermination *bool   `query:"DeleteOnTermination" xml:"deleteOnTermination" json:"DeleteOnTermination,omitempty"`
-	VolumeId            *string `query:"VolumeId" xml:"volumeId" json:"VolumeId,omitempty"`
-}
-
-type instanceBlockDeviceMappingSpecification struct {
-	DeviceName  *string                              `query:"DeviceName" xml:"deviceName" json:"DeviceName,omitempty"`
-	Ebs         *ebsInstanceBlockDeviceSpecification `query:"Ebs" xml:"ebs" json:"Ebs,omitempty"`
-	NoDevice    *string                              `query:"NoDevice" xml:"noDevice" json:"NoDevice,omitempty"`
-	VirtualName *string                              `query:"VirtualName" xml:"virtualName" json:"VirtualName,omitempty"`
-}
-
-// modifyInstanceAttributeRequest is the input of ModifyInstanceAttribute.
-type modifyInstanceAttributeRequest struct {
-	InstanceId                        *string                                   `query:"InstanceId,required" xml:"instanceId" json:"InstanceId,omitempty"`
-	Attribute                         *string                                   `query:"Attribute" xml:"attribute" json:"Attribute,omitempty"`
-	Value                             *string                                   `query:"Value" xml:"value" json:"Value,omitempty"`
-	SriovNetSupport                   *ec2api.AttributeValue                    `query:"SriovNetSupport" xml:"sriovNetSupport" json:"SriovNetSupport,omitempty"`
-	EnaSupport                        *attributeBooleanValue                    `query:"EnaSupport" xml:"enaSupport" json:"EnaSupport,omitempty"`
-	InstanceType                      *ec2api.AttributeValue                    `query:"InstanceType" xml:"instanceType" json:"InstanceType,omitempty"`
-	Kernel                            *ec2api.AttributeValue                    `query:"Kernel" xml:"kernel" json:"Kernel,omitempty"`
-	Ramdisk                           *ec2api.AttributeValue                    `query:"Ramdisk" xml:"ramdisk" json:"Ramdisk,omitempty"`
-	BlockDeviceMappings               []instanceBlockDeviceMappingSpecification `query:"BlockDeviceMapping" xml:"blockDeviceMapping" xmlitem:"item" json:"BlockDeviceMappings,omitempty"`
-	SourceDestCheck                   *attributeBooleanValue                    `query:"SourceDestCheck" xml:"SourceDestCheck" json:"SourceDestCheck,omitempty"`
-	DisableApiTermination             *attributeBooleanValue                    `query:"DisableApiTermination" xml:"disableApiTermination" json:"DisableApiTermination,omitempty"`
-	DisableApiStop                    *attributeBooleanValue                    `query:"DisableApiStop" xml:"DisableApiStop" json:"DisableApiStop,omitempty"`
-	EbsOptimized                      *attributeBooleanValue                    `query:"EbsOptimized" xml:"ebsOptimized" json:"EbsOptimized,omitempty"`
-	UserData                          *blobAttributeValue                       `query:"UserData" xml:"userData" json:"UserData,omitempty"`
-	InstanceInitiatedShutdownBehavior *ec2api.AttributeValue                    `query:"InstanceInitiatedShutdownBehavior" xml:"instanceInitiatedShutdownBehavior" json:"InstanceInitiatedShutdownBehavior,omitempty"`
-	Groups                            []string                                  `query:"GroupId" xml:"GroupId" xmlitem:"groupId" json:"Groups,omitempty"`
-	EnclaveOptions                    *ec2api.EnclaveOptionsRequest             `query:"EnclaveOptions" xml:"EnclaveOptions" json:"EnclaveOptions,omitempty"`
-	DryRun                            *bool                                     `query:"DryRun" xml:"dryRun" json:"DryRun,omitempty"`
-}
-
-func (h *handlers) modifyInstanceAttribute(ctx context.Context, c image.Caller, in *modifyInstanceAttributeRequest) (any, error) {
-	r := &image.ModifyInstanceRequest{InstanceID: str(in.InstanceId), Attribute: in.Attribute, Value: in.Value, DryRun: flag(in.DryRun)}
+func (h *handlers) modifyInstanceAttribute(ctx context.Context, c resource.Caller, in *ec2api.ModifyInstanceAttributeRequest) (any, error) {
+	r := &instance.ModifyRequest{InstanceID: str(in.InstanceId), Attribute: in.Attribute, Value: in.Value, DryRun: flag(in.DryRun)}
 	value := func(v *ec2api.AttributeValue) *string {
 		if v == nil {
 			return nil
@@ -163,49 +122,36 @@ func (h *handlers) modifyInstanceAttribute(ctx context.Context, c image.Caller, 
 		"userData":                          in.UserData != nil,
 		"instanceInitiatedShutdownBehavior": in.InstanceInitiatedShutdownBehavior != nil,
 		"groupSet":                          len(in.Groups) > 0,
-		"enclaveOptions":                    in.EnclaveOptions != nil,
 	} {
 		if set {
 			r.Others = append(r.Others, name)
 		}
 	}
-	if err := h.svc.ModifyInstanceAttribute(ctx, c, r); err != nil {
+	if err := h.instances.ModifyInstanceAttribute(ctx, c, r); err != nil {
 		return nil, err
 	}
 	return returnTrue(), nil
 }
 
-// getInstanceUefiDataRequest is the input of GetInstanceUefiData.
-type getInstanceUefiDataRequest struct {
-	InstanceId *string `query:"InstanceId,required" xml:"InstanceId" json:"InstanceId,omitempty"`
-	DryRun     *bool   `query:"DryRun" xml:"DryRun" json:"DryRun,omitempty"`
-}
-
-// getInstanceUefiDataResult is the output of GetInstanceUefiData.
-type getInstanceUefiDataResult struct {
-	InstanceId *string `query:"InstanceId" xml:"instanceId" json:"InstanceId,omitempty"`
-	UefiData   *string `query:"UefiData" xml:"uefiData" json:"UefiData,omitempty"`
-}
-
-func (h *handlers) getInstanceUefiData(ctx context.Context, c image.Caller, in *getInstanceUefiDataRequest) (any, error) {
-	data, err := h.svc.GetInstanceUefiData(ctx, c, str(in.InstanceId), flag(in.DryRun))
+func (h *handlers) getInstanceUefiData(ctx context.Context, c resource.Caller, in *ec2api.GetInstanceUefiDataRequest) (any, error) {
+	data, err := h.instances.GetInstanceUefiData(ctx, c, str(in.InstanceId), flag(in.DryRun))
 	if err != nil {
 		return nil, err
 	}
-	return &getInstanceUefiDataResult{InstanceId: in.InstanceId, UefiData: ptr(data)}, nil
+	return &ec2api.GetInstanceUefiDataResult{InstanceId: in.InstanceId, UefiData: ptr(data)}, nil
 }
 
-func (h *handlers) describeImageReferences(ctx context.Context, c image.Caller, in *ec2api.DescribeImageReferencesRequest) (any, error) {
-	r := &image.ImageReferencesRequest{ImageIDs: in.ImageIds, IncludeAllResourceTypes: flag(in.IncludeAllResourceTypes),
+func (h *handlers) describeImageReferences(ctx context.Context, c resource.Caller, in *ec2api.DescribeImageReferencesRequest) (any, error) {
+	r := &instance.ImageReferencesRequest{ImageIDs: in.ImageIds, IncludeAllResourceTypes: flag(in.IncludeAllResourceTypes),
 		MaxResults: in.MaxResults, NextToken: in.NextToken, DryRun: flag(in.DryRun)}
 	for _, rt := range in.ResourceTypes {
-		t := image.ReferenceType{Type: str(rt.ResourceType)}
+		t := instance.ReferenceType{Type: str(rt.ResourceType)}
 		for _, o := range rt.ResourceTypeOptions {
-			t.Options = append(t.Options, image.ReferenceOption{Name: str(o.OptionName), Values: o.OptionValues})
+			t.Options = append(t.Options, instance.ReferenceOption{Name: str(o.OptionName), Values: o.OptionValues})
 		}
 		r.ResourceTypes = append(r.ResourceTypes, t)
 	}
-	refs, next, err := h.svc.DescribeImageReferences(ctx, c, r)
+	refs, next, err := h.instances.DescribeImageReferences(ctx, c, r)
 	if err != nil {
 		return nil, err
 	}
@@ -217,11 +163,11 @@ func (h *handlers) describeImageReferences(ctx context.Context, c image.Caller, 
 }
 
 func stateOut(state string) *ec2api.InstanceState {
-	code := image.InstanceStateCode(state)
+	code := instance.StateCode(state)
 	return &ec2api.InstanceState{Code: &code, Name: ptr(state)}
 }
 
-func reservationOut(res image.Reservation) ec2api.Reservation {
+func reservationOut(res instance.Reservation) ec2api.Reservation {
 	out := ec2api.Reservation{ReservationId: ptr(res.ID), OwnerId: ptr(res.OwnerID),
 		Groups: []ec2api.GroupIdentifier{}, Instances: make([]ec2api.Instance, len(res.Instances))}
 	for i, d := range res.Instances {
@@ -231,7 +177,7 @@ func reservationOut(res image.Reservation) ec2api.Reservation {
 }
 
 // instanceOut renders one instance as RunInstances and DescribeInstances show it.
-func instanceOut(inst *image.Instance, tags []image.Tag, launchIndex int) ec2api.Instance {
+func instanceOut(inst *instance.Instance, tags []resource.Tag, launchIndex int) ec2api.Instance {
 	launched := inst.LaunchTime
 	index := int32(launchIndex)
 	out := ec2api.Instance{
@@ -269,7 +215,7 @@ func instanceOut(inst *image.Instance, tags []image.Tag, launchIndex int) ec2api
 		out.BlockDeviceMappings = append(out.BlockDeviceMappings, ec2api.InstanceBlockDeviceMapping{
 			DeviceName: ptr(m.DeviceName),
 			Ebs: &ec2api.EbsInstanceBlockDevice{
-				VolumeId:            ptr(image.VolumeID(inst.ID, m.DeviceName)),
+				VolumeId:            ptr(instance.VolumeID(inst.ID, m.DeviceName)),
 				Status:              ptr("attached"),
 				AttachTime:          &launched,
 				DeleteOnTermination: m.Ebs.DeleteOnTermination,

@@ -4,20 +4,12 @@ import (
 	"context"
 
 	"github.com/amigo-ec2/amigo/internal/ec2api"
-	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/region"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
-// RegionActions returns DescribeRegions and DescribeAvailabilityZones,
-// answered from the Regions set serves.
-func RegionActions(set *region.Set) map[string]Action {
-	h := &regionHandlers{set: set}
-	return map[string]Action{
-		"DescribeRegions":           handler(h.describeRegions),
-		"DescribeAvailabilityZones": handler(h.describeAvailabilityZones),
-	}
-}
-
+// regionHandlers answer DescribeRegions and DescribeAvailabilityZones from
+// the regions set serves.
 type regionHandlers struct {
 	set *region.Set
 }
@@ -30,7 +22,7 @@ func regionFilters(fs []ec2api.Filter) []region.Filter {
 	return out
 }
 
-func (h *regionHandlers) describeRegions(_ context.Context, c image.Caller, in *ec2api.DescribeRegionsRequest) (any, error) {
+func (h *regionHandlers) describeRegions(_ context.Context, c resource.Caller, in *ec2api.DescribeRegionsRequest) (any, error) {
 	rs, err := h.set.DescribeRegions(c.Authorize, region.RegionsQuery{
 		Names: in.RegionNames, All: flag(in.AllRegions), Filters: regionFilters(in.Filters), DryRun: flag(in.DryRun)})
 	if err != nil {
@@ -44,7 +36,7 @@ func (h *regionHandlers) describeRegions(_ context.Context, c image.Caller, in *
 	return out, nil
 }
 
-func (h *regionHandlers) describeAvailabilityZones(_ context.Context, c image.Caller, in *ec2api.DescribeAvailabilityZonesRequest) (any, error) {
+func (h *regionHandlers) describeAvailabilityZones(_ context.Context, c resource.Caller, in *ec2api.DescribeAvailabilityZonesRequest) (any, error) {
 	zs, err := h.set.DescribeZones(c.Authorize, c.Region, region.ZonesQuery{
 		Names: in.ZoneNames, IDs: in.ZoneIds, All: flag(in.AllAvailabilityZones), Filters: regionFilters(in.Filters), DryRun: flag(in.DryRun)})
 	if err != nil {

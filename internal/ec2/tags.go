@@ -4,40 +4,40 @@ import (
 	"context"
 
 	"github.com/amigo-ec2/amigo/internal/ec2api"
-	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
-func (h *handlers) createTags(ctx context.Context, c image.Caller, in *ec2api.CreateTagsRequest) (any, error) {
-	if err := h.svc.CreateTags(ctx, c, in.Resources, tagsIn(in.Tags), flag(in.DryRun)); err != nil {
+func (h *handlers) createTags(ctx context.Context, c resource.Caller, in *ec2api.CreateTagsRequest) (any, error) {
+	if err := h.tags.CreateTags(ctx, c, in.Resources, tagsIn(in.Tags), flag(in.DryRun)); err != nil {
 		return nil, err
 	}
 	return returnTrue(), nil
 }
 
-func (h *handlers) deleteTags(ctx context.Context, c image.Caller, in *ec2api.DeleteTagsRequest) (any, error) {
-	tags := make([]image.TagKeyValue, len(in.Tags))
+func (h *handlers) deleteTags(ctx context.Context, c resource.Caller, in *ec2api.DeleteTagsRequest) (any, error) {
+	tags := make([]resource.TagKeyValue, len(in.Tags))
 	for i, t := range in.Tags {
-		tags[i] = image.TagKeyValue{Key: str(t.Key), Value: t.Value}
+		tags[i] = resource.TagKeyValue{Key: str(t.Key), Value: t.Value}
 	}
-	if err := h.svc.DeleteTags(ctx, c, in.Resources, tags, flag(in.DryRun)); err != nil {
+	if err := h.tags.DeleteTags(ctx, c, in.Resources, tags, flag(in.DryRun)); err != nil {
 		return nil, err
 	}
 	return returnTrue(), nil
 }
 
-func (h *handlers) describeTags(ctx context.Context, c image.Caller, in *ec2api.DescribeTagsRequest) (any, error) {
-	r := &image.DescribeTagsRequest{MaxResults: in.MaxResults, NextToken: in.NextToken, DryRun: flag(in.DryRun)}
+func (h *handlers) describeTags(ctx context.Context, c resource.Caller, in *ec2api.DescribeTagsRequest) (any, error) {
+	r := &resource.DescribeTagsRequest{Page: resource.Page{MaxResults: in.MaxResults, NextToken: in.NextToken}, DryRun: flag(in.DryRun)}
 	for _, f := range in.Filters {
-		r.Filters = append(r.Filters, image.Filter{Name: f.Name, Values: f.Values})
+		r.Filters = append(r.Filters, resource.Filter{Name: f.Name, Values: f.Values})
 	}
-	tags, next, err := h.svc.DescribeTags(ctx, c, r)
+	tags, next, err := h.tags.DescribeTags(ctx, c, r)
 	if err != nil {
 		return nil, err
 	}
 	out := &ec2api.DescribeTagsResult{Tags: make([]ec2api.TagDescription, len(tags)), NextToken: ptr(next)}
 	for i := range tags {
 		t := &tags[i]
-		rt := image.ResourceType(t.ResourceID)
+		rt := resource.TypeOf(t.ResourceID)
 		out.Tags[i] = ec2api.TagDescription{ResourceId: &t.ResourceID, ResourceType: &rt, Key: &t.Key, Value: &t.Value}
 	}
 	return out, nil

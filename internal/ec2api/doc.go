@@ -8,6 +8,10 @@
 //
 // Scalars are pointers so that absent and zero differ; enums are *string,
 // with the allowed values as constants (ImageAttributeNameLaunchPermission).
+//
+// Operations drives dispatch: the ec2 package decodes each action it serves
+// into the input type Operations gives it (and checks at start-up that its
+// handler takes that type), so every action has model-generated wire types.
 package ec2api
 
 //go:generate go run ./gen

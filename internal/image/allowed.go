@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/amigo-ec2/amigo/internal/awserr"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 // Allowed AMIs (spec §2.15): per account and region, which images other
@@ -90,7 +91,7 @@ func CheckCriteria(cs []ImageCriterion) error {
 				if len(c.ImageProviders) > 1 {
 					return awserr.InvalidParameterValue("Image criterion %d: the image provider 'none' cannot be combined with other image providers.", n)
 				}
-			case slices.Contains(ownerAliases, p), ValidAccountID(p):
+			case slices.Contains(ownerAliases, p), resource.ValidAccountID(p):
 			default:
 				return awserr.InvalidParameterValue("Value (%s) for parameter ImageProvider is invalid. Specify amazon, aws-marketplace, aws-backup-vault, none or a 12-digit account ID.", p)
 			}
@@ -123,9 +124,9 @@ func CheckCriteria(cs []ImageCriterion) error {
 
 // compiledCriterion is an ImageCriterion ready to test images.
 type compiledCriterion struct {
-	providers     map[string]bool // nil: any provider
-	names         []pattern       // nil: any name
-	codes         map[string]bool // nil: any product code
+	providers     map[string]bool    // nil: any provider
+	names         []resource.Pattern // nil: any name
+	codes         map[string]bool    // nil: any product code
 	maxCreated    *time.Duration
 	maxDeprecated *time.Duration
 }
@@ -139,7 +140,7 @@ func compileCriterion(c ImageCriterion) compiledCriterion {
 		}
 	}
 	for _, n := range c.ImageNames {
-		cc.names = append(cc.names, compilePattern(n))
+		cc.names = append(cc.names, resource.CompilePattern(n))
 	}
 	if len(c.MarketplaceProductCodes) > 0 {
 		cc.codes = map[string]bool{}
@@ -168,7 +169,7 @@ func (cc *compiledCriterion) matches(img *Image, now time.Time) bool {
 			return false
 		}
 	}
-	if cc.names != nil && !slices.ContainsFunc(cc.names, func(p pattern) bool { return p.match(img.Name) }) {
+	if cc.names != nil && !slices.ContainsFunc(cc.names, func(p resource.Pattern) bool { return p.Match(img.Name) }) {
 		return false
 	}
 	if cc.codes != nil && !slices.ContainsFunc(img.ProductCodes, func(pc ProductCode) bool {
@@ -267,13 +268,13 @@ func decodeCriteria(s string) ([]ImageCriterion, error) {
 // allowedSettings reads the stored state (disabled when never set) and criteria.
 func allowedSettings(ctx context.Context, tx Tx, region, account string) (string, []ImageCriterion, error) {
 	state, err := tx.Setting(ctx, region, account, SettingAllowedImagesState)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, resource.ErrNotFound) {
 		state = AllowedDisabled
 	} else if err != nil {
 		return "", nil, err
 	}
 	raw, err := tx.Setting(ctx, region, account, SettingAllowedImagesCriteria)
-	if errors.Is(err, ErrNotFound) || err == nil && raw == "" {
+	if errors.Is(err, resource.ErrNotFound) || err == nil && raw == "" {
 		return state, nil, nil
 	}
 	if err != nil {
@@ -284,7 +285,7 @@ func allowedSettings(ctx context.Context, tx Tx, region, account string) (string
 }
 
 // loadAllowedPolicy returns the caller's policy in its region.
-func (s *Service) loadAllowedPolicy(ctx context.Context, tx Tx, c Caller) (*allowedPolicy, error) {
+func (s *Service) loadAllowedPolicy(ctx context.Context, tx Tx, c resource.Caller) (*allowedPolicy, error) {
 	state, cs, err := allowedSettings(ctx, tx, c.Region, c.Account)
 	if err != nil {
 		return nil, err
@@ -297,7 +298,7 @@ func (s *Service) loadAllowedPolicy(ctx context.Context, tx Tx, c Caller) (*allo
 //
 // Returns MissingParameter, InvalidParameterValue, UnauthorizedOperation
 // and DryRunOperation.
-func (s *Service) EnableAllowedImages(ctx context.Context, c Caller, state string, dryRun bool) (string, error) {
+func (s *Service) EnableAllowedImages(ctx context.Context, c resource.Caller, state string, dryRun bool) (string, error) {
 	if state == "" {
 		return "", awserr.MissingParameter("AllowedImagesSettingsState")
 	}
@@ -308,12 +309,12 @@ func (s *Service) EnableAllowedImages(ctx context.Context, c Caller, state strin
 }
 
 // DisableAllowedImages turns Allowed AMIs off; the criteria are kept.
-func (s *Service) DisableAllowedImages(ctx context.Context, c Caller, dryRun bool) (string, error) {
+func (s *Service) DisableAllowedImages(ctx context.Context, c resource.Caller, dryRun bool) (string, error) {
 	return s.setAllowedImagesState(ctx, c, "DisableAllowedImagesSettings", AllowedDisabled, dryRun)
 }
 
-func (s *Service) setAllowedImagesState(ctx context.Context, c Caller, action, state string, dryRun bool) (string, error) {
-	if err := authorize(c, action, "*"); err != nil {
+func (s *Service) setAllowedImagesState(ctx context.Context, c resource.Caller, action, state string, dryRun bool) (string, error) {
+	if err := resource.Authorize(c, action, "*"); err != nil {
 		return "", err
 	}
 	if dryRun {
@@ -326,8 +327,8 @@ func (s *Service) setAllowedImagesState(ctx context.Context, c Caller, action, s
 }
 
 // AllowedImagesSettings returns the caller's Allowed AMIs state and criteria.
-func (s *Service) AllowedImagesSettings(ctx context.Context, c Caller, dryRun bool) (*AllowedImagesSettings, error) {
-	if err := authorize(c, "GetAllowedImagesSettings", "*"); err != nil {
+func (s *Service) AllowedImagesSettings(ctx context.Context, c resource.Caller, dryRun bool) (*AllowedImagesSettings, error) {
+	if err := resource.Authorize(c, "GetAllowedImagesSettings", "*"); err != nil {
 		return nil, err
 	}
 	if dryRun {
@@ -346,11 +347,11 @@ func (s *Service) AllowedImagesSettings(ctx context.Context, c Caller, dryRun bo
 // list leaves only its own images allowed).
 //
 // Returns InvalidParameterValue, UnauthorizedOperation and DryRunOperation.
-func (s *Service) ReplaceImageCriteria(ctx context.Context, c Caller, cs []ImageCriterion, dryRun bool) error {
+func (s *Service) ReplaceImageCriteria(ctx context.Context, c resource.Caller, cs []ImageCriterion, dryRun bool) error {
 	if err := CheckCriteria(cs); err != nil {
 		return err
 	}
-	if err := authorize(c, "ReplaceImageCriteriaInAllowedImagesSettings", "*"); err != nil {
+	if err := resource.Authorize(c, "ReplaceImageCriteriaInAllowedImagesSettings", "*"); err != nil {
 		return err
 	}
 	if dryRun {
@@ -370,9 +371,9 @@ const filterImageAllowed = "image-allowed"
 
 // splitAllowedFilters takes the image-allowed filters out of fs: they test
 // the caller's Allowed AMIs verdict, which the image alone does not carry.
-func splitAllowedFilters(fs []compiledFilter[*Image]) (rest, allowed []compiledFilter[*Image]) {
+func splitAllowedFilters(fs []resource.CompiledFilter[*Image]) (rest, allowed []resource.CompiledFilter[*Image]) {
 	for _, f := range fs {
-		if f.name == filterImageAllowed {
+		if f.Name == filterImageAllowed {
 			allowed = append(allowed, f)
 		} else {
 			rest = append(rest, f)
@@ -383,13 +384,13 @@ func splitAllowedFilters(fs []compiledFilter[*Image]) (rest, allowed []compiledF
 
 // matchAllowed applies image-allowed filters to a verdict; nil (the setting
 // is disabled) reads as allowed.
-func matchAllowed(fs []compiledFilter[*Image], verdict *bool) bool {
+func matchAllowed(fs []resource.CompiledFilter[*Image], verdict *bool) bool {
 	v := "true"
 	if verdict != nil {
 		v = boolStr(*verdict)
 	}
 	for _, f := range fs {
-		if !slices.ContainsFunc(f.patterns, func(p pattern) bool { return p.match(v) }) {
+		if !slices.ContainsFunc(f.Patterns, func(p resource.Pattern) bool { return p.Match(v) }) {
 			return false
 		}
 	}

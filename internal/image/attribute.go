@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/amigo-ec2/amigo/internal/awserr"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 // DescribeImageAttribute returns the image so the transport can render the
@@ -14,8 +15,8 @@ import (
 // check), AuthFailure for blockDeviceMapping and for non-owners,
 // InvalidAMIID.NotFound / .Malformed / .Unavailable, UnauthorizedOperation
 // and DryRunOperation.
-func (s *Service) DescribeImageAttribute(ctx context.Context, c Caller, id, attribute string, dryRun bool) (*Image, error) {
-	if err := checkImageID(id); err != nil {
+func (s *Service) DescribeImageAttribute(ctx context.Context, c resource.Caller, id, attribute string, dryRun bool) (*Image, error) {
+	if err := CheckImageID(id); err != nil {
 		return nil, err
 	}
 	if attribute == "" {
@@ -24,7 +25,7 @@ func (s *Service) DescribeImageAttribute(ctx context.Context, c Caller, id, attr
 	if !slices.Contains(attributeNames, attribute) {
 		return nil, errInvalidRequest()
 	}
-	if err := authorize(c, "DescribeImageAttribute", ARN(c.Region, id)); err != nil {
+	if err := resource.Authorize(c, "DescribeImageAttribute", resource.ImageARN(c.Region, id)); err != nil {
 		return nil, err
 	}
 	var img *Image
@@ -38,7 +39,7 @@ func (s *Service) DescribeImageAttribute(ctx context.Context, c Caller, id, attr
 	}
 	if attribute == AttrBlockDeviceMapping {
 		// Deprecated: EC2 refuses it and points users at DescribeImages.
-		return nil, awserr.New("AuthFailure", "Unauthorized attempt to access restricted resource")
+		return nil, awserr.AuthFailureResource("Unauthorized attempt to access restricted resource")
 	}
 	if dryRun {
 		return nil, awserr.DryRunOK()
@@ -48,8 +49,8 @@ func (s *Service) DescribeImageAttribute(ctx context.Context, c Caller, id, attr
 
 // ResetImageAttribute restores launchPermission to its default: private,
 // with every grant removed (spec §2.3).
-func (s *Service) ResetImageAttribute(ctx context.Context, c Caller, id, attribute string, dryRun bool) error {
-	if err := checkImageID(id); err != nil {
+func (s *Service) ResetImageAttribute(ctx context.Context, c resource.Caller, id, attribute string, dryRun bool) error {
+	if err := CheckImageID(id); err != nil {
 		return err
 	}
 	if attribute == "" {
@@ -58,7 +59,7 @@ func (s *Service) ResetImageAttribute(ctx context.Context, c Caller, id, attribu
 	if attribute != AttrLaunchPermission {
 		return errInvalidRequest()
 	}
-	if err := authorize(c, "ResetImageAttribute", ARN(c.Region, id)); err != nil {
+	if err := resource.Authorize(c, "ResetImageAttribute", resource.ImageARN(c.Region, id)); err != nil {
 		return err
 	}
 	return s.store.Update(ctx, func(tx Tx) error {

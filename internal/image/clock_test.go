@@ -8,6 +8,7 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/image"
 	it "github.com/amigo-ec2/amigo/internal/image/imagetest"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 // The rules that read the clock, driven by the harness's fake clock.
@@ -113,7 +114,7 @@ func TestDeprecatedImagesLeaveListings(t *testing.T) {
 	cases := []struct {
 		name  string
 		after time.Duration // clock offset from Epoch
-		who   image.Caller
+		who   resource.Caller
 		req   image.DescribeRequest
 		seen  bool
 	}{
@@ -133,7 +134,7 @@ func TestDeprecatedImagesLeaveListings(t *testing.T) {
 	}
 }
 
-func describedIDs(t *testing.T, e *it.Env, c image.Caller, r *image.DescribeRequest) []string {
+func describedIDs(t *testing.T, e *it.Env, c resource.Caller, r *image.DescribeRequest) []string {
 	t.Helper()
 	out, _, err := e.Svc.DescribeImages(ctx, c, r)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/amigo-ec2/amigo/internal/awserr"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 // Images that take time: RegisterImage, CopyImage and CreateImage make an
@@ -63,7 +64,7 @@ type CopyRequest struct {
 	Encrypted         *bool
 	KmsKeyID          string
 	CopyImageTags     bool
-	TagSpecifications []TagSpecification
+	TagSpecifications []resource.TagSpecification
 	// Destination placement: at most one may be given; amigo records none.
 	DestinationOutpostArn, DestinationAvailabilityZone, DestinationAvailabilityZoneID string
 	SnapshotCopyCompletionDurationMinutes                                             *int64
@@ -97,7 +98,7 @@ const (
 // InvalidAMIID.NotFound (unknown, deregistered, or not launchable by the
 // caller), InvalidAMIID.Unavailable (source not available),
 // IdempotentParameterMismatch, TagLimitExceeded and DryRunOperation.
-func (s *Service) CopyImage(ctx context.Context, c Caller, r *CopyRequest) (string, error) {
+func (s *Service) CopyImage(ctx context.Context, c resource.Caller, r *CopyRequest) (string, error) {
 	if r.SourceImageID == "" {
 		return "", awserr.MissingParameter("SourceImageId")
 	}
@@ -108,7 +109,7 @@ func (s *Service) CopyImage(ctx context.Context, c Caller, r *CopyRequest) (stri
 		return "", awserr.MissingParameter("SourceRegion")
 	}
 	if !ValidRegion(r.SourceRegion) {
-		return "", awserr.Newf("InvalidRegion", "Invalid region: %s", r.SourceRegion)
+		return "", awserr.Newf(awserr.CodeInvalidRegion, "Invalid region: %s", r.SourceRegion)
 	}
 	if err := CheckName(r.Name); err != nil {
 		return "", err
@@ -138,7 +139,7 @@ func (s *Service) CopyImage(ctx context.Context, c Caller, r *CopyRequest) (stri
 	if err != nil {
 		return "", err
 	}
-	if err := authorize(c, "CopyImage", "arn:aws:ec2:"+c.Region+"::image/*"); err != nil {
+	if err := resource.Authorize(c, "CopyImage", resource.ImageARN(c.Region, "*")); err != nil {
 		return "", err
 	}
 	fingerprint := copyFingerprint(r)
@@ -151,7 +152,7 @@ func (s *Service) CopyImage(ctx context.Context, c Caller, r *CopyRequest) (stri
 			if err == nil {
 				fp, prevID, _ := strings.Cut(prev, " ")
 				if fp != fingerprint {
-					return awserr.New("IdempotentParameterMismatch", msgIdempotencyFail)
+					return awserr.New(awserr.CodeIdempotentParameterMismatch, msgIdempotencyFail)
 				}
 				if r.DryRun {
 					return awserr.DryRunOK()
@@ -159,7 +160,7 @@ func (s *Service) CopyImage(ctx context.Context, c Caller, r *CopyRequest) (stri
 				id = prevID
 				return nil
 			}
-			if !errors.Is(err, ErrNotFound) {
+			if !errors.Is(err, resource.ErrNotFound) {
 				return err
 			}
 		}
@@ -183,14 +184,14 @@ func (s *Service) CopyImage(ctx context.Context, c Caller, r *CopyRequest) (stri
 			if err != nil {
 				return err
 			}
-			var user []Tag
+			var user []resource.Tag
 			for _, t := range own[src.ID] {
 				if !strings.HasPrefix(strings.ToLower(t.Key), "aws:") {
 					user = append(user, t)
 				}
 			}
 			// Tags the request names win over copied ones.
-			if imgTags, err = mergeTags(user, tags); err != nil {
+			if imgTags, err = resource.MergeTags(user, tags); err != nil {
 				return err
 			}
 		}
@@ -217,11 +218,11 @@ func (s *Service) CopyImage(ctx context.Context, c Caller, r *CopyRequest) (stri
 }
 
 // copyOf builds the caller's copy of src.
-func (s *Service) copyOf(c Caller, src *Image, r *CopyRequest) *Image {
+func (s *Service) copyOf(c resource.Caller, src *Image, r *CopyRequest) *Image {
 	now := s.now().Truncate(1e6)
 	img := &Image{
 		Region:             c.Region,
-		ID:                 s.opts.NewID("ami"),
+		ID:                 s.newID("ami"),
 		OwnerID:            c.Account,
 		Name:               r.Name,
 		Description:        r.Description,
@@ -272,7 +273,7 @@ func (s *Service) copyOf(c Caller, src *Image, r *CopyRequest) *Image {
 func (s *Service) newSnapshots(ms []BlockDeviceMapping) []BlockDeviceMapping {
 	for i := range ms {
 		if e := ms[i].Ebs; e != nil && e.SnapshotID != "" {
-			e.SnapshotID = s.opts.NewID("snap")
+			e.SnapshotID = s.newID("snap")
 		}
 	}
 	return ms
@@ -281,7 +282,7 @@ func (s *Service) newSnapshots(ms []BlockDeviceMapping) []BlockDeviceMapping {
 // launchable returns the image in region if the caller may launch it (the
 // owner, a grant, or public): InvalidAMIID.NotFound otherwise, as for an
 // image that does not exist, and for a deregistered one.
-func (s *Service) launchable(ctx context.Context, tx Tx, c Caller, region, id string) (*Image, error) {
+func (s *Service) launchable(ctx context.Context, tx Tx, c resource.Caller, region, id string) (*Image, error) {
 	in := c
 	in.Region = region
 	img, err := s.lookup(ctx, tx, in, id)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/image"
 	it "github.com/amigo-ec2/amigo/internal/image/imagetest"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 const (
@@ -15,10 +16,10 @@ const (
 )
 
 // filters returns n filters named name with values values each.
-func filters(n, values int, name string) []image.Filter {
-	out := make([]image.Filter, n)
+func filters(n, values int, name string) []resource.Filter {
+	out := make([]resource.Filter, n)
 	for i := range out {
-		out[i] = image.Filter{Name: &name}
+		out[i] = resource.Filter{Name: &name}
 		for j := range values {
 			out[i].Values = append(out[i].Values, fmt.Sprintf("v%d", j))
 		}
@@ -31,7 +32,7 @@ func filters(n, values int, name string) []image.Filter {
 func TestFilterLimits(t *testing.T) {
 	cases := []struct {
 		name    string
-		filters []image.Filter
+		filters []resource.Filter
 		want    string // "" for success
 	}{
 		{"50 filters", filters(50, 1, "name"), ""},
@@ -45,7 +46,7 @@ func TestFilterLimits(t *testing.T) {
 	e := it.New(t, image.Options{})
 	owner := it.Caller(it.Owner)
 	id := e.Register(t, owner, "web-v1")
-	if err := e.Svc.CreateTags(ctx, owner, []string{id}, []image.Tag{{Key: "team", Value: "v1"}}, false); err != nil {
+	if err := e.Tags.CreateTags(ctx, owner, []string{id}, []resource.Tag{{Key: "team", Value: "v1"}}, false); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range cases {
@@ -59,7 +60,7 @@ func TestFilterLimits(t *testing.T) {
 					tagFilters[i].Name = ptr("value")
 				}
 			}
-			_, _, err = e.Svc.DescribeTags(ctx, owner, &image.DescribeTagsRequest{Filters: tagFilters})
+			_, _, err = e.Tags.DescribeTags(ctx, owner, &resource.DescribeTagsRequest{Filters: tagFilters})
 			check(t, "DescribeTags", err, tc.want)
 		})
 	}

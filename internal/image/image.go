@@ -3,7 +3,11 @@
 // HTTP or SQL; the store engines implement the Store interface declared here.
 package image
 
-import "time"
+import (
+	"time"
+
+	"github.com/amigo-ec2/amigo/internal/resource"
+)
 
 // Image states (spec §1.2).
 const (
@@ -52,9 +56,9 @@ type Image struct {
 
 	BlockDeviceMappings []BlockDeviceMapping
 	ProductCodes        []ProductCode
-	// LaunchPermissions never contains the owner's implicit permission.
+	// LaunchPermissions never contains the owner's implicit permission,
+	// nor an entry twice (the domain keeps it so; the stores need not).
 	LaunchPermissions []LaunchPermission
-	// TagSpecifications given at registration, kept as the owner's tags.
 
 	DeprecationTime *time.Time
 	// DeregistrationProtection is disabled, enabled-without-cooldown or
@@ -142,22 +146,6 @@ type LaunchPermission struct {
 // Public is the launch permission that makes an image public.
 var Public = LaunchPermission{Kind: PermGroup, Value: "all"}
 
-// Tag is a key/value pair; tags belong to the account that set them.
-type Tag struct {
-	Key   string
-	Value string
-}
-
-// Viewer is the account asking, with the organization and OUs it sits in:
-// everything visibility needs to know about a caller.
-type Viewer struct {
-	Account string
-	// OrgARN is the ARN of the caller's organization, or "".
-	OrgARN string
-	// OUARNs are the ARNs of every OU above the caller, nearest last.
-	OUARNs []string
-}
-
 // IsPublic reports whether the launch permissions contain group all.
 func (img *Image) IsPublic() bool {
 	for _, p := range img.LaunchPermissions {
@@ -181,7 +169,7 @@ func (img *Image) HasMarketplaceCode() bool {
 
 // GrantedTo reports whether the launch permissions name v explicitly or
 // through its organization or one of its OUs (owners and public aside).
-func (img *Image) GrantedTo(v Viewer) bool {
+func (img *Image) GrantedTo(v resource.Viewer) bool {
 	for _, p := range img.LaunchPermissions {
 		switch p.Kind {
 		case PermUser:
@@ -206,7 +194,7 @@ func (img *Image) GrantedTo(v Viewer) bool {
 // VisibleTo is the one visibility rule (spec §1.3): the owner, anyone when
 // public, and whoever a grant names. Disabled images are the owner's alone
 // (they have no launch permissions left anyway).
-func (img *Image) VisibleTo(v Viewer) bool {
+func (img *Image) VisibleTo(v resource.Viewer) bool {
 	if img.OwnerID == v.Account {
 		return true
 	}
@@ -214,6 +202,37 @@ func (img *Image) VisibleTo(v Viewer) bool {
 		return false
 	}
 	return img.IsPublic() || img.GrantedTo(v)
+}
+
+// PublicDeprecationLimit is EC2's rule that a public image is deprecated
+// at most two years after its creation, to the second (spec §2.10).
+func (img *Image) PublicDeprecationLimit() time.Time { return img.CreationDate.AddDate(2, 0, 0) }
+
+// CapDeprecation applies PublicDeprecationLimit to an image made public.
+func (img *Image) CapDeprecation() {
+	limit := img.PublicDeprecationLimit()
+	if img.DeprecationTime == nil || img.DeprecationTime.After(limit) {
+		img.DeprecationTime = &limit
+	}
+}
+
+// ProtectionState is deregistrationProtection as EC2 reports it: the
+// state, or "disabled after <time>" while a cooldown runs (spec §2.11).
+func (img *Image) ProtectionState() string {
+	if img.DeregistrationProtection == "" || img.DeregistrationProtection == ProtectionDisabled {
+		if img.ProtectedUntil != nil {
+			return "disabled after " + img.ProtectedUntil.UTC().Format(TimeFormat)
+		}
+		return ProtectionDisabled
+	}
+	return img.DeregistrationProtection
+}
+
+// Protected reports whether DeregisterImage must refuse the image:
+// protection is on, or its cooldown still runs.
+func (img *Image) Protected(now time.Time) bool {
+	return img.DeregistrationProtection == ProtectionWithoutCooldown || img.DeregistrationProtection == ProtectionWithCooldown ||
+		img.ProtectedUntil != nil && now.Before(*img.ProtectedUntil)
 }
 
 // Clone returns a deep copy, so a store can hand out images that callers may

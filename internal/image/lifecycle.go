@@ -6,16 +6,17 @@ import (
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/awserr"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 // ownerUpdate is the shape every owner-only image action shares: validate
 // the id, apply the policy, then, in one transaction, find the image the
 // caller owns, answer DryRun, and let change edit it.
-func (s *Service) ownerUpdate(ctx context.Context, c Caller, action, id string, dryRun bool, change func(tx Tx, img *Image) error) error {
-	if err := checkImageID(id); err != nil {
+func (s *Service) ownerUpdate(ctx context.Context, c resource.Caller, action, id string, dryRun bool, change func(tx Tx, img *Image) error) error {
+	if err := CheckImageID(id); err != nil {
 		return err
 	}
-	if err := authorize(c, action, ARN(c.Region, id)); err != nil {
+	if err := resource.Authorize(c, action, resource.ImageARN(c.Region, id)); err != nil {
 		return err
 	}
 	return s.store.Update(ctx, func(tx Tx) error {
@@ -33,7 +34,7 @@ func (s *Service) ownerUpdate(ctx context.Context, c Caller, action, id string, 
 // EnableImageDeprecation schedules the image's deprecation (spec §2.10):
 // rounded to the minute, not in the past, at most ten years ahead, and for
 // a public image at most two years after its creation.
-func (s *Service) EnableImageDeprecation(ctx context.Context, c Caller, id string, at *time.Time, dryRun bool) error {
+func (s *Service) EnableImageDeprecation(ctx context.Context, c resource.Caller, id string, at *time.Time, dryRun bool) error {
 	if at == nil {
 		return awserr.MissingParameter("DeprecateAt")
 	}
@@ -46,7 +47,7 @@ func (s *Service) EnableImageDeprecation(ctx context.Context, c Caller, id strin
 		return awserr.InvalidParameterValue("Value (%s) for parameter DeprecateAt is invalid. The deprecation time cannot be more than 10 years in the future.", at.UTC().Format(time.RFC3339))
 	}
 	return s.ownerUpdate(ctx, c, "EnableImageDeprecation", id, dryRun, func(tx Tx, img *Image) error {
-		if img.IsPublic() && when.After(img.CreationDate.AddDate(2, 0, 0)) {
+		if img.IsPublic() && when.After(img.PublicDeprecationLimit()) {
 			return awserr.InvalidParameterValue("Value (%s) for parameter DeprecateAt is invalid. A public image must be deprecated within 2 years of its creation date.", at.UTC().Format(time.RFC3339))
 		}
 		img.DeprecationTime = &when
@@ -56,10 +57,10 @@ func (s *Service) EnableImageDeprecation(ctx context.Context, c Caller, id strin
 
 // DisableImageDeprecation cancels a scheduled deprecation; a public image
 // must be made private first.
-func (s *Service) DisableImageDeprecation(ctx context.Context, c Caller, id string, dryRun bool) error {
+func (s *Service) DisableImageDeprecation(ctx context.Context, c resource.Caller, id string, dryRun bool) error {
 	return s.ownerUpdate(ctx, c, "DisableImageDeprecation", id, dryRun, func(tx Tx, img *Image) error {
 		if img.IsPublic() {
-			return awserr.New("OperationNotPermitted", "The deprecation time of a public image cannot be cancelled. Make the image private first.")
+			return awserr.New(awserr.CodeOperationNotPermitted, "The deprecation time of a public image cannot be cancelled. Make the image private first.")
 		}
 		if img.DeprecationTime == nil {
 			return nil
@@ -79,7 +80,7 @@ const (
 
 // EnableImageDeregistrationProtection protects the image from
 // DeregisterImage and returns the new state.
-func (s *Service) EnableImageDeregistrationProtection(ctx context.Context, c Caller, id string, withCooldown, dryRun bool) (string, error) {
+func (s *Service) EnableImageDeregistrationProtection(ctx context.Context, c resource.Caller, id string, withCooldown, dryRun bool) (string, error) {
 	state := ProtectionWithoutCooldown
 	if withCooldown {
 		state = ProtectionWithCooldown
@@ -94,7 +95,7 @@ func (s *Service) EnableImageDeregistrationProtection(ctx context.Context, c Cal
 
 // DisableImageDeregistrationProtection lifts the protection; when it was
 // enabled with cooldown, DeregisterImage stays refused for 24 hours.
-func (s *Service) DisableImageDeregistrationProtection(ctx context.Context, c Caller, id string, dryRun bool) (string, error) {
+func (s *Service) DisableImageDeregistrationProtection(ctx context.Context, c resource.Caller, id string, dryRun bool) (string, error) {
 	err := s.ownerUpdate(ctx, c, "DisableImageDeregistrationProtection", id, dryRun, func(tx Tx, img *Image) error {
 		if img.DeregistrationProtection == ProtectionWithCooldown {
 			until := s.now().Add(protectionCooldown)
@@ -108,10 +109,10 @@ func (s *Service) DisableImageDeregistrationProtection(ctx context.Context, c Ca
 
 // DisableImage disables the image (spec §2.12): every launch permission
 // goes, only the owner sees it (with IncludeDisabled), nobody launches it.
-func (s *Service) DisableImage(ctx context.Context, c Caller, id string, dryRun bool) error {
+func (s *Service) DisableImage(ctx context.Context, c resource.Caller, id string, dryRun bool) error {
 	return s.ownerUpdate(ctx, c, "DisableImage", id, dryRun, func(tx Tx, img *Image) error {
 		if img.State != StateAvailable {
-			return awserr.Newf("IncorrectState", "The image '%s' is %s and cannot be disabled.", id, img.State)
+			return awserr.Newf(awserr.CodeIncorrectState, "The image '%s' is %s and cannot be disabled.", id, img.State)
 		}
 		img.State = StateDisabled
 		img.LaunchPermissions = nil
@@ -121,10 +122,10 @@ func (s *Service) DisableImage(ctx context.Context, c Caller, id string, dryRun 
 
 // EnableImage makes a disabled image available again; the launch
 // permissions DisableImage removed are not restored.
-func (s *Service) EnableImage(ctx context.Context, c Caller, id string, dryRun bool) error {
+func (s *Service) EnableImage(ctx context.Context, c resource.Caller, id string, dryRun bool) error {
 	return s.ownerUpdate(ctx, c, "EnableImage", id, dryRun, func(tx Tx, img *Image) error {
 		if img.State != StateDisabled {
-			return awserr.Newf("IncorrectState", "The image '%s' is %s and cannot be enabled. Only disabled images can be enabled.", id, img.State)
+			return awserr.Newf(awserr.CodeIncorrectState, "The image '%s' is %s and cannot be enabled. Only disabled images can be enabled.", id, img.State)
 		}
 		img.State = StateAvailable
 		return tx.UpdateImage(ctx, img)
@@ -133,11 +134,11 @@ func (s *Service) EnableImage(ctx context.Context, c Caller, id string, dryRun b
 
 // CancelImageLaunchPermission removes the caller's own explicit userId
 // grant (spec §2.14). Without one, EC2 answers NotFound whatever the reason.
-func (s *Service) CancelImageLaunchPermission(ctx context.Context, c Caller, id string, dryRun bool) error {
-	if err := checkImageID(id); err != nil {
+func (s *Service) CancelImageLaunchPermission(ctx context.Context, c resource.Caller, id string, dryRun bool) error {
+	if err := CheckImageID(id); err != nil {
 		return err
 	}
-	if err := authorize(c, "CancelImageLaunchPermission", ARN(c.Region, id)); err != nil {
+	if err := resource.Authorize(c, "CancelImageLaunchPermission", resource.ImageARN(c.Region, id)); err != nil {
 		return err
 	}
 	mine := LaunchPermission{Kind: PermUser, Value: c.Account}
@@ -165,7 +166,7 @@ const (
 
 // SetImageBlockPublicAccess turns block public access for AMIs on
 // (block-new-sharing) or off (unblocked) for the caller in its region.
-func (s *Service) SetImageBlockPublicAccess(ctx context.Context, c Caller, state string, dryRun bool) (string, error) {
+func (s *Service) SetImageBlockPublicAccess(ctx context.Context, c resource.Caller, state string, dryRun bool) (string, error) {
 	action := "DisableImageBlockPublicAccess"
 	if state != Unblocked {
 		action = "EnableImageBlockPublicAccess"
@@ -176,7 +177,7 @@ func (s *Service) SetImageBlockPublicAccess(ctx context.Context, c Caller, state
 			return "", awserr.InvalidParameterValue("Value (%s) for parameter ImageBlockPublicAccessState is invalid. Valid values: block-new-sharing", state)
 		}
 	}
-	if err := authorize(c, action, "*"); err != nil {
+	if err := resource.Authorize(c, action, "*"); err != nil {
 		return "", err
 	}
 	if dryRun {
@@ -189,8 +190,8 @@ func (s *Service) SetImageBlockPublicAccess(ctx context.Context, c Caller, state
 }
 
 // ImageBlockPublicAccessState returns the caller's setting in its region.
-func (s *Service) ImageBlockPublicAccessState(ctx context.Context, c Caller, dryRun bool) (string, error) {
-	if err := authorize(c, "GetImageBlockPublicAccessState", "*"); err != nil {
+func (s *Service) ImageBlockPublicAccessState(ctx context.Context, c resource.Caller, dryRun bool) (string, error) {
+	if err := resource.Authorize(c, "GetImageBlockPublicAccessState", "*"); err != nil {
 		return "", err
 	}
 	if dryRun {

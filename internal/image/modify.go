@@ -2,10 +2,12 @@ package image
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
 	"github.com/amigo-ec2/amigo/internal/awserr"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 // PermissionItem is one LaunchPermission.Add.N / Remove.N item as sent: any
@@ -69,7 +71,7 @@ type change struct {
 // value before anything is looked up (spec §2.1.2, §2.1.3): all or nothing.
 func classify(r *ModifyRequest) (*change, error) {
 	if len(r.ProductCodes) > 0 {
-		return nil, awserr.New("UnsupportedOperation", "The productCodes attribute cannot be modified: ProductCode is not supported.")
+		return nil, awserr.New(awserr.CodeUnsupportedOperation, "The productCodes attribute cannot be modified: ProductCode is not supported.")
 	}
 	attr := ""
 	if r.Attribute != nil {
@@ -78,7 +80,7 @@ func classify(r *ModifyRequest) (*change, error) {
 		case AttrDescription, AttrImdsSupport, AttrLaunchPermission:
 		default:
 			if slices.Contains(attributeNames, attr) {
-				return nil, awserr.Newf("InvalidParameter", "Parameter %s is invalid. The attribute is not supported.", attr)
+				return nil, awserr.Newf(awserr.CodeInvalidParameter, "Parameter %s is invalid. The attribute is not supported.", attr)
 			}
 			attr = "" // EC2 ignores a name it does not know and finds no attribute.
 		}
@@ -271,7 +273,7 @@ func itemPermissions(it PermissionItem) ([]LaunchPermission, error) {
 }
 
 func userPermission(v string) (LaunchPermission, error) {
-	if !ValidAccountID(v) {
+	if !resource.ValidAccountID(v) {
 		return LaunchPermission{}, errItemValue(v, "userId")
 	}
 	return LaunchPermission{Kind: PermUser, Value: v}, nil
@@ -315,15 +317,15 @@ func dedupe(ps []LaunchPermission) []LaunchPermission {
 // InvalidAMIID.Unavailable for the image; DryRunOperation when DryRun is set;
 // OperationNotPermitted, UnsupportedOperation or ResourceLimitExceeded when
 // the image may not be made public.
-func (s *Service) ModifyImageAttribute(ctx context.Context, c Caller, r *ModifyRequest) error {
-	if err := checkImageID(r.ImageID); err != nil {
+func (s *Service) ModifyImageAttribute(ctx context.Context, c resource.Caller, r *ModifyRequest) error {
+	if err := CheckImageID(r.ImageID); err != nil {
 		return err
 	}
 	ch, err := classify(r)
 	if err != nil {
 		return err
 	}
-	if err := authorize(c, "ModifyImageAttribute", ARN(c.Region, r.ImageID)); err != nil {
+	if err := resource.Authorize(c, "ModifyImageAttribute", resource.ImageARN(c.Region, r.ImageID)); err != nil {
 		return err
 	}
 	return s.store.Update(ctx, func(tx Tx) error {
@@ -366,7 +368,7 @@ func checkModifiableState(img *Image, ch *change) error {
 	}
 }
 
-func (s *Service) applyLaunchPermissions(ctx context.Context, tx Tx, c Caller, img *Image, ch *change) error {
+func (s *Service) applyLaunchPermissions(ctx context.Context, tx Tx, c resource.Caller, img *Image, ch *change) error {
 	wasPublic := img.IsPublic()
 	addsPublic := slices.Contains(ch.add, Public) && !wasPublic
 	if addsPublic {
@@ -393,28 +395,28 @@ func (s *Service) applyLaunchPermissions(ctx context.Context, tx Tx, c Caller, i
 		}
 	}
 	if shared > sharingQuota {
-		return awserr.Newf("ResourceLimitExceeded", "You have reached your quota of %d for the number of entities that an image can be shared with.", sharingQuota)
+		return awserr.Newf(awserr.CodeResourceLimitExceeded, "You have reached your quota of %d for the number of entities that an image can be shared with.", sharingQuota)
 	}
 	img.LaunchPermissions = perms
 	if addsPublic {
-		capDeprecation(img)
+		img.CapDeprecation()
 	}
 	return nil
 }
 
 // checkCanBePublic holds the gates on making an image public (spec §2.1.4 step 8).
-func (s *Service) checkCanBePublic(ctx context.Context, tx Tx, c Caller, img *Image) error {
+func (s *Service) checkCanBePublic(ctx context.Context, tx Tx, c resource.Caller, img *Image) error {
 	if blocked, err := s.publicAccessBlocked(ctx, tx, c.Region, img.OwnerID); err != nil {
 		return err
 	} else if blocked {
-		return awserr.New("OperationNotPermitted", "You can\u2019t publicly share this image because block public access for AMIs is enabled for this account. To publicly share the image, you must call the DisableImageBlockPublicAccess API.")
+		return awserr.New(awserr.CodeOperationNotPermitted, "You can\u2019t publicly share this image because block public access for AMIs is enabled for this account. To publicly share the image, you must call the DisableImageBlockPublicAccess API.")
 	}
 	if img.HasMarketplaceCode() {
-		return awserr.New("OperationNotPermitted", "Images with marketplace product codes may not be made public.")
+		return awserr.New(awserr.CodeOperationNotPermitted, "Images with marketplace product codes may not be made public.")
 	}
 	for _, m := range img.BlockDeviceMappings {
 		if m.Ebs != nil && m.Ebs.Encrypted != nil && *m.Ebs.Encrypted {
-			return awserr.New("UnsupportedOperation", "Encrypted snapshots can\u2019t be shared publicly. Specify another snapshot.")
+			return awserr.New(awserr.CodeUnsupportedOperation, "Encrypted snapshots can\u2019t be shared publicly. Specify another snapshot.")
 		}
 	}
 	if q := s.opts.PublicImageQuota; q >= 0 {
@@ -423,19 +425,10 @@ func (s *Service) checkCanBePublic(ctx context.Context, tx Tx, c Caller, img *Im
 			return err
 		}
 		if len(public) >= q {
-			return awserr.Newf("ResourceLimitExceeded", "You have reached your quota of %d for the number of public images allowed in this Region. Deregister unused public images or make them private, or request an increase in your public AMIs quota.", q)
+			return awserr.Newf(awserr.CodeResourceLimitExceeded, "You have reached your quota of %d for the number of public images allowed in this Region. Deregister unused public images or make them private, or request an increase in your public AMIs quota.", q)
 		}
 	}
 	return nil
-}
-
-// capDeprecation applies EC2's rule that public images are deprecated at
-// most two years after creation, to the second.
-func capDeprecation(img *Image) {
-	limit := img.CreationDate.AddDate(2, 0, 0)
-	if img.DeprecationTime == nil || img.DeprecationTime.After(limit) {
-		img.DeprecationTime = &limit
-	}
 }
 
 // Setting names kept per account and region.
@@ -445,7 +438,7 @@ const (
 
 func (s *Service) publicAccessBlocked(ctx context.Context, tx Tx, region, account string) (bool, error) {
 	v, err := tx.Setting(ctx, region, account, SettingBlockPublicAccess)
-	if err == ErrNotFound {
+	if errors.Is(err, resource.ErrNotFound) {
 		return false, nil
 	}
 	return v == "block-new-sharing", err

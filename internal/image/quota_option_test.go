@@ -10,6 +10,7 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/awserr"
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/store/sqlite"
 )
 
@@ -33,7 +34,7 @@ func quotaService(t *testing.T, opts image.Options) *image.Service {
 func makePublicN(t *testing.T, s *image.Service, n int) (int, error) {
 	t.Helper()
 	ctx := context.Background()
-	c := image.Caller{Viewer: image.Viewer{Account: "111122223333"}, Region: "us-east-1"}
+	c := resource.Caller{Viewer: resource.Viewer{Account: "111122223333"}, Region: "us-east-1"}
 	all := "all"
 	for i := range n {
 		id, err := s.RegisterImage(ctx, c, &image.RegisterRequest{

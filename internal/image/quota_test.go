@@ -8,6 +8,7 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/image"
 	it "github.com/amigo-ec2/amigo/internal/image/imagetest"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 var ctx = context.Background()
@@ -29,7 +30,7 @@ func TestPublicImageQuota(t *testing.T) {
 		// prepare runs after those are public, with their ids.
 		prepare func(t *testing.T, e *it.Env, public []string)
 		// who registers an image and makes it public.
-		who  image.Caller
+		who  resource.Caller
 		want int // the quota named in the refusal; 0 for success
 	}{
 		{name: "under EC2's quota", quota: 5, public: 4, who: owner},

@@ -2,11 +2,10 @@ package image
 
 import (
 	"context"
-	"slices"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/amigo-ec2/amigo/internal/awserr"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 // RegisterRequest is RegisterImage's input.
@@ -19,14 +18,8 @@ type RegisterRequest struct {
 	EnaSupport                            *bool
 	BlockDeviceMappings                   []BlockDeviceMapping
 	BillingProducts                       []string
-	TagSpecifications                     []TagSpecification
+	TagSpecifications                     []resource.TagSpecification
 	DryRun                                bool
-}
-
-// TagSpecification asks for tags on a resource created by the request.
-type TagSpecification struct {
-	ResourceType string
-	Tags         []Tag
 }
 
 var (
@@ -36,13 +29,6 @@ var (
 	virtTypes     = []string{"hvm", "paravirtual"}
 )
 
-func checkEnum(param, value string, allowed []string) error {
-	if value != "" && !slices.Contains(allowed, value) {
-		return awserr.InvalidParameterValue("Value (%s) for parameter %s is invalid. Valid values: %s", value, param, strings.Join(allowed, ", "))
-	}
-	return nil
-}
-
 // CheckName applies the AMI name rule shared by RegisterImage, CopyImage and
 // CreateImage.
 func CheckName(name string) error {
@@ -50,7 +36,7 @@ func CheckName(name string) error {
 		return awserr.MissingParameter("Name")
 	}
 	if !ValidName(name) {
-		return awserr.New("InvalidAMIName.Malformed", "AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '[', ']', ' ', '.', '/', '-', ''', '@' and '_'")
+		return awserr.New(awserr.CodeInvalidAMINameMalformed, "AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '[', ']', ' ', '.', '/', '-', ''', '@' and '_'")
 	}
 	return nil
 }
@@ -65,36 +51,52 @@ func CheckDescription(d string) error {
 
 // ImageTags validates TagSpecifications and returns the tags meant for the
 // image; only the allowed resource types may appear.
-func ImageTags(specs []TagSpecification, allowed ...string) ([]Tag, error) {
-	return ResourceTags(specs, "image", allowed...)
+func ImageTags(specs []resource.TagSpecification, allowed ...string) ([]resource.Tag, error) {
+	return resource.TagsFor(specs, "image", allowed...)
 }
 
-func checkMappings(ms []BlockDeviceMapping) error {
+// checkMappings validates block device mappings as RegisterImage and
+// RunInstances take them: each names a device once; an EBS device has a
+// well-formed snapshot, a known type and a size in range. newDevice says
+// whether an EBS device must also name a snapshot or a size (always for
+// RegisterImage; at launch only for devices the image does not have, which
+// LaunchMappings checks).
+func checkMappings(ms []BlockDeviceMapping, newDevice bool) error {
 	seen := map[string]bool{}
 	for _, m := range ms {
 		if m.DeviceName == "" {
 			return awserr.MissingParameter("BlockDeviceMapping.DeviceName")
 		}
 		if seen[m.DeviceName] {
-			return awserr.Newf("InvalidBlockDeviceMapping", "The device '%s' is used in more than one block-device mapping", m.DeviceName)
+			return awserr.Newf(awserr.CodeInvalidBlockDeviceMapping, "The device '%s' is used in more than one block-device mapping", m.DeviceName)
 		}
 		seen[m.DeviceName] = true
 		if m.Ebs == nil {
 			continue
 		}
 		e := m.Ebs
-		if e.SnapshotID != "" && !ValidResourceID(e.SnapshotID, "snap") {
-			return awserr.Newf("InvalidSnapshotID.Malformed", "Invalid id: %q (expecting \"snap-...\")", e.SnapshotID)
+		if e.SnapshotID != "" && !resource.ValidResourceID(e.SnapshotID, "snap") {
+			return awserr.Newf(awserr.CodeInvalidSnapshotIDMalformed, "Invalid id: %q (expecting \"snap-...\")", e.SnapshotID)
 		}
-		if err := checkEnum("volumeType", e.VolumeType, volumeTypes); err != nil {
+		if err := resource.CheckEnum("volumeType", e.VolumeType, volumeTypes); err != nil {
 			return err
 		}
 		if e.VolumeSize != nil && (*e.VolumeSize < 1 || *e.VolumeSize > 65536) {
 			return awserr.InvalidParameterValue("Value (%d) for parameter volumeSize is invalid. Expecting a value between 1 and 65536.", *e.VolumeSize)
 		}
-		if e.SnapshotID == "" && e.VolumeSize == nil {
-			return awserr.Newf("InvalidBlockDeviceMapping", "The block device mapping for %s must specify a snapshot or a volume size", m.DeviceName)
+		if newDevice {
+			if err := checkNewEbs(m); err != nil {
+				return err
+			}
 		}
+	}
+	return nil
+}
+
+// checkNewEbs is the rule that a new EBS device needs a snapshot or a size.
+func checkNewEbs(m BlockDeviceMapping) error {
+	if m.Ebs != nil && m.Ebs.SnapshotID == "" && m.Ebs.VolumeSize == nil {
+		return awserr.Newf(awserr.CodeInvalidBlockDeviceMapping, "The block device mapping for %s must specify a snapshot or a volume size", m.DeviceName)
 	}
 	return nil
 }
@@ -104,7 +106,7 @@ func checkMappings(ms []BlockDeviceMapping) error {
 // Returns InvalidAMIName.Malformed / .Duplicate, InvalidParameterValue,
 // InvalidSnapshotID.Malformed, InvalidBlockDeviceMapping,
 // UnauthorizedOperation and DryRunOperation.
-func (s *Service) RegisterImage(ctx context.Context, c Caller, r *RegisterRequest) (string, error) {
+func (s *Service) RegisterImage(ctx context.Context, c resource.Caller, r *RegisterRequest) (string, error) {
 	if err := CheckName(r.Name); err != nil {
 		return "", err
 	}
@@ -122,20 +124,20 @@ func (s *Service) RegisterImage(ctx context.Context, c Caller, r *RegisterReques
 		{"imdsSupport", r.ImdsSupport, []string{"v2.0"}},
 		{"sriovNetSupport", r.SriovNetSupport, []string{"simple"}},
 	} {
-		if err := checkEnum(e.p, e.v, e.ok); err != nil {
+		if err := resource.CheckEnum(e.p, e.v, e.ok); err != nil {
 			return "", err
 		}
 	}
 	if utf8.RuneCountInString(r.UefiData) > 64000 {
 		return "", awserr.InvalidParameterValue("Value for parameter uefiData is invalid. It must be at most 64000 characters long.")
 	}
-	if r.KernelID != "" && !ValidResourceID(r.KernelID, "aki") {
-		return "", awserr.Newf("InvalidKernelId.Malformed", "Invalid id: %q (expecting \"aki-...\")", r.KernelID)
+	if r.KernelID != "" && !resource.ValidResourceID(r.KernelID, "aki") {
+		return "", awserr.Newf(awserr.CodeInvalidKernelIdMalformed, "Invalid id: %q (expecting \"aki-...\")", r.KernelID)
 	}
-	if r.RamdiskID != "" && !ValidResourceID(r.RamdiskID, "ari") {
-		return "", awserr.Newf("InvalidRamDiskId.Malformed", "Invalid id: %q (expecting \"ari-...\")", r.RamdiskID)
+	if r.RamdiskID != "" && !resource.ValidResourceID(r.RamdiskID, "ari") {
+		return "", awserr.Newf(awserr.CodeInvalidRamDiskIdMalformed, "Invalid id: %q (expecting \"ari-...\")", r.RamdiskID)
 	}
-	if err := checkMappings(r.BlockDeviceMappings); err != nil {
+	if err := checkMappings(r.BlockDeviceMappings, true); err != nil {
 		return "", err
 	}
 	fillEbsDefaults(r.BlockDeviceMappings)
@@ -149,13 +151,13 @@ func (s *Service) RegisterImage(ctx context.Context, c Caller, r *RegisterReques
 		if r.RootDeviceName == "" {
 			return "", awserr.MissingParameter("RootDeviceName")
 		}
-		return "", awserr.Newf("InvalidBlockDeviceMapping", "The root device name '%s' must be mapped to an EBS snapshot", r.RootDeviceName)
+		return "", awserr.Newf(awserr.CodeInvalidBlockDeviceMapping, "The root device name '%s' must be mapped to an EBS snapshot", r.RootDeviceName)
 	}
 	tags, err := ImageTags(r.TagSpecifications, "image")
 	if err != nil {
 		return "", err
 	}
-	if err := authorize(c, "RegisterImage", "arn:aws:ec2:"+c.Region+"::image/*"); err != nil {
+	if err := resource.Authorize(c, "RegisterImage", resource.ImageARN(c.Region, "*")); err != nil {
 		return "", err
 	}
 	if r.DryRun {
@@ -164,7 +166,7 @@ func (s *Service) RegisterImage(ctx context.Context, c Caller, r *RegisterReques
 
 	img := &Image{
 		Region:                   c.Region,
-		ID:                       s.opts.NewID("ami"),
+		ID:                       s.newID("ami"),
 		OwnerID:                  c.Account,
 		Name:                     r.Name,
 		Description:              r.Description,
@@ -186,7 +188,7 @@ func (s *Service) RegisterImage(ctx context.Context, c Caller, r *RegisterReques
 		UefiData:                 r.UefiData,
 		ImdsSupport:              r.ImdsSupport,
 		BlockDeviceMappings:      r.BlockDeviceMappings,
-		DeregistrationProtection: "disabled",
+		DeregistrationProtection: ProtectionDisabled,
 	}
 	s.startPending(img)
 	if root != nil && root.Ebs != nil && root.Ebs.SnapshotID != "" {
@@ -225,7 +227,7 @@ func checkNameFree(ctx context.Context, tx Tx, region, owner, name string) error
 		return err
 	}
 	if other != "" {
-		return awserr.Newf("InvalidAMIName.Duplicate", "AMI name %s is already in use by AMI %s", name, other)
+		return awserr.Newf(awserr.CodeInvalidAMINameDuplicate, "AMI name %s is already in use by AMI %s", name, other)
 	}
 	return nil
 }
@@ -271,11 +273,11 @@ type SnapshotResult struct {
 // Returns InvalidAMIID.Malformed / .NotFound / .Unavailable (already
 // deregistered), AuthFailure (not the owner), OperationNotPermitted
 // (protected), UnauthorizedOperation and DryRunOperation.
-func (s *Service) DeregisterImage(ctx context.Context, c Caller, id string, deleteSnapshots, dryRun bool) ([]SnapshotResult, error) {
-	if err := checkImageID(id); err != nil {
+func (s *Service) DeregisterImage(ctx context.Context, c resource.Caller, id string, deleteSnapshots, dryRun bool) ([]SnapshotResult, error) {
+	if err := CheckImageID(id); err != nil {
 		return nil, err
 	}
-	if err := authorize(c, "DeregisterImage", ARN(c.Region, id)); err != nil {
+	if err := resource.Authorize(c, "DeregisterImage", resource.ImageARN(c.Region, id)); err != nil {
 		return nil, err
 	}
 	var results []SnapshotResult
@@ -286,9 +288,8 @@ func (s *Service) DeregisterImage(ctx context.Context, c Caller, id string, dele
 			return err
 		}
 		now := s.now()
-		if img.DeregistrationProtection == "enabled-without-cooldown" || img.DeregistrationProtection == "enabled-with-cooldown" ||
-			(img.ProtectedUntil != nil && now.Before(*img.ProtectedUntil)) {
-			return awserr.Newf("OperationNotPermitted", "Image %s has deregistration protection enabled. Disable deregistration protection and try again.", id)
+		if img.Protected(now) {
+			return awserr.Newf(awserr.CodeOperationNotPermitted, "Image %s has deregistration protection enabled. Disable deregistration protection and try again.", id)
 		}
 		if dryRun {
 			return awserr.DryRunOK()

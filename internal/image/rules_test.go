@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/amigo-ec2/amigo/internal/awserr"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 func sp(s string) *string { return &s }
@@ -78,73 +79,16 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestPattern(t *testing.T) {
-	cases := []struct {
-		pattern, value string
-		want           bool
-	}{
-		{"abc", "abc", true},
-		{"abc", "abcd", false},
-		{"a*", "a", true},
-		{"a*", "abcdef", true},
-		{"*c", "abc", true},
-		{"a?c", "abc", true},
-		{"a?c", "ac", true}, // ? is zero or one character
-		{"a?c", "abbc", false},
-		{"al2023-ami-*-x86_64", "al2023-ami-2023.6.20241010.0-kernel-6.1-x86_64", true},
-		{"al2023-ami-*-x86_64", "al2023-ami-2023.6.20241010.0-kernel-6.1-arm64", false},
-		{`a\*`, "a*", true},
-		{`a\*`, "ab", false},
-		{`a\?`, "a?", true},
-		{`a\\`, `a\`, true},
-		{"2021-09-29T*", "2021-09-29T10:00:00.000Z", true},
-		{"*", "", true},
-		{"**?*", "x", true},
-		{"ü*", "über", true},
-	}
-	for _, tc := range cases {
-		if got := compilePattern(tc.pattern).match(tc.value); got != tc.want {
-			t.Errorf("%q ~ %q = %v, want %v", tc.pattern, tc.value, got, tc.want)
-		}
-	}
-	if p, ok := compilePattern("web-*").prefix(); !ok || p != "web-" {
-		t.Errorf("prefix of web-* = %q %v", p, ok)
-	}
-	if _, ok := compilePattern("web-*-x").prefix(); ok {
-		t.Error("web-*-x is not a prefix pattern")
-	}
-}
-
-func TestPageTokens(t *testing.T) {
-	s := &Service{opts: Options{TokenKey: []byte("k1")}}
-	tok := s.sealToken("ami-0123", 42)
-	if after, err := s.openToken(tok, 42); err != nil || after != "ami-0123" {
-		t.Fatalf("round trip: %q %v", after, err)
-	}
-	if _, err := s.openToken(tok, 43); codeOf(err) != "InvalidParameterValue" {
-		t.Fatalf("token reused with other criteria: %v", err)
-	}
-	other := &Service{opts: Options{TokenKey: []byte("k2")}}
-	if _, err := other.openToken(tok, 42); codeOf(err) != "InvalidParameterValue" {
-		t.Fatalf("foreign token: %v", err)
-	}
-	for _, bad := range []string{"", "!!!", tok[:len(tok)-2], tok + "A"} {
-		if _, err := s.openToken(bad, 42); codeOf(err) != "InvalidParameterValue" {
-			t.Errorf("bad token %q: %v", bad, err)
-		}
-	}
-}
-
 func TestVisibleTo(t *testing.T) {
 	img := &Image{OwnerID: "111111111111", State: StateAvailable, LaunchPermissions: []LaunchPermission{
 		{Kind: PermOU, Value: "ou-parent"}}}
-	in := Viewer{Account: "222222222222", OrgARN: "org", OUARNs: []string{"ou-parent", "ou-child"}}
-	out := Viewer{Account: "333333333333", OrgARN: "org", OUARNs: []string{"ou-sibling"}}
+	in := resource.Viewer{Account: "222222222222", OrgARN: "org", OUARNs: []string{"ou-parent", "ou-child"}}
+	out := resource.Viewer{Account: "333333333333", OrgARN: "org", OUARNs: []string{"ou-sibling"}}
 	if !img.VisibleTo(in) || img.VisibleTo(out) {
 		t.Fatal("OU grants reach accounts below the OU only")
 	}
 	img.State = StateDisabled
-	if img.VisibleTo(in) || !img.VisibleTo(Viewer{Account: "111111111111"}) {
+	if img.VisibleTo(in) || !img.VisibleTo(resource.Viewer{Account: "111111111111"}) {
 		t.Fatal("disabled images are the owner's alone")
 	}
 }

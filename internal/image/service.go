@@ -6,18 +6,8 @@ import (
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/awserr"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
-
-// Caller is who is asking, in which region, under which policy.
-type Caller struct {
-	Viewer
-	Region string
-	// Authorize applies the access key's IAM policy to an action
-	// ("ec2:ModifyImageAttribute") on a resource ARN: nil when allowed,
-	// else the UnauthorizedOperation to return, which names the principal
-	// (internal/iam Denial). A nil Authorize allows everything.
-	Authorize func(action, resource string) error
-}
 
 // Options tune a Service. Unset fields take EC2's defaults, except
 // PublicImageQuota, whose zero is a real quota.
@@ -47,6 +37,7 @@ type Options struct {
 type Service struct {
 	store Store
 	opts  Options
+	pages *resource.Pages
 }
 
 // DefaultPublicImageQuota is EC2's default quota of public images per
@@ -59,40 +50,31 @@ const sharingQuota = 1000
 
 // NewService returns a Service over store.
 func NewService(ctx context.Context, store Store, opts Options) (*Service, error) {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.NewID == nil {
-		opts.NewID = NewID
-	}
 	if opts.DeregisteredRetention == 0 {
 		opts.DeregisteredRetention = time.Hour
 	}
 	s := &Service{store: store, opts: opts}
 	if len(s.opts.TokenKey) == 0 {
-		key, err := loadTokenKey(ctx, store)
+		err := store.Update(ctx, func(tx Tx) error {
+			var err error
+			s.opts.TokenKey, err = resource.TokenKey(ctx, tx)
+			return err
+		})
 		if err != nil {
 			return nil, err
 		}
-		s.opts.TokenKey = key
 	}
+	s.pages = resource.NewPages(s.opts.TokenKey)
 	return s, nil
 }
 
-// Store returns the store the service writes to.
-func (s *Service) Store() Store { return s.store }
+// Pages returns the page tokens of the service, for the listings of the
+// kinds built on images (their tokens share the key).
+func (s *Service) Pages() *resource.Pages { return s.pages }
 
-func (s *Service) now() time.Time { return s.opts.Now().UTC() }
+func (s *Service) now() time.Time { return resource.Clock(s.opts.Now).Now() }
 
-// authorize applies the caller's IAM policy, then answers DryRun requests
-// that got this far. It is called after the request is known to be well
-// formed and before any resource is looked at (spec §2.1.4 step 4).
-func authorize(c Caller, action, resource string) error {
-	if c.Authorize != nil {
-		return c.Authorize("ec2:"+action, resource)
-	}
-	return nil
-}
+func (s *Service) newID(prefix string) string { return resource.IDSource(s.opts.NewID).New(prefix) }
 
 // gone reports whether a deregistered image has passed its retention and
 // now reads as never having existed.
@@ -103,9 +85,9 @@ func (s *Service) gone(img *Image) bool {
 
 // lookup returns the image if the caller may see it: InvalidAMIID.NotFound
 // otherwise, exactly as if it did not exist.
-func (s *Service) lookup(ctx context.Context, tx Tx, c Caller, id string) (*Image, error) {
+func (s *Service) lookup(ctx context.Context, tx Tx, c resource.Caller, id string) (*Image, error) {
 	img, err := tx.Image(ctx, c.Region, id)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, resource.ErrNotFound) {
 		return nil, errNotFound(id)
 	}
 	if err != nil {
@@ -121,7 +103,7 @@ func (s *Service) lookup(ctx context.Context, tx Tx, c Caller, id string) (*Imag
 // owned returns the image if the caller owns it: NotFound when it cannot
 // see it, AuthFailure when it can see it but is not the owner, and
 // InvalidAMIID.Unavailable once deregistered.
-func (s *Service) owned(ctx context.Context, tx Tx, c Caller, id string) (*Image, error) {
+func (s *Service) owned(ctx context.Context, tx Tx, c resource.Caller, id string) (*Image, error) {
 	img, err := s.lookup(ctx, tx, c, id)
 	if err != nil {
 		return nil, err
@@ -135,8 +117,10 @@ func (s *Service) owned(ctx context.Context, tx Tx, c Caller, id string) (*Image
 	return img, nil
 }
 
-// checkImageID is the syntax check every single-image action starts with.
-func checkImageID(id string) error {
+// CheckImageID is the syntax check every single-image action starts with.
+//
+// Returns MissingParameter and InvalidAMIID.Malformed.
+func CheckImageID(id string) error {
 	if id == "" {
 		return awserr.MissingParameter("ImageId")
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 // The store is given sets (Tx): an image's launch permissions never repeat
@@ -46,7 +48,7 @@ func TestLaunchPermissionsStayDistinct(t *testing.T) {
 			}
 			img := &Image{ID: "ami-0123456789abcdef0", OwnerID: owner, State: StateAvailable, LaunchPermissions: slices.Clone(tc.stored)}
 			// No public grant is added, so the transaction is never used.
-			if err := (&Service{}).applyLaunchPermissions(context.Background(), nil, Caller{Viewer: Viewer{Account: owner}}, img, ch); err != nil {
+			if err := (&Service{}).applyLaunchPermissions(context.Background(), nil, resource.Caller{Viewer: resource.Viewer{Account: owner}}, img, ch); err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tc.want, img.LaunchPermissions); diff != "" {
@@ -54,33 +56,4 @@ func TestLaunchPermissionsStayDistinct(t *testing.T) {
 			}
 		})
 	}
-}
-
-// The tags given to Tx.SetTags have distinct keys: a key repeated in one
-// request, across TagSpecifications or over an existing tag keeps its last
-// value.
-func TestTagKeysStayDistinct(t *testing.T) {
-	tag := func(k, v string) Tag { return Tag{Key: k, Value: v} }
-	t.Run("mergeTags", func(t *testing.T) {
-		got, err := mergeTags([]Tag{tag("Team", "red"), tag("Env", "prod")}, []Tag{tag("Team", "blue"), tag("Name", "a"), tag("Name", "b")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff([]Tag{tag("Team", "blue"), tag("Env", "prod"), tag("Name", "b")}, got); diff != "" {
-			t.Errorf("(-want +got):\n%s", diff)
-		}
-	})
-	t.Run("TagSpecifications", func(t *testing.T) {
-		got, err := ResourceTags([]TagSpecification{
-			{ResourceType: "image", Tags: []Tag{tag("Team", "red"), tag("Team", "green")}},
-			{ResourceType: "snapshot", Tags: []Tag{tag("Team", "snap")}},
-			{ResourceType: "image", Tags: []Tag{tag("Team", "blue")}},
-		}, "image", "image", "snapshot")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff([]Tag{tag("Team", "blue")}, got); diff != "" {
-			t.Errorf("(-want +got):\n%s", diff)
-		}
-	})
 }

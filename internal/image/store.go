@@ -2,22 +2,15 @@ package image
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
+
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
-// ErrNotFound is returned (itself, unwrapped) by Tx methods when a record
-// does not exist.
-var ErrNotFound = errors.New("not found")
-
-// ErrExists is returned (itself, unwrapped) by Insert methods when a record
-// with that key already exists.
-var ErrExists = errors.New("already exists")
-
-// Store is the durable home of images, launch permissions and tags. Two
-// engines implement it (sqlite, postgres); storetest holds the conformance
-// suite both must pass.
+// Store is the durable home of images, launch permissions, tags and
+// settings. Two engines implement it (sqlite, postgres); storetest holds
+// the conformance suite both must pass.
 type Store interface {
 	// View runs fn in a read-only transaction with a consistent snapshot.
 	View(ctx context.Context, fn func(Tx) error) error
@@ -34,24 +27,21 @@ type Store interface {
 }
 
 // Tx is one transaction. Every method is scoped to a region, because images
-// are regional. Methods return ErrNotFound (only) when asked for one record
-// that is absent. Engines keep times to the millisecond, keep launch
-// permissions in the order they were stored, and refuse writes inside View.
-//
-// Engines store what they are given; the rules about what is valid live in
-// this package, once. In particular callers pass sets as lists without
-// repeats: an image's launch permissions are distinct (ModifyImageAttribute
-// drops repeated entries) and the tags of one resource have distinct keys
-// (mergeTags keeps a repeated key's last value). An engine may refuse a
-// repeat with an error, but need not detect it.
+// are regional. Methods return resource.ErrNotFound (only) when asked for
+// one record that is absent. Engines keep times to the millisecond, keep
+// launch permissions in the order they were stored, and refuse writes
+// inside View. The domain hands engines valid records: an image's launch
+// permissions never repeat an entry and a tag list never repeats a key, so
+// engines store what they are given without checking either.
 type Tx interface {
+	resource.Tx
+
 	// Image returns the image with this id, deregistered or not.
 	Image(ctx context.Context, region, id string) (*Image, error)
-	// InsertImage stores a new image with its launch permissions, which
-	// are distinct (no entry twice).
+	// InsertImage stores a new image with its launch permissions.
 	InsertImage(ctx context.Context, img *Image) error
-	// UpdateImage replaces an existing image and its launch permissions,
-	// which are distinct. Returns ErrNotFound when it does not exist.
+	// UpdateImage replaces an existing image and its launch permissions.
+	// Returns ErrNotFound when it does not exist.
 	UpdateImage(ctx context.Context, img *Image) error
 	// DeleteImage removes an image, its launch permissions and every
 	// account's tags on it. Returns ErrNotFound when it does not exist.
@@ -64,34 +54,6 @@ type Tx interface {
 	// must not be changed: copy first (Image.Clone, or a struct copy for
 	// top-level fields). Image returns an image the caller may change.
 	FindImages(ctx context.Context, q Query) ([]*Image, error)
-
-	// Tags returns account's tags on each of the resources, by resource id;
-	// resources without tags are absent from the map. Tags are sorted by key.
-	// The lists may be shared with other readers and must not be changed.
-	Tags(ctx context.Context, region, account string, resourceIDs []string) (map[string][]Tag, error)
-	// SetTags replaces account's tags on one resource (an empty list removes
-	// them all). The keys are distinct.
-	SetTags(ctx context.Context, region, account, resourceID string, tags []Tag) error
-
-	// Setting returns one per-account, per-region setting (block public
-	// access, allowed AMIs…) or ErrNotFound when it was never set.
-	Setting(ctx context.Context, region, account, name string) (string, error)
-	// SetSetting stores a setting, replacing any earlier value.
-	SetSetting(ctx context.Context, region, account, name, value string) error
-	// Settings lists every setting of every account and region (export).
-	Settings(ctx context.Context) ([]Setting, error)
-
-	// ListTags returns the tags matching q (DescribeTags, export).
-	ListTags(ctx context.Context, q TagQuery) ([]ResourceTag, error)
-
-	// Instance returns one instance.
-	Instance(ctx context.Context, region, id string) (*Instance, error)
-	// InsertInstance stores a new instance.
-	InsertInstance(ctx context.Context, inst *Instance) error
-	// UpdateInstance replaces an existing instance; ErrNotFound if absent.
-	UpdateInstance(ctx context.Context, inst *Instance) error
-	// FindInstances returns the instances matching q, ordered by id.
-	FindInstances(ctx context.Context, q InstanceQuery) ([]*Instance, error)
 }
 
 // Query selects candidate images through indexes. The image package applies
@@ -107,7 +69,7 @@ type Query struct {
 	OwnerIDs     []string
 	OwnerAliases []string
 	// VisibleTo: only images the viewer may see, by Image.VisibleTo.
-	VisibleTo *Viewer
+	VisibleTo *resource.Viewer
 	// GrantedAny: only images whose launch permissions contain at least one
 	// of these entries exactly (ExecutableBy).
 	GrantedAny []LaunchPermission

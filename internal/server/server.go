@@ -5,9 +5,7 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,8 +22,8 @@ import (
 	"github.com/amigo-ec2/amigo/internal/account"
 	"github.com/amigo-ec2/amigo/internal/awserr"
 	"github.com/amigo-ec2/amigo/internal/ec2"
-	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/query"
+	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/sigv4"
 )
 
@@ -59,9 +57,6 @@ func New(dir *account.Directory, actions map[string]ec2.Action, log *slog.Logger
 	s.bufs.New = func() any { return new(bytes.Buffer) }
 	return s
 }
-
-// Verifier exposes the signature verifier so tests can pin its clock.
-func (s *Server) Verifier() *sigv4.Verifier { return s.verifier }
 
 // request is what one call carries through the handler.
 type request struct {
@@ -193,7 +188,7 @@ func (s *Server) handle(r *http.Request, req *request) (any, error) {
 		return nil, awserr.AuthFailureCredentials("AWS was not able to validate the provided access credentials")
 	}
 	req.account = key.Account
-	caller := image.Caller{Viewer: s.dir.Viewer(key.Account), Region: res.Region}
+	caller := resource.Caller{Viewer: s.dir.Viewer(key.Account), Region: res.Region}
 	caller.Authorize = s.authorizer(key, res.Region)
 
 	in := a.New()
@@ -284,11 +279,3 @@ func errString(err error) string {
 
 // SetReady installs the health check's readiness probe.
 func (s *Server) SetReady(f func() bool) { s.ready = f }
-
-// Shutdown is a helper for callers that own an http.Server.
-func Shutdown(ctx context.Context, hs *http.Server) error {
-	if err := hs.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
-}

@@ -1,6 +1,6 @@
 // Package store holds what callers of every store engine may test for,
 // whichever engine answers: sentinel errors beyond the image.Tx contract's
-// own (image.ErrNotFound, image.ErrExists). The engines live beneath it
+// own (resource.ErrNotFound, resource.ErrExists). The engines live beneath it
 // (sqlite, postgres); this package imports none of them, so the service
 // layer can depend on it alone.
 package store

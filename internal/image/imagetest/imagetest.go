@@ -19,6 +19,8 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/awserr"
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/store/sqlite"
 )
 
@@ -77,16 +79,16 @@ const (
 )
 
 // Caller is account calling in Region with no organization and no policy.
-func Caller(account string) image.Caller { return CallerIn(Region, account) }
+func Caller(account string) resource.Caller { return CallerIn(Region, account) }
 
 // CallerIn is account calling in region.
-func CallerIn(region, account string) image.Caller {
-	return image.Caller{Viewer: image.Viewer{Account: account}, Region: region}
+func CallerIn(region, account string) resource.Caller {
+	return resource.Caller{Viewer: resource.Viewer{Account: account}, Region: region}
 }
 
 // OrgCaller is account calling in Region as a member of the organization
 // orgARN, under the OUs ouARNs (outermost first).
-func OrgCaller(account, orgARN string, ouARNs ...string) image.Caller {
+func OrgCaller(account, orgARN string, ouARNs ...string) resource.Caller {
 	c := Caller(account)
 	c.OrgARN, c.OUARNs = orgARN, ouARNs
 	return c
@@ -94,7 +96,10 @@ func OrgCaller(account, orgARN string, ouARNs ...string) image.Caller {
 
 // Env is one service over its own store.
 type Env struct {
-	Svc   *image.Service
+	Svc *image.Service
+	// Tags are the tag actions (CreateTags, DeleteTags, DescribeTags) over
+	// the same store, as the server wires them.
+	Tags  *resource.Tagging[instance.Tx]
 	Store image.Store
 	Clock *Clock
 	IDs   *IDs
@@ -125,6 +130,7 @@ func New(t testing.TB, opts image.Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.Tags = instance.NewService(st, e.Svc, instance.Options{Now: opts.Now, NewID: opts.NewID}).Tagging()
 	return e
 }
 
@@ -143,7 +149,7 @@ func RegisterRequest(name string) *image.RegisterRequest {
 
 // Register registers an image as c and returns its id; edits adjust the
 // request first. A refusal fails the test.
-func (e *Env) Register(t testing.TB, c image.Caller, name string, edits ...func(*image.RegisterRequest)) string {
+func (e *Env) Register(t testing.TB, c resource.Caller, name string, edits ...func(*image.RegisterRequest)) string {
 	t.Helper()
 	r := RegisterRequest(name)
 	for _, edit := range edits {
@@ -158,12 +164,12 @@ func (e *Env) Register(t testing.TB, c image.Caller, name string, edits ...func(
 
 // AddPermissions adds launch permissions to image id as c: the answer of
 // ModifyImageAttribute with LaunchPermission.Add.
-func (e *Env) AddPermissions(c image.Caller, id string, items ...image.PermissionItem) error {
+func (e *Env) AddPermissions(c resource.Caller, id string, items ...image.PermissionItem) error {
 	return e.Svc.ModifyImageAttribute(context.Background(), c, &image.ModifyRequest{ImageID: id, Add: items})
 }
 
 // RemovePermissions removes launch permissions from image id as c.
-func (e *Env) RemovePermissions(c image.Caller, id string, items ...image.PermissionItem) error {
+func (e *Env) RemovePermissions(c resource.Caller, id string, items ...image.PermissionItem) error {
 	return e.Svc.ModifyImageAttribute(context.Background(), c, &image.ModifyRequest{ImageID: id, Remove: items})
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/store/pgtest"
 )
 
@@ -121,7 +122,7 @@ func BenchmarkFindVisible(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		v := &image.Viewer{Account: benchAccount(i % 10)}
+		v := &resource.Viewer{Account: benchAccount(i % 10)}
 		err := s.View(ctx, func(tx image.Tx) error {
 			imgs, err := tx.FindImages(ctx, image.Query{Region: "us-east-1", VisibleTo: v})
 			found += len(imgs)

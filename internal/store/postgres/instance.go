@@ -6,7 +6,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 )
 
@@ -19,13 +20,13 @@ ON CONFLICT (region, instance_id) DO NOTHING`
 WHERE region = $1 AND instance_id = $2`
 )
 
-func (t *tx) Instance(ctx context.Context, region, id string) (*image.Instance, error) {
+func (t *tx) Instance(ctx context.Context, region, id string) (*instance.Instance, error) {
 	if !matchable(region) || !matchable(id) {
-		return nil, image.ErrNotFound
+		return nil, resource.ErrNotFound
 	}
 	inst, err := record.ScanInstance(t.tx.QueryRow(ctx, `SELECT `+instanceColumns+` FROM instances WHERE region = $1 AND instance_id = $2`, region, id))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, image.ErrNotFound
+		return nil, resource.ErrNotFound
 	}
 	if err != nil {
 		return nil, t.fail(err, "instance %s", id)
@@ -33,7 +34,7 @@ func (t *tx) Instance(ctx context.Context, region, id string) (*image.Instance, 
 	return inst, nil
 }
 
-func (t *tx) InsertInstance(ctx context.Context, inst *image.Instance) error {
+func (t *tx) InsertInstance(ctx context.Context, inst *instance.Instance) error {
 	if err := t.writable(ctx); err != nil {
 		return err
 	}
@@ -47,12 +48,12 @@ func (t *tx) InsertInstance(ctx context.Context, inst *image.Instance) error {
 		return t.fail(err, "insert instance %s", inst.ID)
 	}
 	if tag.RowsAffected() == 0 {
-		return image.ErrExists
+		return resource.ErrExists
 	}
 	return nil
 }
 
-func (t *tx) UpdateInstance(ctx context.Context, inst *image.Instance) error {
+func (t *tx) UpdateInstance(ctx context.Context, inst *instance.Instance) error {
 	if err := t.writable(ctx); err != nil {
 		return err
 	}
@@ -65,14 +66,14 @@ func (t *tx) UpdateInstance(ctx context.Context, inst *image.Instance) error {
 		return t.fail(err, "update instance %s", inst.ID)
 	}
 	if tag.RowsAffected() == 0 {
-		return image.ErrNotFound
+		return resource.ErrNotFound
 	}
 	return nil
 }
 
 // FindInstances returns the instances q selects, ordered by id (and region,
 // when q spans every region).
-func (t *tx) FindInstances(ctx context.Context, q image.InstanceQuery) ([]*image.Instance, error) {
+func (t *tx) FindInstances(ctx context.Context, q instance.Query) ([]*instance.Instance, error) {
 	var b queryBuilder
 	b.sql.WriteString(`SELECT ` + instanceColumns + ` FROM instances WHERE true`)
 	if q.Region != "" {
@@ -113,7 +114,7 @@ func (t *tx) FindInstances(ctx context.Context, q image.InstanceQuery) ([]*image
 		return nil, t.fail(err, "find instances")
 	}
 	defer rows.Close()
-	var out []*image.Instance
+	var out []*instance.Instance
 	for rows.Next() {
 		inst, err := record.ScanInstance(rows)
 		if err != nil {

@@ -66,6 +66,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
 	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 )
 
@@ -125,7 +126,7 @@ const (
 	commitTimeout = 30 * time.Second
 )
 
-// Store is an image.Store in a PostgreSQL database.
+// Store is an instance.Store (and so an image.Store) in a PostgreSQL database.
 type Store struct {
 	pool *pgxpool.Pool
 	dsn  string
@@ -140,7 +141,7 @@ type Store struct {
 	retries  atomic.Int64 // of which were retries after a conflict
 }
 
-var _ image.Store = (*Store)(nil)
+var _ instance.Store = (*Store)(nil)
 
 // Open connects to the database at dsn (a postgres:// URL or a keyword/value
 // string, as libpq takes) and migrates it to the current schema. The
@@ -234,6 +235,20 @@ func (s *Store) finishTimeout() time.Duration {
 // View runs fn in a read-only REPEATABLE READ transaction: every read sees
 // the snapshot taken at the first one, and writes fail.
 func (s *Store) View(ctx context.Context, fn func(image.Tx) error) error {
+	return view(s, ctx, fn, asImageTx)
+}
+
+// ViewInstances is View for functions that also read instances.
+func (s *Store) ViewInstances(ctx context.Context, fn func(instance.Tx) error) error {
+	return view(s, ctx, fn, asInstanceTx)
+}
+
+// The engine's tx seen as each kind's Tx: static functions, so passing
+// one costs nothing, and the compiler checks that tx implements both.
+func asImageTx(t *tx) image.Tx       { return t }
+func asInstanceTx(t *tx) instance.Tx { return t }
+
+func view[T any](s *Store, ctx context.Context, fn func(T) error, as func(*tx) T) error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
@@ -247,7 +262,7 @@ func (s *Store) View(ctx context.Context, fn func(image.Tx) error) error {
 	defer release()
 	// Nothing to commit; rolling back releases the snapshot.
 	defer s.rollback(ctx, ptx)
-	return fn(&tx{tx: ptx, docs: s.docs})
+	return fn(as(&tx{tx: ptx, docs: s.docs}))
 }
 
 // Update runs fn in a SERIALIZABLE transaction and commits it, running fn
@@ -257,22 +272,31 @@ func (s *Store) View(ctx context.Context, fn func(image.Tx) error) error {
 // fn must not use tx after returning, nor call View or Update itself: with
 // a small pool that could wait forever for a connection.
 func (s *Store) Update(ctx context.Context, fn func(image.Tx) error) error {
-	for attempt := 1; ; attempt++ {
+	return update(s, ctx, fn, asImageTx)
+}
+
+// UpdateInstances is Update for functions that also use instances.
+func (s *Store) UpdateInstances(ctx context.Context, fn func(instance.Tx) error) error {
+	return update(s, ctx, fn, asInstanceTx)
+}
+
+func update[T any](s *Store, ctx context.Context, fn func(T) error, as func(*tx) T) error {
+	for n := 1; ; n++ {
 		if s.closed.Load() {
 			return ErrClosed
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		retry, err := s.attempt(ctx, fn)
+		retry, err := attempt(s, ctx, fn, as)
 		if !retry {
 			return err
 		}
-		if attempt == maxAttempts {
-			return fmt.Errorf("postgres: update gave up after %d conflicting attempts: %w", attempt, err)
+		if n == maxAttempts {
+			return fmt.Errorf("postgres: update gave up after %d conflicting attempts: %w", n, err)
 		}
 		s.retries.Add(1)
-		backoff := min(maxBackoff, baseBackoff<<min(attempt-1, 16))
+		backoff := min(maxBackoff, baseBackoff<<min(n-1, 16))
 		t := time.NewTimer(rand.N(backoff))
 		select {
 		case <-t.C:
@@ -286,7 +310,7 @@ func (s *Store) Update(ctx context.Context, fn func(image.Tx) error) error {
 // attempt runs fn once in a transaction of its own. retry reports a
 // serialization failure or deadlock: err is then that failure (or fn's
 // error, if fn returned one).
-func (s *Store) attempt(ctx context.Context, fn func(image.Tx) error) (retry bool, err error) {
+func attempt[T any](s *Store, ctx context.Context, fn func(T) error, as func(*tx) T) (retry bool, err error) {
 	s.attempts.Add(1)
 	ptx, release, err := s.begin(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
 	if err != nil {
@@ -297,7 +321,7 @@ func (s *Store) attempt(ctx context.Context, fn func(image.Tx) error) (retry boo
 	// clean. After a commit it does nothing.
 	defer s.rollback(ctx, ptx)
 	t := &tx{tx: ptx, docs: s.docs, write: true}
-	if err := fn(t); err != nil {
+	if err := fn(as(t)); err != nil {
 		return t.conflict != nil || isConflict(err), err
 	}
 	if t.conflict != nil {

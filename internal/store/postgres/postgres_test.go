@@ -14,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/store/pgtest"
 	"github.com/amigo-ec2/amigo/internal/store/storetest"
 )
@@ -39,11 +41,11 @@ func openTest(t testing.TB, dsn string, opts Options) *Store {
 
 func TestConformance(t *testing.T) {
 	storetest.RunEngine(t, storetest.Engine{
-		Open: func(t *testing.T) image.Store {
+		Open: func(t *testing.T) instance.Store {
 			return openTest(t, pgtest.Start(t), testOptions)
 		},
 		// A new pool on the same database, as a restarted process would.
-		Reopen: func(t *testing.T, old image.Store) image.Store {
+		Reopen: func(t *testing.T, old instance.Store) instance.Store {
 			return openTest(t, old.(*Store).dsn, testOptions)
 		},
 	})
@@ -285,8 +287,8 @@ func TestPanicInUpdate(t *testing.T) {
 		_, err := tx.Setting(ctx, "r", "a", "n")
 		return err
 	})
-	if err != image.ErrNotFound {
-		t.Errorf("setting of the panicking update: %v, want image.ErrNotFound", err)
+	if err != resource.ErrNotFound {
+		t.Errorf("setting of the panicking update: %v, want resource.ErrNotFound", err)
 	}
 }
 
@@ -342,7 +344,7 @@ FROM generate_series(1, 20000, 3) AS n`); err != nil {
 	if _, err := s.pool.Exec(ctx, `ANALYZE`); err != nil {
 		t.Fatal(err)
 	}
-	viewer := &image.Viewer{Account: "000000000001", OrgARN: "o", OUARNs: []string{"r", "ou"}}
+	viewer := &resource.Viewer{Account: "000000000001", OrgARN: "o", OUARNs: []string{"r", "ou"}}
 	perms := []image.LaunchPermission{image.Public, {Kind: image.PermUser, Value: "000000000001"}}
 	for _, tc := range []struct {
 		name string
@@ -393,7 +395,7 @@ FROM generate_series(1, 30000) AS n`); err != nil {
 	if _, err := s.pool.Exec(ctx, `ANALYZE tags`); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []image.TagQuery{
+	for _, q := range []resource.TagQuery{
 		{Region: "r", Account: "000000000007", Limit: 100},
 		{Region: "r", Account: "000000000007", AfterResourceID: "ami-1", AfterKey: "k", Limit: 100},
 	} {

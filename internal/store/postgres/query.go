@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 )
 
@@ -139,7 +140,7 @@ WHERE lp.region = i.region AND lp.image_id = i.image_id AND ` + b.grantTerm("lp.
 
 // viewerGrants returns the launch permissions that name v, as parallel
 // arrays of kind and value; values that cannot be stored are left out.
-func viewerGrants(v image.Viewer) (kinds, values []string) {
+func viewerGrants(v resource.Viewer) (kinds, values []string) {
 	add := func(kind image.PermissionKind, value string) {
 		if matchable(value) {
 			kinds = append(kinds, string(kind))

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/store"
 	"github.com/amigo-ec2/amigo/internal/store/pgtest"
 )
@@ -275,7 +276,7 @@ func TestStatementTimeoutOnTheServer(t *testing.T) {
 	}
 	if err := s.View(ctx, func(itx image.Tx) error {
 		_, err := itx.Image(ctx, "us-east-1", "ami-0123456789abcdef0")
-		if errors.Is(err, image.ErrNotFound) {
+		if errors.Is(err, resource.ErrNotFound) {
 			return nil
 		}
 		return err
@@ -300,7 +301,7 @@ func TestUnavailableClassification(t *testing.T) {
 		{"connection exception", &pgconn.PgError{Code: "08006"}, true},
 		{"serialization failure", &pgconn.PgError{Code: "40001"}, false},
 		{"unique violation", &pgconn.PgError{Code: "23505"}, false},
-		{"domain error", image.ErrNotFound, false},
+		{"domain error", resource.ErrNotFound, false},
 		{"plain error", errors.New("syntax"), false},
 	}
 	for _, tc := range cases {

@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 )
 
@@ -39,7 +41,7 @@ type tx struct {
 	conflict error
 }
 
-var _ image.Tx = (*tx)(nil)
+var _ instance.Tx = (*tx)(nil)
 
 // Statements built from record's column lists; $1 and $2 are the key.
 var (
@@ -123,7 +125,7 @@ func (t *tx) scanImage(rows pgx.Rows, extra ...any) (*image.Image, error) {
 
 func (t *tx) Image(ctx context.Context, region, id string) (*image.Image, error) {
 	if !matchable(region) || !matchable(id) {
-		return nil, image.ErrNotFound
+		return nil, resource.ErrNotFound
 	}
 	// One statement returns the image once per launch permission (or once
 	// with NULLs): one round trip instead of two.
@@ -157,7 +159,7 @@ WHERE i.region = $1 AND i.image_id = $2 ORDER BY lp.seq`, region, id)
 		return nil, t.fail(err, "image %s", id)
 	}
 	if img == nil {
-		return nil, image.ErrNotFound
+		return nil, resource.ErrNotFound
 	}
 	return img, nil
 }
@@ -195,7 +197,7 @@ func (t *tx) InsertImage(ctx context.Context, img *image.Image) error {
 		return t.fail(err, "insert image %s", img.ID)
 	}
 	if inserted == 0 {
-		return image.ErrExists
+		return resource.ErrExists
 	}
 	return nil
 }
@@ -234,7 +236,7 @@ ON CONFLICT (region, image_id, kind, value) DO UPDATE SET seq = excluded.seq
 		return t.fail(err, "update image %s", img.ID)
 	}
 	if !found {
-		return image.ErrNotFound
+		return resource.ErrNotFound
 	}
 	return nil
 }
@@ -244,7 +246,7 @@ func (t *tx) DeleteImage(ctx context.Context, region, id string) error {
 		return err
 	}
 	if !matchable(region) || !matchable(id) {
-		return image.ErrNotFound
+		return resource.ErrNotFound
 	}
 	// Launch permissions go by ON DELETE CASCADE; every account's tags go
 	// with the image, and only when it existed.
@@ -259,7 +261,7 @@ SELECT count(*) FROM del`, region, id).Scan(&deleted)
 		return t.fail(err, "delete image %s", id)
 	}
 	if deleted == 0 {
-		return image.ErrNotFound
+		return resource.ErrNotFound
 	}
 	return nil
 }
@@ -351,8 +353,8 @@ WHERE region = $1 AND image_id = ANY($2) ORDER BY image_id, seq`, searchMode, re
 	return nil
 }
 
-func (t *tx) Tags(ctx context.Context, region, account string, resourceIDs []string) (map[string][]image.Tag, error) {
-	out := make(map[string][]image.Tag)
+func (t *tx) Tags(ctx context.Context, region, account string, resourceIDs []string) (map[string][]resource.Tag, error) {
+	out := make(map[string][]resource.Tag)
 	ids, ok := matchableOnly(resourceIDs)
 	if len(ids) == 0 || !ok || !matchable(region) || !matchable(account) {
 		return out, nil
@@ -365,7 +367,7 @@ WHERE region = $1 AND account = $2 AND resource_id = ANY($3) ORDER BY resource_i
 	defer rows.Close()
 	for rows.Next() {
 		var id string
-		var tag image.Tag
+		var tag resource.Tag
 		if err := rows.Scan(&id, &tag.Key, &tag.Value); err != nil {
 			return nil, t.fail(err, "tags")
 		}
@@ -377,7 +379,7 @@ WHERE region = $1 AND account = $2 AND resource_id = ANY($3) ORDER BY resource_i
 	return out, nil
 }
 
-func (t *tx) SetTags(ctx context.Context, region, account, resourceID string, tags []image.Tag) error {
+func (t *tx) SetTags(ctx context.Context, region, account, resourceID string, tags []resource.Tag) error {
 	if err := t.writable(ctx); err != nil {
 		return err
 	}
@@ -402,7 +404,7 @@ SELECT $1, $2, $3, t.key, t.value FROM unnest($4::text[], $5::text[]) AS t(key, 
 // ListTags returns the tags q selects, ordered by resource id and key (then
 // region and account, which only a query spanning several sees). With
 // region and account given, the walk is the primary key's.
-func (t *tx) ListTags(ctx context.Context, q image.TagQuery) ([]image.ResourceTag, error) {
+func (t *tx) ListTags(ctx context.Context, q resource.TagQuery) ([]resource.ResourceTag, error) {
 	query, args, ok := listTagsQuery(q)
 	if !ok {
 		return nil, nil
@@ -412,9 +414,9 @@ func (t *tx) ListTags(ctx context.Context, q image.TagQuery) ([]image.ResourceTa
 		return nil, t.fail(err, "list tags")
 	}
 	defer rows.Close()
-	var out []image.ResourceTag
+	var out []resource.ResourceTag
 	for rows.Next() {
-		var rt image.ResourceTag
+		var rt resource.ResourceTag
 		if err := rows.Scan(&rt.Region, &rt.Account, &rt.ResourceID, &rt.Key, &rt.Value); err != nil {
 			return nil, t.fail(err, "list tags")
 		}
@@ -428,13 +430,13 @@ func (t *tx) ListTags(ctx context.Context, q image.TagQuery) ([]image.ResourceTa
 
 func (t *tx) Setting(ctx context.Context, region, account, name string) (string, error) {
 	if !matchable(region) || !matchable(account) || !matchable(name) {
-		return "", image.ErrNotFound
+		return "", resource.ErrNotFound
 	}
 	var v string
 	err := t.tx.QueryRow(ctx, `SELECT value FROM settings WHERE region = $1 AND account = $2 AND name = $3`,
 		region, account, name).Scan(&v)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", image.ErrNotFound
+		return "", resource.ErrNotFound
 	}
 	if err != nil {
 		return "", t.fail(err, "setting %s", name)
@@ -454,15 +456,15 @@ ON CONFLICT (region, account, name) DO UPDATE SET value = excluded.value`, regio
 }
 
 // Settings returns every setting, ordered by region, account and name.
-func (t *tx) Settings(ctx context.Context) ([]image.Setting, error) {
+func (t *tx) Settings(ctx context.Context) ([]resource.Setting, error) {
 	rows, err := t.tx.Query(ctx, `SELECT region, account, name, value FROM settings ORDER BY region, account, name`)
 	if err != nil {
 		return nil, t.fail(err, "settings")
 	}
 	defer rows.Close()
-	var out []image.Setting
+	var out []resource.Setting
 	for rows.Next() {
-		var st image.Setting
+		var st resource.Setting
 		if err := rows.Scan(&st.Region, &st.Account, &st.Name, &st.Value); err != nil {
 			return nil, t.fail(err, "settings")
 		}
@@ -476,7 +478,7 @@ func (t *tx) Settings(ctx context.Context) ([]image.Setting, error) {
 
 // listTagsQuery turns q into one SELECT over tags in ListTags order; ok is
 // false when q can match nothing.
-func listTagsQuery(q image.TagQuery) (sql string, args []any, ok bool) {
+func listTagsQuery(q resource.TagQuery) (sql string, args []any, ok bool) {
 	var b queryBuilder
 	b.sql.WriteString(`SELECT region, account, resource_id, key, value FROM tags WHERE true`)
 	if q.Region != "" {

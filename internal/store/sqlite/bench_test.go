@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 // benchStore returns a store holding n images owned by 10 accounts; about
@@ -140,7 +141,7 @@ func BenchmarkFindVisible(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; b.Loop(); i++ {
-			v := &image.Viewer{Account: benchAccount(i % 10)}
+			v := &resource.Viewer{Account: benchAccount(i % 10)}
 			err := s.View(ctx, func(tx image.Tx) error {
 				imgs, err := tx.FindImages(ctx, image.Query{Region: "us-east-1", VisibleTo: v})
 				found += len(imgs)

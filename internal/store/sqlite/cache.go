@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 // readCache holds decoded images, each account's tags on a resource, and
@@ -40,7 +41,7 @@ type cacheShard struct {
 	// dirty is the commit number of the latest invalidation in this shard.
 	dirty    uint64
 	images   map[resKey]*image.Image
-	tags     map[resKey]map[string][]image.Tag // by account; an empty list is "no tags"
+	tags     map[resKey]map[string][]resource.Tag // by account; an empty list is "no tags"
 	settings map[settingKey]settingVal
 }
 
@@ -69,7 +70,7 @@ func newReadCache(maxImages int) *readCache {
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.images = make(map[resKey]*image.Image)
-		s.tags = make(map[resKey]map[string][]image.Tag)
+		s.tags = make(map[resKey]map[string][]resource.Tag)
 		s.settings = make(map[settingKey]settingVal)
 	}
 	return c
@@ -115,7 +116,7 @@ func (c *readCache) putImage(seen uint64, img *image.Image) {
 
 // tags returns account's cached tags on a resource; ok is false when they
 // are not cached.
-func (c *readCache) tags(region, account, id string) (tags []image.Tag, ok bool) {
+func (c *readCache) tags(region, account, id string) (tags []resource.Tag, ok bool) {
 	s := c.shard(id)
 	s.mu.Lock()
 	tags, ok = s.tags[resKey{region, id}][account]
@@ -125,7 +126,7 @@ func (c *readCache) tags(region, account, id string) (tags []image.Tag, ok bool)
 
 // putTags caches account's tags on each resource of ids (none when absent
 // from byID).
-func (c *readCache) putTags(seen uint64, region, account string, ids []string, byID map[string][]image.Tag) {
+func (c *readCache) putTags(seen uint64, region, account string, ids []string, byID map[string][]resource.Tag) {
 	for _, id := range ids {
 		s := c.shard(id)
 		s.mu.Lock()
@@ -136,7 +137,7 @@ func (c *readCache) putTags(seen uint64, region, account string, ids []string, b
 				if len(s.tags) >= c.maxTagged {
 					evictOne(s.tags)
 				}
-				m = make(map[string][]image.Tag, 1)
+				m = make(map[string][]resource.Tag, 1)
 				s.tags[k] = m
 			}
 			m[account] = slices.Clip(slices.Clone(byID[id]))

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 // TestCachedFindAgreesWithSQL drives random writes and random queries and
@@ -82,7 +83,7 @@ func TestCachedFindAgreesWithSQL(t *testing.T) {
 			q.OwnerAliases = []string{"amazon"}
 		}
 		if rng.IntN(2) == 0 {
-			v := &image.Viewer{Account: pick(accounts)}
+			v := &resource.Viewer{Account: pick(accounts)}
 			if rng.IntN(2) == 0 {
 				v.OrgARN, v.OUARNs = org, ous[:1+rng.IntN(2)]
 			}
@@ -114,13 +115,13 @@ func TestCachedFindAgreesWithSQL(t *testing.T) {
 			switch rng.IntN(4) {
 			case 0:
 				err := tx.DeleteImage(ctx, region, fmt.Sprintf("ami-%017x", id))
-				if errors.Is(err, image.ErrNotFound) {
+				if errors.Is(err, resource.ErrNotFound) {
 					return tx.InsertImage(ctx, randImage(id))
 				}
 				return err
 			default:
 				img := randImage(id)
-				if err := tx.UpdateImage(ctx, img); errors.Is(err, image.ErrNotFound) {
+				if err := tx.UpdateImage(ctx, img); errors.Is(err, resource.ErrNotFound) {
 					return tx.InsertImage(ctx, img)
 				} else {
 					return err

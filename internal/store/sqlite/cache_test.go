@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 const region = "us-east-1"
@@ -79,7 +80,7 @@ func read(t *testing.T, s *Store, id, owner string) readAll {
 		switch {
 		case err == nil:
 			r.byID = img.Description
-		case !errors.Is(err, image.ErrNotFound):
+		case !errors.Is(err, resource.ErrNotFound):
 			return err
 		}
 		imgs, err := tx.FindImages(ctx, image.Query{Region: region, IDs: []string{id}})
@@ -109,7 +110,7 @@ func read(t *testing.T, s *Store, id, owner string) readAll {
 		switch {
 		case err == nil:
 			r.setting = v
-		case !errors.Is(err, image.ErrNotFound):
+		case !errors.Is(err, resource.ErrNotFound):
 			return err
 		}
 		return nil
@@ -138,7 +139,7 @@ func TestCacheReadsItsWrites(t *testing.T) {
 	check("update")
 
 	mustUpdate(t, s, func(ctx context.Context, tx image.Tx) error {
-		return tx.SetTags(ctx, region, owner, id, []image.Tag{{Key: "k", Value: "v"}})
+		return tx.SetTags(ctx, region, owner, id, []resource.Tag{{Key: "k", Value: "v"}})
 	})
 	want.tags = "k=v;"
 	check("set tags")
@@ -366,7 +367,7 @@ func TestCacheServesWithoutSQL(t *testing.T) {
 		if _, err := itx.Tags(ctx, region, owner, []string{id}); err != nil {
 			return err
 		}
-		if _, err := itx.Setting(ctx, region, owner, "color"); !errors.Is(err, image.ErrNotFound) {
+		if _, err := itx.Setting(ctx, region, owner, "color"); !errors.Is(err, resource.ErrNotFound) {
 			return fmt.Errorf("setting: %v", err)
 		}
 		if itx.(*tx).sqlTx != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 )
 
@@ -61,7 +62,7 @@ func (t *tx) imageSQL(ctx context.Context, region, id string) (*image.Image, err
 		return nil, fmt.Errorf("sqlite: image %s: %w", id, err)
 	}
 	if img == nil {
-		return nil, image.ErrNotFound
+		return nil, resource.ErrNotFound
 	}
 	return img, nil
 }
@@ -93,7 +94,7 @@ func (t *tx) InsertImage(ctx context.Context, img *image.Image) error {
 	}
 	if _, err := t.st.insertImage.ExecContext(ctx, append(vals, img.Region, img.ID)...); err != nil {
 		if isDuplicate(err) {
-			return image.ErrExists
+			return resource.ErrExists
 		}
 		return fmt.Errorf("sqlite: insert image %s: %w", img.ID, err)
 	}
@@ -118,7 +119,7 @@ func (t *tx) UpdateImage(ctx context.Context, img *image.Image) error {
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("sqlite: update image %s: %w", img.ID, err)
 	} else if n == 0 {
-		return image.ErrNotFound
+		return resource.ErrNotFound
 	}
 	if _, err := t.st.deletePerms.ExecContext(ctx, img.Region, img.ID); err != nil {
 		return fmt.Errorf("sqlite: update image %s: %w", img.ID, err)
@@ -151,7 +152,7 @@ func (t *tx) DeleteImage(ctx context.Context, region, id string) error {
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("sqlite: delete image %s: %w", id, err)
 	} else if n == 0 {
-		return image.ErrNotFound
+		return resource.ErrNotFound
 	}
 	if _, err := t.exec(ctx, `DELETE FROM tags WHERE region = ? AND resource_id = ?`, region, id); err != nil {
 		return fmt.Errorf("sqlite: delete tags of %s: %w", id, err)

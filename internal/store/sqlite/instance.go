@@ -6,7 +6,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 )
 
@@ -17,7 +18,7 @@ var instanceColumns = record.List(record.InstanceColumns)
 var updateInstanceSQL = `UPDATE instances SET ` + record.Assign(record.InstanceColumns[len(record.InstanceKeyColumns):], 1, placeholder) + `
 WHERE region = ? AND instance_id = ?`
 
-func (t *tx) Instance(ctx context.Context, region, id string) (*image.Instance, error) {
+func (t *tx) Instance(ctx context.Context, region, id string) (*instance.Instance, error) {
 	ctx, err := t.dctx(ctx)
 	if err != nil {
 		return nil, err
@@ -34,18 +35,18 @@ func (t *tx) Instance(ctx context.Context, region, id string) (*image.Instance, 
 			err = sql.ErrNoRows
 		}
 	} else {
-		var inst *image.Instance
+		var inst *instance.Instance
 		if inst, err = record.ScanInstance(rows); err == nil {
 			return inst, nil
 		}
 	}
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, image.ErrNotFound
+		return nil, resource.ErrNotFound
 	}
 	return nil, fmt.Errorf("sqlite: instance %s: %w", id, err)
 }
 
-func (t *tx) InsertInstance(ctx context.Context, inst *image.Instance) error {
+func (t *tx) InsertInstance(ctx context.Context, inst *instance.Instance) error {
 	ctx, err := t.writeCtx(ctx)
 	if err != nil {
 		return err
@@ -56,14 +57,14 @@ func (t *tx) InsertInstance(ctx context.Context, inst *image.Instance) error {
 	}
 	if _, err := t.exec(ctx, `INSERT INTO instances (`+instanceColumns+`) VALUES (`+placeholders(len(vals))+`)`, vals...); err != nil {
 		if isDuplicate(err) {
-			return image.ErrExists
+			return resource.ErrExists
 		}
 		return fmt.Errorf("sqlite: insert instance %s: %w", inst.ID, err)
 	}
 	return nil
 }
 
-func (t *tx) UpdateInstance(ctx context.Context, inst *image.Instance) error {
+func (t *tx) UpdateInstance(ctx context.Context, inst *instance.Instance) error {
 	ctx, err := t.writeCtx(ctx)
 	if err != nil {
 		return err
@@ -80,14 +81,14 @@ func (t *tx) UpdateInstance(ctx context.Context, inst *image.Instance) error {
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("sqlite: update instance %s: %w", inst.ID, err)
 	} else if n == 0 {
-		return image.ErrNotFound
+		return resource.ErrNotFound
 	}
 	return nil
 }
 
 // FindInstances returns the instances q selects, ordered by id (and region,
 // when q spans every region).
-func (t *tx) FindInstances(ctx context.Context, q image.InstanceQuery) ([]*image.Instance, error) {
+func (t *tx) FindInstances(ctx context.Context, q instance.Query) ([]*instance.Instance, error) {
 	ctx, err := t.dctx(ctx)
 	if err != nil {
 		return nil, err
@@ -122,7 +123,7 @@ func (t *tx) FindInstances(ctx context.Context, q image.InstanceQuery) ([]*image
 	}
 	defer done()
 	defer rows.Close()
-	var out []*image.Instance
+	var out []*instance.Instance
 	for rows.Next() {
 		inst, err := record.ScanInstance(rows)
 		if err != nil {

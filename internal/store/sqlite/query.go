@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 // findQuery turns q into one SELECT of cols over images ordered by image_id.
@@ -182,7 +183,7 @@ func (b *queryBuilder) grantBranch(region, after, cond string, args ...any) stri
 // of its OUs, each an index search. The caller drops disabled images that v
 // does not own, which makes the set exactly image.(*Image).VisibleTo (public
 // is the group/all grant row, which is_public mirrors).
-func (b *queryBuilder) visibleCandidates(region, after string, v image.Viewer) string {
+func (b *queryBuilder) visibleCandidates(region, after string, v resource.Viewer) string {
 	owned := `SELECT image_id FROM images WHERE region = ? AND owner_id = ?`
 	b.args = append(b.args, region, v.Account)
 	if after != "" {
@@ -210,7 +211,7 @@ func (b *queryBuilder) visibleCandidates(region, after string, v image.Viewer) s
 
 // visibleFilter is image.(*Image).VisibleTo as a test on an image row found
 // through another index: owner, or not disabled and public or granted.
-func (b *queryBuilder) visibleFilter(v image.Viewer) {
+func (b *queryBuilder) visibleFilter(v resource.Viewer) {
 	grants := []image.LaunchPermission{{Kind: image.PermUser, Value: v.Account}}
 	if v.OrgARN != "" {
 		grants = append(grants, image.LaunchPermission{Kind: image.PermOrg, Value: v.OrgARN})

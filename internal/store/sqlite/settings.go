@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 func (t *tx) Setting(ctx context.Context, region, account, name string) (string, error) {
@@ -36,7 +36,7 @@ func (t *tx) Setting(ctx context.Context, region, account, name string) (string,
 		}
 	}
 	if !v.found {
-		return "", image.ErrNotFound
+		return "", resource.ErrNotFound
 	}
 	return v.value, nil
 }
@@ -55,7 +55,7 @@ ON CONFLICT (region, account, name) DO UPDATE SET value = excluded.value`, regio
 }
 
 // Settings returns every setting, ordered by region, account and name.
-func (t *tx) Settings(ctx context.Context) ([]image.Setting, error) {
+func (t *tx) Settings(ctx context.Context) ([]resource.Setting, error) {
 	ctx, err := t.dctx(ctx)
 	if err != nil {
 		return nil, err
@@ -66,9 +66,9 @@ func (t *tx) Settings(ctx context.Context) ([]image.Setting, error) {
 	}
 	defer done()
 	defer rows.Close()
-	var out []image.Setting
+	var out []resource.Setting
 	for rows.Next() {
-		var st image.Setting
+		var st resource.Setting
 		if err := rows.Scan(&st.Region, &st.Account, &st.Name, &st.Value); err != nil {
 			return nil, fmt.Errorf("sqlite: settings: %w", err)
 		}

@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
 	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -62,7 +63,7 @@ const DefaultCacheImages = 32768
 // process holds (a backup tool, the sqlite3 shell) before failing.
 const busyTimeoutMillis = 5000
 
-// Store is an image.Store kept in one SQLite database file.
+// Store is an instance.Store (and so an image.Store) kept in one SQLite database file.
 type Store struct {
 	path string
 	opts Options
@@ -104,7 +105,7 @@ type Store struct {
 	beforeCommit func() error
 }
 
-var _ image.Store = (*Store)(nil)
+var _ instance.Store = (*Store)(nil)
 
 // Open opens the database at path, creating the file (and its directory)
 // when missing, and migrates it to the current schema.
@@ -223,21 +224,41 @@ func (s *Store) Path() string { return s.path }
 // snapshot is taken at the first read and holds until fn returns; the writer
 // never blocks it.
 func (s *Store) View(ctx context.Context, fn func(image.Tx) error) error {
+	t, err := s.beginView()
+	if err != nil {
+		return err
+	}
+	defer t.endView()
+	return fn(t)
+}
+
+// ViewInstances is View for functions that also read instances.
+func (s *Store) ViewInstances(ctx context.Context, fn func(instance.Tx) error) error {
+	t, err := s.beginView()
+	if err != nil {
+		return err
+	}
+	defer t.endView()
+	return fn(t)
+}
+
+func (s *Store) beginView() (*tx, error) {
 	if s.isClosed.Load() {
-		return ErrClosed
+		return nil, ErrClosed
 	}
 	t := &tx{s: s, st: s.rst, cache: s.rc, rc: s.cache}
 	if s.cache != nil {
 		t.seen = s.cache.now()
 	}
-	defer func() {
-		// A read-only transaction has nothing to commit; rolling back just
-		// releases the snapshot.
-		if t.sqlTx != nil {
-			_ = t.sqlTx.Rollback()
-		}
-	}()
-	return fn(t)
+	return t, nil
+}
+
+// endView ends a read-only transaction: there is nothing to commit, and
+// rolling back just releases the snapshot.
+func (t *tx) endView() {
+	if t.sqlTx != nil {
+		_ = t.sqlTx.Rollback()
+	}
 }
 
 // Close stops accepting updates, lets the queued ones finish, and closes

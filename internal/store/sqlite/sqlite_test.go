@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 	"github.com/amigo-ec2/amigo/internal/store/storetest"
 )
@@ -26,10 +28,10 @@ func openTest(t testing.TB, path string, opts Options) *Store {
 
 func engine(opts Options) storetest.Engine {
 	return storetest.Engine{
-		Open: func(t *testing.T) image.Store {
+		Open: func(t *testing.T) instance.Store {
 			return openTest(t, filepath.Join(t.TempDir(), "amigo.db"), opts)
 		},
-		Reopen: func(t *testing.T, old image.Store) image.Store {
+		Reopen: func(t *testing.T, old instance.Store) instance.Store {
 			return openTest(t, old.(*Store).Path(), opts)
 		},
 	}
@@ -395,7 +397,7 @@ func TestCloseIsIdempotent(t *testing.T) {
 func TestQueryPlansUseIndexes(t *testing.T) {
 	s := openTest(t, filepath.Join(t.TempDir(), "amigo.db"), DefaultOptions())
 	defer s.Close()
-	viewer := &image.Viewer{Account: "111111111111", OrgARN: "o", OUARNs: []string{"r", "ou"}}
+	viewer := &resource.Viewer{Account: "111111111111", OrgARN: "o", OUARNs: []string{"r", "ou"}}
 	perms := []image.LaunchPermission{image.Public, {Kind: image.PermUser, Value: "1"}}
 	tests := []struct {
 		name string
@@ -438,7 +440,7 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 func TestListTagsPlan(t *testing.T) {
 	s := openTest(t, filepath.Join(t.TempDir(), "amigo.db"), DefaultOptions())
 	defer s.Close()
-	for _, q := range []image.TagQuery{
+	for _, q := range []resource.TagQuery{
 		{Region: "r", Account: "a"},
 		{Region: "r", Account: "a", AfterResourceID: "ami-1", AfterKey: "k", Limit: 100},
 		{Region: "r", Account: "a", Keys: []string{"Name", "Team"}, Limit: 100},
@@ -456,7 +458,7 @@ func TestListTagsPlan(t *testing.T) {
 func TestCandidatePlansReadIndexesOnly(t *testing.T) {
 	s := openTest(t, filepath.Join(t.TempDir(), "amigo.db"), DefaultOptions())
 	defer s.Close()
-	viewer := &image.Viewer{Account: "111111111111", OrgARN: "o", OUARNs: []string{"r", "ou"}}
+	viewer := &resource.Viewer{Account: "111111111111", OrgARN: "o", OUARNs: []string{"r", "ou"}}
 	perms := []image.LaunchPermission{image.Public, {Kind: image.PermUser, Value: "1"}}
 	for _, q := range []image.Query{
 		{OwnerIDs: []string{"1"}, VisibleTo: viewer},

@@ -5,15 +5,15 @@ import (
 	"fmt"
 	"maps"
 
-	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
-func (t *tx) Tags(ctx context.Context, region, account string, resourceIDs []string) (map[string][]image.Tag, error) {
+func (t *tx) Tags(ctx context.Context, region, account string, resourceIDs []string) (map[string][]resource.Tag, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if t.rc != nil {
-		out := make(map[string][]image.Tag, len(resourceIDs))
+		out := make(map[string][]resource.Tag, len(resourceIDs))
 		var miss []string
 		for _, id := range resourceIDs {
 			if tags, ok := t.rc.tags(region, account, id); !ok {
@@ -40,12 +40,12 @@ func (t *tx) Tags(ctx context.Context, region, account string, resourceIDs []str
 }
 
 // tagsSQL is Tags for distinct ids, read from SQLite.
-func (t *tx) tagsSQL(ctx context.Context, region, account string, ids []string) (map[string][]image.Tag, error) {
+func (t *tx) tagsSQL(ctx context.Context, region, account string, ids []string) (map[string][]resource.Tag, error) {
 	ctx, err := t.dctx(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string][]image.Tag)
+	out := make(map[string][]resource.Tag)
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), maxParams)]
 		ids = ids[len(chunk):]
@@ -65,7 +65,7 @@ WHERE region = ? AND account = ? AND resource_id IN (`+placeholders(len(chunk))+
 			defer rows.Close()
 			for rows.Next() {
 				var id string
-				var tag image.Tag
+				var tag resource.Tag
 				if err := rows.Scan(&id, &tag.Key, &tag.Value); err != nil {
 					return err
 				}
@@ -80,7 +80,7 @@ WHERE region = ? AND account = ? AND resource_id IN (`+placeholders(len(chunk))+
 	return out, nil
 }
 
-func (t *tx) SetTags(ctx context.Context, region, account, resourceID string, tags []image.Tag) error {
+func (t *tx) SetTags(ctx context.Context, region, account, resourceID string, tags []resource.Tag) error {
 	ctx, err := t.writeCtx(ctx)
 	if err != nil {
 		return err
@@ -109,7 +109,7 @@ func (t *tx) SetTags(ctx context.Context, region, account, resourceID string, ta
 // ListTags returns the tags q selects, ordered by resource id and key (then
 // region and account, which only an export spanning several sees). With
 // region and account given, the walk is the primary key's.
-func (t *tx) ListTags(ctx context.Context, q image.TagQuery) ([]image.ResourceTag, error) {
+func (t *tx) ListTags(ctx context.Context, q resource.TagQuery) ([]resource.ResourceTag, error) {
 	ctx, err := t.dctx(ctx)
 	if err != nil {
 		return nil, err
@@ -121,9 +121,9 @@ func (t *tx) ListTags(ctx context.Context, q image.TagQuery) ([]image.ResourceTa
 	}
 	defer done()
 	defer rows.Close()
-	var out []image.ResourceTag
+	var out []resource.ResourceTag
 	for rows.Next() {
-		var rt image.ResourceTag
+		var rt resource.ResourceTag
 		if err := rows.Scan(&rt.Region, &rt.Account, &rt.ResourceID, &rt.Key, &rt.Value); err != nil {
 			return nil, fmt.Errorf("sqlite: list tags: %w", err)
 		}
@@ -136,7 +136,7 @@ func (t *tx) ListTags(ctx context.Context, q image.TagQuery) ([]image.ResourceTa
 }
 
 // listTagsQuery turns q into one SELECT over tags in ListTags order.
-func listTagsQuery(q image.TagQuery) (string, []any) {
+func listTagsQuery(q resource.TagQuery) (string, []any) {
 	var b queryBuilder
 	b.sql.WriteString(`SELECT region, account, resource_id, key, value FROM tags WHERE 1 = 1`)
 	if q.Region != "" {

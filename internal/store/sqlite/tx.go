@@ -10,7 +10,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
 	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 )
 
@@ -101,7 +101,7 @@ type tx struct {
 	seen uint64
 }
 
-var _ image.Tx = (*tx)(nil)
+var _ instance.Tx = (*tx)(nil)
 
 // dctx is the context handed to the driver. The writer checks the caller's
 // context and then uses its own (see Store.exec); a reader's transaction is

@@ -8,16 +8,21 @@ import (
 	"sync/atomic"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
 )
 
 var errReadOnlyStore = errors.New("sqlite: the store was opened read-only")
 
 // A request is one Update call waiting for the writer.
 type request struct {
-	ctx   context.Context
-	fn    func(image.Tx) error
-	state atomic.Int32 // queued, then running or abandoned
-	done  chan error   // buffered: the writer never waits for the caller
+	ctx context.Context
+	// fn or withInstances is the function to run (UpdateInstances sets
+	// the second): two fields rather than a wrapping closure, which would
+	// cost every update an allocation.
+	fn            func(image.Tx) error
+	withInstances func(instance.Tx) error
+	state         atomic.Int32 // queued, then running or abandoned
+	done          chan error   // buffered: the writer never waits for the caller
 }
 
 const (
@@ -33,13 +38,21 @@ const (
 // store (the writer would wait for itself), nor use tx after returning; a
 // View inside fn would not see fn's own writes.
 func (s *Store) Update(ctx context.Context, fn func(image.Tx) error) error {
+	return s.update(ctx, &request{ctx: ctx, fn: fn, done: make(chan error, 1)})
+}
+
+// UpdateInstances is Update for functions that also use instances.
+func (s *Store) UpdateInstances(ctx context.Context, fn func(instance.Tx) error) error {
+	return s.update(ctx, &request{ctx: ctx, withInstances: fn, done: make(chan error, 1)})
+}
+
+func (s *Store) update(ctx context.Context, req *request) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if s.opts.ReadOnly {
 		return errReadOnlyStore
 	}
-	req := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	if err := s.enqueue(ctx, req); err != nil {
 		return err
 	}
@@ -189,7 +202,11 @@ func (s *Store) call(r *request) (err error) {
 			err = fmt.Errorf("sqlite: update function panicked: %v\n%s", p, debug.Stack())
 		}
 	}()
-	return r.fn(&tx{s: s, q: s.wconn, st: s.wst, cache: s.wc, write: true})
+	t := &tx{s: s, q: s.wconn, st: s.wst, cache: s.wc, write: true}
+	if r.withInstances != nil {
+		return r.withInstances(t)
+	}
+	return r.fn(t)
 }
 
 func (s *Store) commit() error {

@@ -11,6 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 // Accounts, organization and OUs of the hand-written FindImages population.
@@ -65,7 +67,7 @@ func testFindImages(t *testing.T, h *harness) {
 		}
 		return out
 	}
-	viewer3 := &image.Viewer{Account: acct3, OrgARN: org1, OUARNs: []string{root1, ouA}}
+	viewer3 := &resource.Viewer{Account: acct3, OrgARN: org1, OUARNs: []string{root1, ouA}}
 	tests := []struct {
 		name string
 		q    image.Query
@@ -91,17 +93,17 @@ func testFindImages(t *testing.T, h *harness) {
 		{"GrantedAny public", image.Query{GrantedAny: []image.LaunchPermission{image.Public}}, n(3, 5)},
 		{"GrantedAny several", image.Query{GrantedAny: []image.LaunchPermission{user(acct2), {Kind: image.PermOrg, Value: org1}}}, n(2, 5, 6)},
 		{"GrantedAny is exact", image.Query{GrantedAny: []image.LaunchPermission{{Kind: image.PermOrg, Value: ouA}}}, nil},
-		{"VisibleTo grantee", image.Query{VisibleTo: &image.Viewer{Account: acct2}}, n(2, 3)},
+		{"VisibleTo grantee", image.Query{VisibleTo: &resource.Viewer{Account: acct2}}, n(2, 3)},
 		{"VisibleTo owner of disabled, org and OU", image.Query{VisibleTo: viewer3}, n(3, 5, 6, 7, 8)},
-		{"VisibleTo stranger", image.Query{VisibleTo: &image.Viewer{Account: acct9}}, n(3)},
-		{"VisibleTo stranger with deregistered", image.Query{VisibleTo: &image.Viewer{Account: acct9}, IncludeDeregistered: true}, n(3, 4)},
-		{"VisibleTo OU only", image.Query{VisibleTo: &image.Viewer{Account: acct9, OUARNs: []string{ouA}}}, n(3, 7)},
-		{"VisibleTo org ARN does not match OU grants", image.Query{VisibleTo: &image.Viewer{Account: acct9, OrgARN: ouA}}, n(3)},
-		{"OwnerIDs and VisibleTo", image.Query{OwnerIDs: []string{acct4}, VisibleTo: &image.Viewer{Account: acct9, OrgARN: org1}}, n(6)},
+		{"VisibleTo stranger", image.Query{VisibleTo: &resource.Viewer{Account: acct9}}, n(3)},
+		{"VisibleTo stranger with deregistered", image.Query{VisibleTo: &resource.Viewer{Account: acct9}, IncludeDeregistered: true}, n(3, 4)},
+		{"VisibleTo OU only", image.Query{VisibleTo: &resource.Viewer{Account: acct9, OUARNs: []string{ouA}}}, n(3, 7)},
+		{"VisibleTo org ARN does not match OU grants", image.Query{VisibleTo: &resource.Viewer{Account: acct9, OrgARN: ouA}}, n(3)},
+		{"OwnerIDs and VisibleTo", image.Query{OwnerIDs: []string{acct4}, VisibleTo: &resource.Viewer{Account: acct9, OrgARN: org1}}, n(6)},
 		{"OwnerIDs and VisibleTo owner", image.Query{OwnerIDs: []string{acct3}, VisibleTo: viewer3, IncludeDeregistered: true}, n(4, 5)},
-		{"NamePrefix and VisibleTo", image.Query{NamePrefix: "alpha", VisibleTo: &image.Viewer{Account: acct2}}, n(2)},
-		{"IDs and VisibleTo", image.Query{IDs: n(1, 2, 3, 5), VisibleTo: &image.Viewer{Account: acct2}}, n(2, 3)},
-		{"GrantedAny and VisibleTo", image.Query{GrantedAny: []image.LaunchPermission{image.Public}, VisibleTo: &image.Viewer{Account: acct9}}, n(3)},
+		{"NamePrefix and VisibleTo", image.Query{NamePrefix: "alpha", VisibleTo: &resource.Viewer{Account: acct2}}, n(2)},
+		{"IDs and VisibleTo", image.Query{IDs: n(1, 2, 3, 5), VisibleTo: &resource.Viewer{Account: acct2}}, n(2, 3)},
+		{"GrantedAny and VisibleTo", image.Query{GrantedAny: []image.LaunchPermission{image.Public}, VisibleTo: &resource.Viewer{Account: acct9}}, n(3)},
 		{"Name, OwnerAliases and GrantedAny", image.Query{Name: "beta", OwnerAliases: []string{"amazon"}, GrantedAny: []image.LaunchPermission{image.Public}}, n(3)},
 		{"Name and OwnerIDs disagree", image.Query{Name: "beta", OwnerIDs: []string{acct1}}, nil},
 		{"AfterID", image.Query{AfterID: amiID(3)}, n(5, 6, 7, 8, 10, 11)},
@@ -130,7 +132,7 @@ func testFindImages(t *testing.T, h *harness) {
 			}
 		}
 		// Other regions are separate.
-		got, err := tx.FindImages(ctx, image.Query{Region: region2, VisibleTo: &image.Viewer{Account: acct9}})
+		got, err := tx.FindImages(ctx, image.Query{Region: region2, VisibleTo: &resource.Viewer{Account: acct9}})
 		if err != nil {
 			return err
 		}
@@ -152,7 +154,7 @@ func testFindImagesPagination(t *testing.T, h *harness) {
 
 	for _, q := range []image.Query{
 		{Region: region},
-		{Region: region, VisibleTo: &image.Viewer{Account: acct9}},
+		{Region: region, VisibleTo: &resource.Viewer{Account: acct9}},
 		{Region: region, OwnerIDs: []string{acct1}},
 		{Region: region, GrantedAny: []image.LaunchPermission{image.Public}},
 	} {
@@ -309,8 +311,8 @@ func testFindImagesMatchesDomain(t *testing.T, h *harness) {
 	}
 	insert(t, s, pop...)
 
-	randomViewer := func() *image.Viewer {
-		v := &image.Viewer{Account: pick(accounts)}
+	randomViewer := func() *resource.Viewer {
+		v := &resource.Viewer{Account: pick(accounts)}
 		if rng.IntN(10) == 0 {
 			v.Account = "000000000000" // owns nothing, granted nothing
 		}
@@ -381,8 +383,8 @@ func testFindImagesEveryRegion(t *testing.T, h *harness) {
 	for _, q := range []image.Query{
 		{},
 		{IncludeDeregistered: true},
-		{VisibleTo: &image.Viewer{Account: acct9}},
-		{VisibleTo: &image.Viewer{Account: acct2}, IncludeDeregistered: true},
+		{VisibleTo: &resource.Viewer{Account: acct9}},
+		{VisibleTo: &resource.Viewer{Account: acct2}, IncludeDeregistered: true},
 		{OwnerIDs: []string{acct1}},
 		{GrantedAny: []image.LaunchPermission{image.Public}},
 		{Name: "beta"},
@@ -414,16 +416,16 @@ func testMalformedLookups(t *testing.T, h *harness) {
 	s := h.open(t)
 	img := newImage(region, amiID(1), acct1, "web", image.Public)
 	insert(t, s, img)
-	update(t, s, func(ctx context.Context, tx image.Tx) error {
+	updateInstances(t, s, func(ctx context.Context, tx instance.Tx) error {
 		if err := tx.InsertInstance(ctx, newInstance(region, instanceID(1), acct1, img.ID)); err != nil {
 			return err
 		}
-		return tx.SetTags(ctx, region, acct1, img.ID, []image.Tag{{Key: "k", Value: "v"}})
+		return tx.SetTags(ctx, region, acct1, img.ID, []resource.Tag{{Key: "k", Value: "v"}})
 	})
 	for _, bad := range []string{"ami-\xff", "ami-\x00", "\xc3"} {
-		view(t, s, func(ctx context.Context, tx image.Tx) error {
-			if _, err := tx.Image(ctx, region, bad); err != image.ErrNotFound {
-				t.Errorf("Image(%q) error = %v, want image.ErrNotFound", bad, err)
+		viewInstances(t, s, func(ctx context.Context, tx instance.Tx) error {
+			if _, err := tx.Image(ctx, region, bad); err != resource.ErrNotFound {
+				t.Errorf("Image(%q) error = %v, want resource.ErrNotFound", bad, err)
 			}
 			for _, q := range []image.Query{
 				{IDs: []string{bad}},
@@ -451,18 +453,18 @@ func testMalformedLookups(t *testing.T, h *harness) {
 			if tags, err := tx.Tags(ctx, region, acct1, []string{bad}); err != nil || len(tags) != 0 {
 				t.Errorf("Tags(%q) = %v, %v", bad, tags, err)
 			}
-			for _, q := range []image.TagQuery{{Region: region, Keys: []string{bad}}, {ResourceIDs: []string{bad}}, {Account: bad}} {
+			for _, q := range []resource.TagQuery{{Region: region, Keys: []string{bad}}, {ResourceIDs: []string{bad}}, {Account: bad}} {
 				if tags, err := tx.ListTags(ctx, q); err != nil || len(tags) != 0 {
 					t.Errorf("ListTags(%+v) = %v, %v", q, tags, err)
 				}
 			}
-			if _, err := tx.Setting(ctx, region, acct1, bad); err != image.ErrNotFound {
-				t.Errorf("Setting(%q) error = %v, want image.ErrNotFound", bad, err)
+			if _, err := tx.Setting(ctx, region, acct1, bad); err != resource.ErrNotFound {
+				t.Errorf("Setting(%q) error = %v, want resource.ErrNotFound", bad, err)
 			}
-			if _, err := tx.Instance(ctx, region, bad); err != image.ErrNotFound {
-				t.Errorf("Instance(%q) error = %v, want image.ErrNotFound", bad, err)
+			if _, err := tx.Instance(ctx, region, bad); err != resource.ErrNotFound {
+				t.Errorf("Instance(%q) error = %v, want resource.ErrNotFound", bad, err)
 			}
-			for _, q := range []image.InstanceQuery{{IDs: []string{bad}}, {ImageIDs: []string{bad}}, {OwnerID: bad}} {
+			for _, q := range []instance.Query{{IDs: []string{bad}}, {ImageIDs: []string{bad}}, {OwnerID: bad}} {
 				if insts, err := tx.FindInstances(ctx, q); err != nil || len(insts) != 0 {
 					t.Errorf("FindInstances(%+v) = %v, %v", q, instanceIDs(insts), err)
 				}
@@ -475,8 +477,8 @@ func testMalformedLookups(t *testing.T, h *harness) {
 		})
 	}
 	update(t, s, func(ctx context.Context, tx image.Tx) error {
-		if err := tx.DeleteImage(ctx, region, "ami-\xff"); err != image.ErrNotFound {
-			t.Errorf("DeleteImage(malformed) error = %v, want image.ErrNotFound", err)
+		if err := tx.DeleteImage(ctx, region, "ami-\xff"); err != resource.ErrNotFound {
+			t.Errorf("DeleteImage(malformed) error = %v, want resource.ErrNotFound", err)
 		}
 		return nil
 	})

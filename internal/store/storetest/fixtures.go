@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
 )
 
 const (
@@ -121,27 +122,27 @@ func fullImage(region, id string) *image.Image {
 func instanceID(n int) string { return fmt.Sprintf("i-%017x", n) }
 
 // newInstance returns a minimal running instance.
-func newInstance(region, id, owner, imageID string) *image.Instance {
-	return &image.Instance{
+func newInstance(region, id, owner, imageID string) *instance.Instance {
+	return &instance.Instance{
 		Region:     region,
 		ID:         id,
 		OwnerID:    owner,
 		ImageID:    imageID,
-		State:      image.InstanceRunning,
+		State:      instance.StateRunning,
 		LaunchTime: at(2024, 5, 6, 7, 8, 9, 10),
 	}
 }
 
 // fullInstance returns an instance with every field set, false booleans and
 // zero numbers behind pointers included, so a lost field shows in a diff.
-func fullInstance(region, id string) *image.Instance {
-	return &image.Instance{
+func fullInstance(region, id string) *instance.Instance {
+	return &instance.Instance{
 		Region:        region,
 		ID:            id,
 		OwnerID:       "123456789012",
 		ReservationID: "r-0123456789abcdef0",
 		ImageID:       "ami-0abcdef1234567890",
-		State:         image.InstanceTerminated,
+		State:         instance.StateTerminated,
 		InstanceType:  "t3.micro",
 		LaunchTime:    at(2024, 12, 12, 18, 30, 1, 999),
 

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 // equateEmpty lets an engine return nil for a slice stored empty.
@@ -41,14 +42,14 @@ func testNotFound(t *testing.T, h *harness) {
 	insert(t, s, newImage(region, amiID(1), "111111111111", "a"))
 	ctx := t.Context()
 	err := s.View(ctx, func(tx image.Tx) error {
-		if _, err := tx.Image(ctx, region, amiID(2)); err != image.ErrNotFound {
-			t.Errorf("Image(absent) error = %v, want image.ErrNotFound", err)
+		if _, err := tx.Image(ctx, region, amiID(2)); err != resource.ErrNotFound {
+			t.Errorf("Image(absent) error = %v, want resource.ErrNotFound", err)
 		}
-		if _, err := tx.Image(ctx, region2, amiID(1)); err != image.ErrNotFound {
-			t.Errorf("Image(other region) error = %v, want image.ErrNotFound", err)
+		if _, err := tx.Image(ctx, region2, amiID(1)); err != resource.ErrNotFound {
+			t.Errorf("Image(other region) error = %v, want resource.ErrNotFound", err)
 		}
-		if _, err := tx.Setting(ctx, region, "111111111111", "never-set"); err != image.ErrNotFound {
-			t.Errorf("Setting(absent) error = %v, want image.ErrNotFound", err)
+		if _, err := tx.Setting(ctx, region, "111111111111", "never-set"); err != resource.ErrNotFound {
+			t.Errorf("Setting(absent) error = %v, want resource.ErrNotFound", err)
 		}
 		return nil
 	})
@@ -56,14 +57,14 @@ func testNotFound(t *testing.T, h *harness) {
 		t.Fatal(err)
 	}
 	err = s.Update(ctx, func(tx image.Tx) error {
-		if err := tx.UpdateImage(ctx, newImage(region, amiID(2), "111111111111", "b")); err != image.ErrNotFound {
-			t.Errorf("UpdateImage(absent) error = %v, want image.ErrNotFound", err)
+		if err := tx.UpdateImage(ctx, newImage(region, amiID(2), "111111111111", "b")); err != resource.ErrNotFound {
+			t.Errorf("UpdateImage(absent) error = %v, want resource.ErrNotFound", err)
 		}
-		if err := tx.DeleteImage(ctx, region, amiID(2)); err != image.ErrNotFound {
-			t.Errorf("DeleteImage(absent) error = %v, want image.ErrNotFound", err)
+		if err := tx.DeleteImage(ctx, region, amiID(2)); err != resource.ErrNotFound {
+			t.Errorf("DeleteImage(absent) error = %v, want resource.ErrNotFound", err)
 		}
-		if err := tx.DeleteImage(ctx, region2, amiID(1)); err != image.ErrNotFound {
-			t.Errorf("DeleteImage(other region) error = %v, want image.ErrNotFound", err)
+		if err := tx.DeleteImage(ctx, region2, amiID(1)); err != resource.ErrNotFound {
+			t.Errorf("DeleteImage(other region) error = %v, want resource.ErrNotFound", err)
 		}
 		return nil
 	})
@@ -72,8 +73,8 @@ func testNotFound(t *testing.T, h *harness) {
 	}
 	// UpdateImage of an absent image must not have created it.
 	view(t, s, func(ctx context.Context, tx image.Tx) error {
-		if _, err := tx.Image(ctx, region, amiID(2)); err != image.ErrNotFound {
-			t.Errorf("after UpdateImage(absent): Image error = %v, want image.ErrNotFound", err)
+		if _, err := tx.Image(ctx, region, amiID(2)); err != resource.ErrNotFound {
+			t.Errorf("after UpdateImage(absent): Image error = %v, want resource.ErrNotFound", err)
 		}
 		return nil
 	})
@@ -86,8 +87,8 @@ func testInsertDuplicate(t *testing.T, h *harness) {
 	err := s.Update(ctx, func(tx image.Tx) error {
 		return tx.InsertImage(ctx, newImage(region, amiID(1), "222222222222", "second"))
 	})
-	if err != image.ErrExists {
-		t.Fatalf("InsertImage of an existing id: error = %v, want image.ErrExists", err)
+	if err != resource.ErrExists {
+		t.Fatalf("InsertImage of an existing id: error = %v, want resource.ErrExists", err)
 	}
 	if got := getImage(t, s, region, amiID(1)); got.Name != "first" {
 		t.Errorf("existing image changed: name %q", got.Name)
@@ -103,7 +104,7 @@ func testRegionsAreSeparate(t *testing.T, h *harness) {
 	if diff := cmp.Diff(b, getImage(t, s, region2, amiID(1)), equateEmpty); diff != "" {
 		t.Errorf("Image in %s (-want +got):\n%s", region2, diff)
 	}
-	if got := ids(find(t, s, image.Query{Region: region2, VisibleTo: &image.Viewer{Account: "999999999999"}})); len(got) != 0 {
+	if got := ids(find(t, s, image.Query{Region: region2, VisibleTo: &resource.Viewer{Account: "999999999999"}})); len(got) != 0 {
 		t.Errorf("public image of %s visible in %s: %v", region, region2, got)
 	}
 	update(t, s, func(ctx context.Context, tx image.Tx) error { return tx.DeleteImage(ctx, region, amiID(1)) })
@@ -139,13 +140,13 @@ func testUpdateImageReplaces(t *testing.T, h *harness) {
 	if got := ids(find(t, s, image.Query{Region: region, GrantedAny: []image.LaunchPermission{image.Public, {Kind: image.PermUser, Value: "222222222222"}}})); len(got) != 0 {
 		t.Errorf("old grants still found: %v", got)
 	}
-	if got := ids(find(t, s, image.Query{Region: region, VisibleTo: &image.Viewer{Account: "999999999999"}})); len(got) != 0 {
+	if got := ids(find(t, s, image.Query{Region: region, VisibleTo: &resource.Viewer{Account: "999999999999"}})); len(got) != 0 {
 		t.Errorf("no longer public image still visible: %v", got)
 	}
 	if got := ids(find(t, s, image.Query{Region: region, Name: orig.Name})); len(got) != 0 {
 		t.Errorf("found by old name: %v", got)
 	}
-	if got := ids(find(t, s, image.Query{Region: region, Name: "renamed", VisibleTo: &image.Viewer{Account: "333333333333"}})); len(got) != 1 {
+	if got := ids(find(t, s, image.Query{Region: region, Name: "renamed", VisibleTo: &resource.Viewer{Account: "333333333333"}})); len(got) != 1 {
 		t.Errorf("not found by new name and grant: %v", got)
 	}
 }
@@ -158,7 +159,7 @@ func testDeleteImage(t *testing.T, h *harness) {
 	update(t, s, func(ctx context.Context, tx image.Tx) error {
 		for _, acct := range []string{"111111111111", "222222222222"} {
 			for _, id := range []string{amiID(1), amiID(2)} {
-				if err := tx.SetTags(ctx, region, acct, id, []image.Tag{{Key: "Team", Value: acct}}); err != nil {
+				if err := tx.SetTags(ctx, region, acct, id, []resource.Tag{{Key: "Team", Value: acct}}); err != nil {
 					return err
 				}
 			}
@@ -167,8 +168,8 @@ func testDeleteImage(t *testing.T, h *harness) {
 	})
 
 	view(t, s, func(ctx context.Context, tx image.Tx) error {
-		if _, err := tx.Image(ctx, region, amiID(1)); err != image.ErrNotFound {
-			t.Errorf("Image after delete: error = %v, want image.ErrNotFound", err)
+		if _, err := tx.Image(ctx, region, amiID(1)); err != resource.ErrNotFound {
+			t.Errorf("Image after delete: error = %v, want resource.ErrNotFound", err)
 		}
 		got, err := tx.FindImages(ctx, image.Query{Region: region, IncludeDeregistered: true,
 			GrantedAny: []image.LaunchPermission{image.Public, {Kind: image.PermUser, Value: "222222222222"}}})
@@ -183,7 +184,7 @@ func testDeleteImage(t *testing.T, h *harness) {
 			if err != nil {
 				return err
 			}
-			want := map[string][]image.Tag{amiID(2): {{Key: "Team", Value: acct}}}
+			want := map[string][]resource.Tag{amiID(2): {{Key: "Team", Value: acct}}}
 			if diff := cmp.Diff(want, tags); diff != "" {
 				t.Errorf("account %s tags after delete (-want +got):\n%s", acct, diff)
 			}
@@ -241,19 +242,19 @@ func testTags(t *testing.T, h *harness) {
 	update(t, s, func(ctx context.Context, tx image.Tx) error {
 		steps := []struct {
 			region, account, id string
-			tags                []image.Tag
+			tags                []resource.Tag
 		}{
-			{region, a, amiID(1), []image.Tag{{Key: "Name", Value: "web"}, {Key: "Env", Value: "prod"}, {Key: "a", Value: ""}}},
-			{region, b, amiID(1), []image.Tag{{Key: "Name", Value: "b's name"}}},
-			{region, a, amiID(2), []image.Tag{{Key: "Team", Value: "blue"}}},
-			{region, a, "snap-0123456789abcdef0", []image.Tag{{Key: "Team", Value: "red"}}},
-			{region2, a, amiID(1), []image.Tag{{Key: "Region", Value: "eu"}}},
+			{region, a, amiID(1), []resource.Tag{{Key: "Name", Value: "web"}, {Key: "Env", Value: "prod"}, {Key: "a", Value: ""}}},
+			{region, b, amiID(1), []resource.Tag{{Key: "Name", Value: "b's name"}}},
+			{region, a, amiID(2), []resource.Tag{{Key: "Team", Value: "blue"}}},
+			{region, a, "snap-0123456789abcdef0", []resource.Tag{{Key: "Team", Value: "red"}}},
+			{region2, a, amiID(1), []resource.Tag{{Key: "Region", Value: "eu"}}},
 			// Replace: a's tags on image 2 become exactly these.
-			{region, a, amiID(2), []image.Tag{{Key: "Owner", Value: "me"}}},
+			{region, a, amiID(2), []resource.Tag{{Key: "Owner", Value: "me"}}},
 			// An empty list removes b's tags on image 1... then set again.
 			{region, b, amiID(1), nil},
-			{region, b, amiID(3), []image.Tag{{Key: "X", Value: "1"}}},
-			{region, b, amiID(3), []image.Tag{}},
+			{region, b, amiID(3), []resource.Tag{{Key: "X", Value: "1"}}},
+			{region, b, amiID(3), []resource.Tag{}},
 		}
 		for _, st := range steps {
 			if err := tx.SetTags(ctx, st.region, st.account, st.id, st.tags); err != nil {
@@ -267,19 +268,19 @@ func testTags(t *testing.T, h *harness) {
 		name            string
 		region, account string
 		ids             []string
-		want            map[string][]image.Tag
+		want            map[string][]resource.Tag
 	}{
 		{"sorted by key, absent resources left out", region, a,
 			[]string{amiID(1), amiID(2), amiID(3), "snap-0123456789abcdef0", amiID(9)},
-			map[string][]image.Tag{
+			map[string][]resource.Tag{
 				amiID(1):                 {{Key: "Env", Value: "prod"}, {Key: "Name", Value: "web"}, {Key: "a", Value: ""}},
 				amiID(2):                 {{Key: "Owner", Value: "me"}},
 				"snap-0123456789abcdef0": {{Key: "Team", Value: "red"}},
 			}},
-		{"other account sees only its own", region, b, []string{amiID(1), amiID(2), amiID(3)}, map[string][]image.Tag{}},
-		{"other region", region2, a, []string{amiID(1), amiID(2)}, map[string][]image.Tag{amiID(1): {{Key: "Region", Value: "eu"}}}},
-		{"repeated ids", region, a, []string{amiID(2), amiID(2)}, map[string][]image.Tag{amiID(2): {{Key: "Owner", Value: "me"}}}},
-		{"no ids", region, a, nil, map[string][]image.Tag{}},
+		{"other account sees only its own", region, b, []string{amiID(1), amiID(2), amiID(3)}, map[string][]resource.Tag{}},
+		{"other region", region2, a, []string{amiID(1), amiID(2)}, map[string][]resource.Tag{amiID(1): {{Key: "Region", Value: "eu"}}}},
+		{"repeated ids", region, a, []string{amiID(2), amiID(2)}, map[string][]resource.Tag{amiID(2): {{Key: "Owner", Value: "me"}}}},
+		{"no ids", region, a, nil, map[string][]resource.Tag{}},
 	}
 	view(t, s, func(ctx context.Context, tx image.Tx) error {
 		for _, tc := range tests {
@@ -329,8 +330,8 @@ func testSettings(t *testing.T, h *harness) {
 		for _, tc := range tests {
 			got, err := tx.Setting(ctx, tc.region, tc.account, tc.name)
 			switch {
-			case tc.absent && err != image.ErrNotFound:
-				t.Errorf("Setting(%s, %s, %s) = %q, %v; want image.ErrNotFound", tc.region, tc.account, tc.name, got, err)
+			case tc.absent && err != resource.ErrNotFound:
+				t.Errorf("Setting(%s, %s, %s) = %q, %v; want resource.ErrNotFound", tc.region, tc.account, tc.name, got, err)
 			case !tc.absent && (err != nil || got != tc.want):
 				t.Errorf("Setting(%s, %s, %s) = %q, %v; want %q", tc.region, tc.account, tc.name, got, err, tc.want)
 			}

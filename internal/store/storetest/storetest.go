@@ -1,4 +1,4 @@
-// Package storetest is the conformance suite every image.Store engine must
+// Package storetest is the conformance suite every instance.Store engine must
 // pass: one test body, run against each engine, so engines cannot drift apart
 // silently.
 //
@@ -7,14 +7,14 @@
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.RunEngine(t, storetest.Engine{
-//			Open:   func(t *testing.T) image.Store { ... a new, empty store ... },
-//			Reopen: func(t *testing.T, old image.Store) image.Store { ... same data as old ... },
+//			Open:   func(t *testing.T) instance.Store { ... a new, empty store ... },
+//			Reopen: func(t *testing.T, old instance.Store) instance.Store { ... same data as old ... },
 //		})
 //	}
 //
 // Beyond what internal/image/store.go spells out, the suite holds engines to
 // these details, which callers rely on:
-//   - ErrNotFound is image.ErrNotFound itself, not a wrapper.
+//   - ErrNotFound is resource.ErrNotFound itself, not a wrapper.
 //   - Image and FindImages return launch permissions in the order they were
 //     stored; empty slices may come back nil.
 //
@@ -23,7 +23,7 @@
 // of its contract, and the domain (internal/image) is tested for never
 // asking it.
 //   - Times keep millisecond precision (EC2's); locations are not kept.
-//   - InsertImage and InsertInstance return image.ErrExists itself when the
+//   - InsertImage and InsertInstance return resource.ErrExists itself when the
 //     id exists in that region.
 //   - Query.Region, InstanceQuery.Region, TagQuery.Region and
 //     TagQuery.Account "" mean every one (export); results spanning regions
@@ -38,21 +38,22 @@ import (
 	"testing"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
 )
 
 // Engine tells the suite how to obtain stores.
 type Engine struct {
 	// Open returns a new, empty store. The suite closes it; Open should
 	// register cleanup only for what lies beneath (files, databases).
-	Open func(t *testing.T) image.Store
+	Open func(t *testing.T) instance.Store
 	// Reopen returns a new store over the data of old, which the suite has
 	// closed. Nil skips the durability tests.
-	Reopen func(t *testing.T, old image.Store) image.Store
+	Reopen func(t *testing.T, old instance.Store) instance.Store
 }
 
 // Run runs the suite on stores from open, skipping the tests that need to
 // reopen a store's data.
-func Run(t *testing.T, open func(t *testing.T) image.Store) {
+func Run(t *testing.T, open func(t *testing.T) instance.Store) {
 	RunEngine(t, Engine{Open: open})
 }
 
@@ -108,7 +109,7 @@ type harness struct{ e Engine }
 // handle closes its store exactly once, whether a test closes it or the
 // cleanup does, so engines need not tolerate a second Close.
 type handle struct {
-	image.Store
+	instance.Store
 	once sync.Once
 	err  error
 }
@@ -158,7 +159,7 @@ func (h *harness) reopen(t *testing.T, s *handle) *handle {
 }
 
 // update runs fn in an Update and fails the test on error.
-func update(t *testing.T, s image.Store, fn func(ctx context.Context, tx image.Tx) error) {
+func update(t *testing.T, s instance.Store, fn func(ctx context.Context, tx image.Tx) error) {
 	t.Helper()
 	ctx := t.Context()
 	if err := s.Update(ctx, func(tx image.Tx) error { return fn(ctx, tx) }); err != nil {
@@ -167,7 +168,7 @@ func update(t *testing.T, s image.Store, fn func(ctx context.Context, tx image.T
 }
 
 // view runs fn in a View and fails the test on error.
-func view(t *testing.T, s image.Store, fn func(ctx context.Context, tx image.Tx) error) {
+func view(t *testing.T, s instance.Store, fn func(ctx context.Context, tx image.Tx) error) {
 	t.Helper()
 	ctx := t.Context()
 	if err := s.View(ctx, func(tx image.Tx) error { return fn(ctx, tx) }); err != nil {
@@ -175,7 +176,7 @@ func view(t *testing.T, s image.Store, fn func(ctx context.Context, tx image.Tx)
 	}
 }
 
-func insert(t *testing.T, s image.Store, imgs ...*image.Image) {
+func insert(t *testing.T, s instance.Store, imgs ...*image.Image) {
 	t.Helper()
 	update(t, s, func(ctx context.Context, tx image.Tx) error {
 		for _, img := range imgs {
@@ -187,7 +188,7 @@ func insert(t *testing.T, s image.Store, imgs ...*image.Image) {
 	})
 }
 
-func getImage(t *testing.T, s image.Store, region, id string) *image.Image {
+func getImage(t *testing.T, s instance.Store, region, id string) *image.Image {
 	t.Helper()
 	var img *image.Image
 	view(t, s, func(ctx context.Context, tx image.Tx) error {
@@ -198,7 +199,7 @@ func getImage(t *testing.T, s image.Store, region, id string) *image.Image {
 	return img
 }
 
-func find(t *testing.T, s image.Store, q image.Query) []*image.Image {
+func find(t *testing.T, s instance.Store, q image.Query) []*image.Image {
 	t.Helper()
 	var imgs []*image.Image
 	view(t, s, func(ctx context.Context, tx image.Tx) error {
@@ -215,4 +216,22 @@ func ids(imgs []*image.Image) []string {
 		out[i] = img.ID
 	}
 	return out
+}
+
+// updateInstances and viewInstances are update and view through the
+// transactions that hold instances.
+func updateInstances(t *testing.T, s instance.Store, fn func(ctx context.Context, tx instance.Tx) error) {
+	t.Helper()
+	ctx := t.Context()
+	if err := s.UpdateInstances(ctx, func(tx instance.Tx) error { return fn(ctx, tx) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func viewInstances(t *testing.T, s instance.Store, fn func(ctx context.Context, tx instance.Tx) error) {
+	t.Helper()
+	ctx := t.Context()
+	if err := s.ViewInstances(ctx, func(tx instance.Tx) error { return fn(ctx, tx) }); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -9,15 +9,17 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 // tagPopulation spreads tags over two regions and three accounts, on
 // resources whose ids interleave between accounts.
-func tagPopulation() []image.ResourceTag {
-	rt := func(region, account, id, key, value string) image.ResourceTag {
-		return image.ResourceTag{Region: region, Account: account, ResourceID: id, Tag: image.Tag{Key: key, Value: value}}
+func tagPopulation() []resource.ResourceTag {
+	rt := func(region, account, id, key, value string) resource.ResourceTag {
+		return resource.ResourceTag{Region: region, Account: account, ResourceID: id, Tag: resource.Tag{Key: key, Value: value}}
 	}
-	return []image.ResourceTag{
+	return []resource.ResourceTag{
 		rt(region, acct1, amiID(1), "Name", "web"),
 		rt(region, acct1, amiID(1), "Env", "prod"),
 		rt(region, acct1, amiID(1), "a", ""),
@@ -36,7 +38,7 @@ func tagPopulation() []image.ResourceTag {
 
 // tagOrder is the order ListTags promises: resource id, then key. The
 // remaining fields only break ties for the comparison.
-func tagOrder(a, b image.ResourceTag) int {
+func tagOrder(a, b resource.ResourceTag) int {
 	for _, c := range []int{
 		strings.Compare(a.ResourceID, b.ResourceID),
 		strings.Compare(a.Key, b.Key),
@@ -50,9 +52,9 @@ func tagOrder(a, b image.ResourceTag) int {
 	return 0
 }
 
-func listTags(t *testing.T, s image.Store, q image.TagQuery) []image.ResourceTag {
+func listTags(t *testing.T, s instance.Store, q resource.TagQuery) []resource.ResourceTag {
 	t.Helper()
-	var out []image.ResourceTag
+	var out []resource.ResourceTag
 	view(t, s, func(ctx context.Context, tx image.Tx) error {
 		var err error
 		out, err = tx.ListTags(ctx, q)
@@ -66,7 +68,7 @@ func testListTags(t *testing.T, h *harness) {
 	pop := tagPopulation()
 	update(t, s, func(ctx context.Context, tx image.Tx) error {
 		type res struct{ region, account, id string }
-		byRes := map[res][]image.Tag{}
+		byRes := map[res][]resource.Tag{}
 		var order []res
 		for _, rt := range pop {
 			k := res{rt.Region, rt.Account, rt.ResourceID}
@@ -84,8 +86,8 @@ func testListTags(t *testing.T, h *harness) {
 	})
 
 	// want filters the population and sorts it as ListTags must.
-	want := func(keep func(image.ResourceTag) bool) []image.ResourceTag {
-		var out []image.ResourceTag
+	want := func(keep func(resource.ResourceTag) bool) []resource.ResourceTag {
+		var out []resource.ResourceTag
 		for _, rt := range pop {
 			if keep(rt) {
 				out = append(out, rt)
@@ -94,44 +96,46 @@ func testListTags(t *testing.T, h *harness) {
 		slices.SortFunc(out, tagOrder)
 		return out
 	}
-	in := func(region, account string) func(image.ResourceTag) bool {
-		return func(rt image.ResourceTag) bool {
+	in := func(region, account string) func(resource.ResourceTag) bool {
+		return func(rt resource.ResourceTag) bool {
 			return (region == "" || rt.Region == region) && (account == "" || rt.Account == account)
 		}
 	}
 	tests := []struct {
 		name string
-		q    image.TagQuery
-		want []image.ResourceTag
+		q    resource.TagQuery
+		want []resource.ResourceTag
 	}{
-		{"account and region", image.TagQuery{Region: region, Account: acct1}, want(in(region, acct1))},
-		{"other account", image.TagQuery{Region: region, Account: acct2}, want(in(region, acct2))},
-		{"other region", image.TagQuery{Region: region2, Account: acct1}, want(in(region2, acct1))},
-		{"account without tags", image.TagQuery{Region: region, Account: acct9}, nil},
-		{"every account of a region", image.TagQuery{Region: region}, want(in(region, ""))},
-		{"one account, every region", image.TagQuery{Account: acct2}, want(in("", acct2))},
-		{"everything (export)", image.TagQuery{}, want(in("", ""))},
-		{"ResourceIDs", image.TagQuery{Region: region, Account: acct1, ResourceIDs: []string{"snap-0123456789abcdef0", amiID(1), amiID(2), amiID(1)}},
-			want(func(rt image.ResourceTag) bool {
+		{"account and region", resource.TagQuery{Region: region, Account: acct1}, want(in(region, acct1))},
+		{"other account", resource.TagQuery{Region: region, Account: acct2}, want(in(region, acct2))},
+		{"other region", resource.TagQuery{Region: region2, Account: acct1}, want(in(region2, acct1))},
+		{"account without tags", resource.TagQuery{Region: region, Account: acct9}, nil},
+		{"every account of a region", resource.TagQuery{Region: region}, want(in(region, ""))},
+		{"one account, every region", resource.TagQuery{Account: acct2}, want(in("", acct2))},
+		{"everything (export)", resource.TagQuery{}, want(in("", ""))},
+		{"ResourceIDs", resource.TagQuery{Region: region, Account: acct1, ResourceIDs: []string{"snap-0123456789abcdef0", amiID(1), amiID(2), amiID(1)}},
+			want(func(rt resource.ResourceTag) bool {
 				return in(region, acct1)(rt) && (rt.ResourceID == amiID(1) || rt.ResourceID == "snap-0123456789abcdef0")
 			})},
-		{"Keys", image.TagQuery{Region: region, Account: acct1, Keys: []string{"Team", "Env", "name"}},
-			want(func(rt image.ResourceTag) bool { return in(region, acct1)(rt) && (rt.Key == "Team" || rt.Key == "Env") })},
-		{"ResourceIDs and Keys", image.TagQuery{Region: region, Account: acct1, ResourceIDs: []string{amiID(1)}, Keys: []string{"Name"}},
-			want(func(rt image.ResourceTag) bool {
+		{"Keys", resource.TagQuery{Region: region, Account: acct1, Keys: []string{"Team", "Env", "name"}},
+			want(func(rt resource.ResourceTag) bool {
+				return in(region, acct1)(rt) && (rt.Key == "Team" || rt.Key == "Env")
+			})},
+		{"ResourceIDs and Keys", resource.TagQuery{Region: region, Account: acct1, ResourceIDs: []string{amiID(1)}, Keys: []string{"Name"}},
+			want(func(rt resource.ResourceTag) bool {
 				return in(region, acct1)(rt) && rt.ResourceID == amiID(1) && rt.Key == "Name"
 			})},
-		{"After a resource and key", image.TagQuery{Region: region, Account: acct1, AfterResourceID: amiID(1), AfterKey: "Env"},
-			want(func(rt image.ResourceTag) bool {
+		{"After a resource and key", resource.TagQuery{Region: region, Account: acct1, AfterResourceID: amiID(1), AfterKey: "Env"},
+			want(func(rt resource.ResourceTag) bool {
 				return in(region, acct1)(rt) && (rt.ResourceID > amiID(1) || rt.ResourceID == amiID(1) && rt.Key > "Env")
 			})},
-		{"After a resource's last key", image.TagQuery{Region: region, Account: acct1, AfterResourceID: amiID(1), AfterKey: "a"},
-			want(func(rt image.ResourceTag) bool { return in(region, acct1)(rt) && rt.ResourceID > amiID(1) })},
-		{"After an absent pair", image.TagQuery{Region: region, Account: acct1, AfterResourceID: amiID(2), AfterKey: "Zzz"},
-			want(func(rt image.ResourceTag) bool { return in(region, acct1)(rt) && rt.ResourceID > amiID(2) })},
-		{"Limit", image.TagQuery{Region: region, Account: acct1, Limit: 2}, want(in(region, acct1))[:2]},
-		{"After and Limit", image.TagQuery{Region: region, Account: acct1, AfterResourceID: amiID(1), AfterKey: "Name", Limit: 2},
-			want(func(rt image.ResourceTag) bool {
+		{"After a resource's last key", resource.TagQuery{Region: region, Account: acct1, AfterResourceID: amiID(1), AfterKey: "a"},
+			want(func(rt resource.ResourceTag) bool { return in(region, acct1)(rt) && rt.ResourceID > amiID(1) })},
+		{"After an absent pair", resource.TagQuery{Region: region, Account: acct1, AfterResourceID: amiID(2), AfterKey: "Zzz"},
+			want(func(rt resource.ResourceTag) bool { return in(region, acct1)(rt) && rt.ResourceID > amiID(2) })},
+		{"Limit", resource.TagQuery{Region: region, Account: acct1, Limit: 2}, want(in(region, acct1))[:2]},
+		{"After and Limit", resource.TagQuery{Region: region, Account: acct1, AfterResourceID: amiID(1), AfterKey: "Name", Limit: 2},
+			want(func(rt resource.ResourceTag) bool {
 				return in(region, acct1)(rt) && (rt.ResourceID > amiID(1) || rt.ResourceID == amiID(1) && rt.Key > "Name")
 			})[:2]},
 	}
@@ -144,8 +148,8 @@ func testListTags(t *testing.T, h *harness) {
 			}
 			// Across accounts or regions only the (resource, key) order
 			// is promised; ties may come in any order.
-			if !slices.IsSortedFunc(got, func(a, b image.ResourceTag) int {
-				return tagOrder(image.ResourceTag{ResourceID: a.ResourceID, Tag: a.Tag}, image.ResourceTag{ResourceID: b.ResourceID, Tag: b.Tag})
+			if !slices.IsSortedFunc(got, func(a, b resource.ResourceTag) int {
+				return tagOrder(resource.ResourceTag{ResourceID: a.ResourceID, Tag: a.Tag}, resource.ResourceTag{ResourceID: b.ResourceID, Tag: b.Tag})
 			}) {
 				t.Errorf("%s: ListTags not ordered by resource id and key: %v", tc.name, got)
 			}
@@ -161,8 +165,8 @@ func testListTags(t *testing.T, h *harness) {
 	// tags on the same resources in between, yields the one-shot list.
 	for _, limit := range []int{1, 2, 3} {
 		for _, acct := range []string{acct1, acct2, acct3} {
-			q := image.TagQuery{Region: region, Account: acct, Limit: limit}
-			var paged []image.ResourceTag
+			q := resource.TagQuery{Region: region, Account: acct, Limit: limit}
+			var paged []resource.ResourceTag
 			for page := 0; ; page++ {
 				if page > len(pop) {
 					t.Fatalf("limit %d, %s: pagination does not end", limit, acct)
@@ -193,9 +197,9 @@ func testListTags(t *testing.T, h *harness) {
 		}
 		return tx.DeleteImage(ctx, region, amiID(2))
 	})
-	got := listTags(t, s, image.TagQuery{Region: region})
+	got := listTags(t, s, resource.TagQuery{Region: region})
 	slices.SortStableFunc(got, tagOrder)
-	if diff := cmp.Diff(want(func(rt image.ResourceTag) bool {
+	if diff := cmp.Diff(want(func(rt resource.ResourceTag) bool {
 		return rt.Region == region && rt.ResourceID != amiID(2) && rt.ResourceID != amiID(3)
 	}), got, equateEmpty); diff != "" {
 		t.Errorf("after SetTags and DeleteImage (-want +got):\n%s", diff)
@@ -215,7 +219,7 @@ func testListSettings(t *testing.T, h *harness) {
 		return nil
 	})
 	update(t, s, func(ctx context.Context, tx image.Tx) error {
-		for _, st := range []image.Setting{
+		for _, st := range []resource.Setting{
 			{Region: region, Account: acct1, Name: "block-public-access", Value: "unblocked"},
 			{Region: region, Account: acct1, Name: "block-public-access", Value: "block-new-sharing"}, // replaces
 			{Region: region2, Account: acct1, Name: "allowed-images", Value: `{"state":"enabled"}`},
@@ -228,7 +232,7 @@ func testListSettings(t *testing.T, h *harness) {
 		}
 		return nil
 	})
-	want := []image.Setting{
+	want := []resource.Setting{
 		{Region: region2, Account: acct1, Name: "allowed-images", Value: `{"state":"enabled"}`},
 		{Region: region, Account: acct1, Name: "block-public-access", Value: "block-new-sharing"},
 		{Region: region, Account: acct1, Name: "empty", Value: ""},
@@ -248,7 +252,7 @@ func testListSettings(t *testing.T, h *harness) {
 	})
 }
 
-func settingOrder(a, b image.Setting) int {
+func settingOrder(a, b resource.Setting) int {
 	for _, c := range []int{strings.Compare(a.Region, b.Region), strings.Compare(a.Account, b.Account), strings.Compare(a.Name, b.Name)} {
 		if c != 0 {
 			return c

@@ -12,6 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 func testUpdateErrorKeepsNothing(t *testing.T, h *harness) {
@@ -22,7 +24,7 @@ func testUpdateErrorKeepsNothing(t *testing.T, h *harness) {
 
 	boom := fmt.Errorf("wrapped: %w", errors.New("boom"))
 	ctx := t.Context()
-	err := s.Update(ctx, func(tx image.Tx) error {
+	err := s.UpdateInstances(ctx, func(tx instance.Tx) error {
 		if err := tx.InsertImage(ctx, newImage(region, amiID(3), acct1, "new", image.Public)); err != nil {
 			return err
 		}
@@ -35,7 +37,7 @@ func testUpdateErrorKeepsNothing(t *testing.T, h *harness) {
 		if err := tx.DeleteImage(ctx, region, doomed.ID); err != nil {
 			return err
 		}
-		if err := tx.SetTags(ctx, region, acct1, amiID(3), []image.Tag{{Key: "k", Value: "v"}}); err != nil {
+		if err := tx.SetTags(ctx, region, acct1, amiID(3), []resource.Tag{{Key: "k", Value: "v"}}); err != nil {
 			return err
 		}
 		if err := tx.SetSetting(ctx, region, acct1, "s", "v"); err != nil {
@@ -48,7 +50,7 @@ func testUpdateErrorKeepsNothing(t *testing.T, h *harness) {
 		if err != nil {
 			return err
 		}
-		inst.State = image.InstanceStopped
+		inst.State = instance.StateStopped
 		if err := tx.UpdateInstance(ctx, inst); err != nil {
 			return err
 		}
@@ -58,8 +60,8 @@ func testUpdateErrorKeepsNothing(t *testing.T, h *harness) {
 		t.Fatalf("Update error = %v, want the function's own error value", err)
 	}
 
-	view(t, s, func(ctx context.Context, tx image.Tx) error {
-		if _, err := tx.Image(ctx, region, amiID(3)); err != image.ErrNotFound {
+	viewInstances(t, s, func(ctx context.Context, tx instance.Tx) error {
+		if _, err := tx.Image(ctx, region, amiID(3)); err != resource.ErrNotFound {
 			t.Errorf("inserted image kept: error = %v", err)
 		}
 		got, err := tx.Image(ctx, region, existing.ID)
@@ -79,10 +81,10 @@ func testUpdateErrorKeepsNothing(t *testing.T, h *harness) {
 		if len(tags) != 0 {
 			t.Errorf("tags kept: %v", tags)
 		}
-		if _, err := tx.Setting(ctx, region, acct1, "s"); err != image.ErrNotFound {
+		if _, err := tx.Setting(ctx, region, acct1, "s"); err != resource.ErrNotFound {
 			t.Errorf("setting kept: error = %v", err)
 		}
-		if _, err := tx.Instance(ctx, region, instanceID(1)); err != image.ErrNotFound {
+		if _, err := tx.Instance(ctx, region, instanceID(1)); err != resource.ErrNotFound {
 			t.Errorf("instance kept: error = %v", err)
 		}
 		return nil
@@ -128,7 +130,7 @@ func testConcurrentFailuresAreIsolated(t *testing.T, h *harness) {
 					if err := tx.InsertImage(ctx, newImage(region, amiID(i+1), acct1, fmt.Sprint(i))); err != nil {
 						return err
 					}
-					if err := tx.SetTags(ctx, region, acct1, amiID(i+1), []image.Tag{{Key: "n", Value: fmt.Sprint(i)}}); err != nil {
+					if err := tx.SetTags(ctx, region, acct1, amiID(i+1), []resource.Tag{{Key: "n", Value: fmt.Sprint(i)}}); err != nil {
 						return err
 					}
 					switch i % 3 {
@@ -162,14 +164,14 @@ func testConcurrentFailuresAreIsolated(t *testing.T, h *harness) {
 			switch {
 			case ok && err != nil:
 				t.Errorf("image of successful update %d: %v", i, err)
-			case !ok && err != image.ErrNotFound:
-				t.Errorf("image of failed update %d: error = %v, want image.ErrNotFound", i, err)
+			case !ok && err != resource.ErrNotFound:
+				t.Errorf("image of failed update %d: error = %v, want resource.ErrNotFound", i, err)
 			}
 			tags, err := tx.Tags(ctx, region, acct1, []string{amiID(i + 1)})
 			if err != nil {
 				return err
 			}
-			if want := map[string][]image.Tag{amiID(i + 1): {{Key: "n", Value: fmt.Sprint(i)}}}; ok && !cmp.Equal(want, tags) {
+			if want := map[string][]resource.Tag{amiID(i + 1): {{Key: "n", Value: fmt.Sprint(i)}}}; ok && !cmp.Equal(want, tags) {
 				t.Errorf("tags of successful update %d = %v", i, tags)
 			} else if !ok && len(tags) != 0 {
 				t.Errorf("tags of failed update %d kept: %v", i, tags)
@@ -268,18 +270,18 @@ func testViewIsReadOnly(t *testing.T, h *harness) {
 	img := newImage(region, amiID(1), acct1, "web")
 	insert(t, s, img)
 	inst := newInstance(region, instanceID(1), acct1, img.ID)
-	update(t, s, func(ctx context.Context, tx image.Tx) error { return tx.InsertInstance(ctx, inst) })
+	updateInstances(t, s, func(ctx context.Context, tx instance.Tx) error { return tx.InsertInstance(ctx, inst) })
 	ctx := t.Context()
-	err := s.View(ctx, func(tx image.Tx) error {
+	err := s.ViewInstances(ctx, func(tx instance.Tx) error {
 		stopped := *inst
-		stopped.State = image.InstanceStopped
+		stopped.State = instance.StateStopped
 		changed := img.Clone()
 		changed.Name = "changed"
 		writes := map[string]error{
 			"InsertImage":    tx.InsertImage(ctx, newImage(region, amiID(2), acct1, "new")),
 			"UpdateImage":    tx.UpdateImage(ctx, changed),
 			"DeleteImage":    tx.DeleteImage(ctx, region, img.ID),
-			"SetTags":        tx.SetTags(ctx, region, acct1, img.ID, []image.Tag{{Key: "k", Value: "v"}}),
+			"SetTags":        tx.SetTags(ctx, region, acct1, img.ID, []resource.Tag{{Key: "k", Value: "v"}}),
 			"SetSetting":     tx.SetSetting(ctx, region, acct1, "s", "v"),
 			"InsertInstance": tx.InsertInstance(ctx, newInstance(region, instanceID(2), acct1, img.ID)),
 			"UpdateInstance": tx.UpdateInstance(ctx, &stopped),
@@ -300,10 +302,10 @@ func testViewIsReadOnly(t *testing.T, h *harness) {
 	if got := getImage(t, s, region, img.ID); got.Name != "web" {
 		t.Errorf("image renamed in View: %q", got.Name)
 	}
-	if got := instanceIDs(findInstances(t, s, image.InstanceQuery{})); len(got) != 1 {
+	if got := instanceIDs(findInstances(t, s, instance.Query{})); len(got) != 1 {
 		t.Errorf("instances after writes in View: %v", got)
 	}
-	if got := getInstance(t, s, region, inst.ID); got.State != image.InstanceRunning {
+	if got := getInstance(t, s, region, inst.ID); got.State != instance.StateRunning {
 		t.Errorf("instance changed in View: %q", got.State)
 	}
 }
@@ -380,14 +382,20 @@ func testClosedStoreFails(t *testing.T, h *harness) {
 	if err := s.View(ctx, func(tx image.Tx) error { return nil }); err == nil {
 		t.Error("View after Close succeeded")
 	}
+	if err := s.UpdateInstances(ctx, func(tx instance.Tx) error { ran = true; return nil }); err == nil || ran {
+		t.Error("UpdateInstances after Close succeeded")
+	}
+	if err := s.ViewInstances(ctx, func(tx instance.Tx) error { return nil }); err == nil {
+		t.Error("ViewInstances after Close succeeded")
+	}
 }
 
 func testDurableAfterReopen(t *testing.T, h *harness) {
 	s := h.open(t)
 	full := fullImage(region, amiID(1))
 	insert(t, s, full, newImage(region, amiID(2), acct1, "deleted"))
-	update(t, s, func(ctx context.Context, tx image.Tx) error {
-		if err := tx.SetTags(ctx, region, acct2, full.ID, []image.Tag{{Key: "Team", Value: "blue"}}); err != nil {
+	updateInstances(t, s, func(ctx context.Context, tx instance.Tx) error {
+		if err := tx.SetTags(ctx, region, acct2, full.ID, []resource.Tag{{Key: "Team", Value: "blue"}}); err != nil {
 			return err
 		}
 		if err := tx.SetSetting(ctx, region, acct1, "block-public-access", "block-new-sharing"); err != nil {
@@ -423,14 +431,14 @@ func testDurableAfterReopen(t *testing.T, h *harness) {
 		t.Errorf("instance after reopen (-want +got):\n%s", diff)
 	}
 	view(t, s, func(ctx context.Context, tx image.Tx) error {
-		if _, err := tx.Image(ctx, region, amiID(2)); err != image.ErrNotFound {
+		if _, err := tx.Image(ctx, region, amiID(2)); err != resource.ErrNotFound {
 			t.Errorf("deleted image after reopen: error = %v", err)
 		}
 		tags, err := tx.Tags(ctx, region, acct2, []string{full.ID})
 		if err != nil {
 			return err
 		}
-		if diff := cmp.Diff(map[string][]image.Tag{full.ID: {{Key: "Team", Value: "blue"}}}, tags); diff != "" {
+		if diff := cmp.Diff(map[string][]resource.Tag{full.ID: {{Key: "Team", Value: "blue"}}}, tags); diff != "" {
 			t.Errorf("tags after reopen (-want +got):\n%s", diff)
 		}
 		if v, err := tx.Setting(ctx, region, acct1, "block-public-access"); err != nil || v != "block-new-sharing" {
@@ -442,7 +450,7 @@ func testDurableAfterReopen(t *testing.T, h *harness) {
 			switch {
 			case uerr == nil && err != nil:
 				t.Errorf("acknowledged update %d lost: %v", i, err)
-			case uerr != nil && err != image.ErrNotFound:
+			case uerr != nil && err != resource.ErrNotFound:
 				t.Errorf("update %d failed (%v) but its image is there (%v)", i, uerr, err)
 			case uerr == nil:
 				acked++

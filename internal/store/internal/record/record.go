@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
 )
 
 // imageDoc is the images.doc column: every Image field that is not a real
@@ -254,7 +255,7 @@ type instanceDoc struct {
 }
 
 // EncodeInstance returns the doc column for inst.
-func EncodeInstance(inst *image.Instance) (string, error) {
+func EncodeInstance(inst *instance.Instance) (string, error) {
 	r := instanceDoc{
 		ReservationID:           inst.ReservationID,
 		InstanceType:            inst.InstanceType,
@@ -284,7 +285,7 @@ func EncodeInstance(inst *image.Instance) (string, error) {
 }
 
 // DecodeInstance fills the document fields of inst from the doc column.
-func DecodeInstance(doc []byte, inst *image.Instance) error {
+func DecodeInstance(doc []byte, inst *instance.Instance) error {
 	var r instanceDoc
 	if err := json.Unmarshal(doc, &r); err != nil {
 		return fmt.Errorf("record: decode instance %s: %w", inst.ID, err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
 )
 
 // Decoding a cached document twice gives equal images that share nothing.
@@ -93,7 +94,7 @@ func TestColumnsMatchValues(t *testing.T) {
 	if len(vals) != len(ImageValueColumns) {
 		t.Errorf("ImageValues gives %d values for %d ImageValueColumns", len(vals), len(ImageValueColumns))
 	}
-	ivals, err := InstanceValues(&image.Instance{})
+	ivals, err := InstanceValues(&instance.Instance{})
 	if err != nil {
 		t.Fatal(err)
 	}

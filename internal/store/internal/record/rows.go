@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+
+	"github.com/amigo-ec2/amigo/internal/instance"
 )
 
 // The column lists and row codecs below are the one description of the
@@ -119,8 +121,8 @@ var (
 )
 
 // ScanInstance reads one row of InstanceColumns.
-func ScanInstance(row Row) (*image.Instance, error) {
-	inst := &image.Instance{}
+func ScanInstance(row Row) (*instance.Instance, error) {
+	inst := &instance.Instance{}
 	var doc []byte
 	if err := row.Scan(&inst.Region, &inst.ID, &inst.OwnerID, &inst.ImageID, &inst.State, &doc); err != nil {
 		return nil, err
@@ -132,7 +134,7 @@ func ScanInstance(row Row) (*image.Instance, error) {
 }
 
 // InstanceValues returns the values of inst's InstanceColumns, in order.
-func InstanceValues(inst *image.Instance) ([]any, error) {
+func InstanceValues(inst *instance.Instance) ([]any, error) {
 	doc, err := EncodeInstance(inst)
 	if err != nil {
 		return nil, err
