@@ -19,6 +19,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/amigo-ec2/amigo/internal/app"
+	"github.com/amigo-ec2/amigo/internal/instance"
 )
 
 // errTFNotFound is the provider's tfresource.NotFound.
@@ -126,7 +127,10 @@ func tfWaitImageAvailable(t *testing.T, c *ec2.Client, id string) {
 // slowEnv makes new images and instances take a moment of real time, as
 // on EC2, so the replays see the transitional states.
 func slowEnv(t *testing.T) *env {
-	return startEnv(t, func(c *app.Config) { c.Image.PendingDelay, c.Image.Now = 300*time.Millisecond, time.Now })
+	return startEnv(t, func(c *app.Config) {
+		c.Image.PendingDelay, c.Image.Now = 300*time.Millisecond, time.Now
+		c.Instance.Delays = instance.Delays{Pending: 300 * time.Millisecond, Stopping: 300 * time.Millisecond}
+	})
 }
 
 // data "aws_ami": one DescribeImages, then most_recent by CreationDate.

@@ -12,36 +12,6 @@ import (
 // and reads settle an instance whose delay has passed, so a restart loses
 // nothing and no timer runs.
 
-// State names, as EC2 spells them.
-const (
-	StatePending      = "pending"
-	StateRunning      = "running"
-	StateShuttingDown = "shutting-down"
-	StateTerminated   = "terminated"
-	StateStopping     = "stopping"
-	StateStopped      = "stopped"
-)
-
-// StateNames are the states in code order.
-var StateNames = []string{StatePending, StateRunning, StateShuttingDown, StateTerminated, StateStopping, StateStopped}
-
-// StateCode is EC2's number for a state (the low byte of InstanceState.Code).
-func StateCode(name string) int32 {
-	switch name {
-	case StateRunning:
-		return 16
-	case StateShuttingDown:
-		return 32
-	case StateTerminated:
-		return 48
-	case StateStopping:
-		return 64
-	case StateStopped:
-		return 80
-	}
-	return 0
-}
-
 // Delays are how long the transitional states last; zero settles at once.
 type Delays struct {
 	Pending  time.Duration // pending → running, after launch and start

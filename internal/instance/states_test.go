@@ -14,7 +14,7 @@ var t0 = time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
 
 func TestStateCodes(t *testing.T) {
 	want := []int32{0, 16, 32, 48, 64, 80}
-	for i, s := range StateNames {
+	for i, s := range states {
 		if StateCode(s) != want[i] {
 			t.Errorf("%s: %d", s, StateCode(s))
 		}
@@ -118,7 +118,7 @@ func TestStart(t *testing.T) {
 }
 
 func TestReboot(t *testing.T) {
-	for _, s := range StateNames {
+	for _, s := range states {
 		err := (Life{State: s}).Reboot("i-1")
 		ok := s == StateRunning || s == StateTerminated
 		if (err == nil) != ok {

@@ -86,6 +86,8 @@ func RunEngine(t *testing.T, e Engine) {
 		{"ListSettings", testListSettings},
 		{"InstanceRoundTrip", testInstanceRoundTrip},
 		{"FindInstances", testFindInstances},
+		{"ClientTokens", testClientTokens},
+		{"ClientTokenWithItsLaunch", testClientTokenWithItsLaunch},
 		{"UpdateErrorKeepsNothing", testUpdateErrorKeepsNothing},
 		{"UpdateCanceledContext", testUpdateCanceledContext},
 		{"ConcurrentFailuresAreIsolated", testConcurrentFailuresAreIsolated},
