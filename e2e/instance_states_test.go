@@ -378,3 +378,38 @@ func TestDescribeInstanceAttribute(t *testing.T) {
 		t.Fatalf("after modify %+v", v)
 	}
 }
+
+// A zone must be one of the region's; without one the instance is in the
+// region's first zone.
+func TestRunInstancesPlacement(t *testing.T) {
+	e := startEnv(t)
+	c := e.client(owner)
+	img := e.register(owner, "placed")
+	run := func(zone string) (*ec2.RunInstancesOutput, error) {
+		return c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(img), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+			Placement: &ec2types.Placement{AvailabilityZone: aws.String(zone)}})
+	}
+	_, err := run("us-east-1z")
+	if msg := apiErr(t, err, "InvalidParameterValue", 400); msg != "Invalid availability zone: [us-east-1z]" {
+		t.Fatalf("message %q", msg)
+	}
+	_, err = run("eu-west-1a")
+	apiErr(t, err, "InvalidParameterValue", 400)
+	out := must[*ec2.RunInstancesOutput](t)(run("us-east-1c"))
+	if z := aws.ToString(out.Instances[0].Placement.AvailabilityZone); z != "us-east-1c" {
+		t.Fatalf("zone %q", z)
+	}
+	st := must[*ec2.DescribeInstanceStatusOutput](t)(c.DescribeInstanceStatus(ctx, &ec2.DescribeInstanceStatusInput{
+		InstanceIds: []string{aws.ToString(out.Instances[0].InstanceId)}}))
+	if len(st.InstanceStatuses) != 1 || aws.ToString(st.InstanceStatuses[0].AvailabilityZoneId) != "use1-az2" {
+		t.Fatalf("status %+v", st.InstanceStatuses)
+	}
+	west := e.clientIn(owner, "us-west-1")
+	wimg := *must[*ec2.RegisterImageOutput](t)(west.RegisterImage(ctx, &ec2.RegisterImageInput{Name: aws.String("west"),
+		RootDeviceName: aws.String("/dev/xvda"), BlockDeviceMappings: []ec2types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvda"),
+			Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(snapshot)}}}})).ImageId
+	wout := must[*ec2.RunInstancesOutput](t)(west.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(wimg), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)}))
+	if z := aws.ToString(wout.Instances[0].Placement.AvailabilityZone); z != "us-west-1b" {
+		t.Fatalf("default zone in us-west-1: %q (the region has no 'a')", z)
+	}
+}

@@ -71,7 +71,8 @@ func (h *handlers) describeInstanceStatus(ctx context.Context, c resource.Caller
 			return s
 		}
 		out.InstanceStatuses[i] = ec2api.InstanceStatus{
-			InstanceId: ptr(st.ID), AvailabilityZone: ptr(st.AvailabilityZone()), InstanceState: stateOut(st.State),
+			InstanceId: ptr(st.ID), AvailabilityZone: ptr(st.AvailabilityZone()), AvailabilityZoneId: ptr(st.AvailabilityZoneID()),
+			InstanceState:  stateOut(st.State),
 			InstanceStatus: summary(), SystemStatus: summary(), Events: []ec2api.InstanceStatusEvent{},
 		}
 	}

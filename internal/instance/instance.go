@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 // Instance states, as EC2 names them.
@@ -118,7 +119,24 @@ func (inst *Instance) AvailabilityZone() string {
 	if inst.Zone != "" {
 		return inst.Zone
 	}
+	if r, ok := resource.LookupRegion(inst.Region); ok && len(r.Zones) > 0 {
+		return r.Zones[0].Name
+	}
 	return inst.Region + "a"
+}
+
+// AvailabilityZoneID is the AZ ID of the instance's zone, "" when the
+// region table does not know it.
+func (inst *Instance) AvailabilityZoneID() string {
+	zone := inst.AvailabilityZone()
+	if r, ok := resource.LookupRegion(inst.Region); ok {
+		for _, z := range r.Zones {
+			if z.Name == zone {
+				return z.ID
+			}
+		}
+	}
+	return ""
 }
 
 // VolumeID is the id of the EBS volume an instance has at a device, derived

@@ -3,6 +3,7 @@ package instance
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -275,16 +276,16 @@ func defaultCPUCredits(typ TypeInfo) string {
 	return "unlimited"
 }
 
-// checkZone accepts no zone or a zone of the caller's region.
+// checkZone accepts no zone or one of the region's zones (the region
+// table's), with DescribeAvailabilityZones' error for any other.
 func checkZone(region, zone string) error {
 	if zone == "" {
 		return nil
 	}
-	letter, ok := strings.CutPrefix(zone, region)
-	if !ok || len(letter) != 1 || letter[0] < 'a' || letter[0] > 'z' {
-		return awserr.InvalidParameterValue("Invalid availability zone: [%s]", zone)
+	if r, ok := resource.LookupRegion(region); ok && slices.ContainsFunc(r.Zones, func(z resource.Zone) bool { return z.Name == zone }) {
+		return nil
 	}
-	return nil
+	return awserr.InvalidParameterValue("Invalid availability zone: [%s]", zone)
 }
 
 // replay answers a RunInstances whose token is recorded: the recorded

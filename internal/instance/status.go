@@ -36,7 +36,7 @@ const maxStatusIDs = 100
 // no instance is managed).
 var statusFields = map[string]resource.Field[*Status]{
 	"availability-zone":    func(s *Status, _ []resource.Tag) []string { return resource.One(s.AvailabilityZone()) },
-	"availability-zone-id": func(*Status, []resource.Tag) []string { return nil },
+	"availability-zone-id": func(s *Status, _ []resource.Tag) []string { return resource.One(s.AvailabilityZoneID()) },
 	"instance-state-name":  func(s *Status, _ []resource.Tag) []string { return resource.One(s.State) },
 	"instance-state-code": func(s *Status, _ []resource.Tag) []string {
 		return []string{strconv.Itoa(int(StateCode(s.State)))}
