@@ -69,7 +69,7 @@ func (s *Service) DescribeInstanceTypes(ctx context.Context, c resource.Caller, 
 		}
 	}
 	if len(unknown) > 0 {
-		return nil, "", awserr.Newf("InvalidInstanceType", "The following supplied instance types do not exist: %v", unknown)
+		return nil, "", awserr.Newf(awserr.CodeInvalidInstanceType, "The following supplied instance types do not exist: %v", unknown)
 	}
 	if m := r.MaxResults; m != nil && (*m < 5 || *m > defaultTypesPage) {
 		return nil, "", awserr.InvalidParameterValue("Value ( %d ) for parameter maxResults is invalid. Expecting a value between 5 and %d.", *m, defaultTypesPage)
@@ -210,7 +210,7 @@ func (s *Service) DescribeInstanceCreditSpecifications(ctx context.Context, c re
 					}
 					switch {
 					case credits == "" && len(r.InstanceIDs) > 0:
-						return nil, awserr.Newf("UnsupportedOperation", "The instance ID '%s' is not a burstable performance instance.", inst.ID)
+						return nil, awserr.Newf(awserr.CodeUnsupportedOperation, "The instance ID '%s' is not a burstable performance instance.", inst.ID)
 					case credits == "" || inst.State == StateTerminated && len(r.InstanceIDs) == 0:
 						continue
 					}

@@ -96,10 +96,10 @@ func (r *TokenRecord) Use(fingerprint string, terminatedAt []*time.Time, now tim
 		return Forget, nil
 	}
 	if fingerprint != r.Fingerprint {
-		return Replay, awserr.New("IdempotentParameterMismatch", msgIdempotencyMismatch)
+		return Replay, awserr.New(awserr.CodeIdempotentParameterMismatch, msgIdempotencyMismatch)
 	}
 	if allGone {
-		return Replay, awserr.New("IdempotentInstanceTerminated",
+		return Replay, awserr.New(awserr.CodeIdempotentInstanceTerminated,
 			"The client token you have provided is associated with a terminated instance. Please use a different client token.")
 	}
 	return Replay, nil

@@ -60,7 +60,7 @@ func (s *Service) TerminateInstances(ctx context.Context, c resource.Caller, ids
 		}
 		for _, inst := range insts {
 			if inst.DisableAPITermination {
-				return awserr.Newf("OperationNotPermitted", "The instance '%s' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.", inst.ID)
+				return awserr.Newf(awserr.CodeOperationNotPermitted, "The instance '%s' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.", inst.ID)
 			}
 		}
 		if dryRun {

@@ -32,13 +32,13 @@ func (s *Service) StopInstances(ctx context.Context, c resource.Caller, r *StopR
 	force := r.Force || r.SkipOsShutdown
 	return s.changeStates(ctx, c, "StopInstances", r.InstanceIDs, r.DryRun, func(inst *Instance) (Life, Change, error) {
 		if inst.RootDeviceType == "instance-store" {
-			return Life{}, Change{}, awserr.Newf("UnsupportedOperation", "The instance '%s' does not have an 'ebs' root device type and cannot be stopped.", inst.ID)
+			return Life{}, Change{}, awserr.Newf(awserr.CodeUnsupportedOperation, "The instance '%s' does not have an 'ebs' root device type and cannot be stopped.", inst.ID)
 		}
 		if inst.DisableAPIStop && inst.State == StateRunning {
-			return Life{}, Change{}, awserr.Newf("OperationNotPermitted", "The instance '%s' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.", inst.ID)
+			return Life{}, Change{}, awserr.Newf(awserr.CodeOperationNotPermitted, "The instance '%s' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.", inst.ID)
 		}
 		if r.Hibernate && !inst.Hibernation {
-			return Life{}, Change{}, awserr.Newf("UnsupportedHibernationConfiguration", "The instance can't be hibernated because it was not configured at launch for hibernation: %s", inst.ID)
+			return Life{}, Change{}, awserr.Newf(awserr.CodeUnsupportedHibernation, "The instance can't be hibernated because it was not configured at launch for hibernation: %s", inst.ID)
 		}
 		return inst.life().Stop(inst.ID, s.now(), s.opts.Delays, force)
 	})

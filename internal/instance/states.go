@@ -99,10 +99,10 @@ func (l Life) Stop(id string, now time.Time, d Delays, force bool) (Life, Change
 		return l, ch, nil
 	case StatePending:
 		if !l.Booted {
-			return l, ch, awserr.Newf("IncorrectInstanceState", "Instance '%s' cannot be stopped as it has never reached the 'running' state.", id)
+			return l, ch, awserr.Newf(awserr.CodeIncorrectInstanceState, "Instance '%s' cannot be stopped as it has never reached the 'running' state.", id)
 		}
 	}
-	return l, ch, awserr.Newf("IncorrectInstanceState", "This instance '%s' is not in a state from which it can be stopped.", id)
+	return l, ch, awserr.Newf(awserr.CodeIncorrectInstanceState, "This instance '%s' is not in a state from which it can be stopped.", id)
 }
 
 // Start is StartInstances for one settled instance: stopped goes to
@@ -122,7 +122,7 @@ func (l Life) Start(id string, now time.Time, d Delays) (Life, Change, error) {
 	case StatePending, StateRunning:
 		return l, ch, nil
 	}
-	return l, ch, awserr.Newf("IncorrectInstanceState", "The instance '%s' is not in a state from which it can be started.", id)
+	return l, ch, awserr.Newf(awserr.CodeIncorrectInstanceState, "The instance '%s' is not in a state from which it can be started.", id)
 }
 
 // Reboot is RebootInstances for one settled instance: a running instance
@@ -133,7 +133,7 @@ func (l Life) Reboot(id string) error {
 	if l.State == StateRunning || l.State == StateTerminated {
 		return nil
 	}
-	return awserr.Newf("IncorrectInstanceState", "The instance '%s' is not in a state from which it can be rebooted.", id)
+	return awserr.Newf(awserr.CodeIncorrectInstanceState, "The instance '%s' is not in a state from which it can be rebooted.", id)
 }
 
 // Terminate is TerminateInstances for one settled instance: it is
