@@ -93,7 +93,7 @@ func (s *Service) DescribeInstanceTypes(ctx context.Context, c resource.Caller, 
 		n := int32(defaultTypesPage)
 		page = &n
 	}
-	return resource.List(s.images.Pages(), c, resource.Page{MaxResults: page, NextToken: r.NextToken}, resource.Listing[string, TypeInfo]{
+	return resource.List(ctx, s.images.Pages(), c, resource.Page{MaxResults: page, NextToken: r.NextToken}, resource.Listing[string, TypeInfo]{
 		Kind: "instance-types",
 		Criteria: func(f *resource.Fingerprint) {
 			f.Add(r.InstanceTypes...)
@@ -183,7 +183,7 @@ func (s *Service) DescribeInstanceCreditSpecifications(ctx context.Context, c re
 	err = s.store.ViewInstances(ctx, func(tx Tx) error {
 		clear(found)
 		var err error
-		kept, next, err = resource.List(s.images.Pages(), c, resource.Page{MaxResults: r.MaxResults, NextToken: r.NextToken}, resource.Listing[*Instance, CreditSpecification]{
+		kept, next, err = resource.List(ctx, s.images.Pages(), c, resource.Page{MaxResults: r.MaxResults, NextToken: r.NextToken}, resource.Listing[*Instance, CreditSpecification]{
 			Kind: "instance-credit-specifications",
 			Criteria: func(f *resource.Fingerprint) {
 				f.Add(q.IDs...)

@@ -97,7 +97,7 @@ func (s *Service) DescribeInstanceStatus(ctx context.Context, c resource.Caller,
 	err = s.store.ViewInstances(ctx, func(tx Tx) error {
 		clear(found)
 		var err error
-		kept, next, err = resource.List(s.images.Pages(), c, resource.Page{MaxResults: r.MaxResults, NextToken: r.NextToken}, resource.Listing[*Instance, Status]{
+		kept, next, err = resource.List(ctx, s.images.Pages(), c, resource.Page{MaxResults: r.MaxResults, NextToken: r.NextToken}, resource.Listing[*Instance, Status]{
 			Kind: "instance-status",
 			Criteria: func(f *resource.Fingerprint) {
 				f.Add(strconv.FormatBool(r.IncludeAllInstances))

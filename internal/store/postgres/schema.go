@@ -87,7 +87,12 @@ CREATE INDEX instances_image ON instances (region, image_id);
 CREATE INDEX instances_state ON instances (region, state);
 `,
 
-	// 2: RunInstances client tokens: what each launched, written in the
+	// 2: an account's images by state, for the image quota's count.
+	`
+CREATE INDEX images_owner_state ON images (region, owner_id, state);
+`,
+
+	// 3: RunInstances client tokens: what each launched, written in the
 	// launch's transaction (instance.TokenRecord). instance_ids is the
 	// reservation's ids, space-separated.
 	`

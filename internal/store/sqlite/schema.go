@@ -130,7 +130,16 @@ INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('images', 'images_owner_id', '
 ANALYZE sqlite_schema;
 `,
 
-	// 5: RunInstances client tokens: what each launched, written in the
+	// An account's images by state, from the index alone: the image quota
+	// counts those not deregistered on every registration.
+	`
+CREATE INDEX images_owner_state ON images (region, owner_id, state);
+DELETE FROM sqlite_stat1 WHERE tbl = 'images' AND idx = 'images_owner_state';
+INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('images', 'images_owner_state', '1000000 200000 50 20');
+ANALYZE sqlite_schema;
+`,
+
+	// 6: RunInstances client tokens: what each launched, written in the
 	// launch's transaction (instance.TokenRecord). instance_ids is the
 	// reservation's ids, space-separated.
 	`
