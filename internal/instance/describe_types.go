@@ -116,7 +116,10 @@ func (s *Service) DescribeInstanceTypes(ctx context.Context, c resource.Caller, 
 		Key: func(n string) string { return n },
 		Keep: func(batch []string) ([]TypeInfo, error) {
 			var out []TypeInfo
-			for _, n := range batch {
+			for i, n := range batch {
+				if err := resource.Poll(ctx, i); err != nil {
+					return nil, err
+				}
 				t, _ := LookupType(n)
 				if resource.MatchAll(fs, &t, nil) {
 					out = append(out, t)
@@ -199,7 +202,10 @@ func (s *Service) DescribeInstanceCreditSpecifications(ctx context.Context, c re
 			Key: func(inst *Instance) string { return inst.ID },
 			Keep: func(insts []*Instance) ([]CreditSpecification, error) {
 				var out []CreditSpecification
-				for _, inst := range insts {
+				for i, inst := range insts {
+					if err := resource.Poll(ctx, i); err != nil {
+						return nil, err
+					}
 					if inst.OwnerID != c.Account || s.gone(inst) {
 						continue
 					}

@@ -114,7 +114,10 @@ func (s *Service) DescribeInstanceStatus(ctx context.Context, c resource.Caller,
 			Key: func(inst *Instance) string { return inst.ID },
 			Keep: func(insts []*Instance) ([]Status, error) {
 				var out []Status
-				for _, inst := range insts {
+				for i, inst := range insts {
+					if err := resource.Poll(ctx, i); err != nil {
+						return nil, err
+					}
 					if inst.OwnerID != c.Account || s.gone(inst) {
 						continue
 					}
