@@ -125,6 +125,15 @@ func str(p *string) string {
 
 func flag(p *bool) bool { return p != nil && *p }
 
+// filters turns the model's Filter.N into the shared filter compiler's input.
+func filters(fs []ec2api.Filter) []resource.Filter {
+	out := make([]resource.Filter, len(fs))
+	for i, f := range fs {
+		out[i] = resource.Filter{Name: f.Name, Values: f.Values}
+	}
+	return out
+}
+
 // ref is ptr without the copy: p itself, or nil when *p is empty.
 func ref(p *string) *string {
 	if *p == "" {
