@@ -46,17 +46,9 @@ func (h *handlers) rebootInstances(ctx context.Context, c resource.Caller, in *e
 	return returnTrue(), nil
 }
 
-func filtersIn(fs []ec2api.Filter) []resource.Filter {
-	var out []resource.Filter
-	for _, f := range fs {
-		out = append(out, resource.Filter{Name: f.Name, Values: f.Values})
-	}
-	return out
-}
-
 func (h *handlers) describeInstanceStatus(ctx context.Context, c resource.Caller, in *ec2api.DescribeInstanceStatusRequest) (any, error) {
 	sts, next, err := h.instances.DescribeInstanceStatus(ctx, c, &instance.StatusRequest{InstanceIDs: in.InstanceIds,
-		IncludeAllInstances: flag(in.IncludeAllInstances), Filters: filtersIn(in.Filters), MaxResults: in.MaxResults,
+		IncludeAllInstances: flag(in.IncludeAllInstances), Filters: filters(in.Filters), MaxResults: in.MaxResults,
 		NextToken: in.NextToken, DryRun: flag(in.DryRun)})
 	if err != nil {
 		return nil, err
@@ -131,7 +123,7 @@ func (h *handlers) describeInstanceAttribute(ctx context.Context, c resource.Cal
 
 func (h *handlers) describeInstanceTypes(ctx context.Context, c resource.Caller, in *ec2api.DescribeInstanceTypesRequest) (any, error) {
 	types, next, err := h.instances.DescribeInstanceTypes(ctx, c, &instance.TypesRequest{InstanceTypes: in.InstanceTypes,
-		Filters: filtersIn(in.Filters), MaxResults: in.MaxResults, NextToken: in.NextToken, DryRun: flag(in.DryRun)})
+		Filters: filters(in.Filters), MaxResults: in.MaxResults, NextToken: in.NextToken, DryRun: flag(in.DryRun)})
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +172,7 @@ func instanceTypeOut(t instance.TypeInfo) ec2api.InstanceTypeInfo {
 
 func (h *handlers) describeInstanceCreditSpecifications(ctx context.Context, c resource.Caller, in *ec2api.DescribeInstanceCreditSpecificationsRequest) (any, error) {
 	specs, next, err := h.instances.DescribeInstanceCreditSpecifications(ctx, c, &instance.CreditsRequest{InstanceIDs: in.InstanceIds,
-		Filters: filtersIn(in.Filters), MaxResults: in.MaxResults, NextToken: in.NextToken, DryRun: flag(in.DryRun)})
+		Filters: filters(in.Filters), MaxResults: in.MaxResults, NextToken: in.NextToken, DryRun: flag(in.DryRun)})
 	if err != nil {
 		return nil, err
 	}
