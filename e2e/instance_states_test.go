@@ -9,6 +9,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/amigo-ec2/amigo/internal/app"
+	"github.com/amigo-ec2/amigo/internal/instance"
 )
 
 func TestInstanceTypeChecks(t *testing.T) {
@@ -85,11 +88,19 @@ func fastTerminated(o *ec2.InstanceTerminatedWaiterOptions) {
 	o.MinDelay, o.MaxDelay = 100*time.Millisecond, 200*time.Millisecond
 }
 
+// delayedEnv gives instances EC2-like delays on the harness's standing
+// clock: a transitional state lasts until the test moves the clock, so what
+// the test sees does not depend on how busy the machine is.
+func delayedEnv(t *testing.T) *env {
+	return startEnv(t, func(c *app.Config) {
+		c.Instance.Delays = instance.Delays{Pending: 5 * time.Second, Stopping: 5 * time.Second}
+	})
+}
+
 func TestStopStartReboot(t *testing.T) {
-	e := slowEnv(t)
+	e := delayedEnv(t)
 	c := e.client(owner)
 	img := e.register(owner, "states")
-	time.Sleep(400 * time.Millisecond)
 	id := e.launch(owner, img, 1)[0]
 	ids := &ec2.DescribeInstancesInput{InstanceIds: []string{id}}
 	change := func(chs []ec2types.InstanceStateChange) string {
@@ -126,6 +137,7 @@ func TestStopStartReboot(t *testing.T) {
 		t.Fatalf("message %q", msg)
 	}
 	apiErr(t, reboot(), "IncorrectInstanceState", 400)
+	e.clock.Advance(5 * time.Second)
 	if err := ec2.NewInstanceRunningWaiter(c, fastRunning).Wait(ctx, ids, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -150,6 +162,7 @@ func TestStopStartReboot(t *testing.T) {
 	if msg := apiErr(t, err, "IncorrectInstanceState", 400); msg != "The instance '"+id+"' is not in a state from which it can be started." {
 		t.Fatalf("message %q", msg)
 	}
+	e.clock.Advance(5 * time.Second)
 	if err := ec2.NewInstanceStoppedWaiter(c, fastStopped).Wait(ctx, ids, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -163,6 +176,7 @@ func TestStopStartReboot(t *testing.T) {
 	if ch, err := start(); err != nil || ch != "pending/pending" {
 		t.Fatalf("second start: %s %v", ch, err)
 	}
+	e.clock.Advance(5 * time.Second)
 	if err := ec2.NewInstanceRunningWaiter(c, fastRunning).Wait(ctx, ids, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -244,10 +258,9 @@ func TestDisableAPIStopAndTermination(t *testing.T) {
 }
 
 func TestDescribeInstanceStatus(t *testing.T) {
-	e := slowEnv(t)
+	e := delayedEnv(t)
 	c := e.client(owner)
 	img := e.register(owner, "status")
-	time.Sleep(400 * time.Millisecond)
 	ids := e.launch(owner, img, 2)
 	running, stopped := ids[0], ids[1]
 
@@ -259,6 +272,13 @@ func TestDescribeInstanceStatus(t *testing.T) {
 	fastOK := func(o *ec2.InstanceStatusOkWaiterOptions) {
 		o.MinDelay, o.MaxDelay = 100*time.Millisecond, 200*time.Millisecond
 	}
+	// Running after the pending delay, checks initializing for as long again.
+	e.clock.Advance(5 * time.Second)
+	out = must[*ec2.DescribeInstanceStatusOutput](t)(c.DescribeInstanceStatus(ctx, &ec2.DescribeInstanceStatusInput{InstanceIds: ids}))
+	if len(out.InstanceStatuses) != 2 || out.InstanceStatuses[0].InstanceStatus.Status != ec2types.SummaryStatusInitializing {
+		t.Fatalf("just running: %+v", out.InstanceStatuses)
+	}
+	e.clock.Advance(5 * time.Second)
 	if err := ec2.NewInstanceStatusOkWaiter(c, fastOK).Wait(ctx, &ec2.DescribeInstanceStatusInput{InstanceIds: ids}, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
