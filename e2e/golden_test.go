@@ -97,10 +97,19 @@ func TestGoldenResponses(t *testing.T) {
 
 		{"copy-image", owner, v("CopyImage", "SourceImageId", id2, "SourceRegion", region, "Name", "golden-copy", "Description", "a copy", "CopyImageTags", "true")},
 		{"describe-images-copy", owner, v("DescribeImages", "ImageId.1", cp)},
-		{"run-instances", owner, v("RunInstances", "ImageId", id2, "MinCount", "1", "MaxCount", "1", "InstanceType", "t3.micro", "TagSpecification.1.ResourceType", "instance", "TagSpecification.1.Tag.1.Key", "Name", "TagSpecification.1.Tag.1.Value", "golden")},
+		{"run-instances", owner, v("RunInstances", "ImageId", id2, "MinCount", "1", "MaxCount", "1", "InstanceType", "t2.micro", "TagSpecification.1.ResourceType", "instance", "TagSpecification.1.Tag.1.Key", "Name", "TagSpecification.1.Tag.1.Value", "golden")},
 		{"describe-instances", owner, v("DescribeInstances", "InstanceId.1", inst)},
 		{"modify-instance-attribute", owner, v("ModifyInstanceAttribute", "InstanceId", inst, "SriovNetSupport.Value", "simple")},
 		{"get-instance-uefi-data", owner, v("GetInstanceUefiData", "InstanceId", inst)},
+		{"describe-instance-attribute", owner, v("DescribeInstanceAttribute", "InstanceId", inst, "Attribute", "disableApiTermination")},
+		{"describe-instance-attribute-user-data", owner, v("DescribeInstanceAttribute", "InstanceId", inst, "Attribute", "userData")},
+		{"describe-instance-status", owner, v("DescribeInstanceStatus", "InstanceId.1", inst)},
+		{"describe-instance-types", owner, v("DescribeInstanceTypes", "InstanceType.1", "t3.micro")},
+		{"describe-instance-credit-specifications", owner, v("DescribeInstanceCreditSpecifications", "InstanceId.1", inst)},
+		{"reboot-instances", owner, v("RebootInstances", "InstanceId.1", inst)},
+		{"stop-instances", owner, v("StopInstances", "InstanceId.1", inst)},
+		{"error-incorrect-instance-state", owner, v("RebootInstances", "InstanceId.1", inst)},
+		{"start-instances", owner, v("StartInstances", "InstanceId.1", inst)},
 		{"create-image", owner, v("CreateImage", "InstanceId", inst, "Name", "baked", "NoReboot", "true")},
 		{"describe-image-references", owner, v("DescribeImageReferences", "ImageId.1", id2, "IncludeAllResourceTypes", "true")},
 		{"terminate-instances", owner, v("TerminateInstances", "InstanceId.1", inst)},
@@ -133,6 +142,9 @@ func TestGoldenResponses(t *testing.T) {
 		{"error-snapshot-not-found", member, v("DescribeSnapshots", "SnapshotId.1", snapCopy)},
 		{"delete-volume", owner, v("DeleteVolume", "VolumeId", vol)},
 		{"error-volume-not-found", owner, v("DescribeVolumes", "VolumeId.1", vol)},
+		{"error-invalid-instance-type", owner, v("RunInstances", "ImageId", id2, "MinCount", "1", "MaxCount", "1", "InstanceType", "t3.mcro")},
+		{"run-instances-client-token", owner, v("RunInstances", "ImageId", id2, "MinCount", "1", "MaxCount", "1", "InstanceType", "t2.micro", "ClientToken", "golden-token")},
+		{"error-idempotent-parameter-mismatch", owner, v("RunInstances", "ImageId", id2, "MinCount", "1", "MaxCount", "2", "InstanceType", "t2.micro", "ClientToken", "golden-token")},
 	}
 	answered := map[string]bool{}
 	for _, s := range steps {

@@ -111,7 +111,9 @@ func TestImdsV2ImageRequiresTokens(t *testing.T) {
 	})).ImageId
 	plain := e.register(owner, "imds-any")
 
-	inst := must[*ec2.RunInstancesOutput](t)(e.run(owner, *v2, 1)).Instances[0]
+	// An arm64 image needs a Graviton type (EC2's default, m1.small, is x86).
+	inst := must[*ec2.RunInstancesOutput](t)(c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: v2, InstanceType: ec2types.InstanceTypeT4gMicro,
+		MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})).Instances[0]
 	if mo := inst.MetadataOptions; mo.HttpTokens != ec2types.HttpTokensStateRequired || aws.ToInt32(mo.HttpPutResponseHopLimit) != 2 {
 		t.Fatalf("imdsSupport v2.0 image: tokens %s, hop limit %d", mo.HttpTokens, aws.ToInt32(mo.HttpPutResponseHopLimit))
 	}
@@ -121,7 +123,7 @@ func TestImdsV2ImageRequiresTokens(t *testing.T) {
 	}
 	// The request may still say otherwise.
 	out := must[*ec2.RunInstancesOutput](t)(c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: v2, MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
-		MetadataOptions: &ec2types.InstanceMetadataOptionsRequest{HttpTokens: ec2types.HttpTokensStateOptional}}))
+		InstanceType: ec2types.InstanceTypeT4gMicro, MetadataOptions: &ec2types.InstanceMetadataOptionsRequest{HttpTokens: ec2types.HttpTokensStateOptional}}))
 	if mo := out.Instances[0].MetadataOptions; mo.HttpTokens != ec2types.HttpTokensStateOptional || aws.ToInt32(mo.HttpPutResponseHopLimit) != 2 {
 		t.Fatalf("explicit options: tokens %s, hop limit %d", mo.HttpTokens, aws.ToInt32(mo.HttpPutResponseHopLimit))
 	}

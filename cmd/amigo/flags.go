@@ -12,6 +12,7 @@ import (
 	"github.com/amigo-ec2/amigo/internal/app"
 	"github.com/amigo-ec2/amigo/internal/catalog"
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/instance"
 	"github.com/amigo-ec2/amigo/internal/store/postgres"
 	"github.com/amigo-ec2/amigo/internal/store/sqlite"
 )
@@ -45,7 +46,7 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	fs.IntVar(&o.imageQuota, "image-quota", image.DefaultImageQuota, "images allowed per account and region, deregistered ones aside, as EC2's AMIs quota; -1 for no limit (AMIGO_IMAGE_QUOTA)")
 	fs.StringVar(&o.catalog, "catalog", "", "public image catalogue: a YAML or JSON-lines file, or none; default: the embedded catalogue (AMIGO_CATALOG)")
 	fs.StringVar(&o.pprofAddr, "pprof", "", "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (AMIGO_PPROF); off by default")
-	fs.DurationVar(&o.pendingDelay, "pending-delay", 0, "how long new images (RegisterImage, CopyImage, CreateImage), volumes and snapshots stay pending (creating) before they are available (completed), e.g. 30s; 0 for at once (AMIGO_PENDING_DELAY)")
+	fs.DurationVar(&o.pendingDelay, "pending-delay", 0, "how long new images (RegisterImage, CopyImage, CreateImage), volumes and snapshots stay pending (creating) before they are available (completed), and instances pending (launch, start) and stopping, e.g. 30s; 0 for at once (AMIGO_PENDING_DELAY)")
 	fs.StringVar(&o.catalogRegions, "catalog-regions", "", "comma-separated regions the catalogue is loaded into (AMIGO_CATALOG_REGIONS); default: every served region")
 	fs.StringVar(&o.regions, "regions", "", "comma-separated regions served; requests signed for any other are refused (AMIGO_REGIONS); default: every commercial region")
 	return o
@@ -104,7 +105,8 @@ func (o *serveOptions) appConfig(log *slog.Logger) (app.Config, error) {
 	cfg := app.Config{Listen: o.listen, DataDir: o.data, Logger: log, Store: o.store,
 		Postgres:    postgres.Options{MaxConns: int32(o.pgMax), MinConns: int32(o.pgMin)},
 		CacheImages: cacheSize(o.cacheImages),
-		Image:       image.Options{PublicImageQuota: o.quota, ImageQuota: o.imageQuota, PendingDelay: o.pendingDelay}}
+		Image:       image.Options{PublicImageQuota: o.quota, ImageQuota: o.imageQuota, PendingDelay: o.pendingDelay},
+		Instance:    instance.Options{Delays: instance.Delays{Pending: o.pendingDelay, Stopping: o.pendingDelay}}}
 	if o.imageQuota == 0 || o.imageQuota < -1 {
 		// The image options read 0 as "EC2's default"; a quota refusing
 		// every image is no deployment anyone means.

@@ -50,7 +50,8 @@ func TestServeFlags(t *testing.T) {
 		{"numbers and durations from the environment", nil, map[string]string{
 			"AMIGO_PENDING_DELAY": "2s", "AMIGO_PG_MAX_CONNS": "8", "AMIGO_CACHE_IMAGES": "0", "AMIGO_LOG_LEVEL": "warn",
 		}, func(t *testing.T, cfg app.Config, o *serveOptions) {
-			if cfg.Image.PendingDelay != 2*time.Second || cfg.Postgres.MaxConns != 8 || cfg.CacheImages != -1 || o.logLevel != slog.LevelWarn {
+			if cfg.Image.PendingDelay != 2*time.Second || cfg.Instance.Delays.Pending != 2*time.Second || cfg.Instance.Delays.Stopping != 2*time.Second ||
+				cfg.Postgres.MaxConns != 8 || cfg.CacheImages != -1 || o.logLevel != slog.LevelWarn {
 				t.Errorf("got delay %v, max conns %d, cache %d, level %v", cfg.Image.PendingDelay, cfg.Postgres.MaxConns, cfg.CacheImages, o.logLevel)
 			}
 		}},

@@ -19,6 +19,7 @@ func TestStatus(t *testing.T) {
 		{CodeBlocked, 403},
 		{CodeDryRunOperation, 412},
 		{CodeFilterLimitExceeded, 400},
+		{CodeIdempotentInstanceTerminated, 400},
 		{CodeIdempotentParameterMismatch, 400},
 		{CodeIncompleteSignature, 400},
 		{CodeIncorrectInstanceState, 400},
@@ -74,7 +75,9 @@ func TestStatus(t *testing.T) {
 		{CodeUnauthorizedOperation, 403},
 		{CodeUnavailable, 503},
 		{CodeUnknownParameter, 400},
+		{CodeUnsupportedHibernation, 400},
 		{CodeUnsupportedOperation, 400},
+		{CodeInvalidInstanceType, 400},
 		{CodeValidationError, 400},
 	}
 	seen := map[string]bool{}

@@ -11,6 +11,7 @@ const (
 	CodeBlocked                       = "Blocked"
 	CodeDryRunOperation               = "DryRunOperation"
 	CodeFilterLimitExceeded           = "FilterLimitExceeded"
+	CodeIdempotentInstanceTerminated  = "IdempotentInstanceTerminated"
 	CodeIdempotentParameterMismatch   = "IdempotentParameterMismatch"
 	CodeIncompleteSignature           = "IncompleteSignature"
 	CodeIncorrectInstanceState        = "IncorrectInstanceState"
@@ -32,6 +33,7 @@ const (
 	CodeInvalidInstanceAttributeValue = "InvalidInstanceAttributeValue"
 	CodeInvalidInstanceIDMalformed    = "InvalidInstanceID.Malformed"
 	CodeInvalidInstanceIDNotFound     = "InvalidInstanceID.NotFound"
+	CodeInvalidInstanceType           = "InvalidInstanceType"
 	CodeInvalidKernelIdMalformed      = "InvalidKernelId.Malformed"
 	CodeInvalidParameter              = "InvalidParameter"
 	CodeInvalidParameterCombination   = "InvalidParameterCombination"
@@ -65,6 +67,7 @@ const (
 	CodeUnauthorizedOperation         = "UnauthorizedOperation"
 	CodeUnavailable                   = "Unavailable"
 	CodeUnknownParameter              = "UnknownParameter"
+	CodeUnsupportedHibernation        = "UnsupportedHibernationConfiguration"
 	CodeUnsupportedOperation          = "UnsupportedOperation"
 	CodeValidationError               = "ValidationError"
 	CodeVolumeInUse                   = "VolumeInUse"
@@ -112,6 +115,7 @@ var table = []Row{
 	// 400: client errors.
 	{EC2, CodeAuthFailure, VariantDefault, http.StatusBadRequest}, // "Not authorized for image…": AuthFailureResource
 	{EC2, CodeFilterLimitExceeded, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeIdempotentInstanceTerminated, VariantDefault, http.StatusBadRequest},
 	{EC2, CodeIdempotentParameterMismatch, VariantDefault, http.StatusBadRequest},
 	{EC2, CodeIncompleteSignature, VariantDefault, http.StatusBadRequest},
 	{EC2, CodeIncorrectInstanceState, VariantDefault, http.StatusBadRequest},
@@ -128,6 +132,7 @@ var table = []Row{
 	{EC2, CodeInvalidID, VariantDefault, http.StatusBadRequest},
 	{EC2, CodeInvalidInstanceAttributeValue, VariantDefault, http.StatusBadRequest},
 	{EC2, CodeInvalidInstanceIDMalformed, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidInstanceType, VariantDefault, http.StatusBadRequest},
 	{EC2, CodeInvalidInstanceIDNotFound, VariantDefault, http.StatusBadRequest},
 	{EC2, CodeInvalidKernelIdMalformed, VariantDefault, http.StatusBadRequest},
 	{EC2, CodeInvalidParameter, VariantDefault, http.StatusBadRequest},
@@ -153,6 +158,7 @@ var table = []Row{
 	{EC2, CodeResourceLimitExceeded, VariantDefault, http.StatusBadRequest},
 	{EC2, CodeTagLimitExceeded, VariantDefault, http.StatusBadRequest},
 	{EC2, CodeUnknownParameter, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeUnsupportedHibernation, VariantDefault, http.StatusBadRequest},
 	{EC2, CodeUnsupportedOperation, VariantDefault, http.StatusBadRequest},
 	{EC2, CodeVolumeInUse, VariantDefault, http.StatusBadRequest},
 	// 401: credentials that cannot be validated.

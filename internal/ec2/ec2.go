@@ -75,6 +75,13 @@ func Actions(s Services) map[string]Action {
 	handle(m, "ModifyInstanceAttribute", h.modifyInstanceAttribute)
 	handle(m, "GetInstanceUefiData", h.getInstanceUefiData)
 	handle(m, "DescribeImageReferences", h.describeImageReferences)
+	handle(m, "StopInstances", h.stopInstances)
+	handle(m, "StartInstances", h.startInstances)
+	handle(m, "RebootInstances", h.rebootInstances)
+	handle(m, "DescribeInstanceStatus", h.describeInstanceStatus)
+	handle(m, "DescribeInstanceAttribute", h.describeInstanceAttribute)
+	handle(m, "DescribeInstanceTypes", h.describeInstanceTypes)
+	handle(m, "DescribeInstanceCreditSpecifications", h.describeInstanceCreditSpecifications)
 
 	handle(m, "EnableAllowedImagesSettings", h.enableAllowedImagesSettings)
 	handle(m, "DisableAllowedImagesSettings", h.disableAllowedImagesSettings)

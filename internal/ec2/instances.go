@@ -11,13 +11,31 @@ import (
 
 func (h *handlers) runInstances(ctx context.Context, c resource.Caller, in *ec2api.RunInstancesRequest) (any, error) {
 	r := &instance.RunRequest{
-		ImageID:             str(in.ImageId),
-		MinCount:            in.MinCount,
-		MaxCount:            in.MaxCount,
-		InstanceType:        str(in.InstanceType),
-		BlockDeviceMappings: overridesIn(in.BlockDeviceMappings),
-		TagSpecifications:   tagSpecs(in.TagSpecifications),
-		DryRun:              flag(in.DryRun),
+		ImageID:               str(in.ImageId),
+		MinCount:              in.MinCount,
+		MaxCount:              in.MaxCount,
+		InstanceType:          str(in.InstanceType),
+		BlockDeviceMappings:   overridesIn(in.BlockDeviceMappings),
+		TagSpecifications:     tagSpecs(in.TagSpecifications),
+		ClientToken:           str(in.ClientToken),
+		UserData:              str(in.UserData),
+		ShutdownBehavior:      str(in.InstanceInitiatedShutdownBehavior),
+		DisableAPITermination: flag(in.DisableApiTermination),
+		DisableAPIStop:        flag(in.DisableApiStop),
+		EbsOptimized:          flag(in.EbsOptimized),
+		DryRun:                flag(in.DryRun),
+	}
+	if p := in.Placement; p != nil {
+		r.Zone = str(p.AvailabilityZone)
+	}
+	if cs := in.CreditSpecification; cs != nil {
+		r.CPUCredits = str(cs.CpuCredits)
+	}
+	if ho := in.HibernationOptions; ho != nil {
+		r.Hibernation = flag(ho.Configured)
+	}
+	if eo := in.EnclaveOptions; eo != nil {
+		r.EnclaveEnabled = flag(eo.Enabled)
 	}
 	if mo := in.MetadataOptions; mo != nil {
 		r.MetadataOptions = &instance.MetadataOptions{HttpTokens: str(mo.HttpTokens),
@@ -100,10 +118,17 @@ func (h *handlers) modifyInstanceAttribute(ctx context.Context, c resource.Calle
 	}
 	r.SriovNetSupport, r.InstanceType = value(in.SriovNetSupport), value(in.InstanceType)
 	r.Kernel, r.Ramdisk = value(in.Kernel), value(in.Ramdisk)
-	if in.EnaSupport != nil {
-		v := flag(in.EnaSupport.Value)
-		r.EnaSupport = &v
+	boolean := func(v *ec2api.AttributeBooleanValue) *bool {
+		if v == nil {
+			return nil
+		}
+		b := flag(v.Value)
+		return &b
 	}
+	r.EnaSupport = boolean(in.EnaSupport)
+	r.DisableAPITermination, r.DisableAPIStop = boolean(in.DisableApiTermination), boolean(in.DisableApiStop)
+	r.SourceDestCheck, r.EbsOptimized = boolean(in.SourceDestCheck), boolean(in.EbsOptimized)
+	r.ShutdownBehavior, r.UserData = value(in.InstanceInitiatedShutdownBehavior), userDataIn(in.UserData)
 	for _, m := range in.BlockDeviceMappings {
 		if m.Ebs != nil && m.Ebs.DeleteOnTermination != nil {
 			if r.DeleteOnTermination == nil {
@@ -112,18 +137,8 @@ func (h *handlers) modifyInstanceAttribute(ctx context.Context, c resource.Calle
 			r.DeleteOnTermination[str(m.DeviceName)] = *m.Ebs.DeleteOnTermination
 		}
 	}
-	for name, set := range map[string]bool{
-		"sourceDestCheck":                   in.SourceDestCheck != nil,
-		"disableApiTermination":             in.DisableApiTermination != nil,
-		"disableApiStop":                    in.DisableApiStop != nil,
-		"ebsOptimized":                      in.EbsOptimized != nil,
-		"userData":                          in.UserData != nil,
-		"instanceInitiatedShutdownBehavior": in.InstanceInitiatedShutdownBehavior != nil,
-		"groupSet":                          len(in.Groups) > 0,
-	} {
-		if set {
-			r.Others = append(r.Others, name)
-		}
+	if len(in.Groups) > 0 {
+		r.Others = append(r.Others, "groupSet")
 	}
 	if err := h.instances.ModifyInstanceAttribute(ctx, c, r); err != nil {
 		return nil, err
@@ -179,26 +194,30 @@ func instanceOut(inst *instance.Instance, tags []resource.Tag, launchIndex int) 
 	launched := inst.LaunchTime
 	index := int32(launchIndex)
 	out := ec2api.Instance{
-		InstanceId:         ptr(inst.ID),
-		ImageId:            ptr(inst.ImageID),
-		State:              stateOut(inst.State),
-		InstanceType:       ptr(inst.InstanceType),
-		LaunchTime:         &launched,
-		AmiLaunchIndex:     &index,
-		Placement:          &ec2api.Placement{AvailabilityZone: ptr(inst.AvailabilityZone()), Tenancy: ptr("default")},
-		Monitoring:         &ec2api.Monitoring{State: ptr("disabled")},
-		Architecture:       ptr(inst.Architecture),
-		Platform:           ptr(inst.Platform),
-		KernelId:           ptr(inst.KernelID),
-		RamdiskId:          ptr(inst.RamdiskID),
-		RootDeviceName:     ptr(inst.RootDeviceName),
-		RootDeviceType:     ptr(inst.RootDeviceType),
-		VirtualizationType: ptr(inst.VirtualizationType),
-		Hypervisor:         ptr(inst.Hypervisor),
-		SriovNetSupport:    ptr(inst.SriovNetSupport),
-		EnaSupport:         inst.EnaSupport,
-		BootMode:           ptr(inst.BootMode),
-		Tags:               tagsOut(tags),
+		InstanceId:            ptr(inst.ID),
+		ImageId:               ptr(inst.ImageID),
+		State:                 stateOut(inst.State),
+		InstanceType:          ptr(inst.InstanceType),
+		LaunchTime:            &launched,
+		AmiLaunchIndex:        &index,
+		Placement:             &ec2api.Placement{AvailabilityZone: ptr(inst.AvailabilityZone()), Tenancy: ptr("default")},
+		Monitoring:            &ec2api.Monitoring{State: ptr("disabled")},
+		Architecture:          ptr(inst.Architecture),
+		Platform:              ptr(inst.Platform),
+		KernelId:              ptr(inst.KernelID),
+		RamdiskId:             ptr(inst.RamdiskID),
+		RootDeviceName:        ptr(inst.RootDeviceName),
+		RootDeviceType:        ptr(inst.RootDeviceType),
+		VirtualizationType:    ptr(inst.VirtualizationType),
+		Hypervisor:            ptr(inst.Hypervisor),
+		SriovNetSupport:       ptr(inst.SriovNetSupport),
+		EnaSupport:            inst.EnaSupport,
+		BootMode:              ptr(inst.BootMode),
+		Tags:                  tagsOut(tags),
+		StateTransitionReason: ptr(inst.TransitionReason),
+		EbsOptimized:          &inst.EbsOptimized,
+		EnclaveOptions:        &ec2api.EnclaveOptions{Enabled: &inst.EnclaveEnabled},
+		HibernationOptions:    &ec2api.HibernationOptions{Configured: &inst.Hibernation},
 		MetadataOptions: &ec2api.InstanceMetadataOptionsResponse{
 			State:                   ptr("applied"),
 			HttpTokens:              ptr(inst.HttpTokens),
@@ -206,11 +225,27 @@ func instanceOut(inst *instance.Instance, tags []resource.Tag, launchIndex int) 
 			HttpEndpoint:            ptr(inst.HttpEndpoint),
 		},
 	}
+	if r := inst.StateReason; r != nil {
+		out.StateReason = &ec2api.StateReason{Code: ptr(r.Code), Message: ptr(r.Message)}
+	}
+	if t, ok := instance.LookupType(inst.InstanceType); ok && t.Cores > 0 {
+		out.CpuOptions = &ec2api.CpuOptions{CoreCount: &t.Cores, ThreadsPerCore: &t.ThreadsPerCore}
+	}
+	out.BlockDeviceMappings = instanceMappingsOut(inst)
+	return out
+}
+
+// instanceMappingsOut is the instance's EBS volumes, as DescribeInstances
+// and DescribeInstanceAttribute show them; instance-store devices are not
+// listed, as on EC2.
+func instanceMappingsOut(inst *instance.Instance) []ec2api.InstanceBlockDeviceMapping {
+	launched := inst.LaunchTime
+	out := []ec2api.InstanceBlockDeviceMapping{}
 	for _, m := range inst.BlockDeviceMappings {
 		if m.Ebs == nil {
-			continue // instance-store devices are not listed, as on EC2
+			continue
 		}
-		out.BlockDeviceMappings = append(out.BlockDeviceMappings, ec2api.InstanceBlockDeviceMapping{
+		out = append(out, ec2api.InstanceBlockDeviceMapping{
 			DeviceName: ptr(m.DeviceName),
 			Ebs: &ec2api.EbsInstanceBlockDevice{
 				VolumeId:            ptr(instance.VolumeID(inst.ID, m.DeviceName)),

@@ -248,6 +248,12 @@ type CreditSpecificationRequest struct {
 	CpuCredits *string `query:"CpuCredits,required" xml:"CpuCredits" json:"CpuCredits,omitempty"`
 }
 
+type DefaultConnectionTrackingConfiguration struct {
+	DefaultTcpEstablishedTimeout *int32 `query:"DefaultTcpEstablishedTimeout" xml:"defaultTcpEstablishedTimeout" json:"DefaultTcpEstablishedTimeout,omitempty"`
+	DefaultUdpTimeout            *int32 `query:"DefaultUdpTimeout" xml:"defaultUdpTimeout" json:"DefaultUdpTimeout,omitempty"`
+	DefaultUdpStreamTimeout      *int32 `query:"DefaultUdpStreamTimeout" xml:"defaultUdpStreamTimeout" json:"DefaultUdpStreamTimeout,omitempty"`
+}
+
 // DeleteImageUsageReportRequest is the input of DeleteImageUsageReport.
 type DeleteImageUsageReportRequest struct {
 	ReportId *string `query:"ReportId,required" xml:"ReportId" json:"ReportId,omitempty"`
@@ -426,6 +432,21 @@ type DescribeInstanceAttributeRequest struct {
 	Attribute  *string `query:"Attribute,required" xml:"attribute" json:"Attribute,omitempty"`
 }
 
+// DescribeInstanceCreditSpecificationsRequest is the input of DescribeInstanceCreditSpecifications.
+type DescribeInstanceCreditSpecificationsRequest struct {
+	DryRun      *bool    `query:"DryRun" xml:"DryRun" json:"DryRun,omitempty"`
+	Filters     []Filter `query:"Filter" xml:"Filter" xmlitem:"Filter" json:"Filters,omitempty"`
+	InstanceIds []string `query:"InstanceId" xml:"InstanceId" xmlitem:"InstanceId" json:"InstanceIds,omitempty"`
+	MaxResults  *int32   `query:"MaxResults" xml:"MaxResults" json:"MaxResults,omitempty"`
+	NextToken   *string  `query:"NextToken" xml:"NextToken" json:"NextToken,omitempty"`
+}
+
+// DescribeInstanceCreditSpecificationsResult is the output of DescribeInstanceCreditSpecifications.
+type DescribeInstanceCreditSpecificationsResult struct {
+	InstanceCreditSpecifications []InstanceCreditSpecification `query:"InstanceCreditSpecificationSet" xml:"instanceCreditSpecificationSet" xmlitem:"item" json:"InstanceCreditSpecifications,omitempty"`
+	NextToken                    *string                       `query:"NextToken" xml:"nextToken" json:"NextToken,omitempty"`
+}
+
 // DescribeInstanceImageMetadataRequest is the input of DescribeInstanceImageMetadata.
 type DescribeInstanceImageMetadataRequest struct {
 	Filters     []Filter `query:"Filter" xml:"Filter" xmlitem:"Filter" json:"Filters,omitempty"`
@@ -456,6 +477,22 @@ type DescribeInstanceStatusRequest struct {
 type DescribeInstanceStatusResult struct {
 	InstanceStatuses []InstanceStatus `query:"InstanceStatusSet" xml:"instanceStatusSet" xmlitem:"item" json:"InstanceStatuses,omitempty"`
 	NextToken        *string          `query:"NextToken" xml:"nextToken" json:"NextToken,omitempty"`
+}
+
+// DescribeInstanceTypesRequest is the input of DescribeInstanceTypes.
+type DescribeInstanceTypesRequest struct {
+	DryRun                     *bool    `query:"DryRun" xml:"DryRun" json:"DryRun,omitempty"`
+	InstanceTypes              []string `query:"InstanceType" xml:"InstanceType" xmlitem:"item" json:"InstanceTypes,omitempty"`
+	Filters                    []Filter `query:"Filter" xml:"Filter" xmlitem:"Filter" json:"Filters,omitempty"`
+	MaxResults                 *int32   `query:"MaxResults" xml:"MaxResults" json:"MaxResults,omitempty"`
+	NextToken                  *string  `query:"NextToken" xml:"NextToken" json:"NextToken,omitempty"`
+	IncludeUnsupportedInRegion *bool    `query:"IncludeUnsupportedInRegion" xml:"IncludeUnsupportedInRegion" json:"IncludeUnsupportedInRegion,omitempty"`
+}
+
+// DescribeInstanceTypesResult is the output of DescribeInstanceTypes.
+type DescribeInstanceTypesResult struct {
+	InstanceTypes []InstanceTypeInfo `query:"InstanceTypeSet" xml:"instanceTypeSet" xmlitem:"item" json:"InstanceTypes,omitempty"`
+	NextToken     *string            `query:"NextToken" xml:"nextToken" json:"NextToken,omitempty"`
 }
 
 // DescribeInstancesRequest is the input of DescribeInstances.
@@ -611,6 +648,12 @@ type DisableSnapshotBlockPublicAccessResult struct {
 	State *string `query:"State" xml:"state" json:"State,omitempty"`
 }
 
+type DiskInfo struct {
+	SizeInGB *int64  `query:"SizeInGB" xml:"sizeInGB" json:"SizeInGB,omitempty"`
+	Count    *int32  `query:"Count" xml:"count" json:"Count,omitempty"`
+	Type     *string `query:"Type" xml:"type" json:"Type,omitempty"`
+}
+
 type EbsBlockDevice struct {
 	DeleteOnTermination      *bool   `query:"DeleteOnTermination" xml:"deleteOnTermination" json:"DeleteOnTermination,omitempty"`
 	SnapshotId               *string `query:"SnapshotId" xml:"snapshotId" json:"SnapshotId,omitempty"`
@@ -625,6 +668,27 @@ type EbsBlockDevice struct {
 	VolumeInitializationRate *int32  `query:"VolumeInitializationRate" xml:"VolumeInitializationRate" json:"VolumeInitializationRate,omitempty"`
 	AvailabilityZoneId       *string `query:"AvailabilityZoneId" xml:"AvailabilityZoneId" json:"AvailabilityZoneId,omitempty"`
 	EbsCardIndex             *int32  `query:"EbsCardIndex" xml:"EbsCardIndex" json:"EbsCardIndex,omitempty"`
+}
+
+type EbsCardInfo struct {
+	EbsCardIndex             *int32   `query:"EbsCardIndex" xml:"ebsCardIndex" json:"EbsCardIndex,omitempty"`
+	BaselineBandwidthInMbps  *int32   `query:"BaselineBandwidthInMbps" xml:"baselineBandwidthInMbps" json:"BaselineBandwidthInMbps,omitempty"`
+	BaselineThroughputInMBps *float64 `query:"BaselineThroughputInMBps" xml:"baselineThroughputInMBps" json:"BaselineThroughputInMBps,omitempty"`
+	BaselineIops             *int32   `query:"BaselineIops" xml:"baselineIops" json:"BaselineIops,omitempty"`
+	MaximumBandwidthInMbps   *int32   `query:"MaximumBandwidthInMbps" xml:"maximumBandwidthInMbps" json:"MaximumBandwidthInMbps,omitempty"`
+	MaximumThroughputInMBps  *float64 `query:"MaximumThroughputInMBps" xml:"maximumThroughputInMBps" json:"MaximumThroughputInMBps,omitempty"`
+	MaximumIops              *int32   `query:"MaximumIops" xml:"maximumIops" json:"MaximumIops,omitempty"`
+}
+
+type EbsInfo struct {
+	EbsOptimizedSupport   *string           `query:"EbsOptimizedSupport" xml:"ebsOptimizedSupport" json:"EbsOptimizedSupport,omitempty"`
+	EncryptionSupport     *string           `query:"EncryptionSupport" xml:"encryptionSupport" json:"EncryptionSupport,omitempty"`
+	EbsOptimizedInfo      *EbsOptimizedInfo `query:"EbsOptimizedInfo" xml:"ebsOptimizedInfo" json:"EbsOptimizedInfo,omitempty"`
+	NvmeSupport           *string           `query:"NvmeSupport" xml:"nvmeSupport" json:"NvmeSupport,omitempty"`
+	MaximumEbsAttachments *int32            `query:"MaximumEbsAttachments" xml:"maximumEbsAttachments" json:"MaximumEbsAttachments,omitempty"`
+	AttachmentLimitType   *string           `query:"AttachmentLimitType" xml:"attachmentLimitType" json:"AttachmentLimitType,omitempty"`
+	MaximumEbsCards       *int32            `query:"MaximumEbsCards" xml:"maximumEbsCards" json:"MaximumEbsCards,omitempty"`
+	EbsCards              []EbsCardInfo     `query:"EbsCardSet" xml:"ebsCardSet" xmlitem:"item" json:"EbsCards,omitempty"`
 }
 
 type EbsInstanceBlockDevice struct {
@@ -643,6 +707,15 @@ type EbsInstanceBlockDeviceSpecification struct {
 	DeleteOnTermination *bool   `query:"DeleteOnTermination" xml:"deleteOnTermination" json:"DeleteOnTermination,omitempty"`
 }
 
+type EbsOptimizedInfo struct {
+	BaselineBandwidthInMbps  *int32   `query:"BaselineBandwidthInMbps" xml:"baselineBandwidthInMbps" json:"BaselineBandwidthInMbps,omitempty"`
+	BaselineThroughputInMBps *float64 `query:"BaselineThroughputInMBps" xml:"baselineThroughputInMBps" json:"BaselineThroughputInMBps,omitempty"`
+	BaselineIops             *int32   `query:"BaselineIops" xml:"baselineIops" json:"BaselineIops,omitempty"`
+	MaximumBandwidthInMbps   *int32   `query:"MaximumBandwidthInMbps" xml:"maximumBandwidthInMbps" json:"MaximumBandwidthInMbps,omitempty"`
+	MaximumThroughputInMBps  *float64 `query:"MaximumThroughputInMBps" xml:"maximumThroughputInMBps" json:"MaximumThroughputInMBps,omitempty"`
+	MaximumIops              *int32   `query:"MaximumIops" xml:"maximumIops" json:"MaximumIops,omitempty"`
+}
+
 type EbsStatusDetails struct {
 	ImpairedSince *time.Time `query:"ImpairedSince" xml:"impairedSince" json:"ImpairedSince,omitempty"`
 	Name          *string    `query:"Name" xml:"name" json:"Name,omitempty"`
@@ -652,6 +725,10 @@ type EbsStatusDetails struct {
 type EbsStatusSummary struct {
 	Details []EbsStatusDetails `query:"Details" xml:"details" xmlitem:"item" json:"Details,omitempty"`
 	Status  *string            `query:"Status" xml:"status" json:"Status,omitempty"`
+}
+
+type EfaInfo struct {
+	MaximumEfaInterfaces *int32 `query:"MaximumEfaInterfaces" xml:"maximumEfaInterfaces" json:"MaximumEfaInterfaces,omitempty"`
 }
 
 type ElasticGpuAssociation struct {
@@ -777,6 +854,22 @@ type Filter struct {
 	Values []string `query:"Value" xml:"Value" xmlitem:"item" json:"Values,omitempty"`
 }
 
+type FpgaDeviceInfo struct {
+	Name         *string               `query:"Name" xml:"name" json:"Name,omitempty"`
+	Manufacturer *string               `query:"Manufacturer" xml:"manufacturer" json:"Manufacturer,omitempty"`
+	Count        *int32                `query:"Count" xml:"count" json:"Count,omitempty"`
+	MemoryInfo   *FpgaDeviceMemoryInfo `query:"MemoryInfo" xml:"memoryInfo" json:"MemoryInfo,omitempty"`
+}
+
+type FpgaDeviceMemoryInfo struct {
+	SizeInMiB *int32 `query:"SizeInMiB" xml:"sizeInMiB" json:"SizeInMiB,omitempty"`
+}
+
+type FpgaInfo struct {
+	Fpgas                []FpgaDeviceInfo `query:"Fpgas" xml:"fpgas" xmlitem:"item" json:"Fpgas,omitempty"`
+	TotalFpgaMemoryInMiB *int32           `query:"TotalFpgaMemoryInMiB" xml:"totalFpgaMemoryInMiB" json:"TotalFpgaMemoryInMiB,omitempty"`
+}
+
 // GetAllowedImagesSettingsRequest is the input of GetAllowedImagesSettings.
 type GetAllowedImagesSettingsRequest struct {
 	DryRun *bool `query:"DryRun" xml:"DryRun" json:"DryRun,omitempty"`
@@ -832,6 +925,25 @@ type GetSnapshotBlockPublicAccessStateRequest struct {
 type GetSnapshotBlockPublicAccessStateResult struct {
 	State     *string `query:"State" xml:"state" json:"State,omitempty"`
 	ManagedBy *string `query:"ManagedBy" xml:"managedBy" json:"ManagedBy,omitempty"`
+}
+
+type GpuDeviceInfo struct {
+	Name             *string              `query:"Name" xml:"name" json:"Name,omitempty"`
+	Manufacturer     *string              `query:"Manufacturer" xml:"manufacturer" json:"Manufacturer,omitempty"`
+	Count            *int32               `query:"Count" xml:"count" json:"Count,omitempty"`
+	LogicalGpuCount  *int32               `query:"LogicalGpuCount" xml:"logicalGpuCount" json:"LogicalGpuCount,omitempty"`
+	GpuPartitionSize *float64             `query:"GpuPartitionSize" xml:"gpuPartitionSize" json:"GpuPartitionSize,omitempty"`
+	Workloads        []string             `query:"WorkloadSet" xml:"workloadSet" xmlitem:"item" json:"Workloads,omitempty"`
+	MemoryInfo       *GpuDeviceMemoryInfo `query:"MemoryInfo" xml:"memoryInfo" json:"MemoryInfo,omitempty"`
+}
+
+type GpuDeviceMemoryInfo struct {
+	SizeInMiB *int32 `query:"SizeInMiB" xml:"sizeInMiB" json:"SizeInMiB,omitempty"`
+}
+
+type GpuInfo struct {
+	Gpus                []GpuDeviceInfo `query:"Gpus" xml:"gpus" xmlitem:"item" json:"Gpus,omitempty"`
+	TotalGpuMemoryInMiB *int32          `query:"TotalGpuMemoryInMiB" xml:"totalGpuMemoryInMiB" json:"TotalGpuMemoryInMiB,omitempty"`
 }
 
 type GroupIdentifier struct {
@@ -1006,6 +1118,22 @@ type ImageUsageResourceTypeRequest struct {
 	ResourceTypeOptions []ImageUsageResourceTypeOptionRequest `query:"ResourceTypeOption" xml:"ResourceTypeOption" xmlitem:"item" json:"ResourceTypeOptions,omitempty"`
 }
 
+type InferenceAcceleratorInfo struct {
+	Accelerators              []InferenceDeviceInfo `query:"Accelerators" xml:"accelerators" xmlitem:"item" json:"Accelerators,omitempty"`
+	TotalInferenceMemoryInMiB *int32                `query:"TotalInferenceMemoryInMiB" xml:"totalInferenceMemoryInMiB" json:"TotalInferenceMemoryInMiB,omitempty"`
+}
+
+type InferenceDeviceInfo struct {
+	Count        *int32                     `query:"Count" xml:"count" json:"Count,omitempty"`
+	Name         *string                    `query:"Name" xml:"name" json:"Name,omitempty"`
+	Manufacturer *string                    `query:"Manufacturer" xml:"manufacturer" json:"Manufacturer,omitempty"`
+	MemoryInfo   *InferenceDeviceMemoryInfo `query:"MemoryInfo" xml:"memoryInfo" json:"MemoryInfo,omitempty"`
+}
+
+type InferenceDeviceMemoryInfo struct {
+	SizeInMiB *int32 `query:"SizeInMiB" xml:"sizeInMiB" json:"SizeInMiB,omitempty"`
+}
+
 type Instance struct {
 	Architecture                            *string                                   `query:"Architecture" xml:"architecture" json:"Architecture,omitempty"`
 	BlockDeviceMappings                     []InstanceBlockDeviceMapping              `query:"BlockDeviceMapping" xml:"blockDeviceMapping" xmlitem:"item" json:"BlockDeviceMappings,omitempty"`
@@ -1110,6 +1238,11 @@ type InstanceBlockDeviceMappingSpecification struct {
 	Ebs         *EbsInstanceBlockDeviceSpecification `query:"Ebs" xml:"ebs" json:"Ebs,omitempty"`
 	VirtualName *string                              `query:"VirtualName" xml:"virtualName" json:"VirtualName,omitempty"`
 	NoDevice    *string                              `query:"NoDevice" xml:"noDevice" json:"NoDevice,omitempty"`
+}
+
+type InstanceCreditSpecification struct {
+	InstanceId *string `query:"InstanceId" xml:"instanceId" json:"InstanceId,omitempty"`
+	CpuCredits *string `query:"CpuCredits" xml:"cpuCredits" json:"CpuCredits,omitempty"`
 }
 
 type InstanceImageMetadata struct {
@@ -1336,6 +1469,48 @@ type InstanceStatusSummary struct {
 	Status  *string                 `query:"Status" xml:"status" json:"Status,omitempty"`
 }
 
+type InstanceStorageInfo struct {
+	TotalSizeInGB     *int64     `query:"TotalSizeInGB" xml:"totalSizeInGB" json:"TotalSizeInGB,omitempty"`
+	Disks             []DiskInfo `query:"Disks" xml:"disks" xmlitem:"item" json:"Disks,omitempty"`
+	NvmeSupport       *string    `query:"NvmeSupport" xml:"nvmeSupport" json:"NvmeSupport,omitempty"`
+	EncryptionSupport *string    `query:"EncryptionSupport" xml:"encryptionSupport" json:"EncryptionSupport,omitempty"`
+}
+
+type InstanceTypeInfo struct {
+	InstanceType                  *string                   `query:"InstanceType" xml:"instanceType" json:"InstanceType,omitempty"`
+	CurrentGeneration             *bool                     `query:"CurrentGeneration" xml:"currentGeneration" json:"CurrentGeneration,omitempty"`
+	FreeTierEligible              *bool                     `query:"FreeTierEligible" xml:"freeTierEligible" json:"FreeTierEligible,omitempty"`
+	SupportedUsageClasses         []string                  `query:"SupportedUsageClasses" xml:"supportedUsageClasses" xmlitem:"item" json:"SupportedUsageClasses,omitempty"`
+	SupportedRootDeviceTypes      []string                  `query:"SupportedRootDeviceTypes" xml:"supportedRootDeviceTypes" xmlitem:"item" json:"SupportedRootDeviceTypes,omitempty"`
+	SupportedVirtualizationTypes  []string                  `query:"SupportedVirtualizationTypes" xml:"supportedVirtualizationTypes" xmlitem:"item" json:"SupportedVirtualizationTypes,omitempty"`
+	BareMetal                     *bool                     `query:"BareMetal" xml:"bareMetal" json:"BareMetal,omitempty"`
+	Hypervisor                    *string                   `query:"Hypervisor" xml:"hypervisor" json:"Hypervisor,omitempty"`
+	ProcessorInfo                 *ProcessorInfo            `query:"ProcessorInfo" xml:"processorInfo" json:"ProcessorInfo,omitempty"`
+	VCpuInfo                      *VCpuInfo                 `query:"VCpuInfo" xml:"vCpuInfo" json:"VCpuInfo,omitempty"`
+	MemoryInfo                    *MemoryInfo               `query:"MemoryInfo" xml:"memoryInfo" json:"MemoryInfo,omitempty"`
+	InstanceStorageSupported      *bool                     `query:"InstanceStorageSupported" xml:"instanceStorageSupported" json:"InstanceStorageSupported,omitempty"`
+	InstanceStorageInfo           *InstanceStorageInfo      `query:"InstanceStorageInfo" xml:"instanceStorageInfo" json:"InstanceStorageInfo,omitempty"`
+	EbsInfo                       *EbsInfo                  `query:"EbsInfo" xml:"ebsInfo" json:"EbsInfo,omitempty"`
+	NetworkInfo                   *NetworkInfo              `query:"NetworkInfo" xml:"networkInfo" json:"NetworkInfo,omitempty"`
+	GpuInfo                       *GpuInfo                  `query:"GpuInfo" xml:"gpuInfo" json:"GpuInfo,omitempty"`
+	FpgaInfo                      *FpgaInfo                 `query:"FpgaInfo" xml:"fpgaInfo" json:"FpgaInfo,omitempty"`
+	PlacementGroupInfo            *PlacementGroupInfo       `query:"PlacementGroupInfo" xml:"placementGroupInfo" json:"PlacementGroupInfo,omitempty"`
+	InferenceAcceleratorInfo      *InferenceAcceleratorInfo `query:"InferenceAcceleratorInfo" xml:"inferenceAcceleratorInfo" json:"InferenceAcceleratorInfo,omitempty"`
+	HibernationSupported          *bool                     `query:"HibernationSupported" xml:"hibernationSupported" json:"HibernationSupported,omitempty"`
+	BurstablePerformanceSupported *bool                     `query:"BurstablePerformanceSupported" xml:"burstablePerformanceSupported" json:"BurstablePerformanceSupported,omitempty"`
+	DedicatedHostsSupported       *bool                     `query:"DedicatedHostsSupported" xml:"dedicatedHostsSupported" json:"DedicatedHostsSupported,omitempty"`
+	AutoRecoverySupported         *bool                     `query:"AutoRecoverySupported" xml:"autoRecoverySupported" json:"AutoRecoverySupported,omitempty"`
+	SupportedBootModes            []string                  `query:"SupportedBootModes" xml:"supportedBootModes" xmlitem:"item" json:"SupportedBootModes,omitempty"`
+	NitroEnclavesSupport          *string                   `query:"NitroEnclavesSupport" xml:"nitroEnclavesSupport" json:"NitroEnclavesSupport,omitempty"`
+	NitroTpmSupport               *string                   `query:"NitroTpmSupport" xml:"nitroTpmSupport" json:"NitroTpmSupport,omitempty"`
+	NitroTpmInfo                  *NitroTpmInfo             `query:"NitroTpmInfo" xml:"nitroTpmInfo" json:"NitroTpmInfo,omitempty"`
+	MediaAcceleratorInfo          *MediaAcceleratorInfo     `query:"MediaAcceleratorInfo" xml:"mediaAcceleratorInfo" json:"MediaAcceleratorInfo,omitempty"`
+	NeuronInfo                    *NeuronInfo               `query:"NeuronInfo" xml:"neuronInfo" json:"NeuronInfo,omitempty"`
+	PhcSupport                    *string                   `query:"PhcSupport" xml:"phcSupport" json:"PhcSupport,omitempty"`
+	RebootMigrationSupport        *string                   `query:"RebootMigrationSupport" xml:"rebootMigrationSupport" json:"RebootMigrationSupport,omitempty"`
+	SupportedInRegion             *bool                     `query:"SupportedInRegion" xml:"supportedInRegion" json:"SupportedInRegion,omitempty"`
+}
+
 type Ipv4PrefixSpecificationRequest struct {
 	Ipv4Prefix *string `query:"Ipv4Prefix" xml:"Ipv4Prefix" json:"Ipv4Prefix,omitempty"`
 }
@@ -1382,6 +1557,26 @@ type ListImagesInRecycleBinRequest struct {
 type ListImagesInRecycleBinResult struct {
 	Images    []ImageRecycleBinInfo `query:"ImageSet" xml:"imageSet" xmlitem:"item" json:"Images,omitempty"`
 	NextToken *string               `query:"NextToken" xml:"nextToken" json:"NextToken,omitempty"`
+}
+
+type MediaAcceleratorInfo struct {
+	Accelerators          []MediaDeviceInfo `query:"Accelerators" xml:"accelerators" xmlitem:"item" json:"Accelerators,omitempty"`
+	TotalMediaMemoryInMiB *int32            `query:"TotalMediaMemoryInMiB" xml:"totalMediaMemoryInMiB" json:"TotalMediaMemoryInMiB,omitempty"`
+}
+
+type MediaDeviceInfo struct {
+	Count        *int32                 `query:"Count" xml:"count" json:"Count,omitempty"`
+	Name         *string                `query:"Name" xml:"name" json:"Name,omitempty"`
+	Manufacturer *string                `query:"Manufacturer" xml:"manufacturer" json:"Manufacturer,omitempty"`
+	MemoryInfo   *MediaDeviceMemoryInfo `query:"MemoryInfo" xml:"memoryInfo" json:"MemoryInfo,omitempty"`
+}
+
+type MediaDeviceMemoryInfo struct {
+	SizeInMiB *int32 `query:"SizeInMiB" xml:"sizeInMiB" json:"SizeInMiB,omitempty"`
+}
+
+type MemoryInfo struct {
+	SizeInMiB *int64 `query:"SizeInMiB" xml:"sizeInMiB" json:"SizeInMiB,omitempty"`
 }
 
 // ModifyImageAttributeRequest is the input of ModifyImageAttribute.
@@ -1437,6 +1632,65 @@ type Monitoring struct {
 	State *string `query:"State" xml:"state" json:"State,omitempty"`
 }
 
+type NetworkCardInfo struct {
+	NetworkCardIndex                    *int32   `query:"NetworkCardIndex" xml:"networkCardIndex" json:"NetworkCardIndex,omitempty"`
+	NetworkPerformance                  *string  `query:"NetworkPerformance" xml:"networkPerformance" json:"NetworkPerformance,omitempty"`
+	MaximumNetworkInterfaces            *int32   `query:"MaximumNetworkInterfaces" xml:"maximumNetworkInterfaces" json:"MaximumNetworkInterfaces,omitempty"`
+	AdditionalFlexibleNetworkInterfaces *int32   `query:"AdditionalFlexibleNetworkInterfaces" xml:"additionalFlexibleNetworkInterfaces" json:"AdditionalFlexibleNetworkInterfaces,omitempty"`
+	BaselineBandwidthInGbps             *float64 `query:"BaselineBandwidthInGbps" xml:"baselineBandwidthInGbps" json:"BaselineBandwidthInGbps,omitempty"`
+	PeakBandwidthInGbps                 *float64 `query:"PeakBandwidthInGbps" xml:"peakBandwidthInGbps" json:"PeakBandwidthInGbps,omitempty"`
+	DefaultEnaQueueCountPerInterface    *int32   `query:"DefaultEnaQueueCountPerInterface" xml:"defaultEnaQueueCountPerInterface" json:"DefaultEnaQueueCountPerInterface,omitempty"`
+	MaximumEnaQueueCount                *int32   `query:"MaximumEnaQueueCount" xml:"maximumEnaQueueCount" json:"MaximumEnaQueueCount,omitempty"`
+	MaximumEnaQueueCountPerInterface    *int32   `query:"MaximumEnaQueueCountPerInterface" xml:"maximumEnaQueueCountPerInterface" json:"MaximumEnaQueueCountPerInterface,omitempty"`
+}
+
+type NetworkInfo struct {
+	NetworkPerformance                 *string                                 `query:"NetworkPerformance" xml:"networkPerformance" json:"NetworkPerformance,omitempty"`
+	MaximumNetworkInterfaces           *int32                                  `query:"MaximumNetworkInterfaces" xml:"maximumNetworkInterfaces" json:"MaximumNetworkInterfaces,omitempty"`
+	MaximumNetworkCards                *int32                                  `query:"MaximumNetworkCards" xml:"maximumNetworkCards" json:"MaximumNetworkCards,omitempty"`
+	DefaultNetworkCardIndex            *int32                                  `query:"DefaultNetworkCardIndex" xml:"defaultNetworkCardIndex" json:"DefaultNetworkCardIndex,omitempty"`
+	NetworkCards                       []NetworkCardInfo                       `query:"NetworkCards" xml:"networkCards" xmlitem:"item" json:"NetworkCards,omitempty"`
+	Ipv4AddressesPerInterface          *int32                                  `query:"Ipv4AddressesPerInterface" xml:"ipv4AddressesPerInterface" json:"Ipv4AddressesPerInterface,omitempty"`
+	Ipv6AddressesPerInterface          *int32                                  `query:"Ipv6AddressesPerInterface" xml:"ipv6AddressesPerInterface" json:"Ipv6AddressesPerInterface,omitempty"`
+	Ipv6Supported                      *bool                                   `query:"Ipv6Supported" xml:"ipv6Supported" json:"Ipv6Supported,omitempty"`
+	EnaSupport                         *string                                 `query:"EnaSupport" xml:"enaSupport" json:"EnaSupport,omitempty"`
+	EfaSupported                       *bool                                   `query:"EfaSupported" xml:"efaSupported" json:"EfaSupported,omitempty"`
+	EfaInfo                            *EfaInfo                                `query:"EfaInfo" xml:"efaInfo" json:"EfaInfo,omitempty"`
+	EncryptionInTransitSupported       *bool                                   `query:"EncryptionInTransitSupported" xml:"encryptionInTransitSupported" json:"EncryptionInTransitSupported,omitempty"`
+	EnaSrdSupported                    *bool                                   `query:"EnaSrdSupported" xml:"enaSrdSupported" json:"EnaSrdSupported,omitempty"`
+	BandwidthWeightings                []string                                `query:"BandwidthWeightings" xml:"bandwidthWeightings" xmlitem:"item" json:"BandwidthWeightings,omitempty"`
+	FlexibleEnaQueuesSupport           *string                                 `query:"FlexibleEnaQueuesSupport" xml:"flexibleEnaQueuesSupport" json:"FlexibleEnaQueuesSupport,omitempty"`
+	ConnectionTrackingConfiguration    *DefaultConnectionTrackingConfiguration `query:"ConnectionTrackingConfiguration" xml:"connectionTrackingConfiguration" json:"ConnectionTrackingConfiguration,omitempty"`
+	SecondaryNetworkSupported          *bool                                   `query:"SecondaryNetworkSupported" xml:"secondaryNetworkSupported" json:"SecondaryNetworkSupported,omitempty"`
+	MaximumSecondaryNetworkInterfaces  *int32                                  `query:"MaximumSecondaryNetworkInterfaces" xml:"maximumSecondaryNetworkInterfaces" json:"MaximumSecondaryNetworkInterfaces,omitempty"`
+	Ipv4AddressesPerSecondaryInterface *int32                                  `query:"Ipv4AddressesPerSecondaryInterface" xml:"ipv4AddressesPerSecondaryInterface" json:"Ipv4AddressesPerSecondaryInterface,omitempty"`
+}
+
+type NeuronDeviceCoreInfo struct {
+	Count   *int32 `query:"Count" xml:"count" json:"Count,omitempty"`
+	Version *int32 `query:"Version" xml:"version" json:"Version,omitempty"`
+}
+
+type NeuronDeviceInfo struct {
+	Count      *int32                  `query:"Count" xml:"count" json:"Count,omitempty"`
+	Name       *string                 `query:"Name" xml:"name" json:"Name,omitempty"`
+	CoreInfo   *NeuronDeviceCoreInfo   `query:"CoreInfo" xml:"coreInfo" json:"CoreInfo,omitempty"`
+	MemoryInfo *NeuronDeviceMemoryInfo `query:"MemoryInfo" xml:"memoryInfo" json:"MemoryInfo,omitempty"`
+}
+
+type NeuronDeviceMemoryInfo struct {
+	SizeInMiB *int32 `query:"SizeInMiB" xml:"sizeInMiB" json:"SizeInMiB,omitempty"`
+}
+
+type NeuronInfo struct {
+	NeuronDevices                []NeuronDeviceInfo `query:"NeuronDevices" xml:"neuronDevices" xmlitem:"item" json:"NeuronDevices,omitempty"`
+	TotalNeuronDeviceMemoryInMiB *int32             `query:"TotalNeuronDeviceMemoryInMiB" xml:"totalNeuronDeviceMemoryInMiB" json:"TotalNeuronDeviceMemoryInMiB,omitempty"`
+}
+
+type NitroTpmInfo struct {
+	SupportedVersions []string `query:"SupportedVersions" xml:"supportedVersions" xmlitem:"item" json:"SupportedVersions,omitempty"`
+}
+
 type OperatorRequest struct {
 	Principal *string `query:"Principal" xml:"Principal" json:"Principal,omitempty"`
 }
@@ -1460,6 +1714,10 @@ type Placement struct {
 	AvailabilityZone     *string `query:"AvailabilityZone" xml:"availabilityZone" json:"AvailabilityZone,omitempty"`
 }
 
+type PlacementGroupInfo struct {
+	SupportedStrategies []string `query:"SupportedStrategies" xml:"supportedStrategies" xmlitem:"item" json:"SupportedStrategies,omitempty"`
+}
+
 type PrivateDnsNameOptionsRequest struct {
 	HostnameType                    *string `query:"HostnameType" xml:"HostnameType" json:"HostnameType,omitempty"`
 	EnableResourceNameDnsARecord    *bool   `query:"EnableResourceNameDnsARecord" xml:"EnableResourceNameDnsARecord" json:"EnableResourceNameDnsARecord,omitempty"`
@@ -1475,6 +1733,13 @@ type PrivateDnsNameOptionsResponse struct {
 type PrivateIpAddressSpecification struct {
 	Primary          *bool   `query:"Primary" xml:"primary" json:"Primary,omitempty"`
 	PrivateIpAddress *string `query:"PrivateIpAddress" xml:"privateIpAddress" json:"PrivateIpAddress,omitempty"`
+}
+
+type ProcessorInfo struct {
+	SupportedArchitectures   []string `query:"SupportedArchitectures" xml:"supportedArchitectures" xmlitem:"item" json:"SupportedArchitectures,omitempty"`
+	SustainedClockSpeedInGhz *float64 `query:"SustainedClockSpeedInGhz" xml:"sustainedClockSpeedInGhz" json:"SustainedClockSpeedInGhz,omitempty"`
+	SupportedFeatures        []string `query:"SupportedFeatures" xml:"supportedFeatures" xmlitem:"item" json:"SupportedFeatures,omitempty"`
+	Manufacturer             *string  `query:"Manufacturer" xml:"manufacturer" json:"Manufacturer,omitempty"`
 }
 
 type ProductCode struct {
@@ -1729,6 +1994,14 @@ type TerminateInstancesResult struct {
 	TerminatingInstances []InstanceStateChange `query:"InstancesSet" xml:"instancesSet" xmlitem:"item" json:"TerminatingInstances,omitempty"`
 }
 
+type VCpuInfo struct {
+	DefaultVCpus          *int32  `query:"DefaultVCpus" xml:"defaultVCpus" json:"DefaultVCpus,omitempty"`
+	DefaultCores          *int32  `query:"DefaultCores" xml:"defaultCores" json:"DefaultCores,omitempty"`
+	DefaultThreadsPerCore *int32  `query:"DefaultThreadsPerCore" xml:"defaultThreadsPerCore" json:"DefaultThreadsPerCore,omitempty"`
+	ValidCores            []int32 `query:"ValidCores" xml:"validCores" xmlitem:"item" json:"ValidCores,omitempty"`
+	ValidThreadsPerCore   []int32 `query:"ValidThreadsPerCore" xml:"validThreadsPerCore" xmlitem:"item" json:"ValidThreadsPerCore,omitempty"`
+}
+
 // Volume is the output of CreateVolume.
 type Volume struct {
 	AvailabilityZoneId       *string            `query:"AvailabilityZoneId" xml:"availabilityZoneId" json:"AvailabilityZoneId,omitempty"`
@@ -1789,6 +2062,15 @@ const (
 	AmdSevSnpSpecificationDisabled = "disabled"
 )
 
+// Values of the enum ArchitectureType.
+const (
+	ArchitectureTypeI386     = "i386"
+	ArchitectureTypeX8664    = "x86_64"
+	ArchitectureTypeArm64    = "arm64"
+	ArchitectureTypeX8664Mac = "x86_64_mac"
+	ArchitectureTypeArm64Mac = "arm64_mac"
+)
+
 // Values of the enum ArchitectureValues.
 const (
 	ArchitectureValuesI386     = "i386"
@@ -1796,6 +2078,12 @@ const (
 	ArchitectureValuesArm64    = "arm64"
 	ArchitectureValuesX8664Mac = "x86_64_mac"
 	ArchitectureValuesArm64Mac = "arm64_mac"
+)
+
+// Values of the enum AttachmentLimitType.
+const (
+	AttachmentLimitTypeShared    = "shared"
+	AttachmentLimitTypeDedicated = "dedicated"
 )
 
 // Values of the enum AttachmentStatus.
@@ -1822,6 +2110,19 @@ const (
 	AvailabilityZoneStateConstrained = "constrained"
 )
 
+// Values of the enum BandwidthWeightingType.
+const (
+	BandwidthWeightingTypeDefault = "default"
+	BandwidthWeightingTypeVpc1    = "vpc-1"
+	BandwidthWeightingTypeEbs1    = "ebs-1"
+)
+
+// Values of the enum BootModeType.
+const (
+	BootModeTypeLegacyBios = "legacy-bios"
+	BootModeTypeUefi       = "uefi"
+)
+
 // Values of the enum BootModeValues.
 const (
 	BootModeValuesLegacyBios    = "legacy-bios"
@@ -1840,6 +2141,46 @@ const (
 const (
 	DeviceTypeEbs           = "ebs"
 	DeviceTypeInstanceStore = "instance-store"
+)
+
+// Values of the enum DiskType.
+const (
+	DiskTypeHdd = "hdd"
+	DiskTypeSsd = "ssd"
+)
+
+// Values of the enum EbsEncryptionSupport.
+const (
+	EbsEncryptionSupportUnsupported = "unsupported"
+	EbsEncryptionSupportSupported   = "supported"
+)
+
+// Values of the enum EbsNvmeSupport.
+const (
+	EbsNvmeSupportUnsupported = "unsupported"
+	EbsNvmeSupportSupported   = "supported"
+	EbsNvmeSupportRequired    = "required"
+)
+
+// Values of the enum EbsOptimizedSupport.
+const (
+	EbsOptimizedSupportUnsupported = "unsupported"
+	EbsOptimizedSupportSupported   = "supported"
+	EbsOptimizedSupportDefault     = "default"
+)
+
+// Values of the enum EnaSupport.
+const (
+	EnaSupportUnsupported = "unsupported"
+	EnaSupportSupported   = "supported"
+	EnaSupportRequired    = "required"
+)
+
+// Values of the enum EphemeralNvmeSupport.
+const (
+	EphemeralNvmeSupportUnsupported = "unsupported"
+	EphemeralNvmeSupportSupported   = "supported"
+	EphemeralNvmeSupportRequired    = "required"
 )
 
 // Values of the enum EventCode.
@@ -1864,6 +2205,12 @@ const (
 	FastLaunchStateCodeEnabledFailed   = "enabled-failed"
 	FastLaunchStateCodeDisabling       = "disabling"
 	FastLaunchStateCodeDisablingFailed = "disabling-failed"
+)
+
+// Values of the enum FlexibleEnaQueuesSupport.
+const (
+	FlexibleEnaQueuesSupportUnsupported = "unsupported"
+	FlexibleEnaQueuesSupportSupported   = "supported"
 )
 
 // Values of the enum HostnameType.
@@ -2042,6 +2389,12 @@ const (
 	InstanceStateNameTerminated   = "terminated"
 	InstanceStateNameStopping     = "stopping"
 	InstanceStateNameStopped      = "stopped"
+)
+
+// Values of the enum InstanceStorageEncryptionSupport.
+const (
+	InstanceStorageEncryptionSupportUnsupported = "unsupported"
+	InstanceStorageEncryptionSupportRequired    = "required"
 )
 
 // Values of the enum InstanceType.
@@ -3260,6 +3613,12 @@ const (
 	InstanceTypeHpc8a96xlarge      = "hpc8a.96xlarge"
 )
 
+// Values of the enum InstanceTypeHypervisor.
+const (
+	InstanceTypeHypervisorNitro = "nitro"
+	InstanceTypeHypervisorXen   = "xen"
+)
+
 // Values of the enum ManagedBy.
 const (
 	ManagedByAccount           = "account"
@@ -3296,6 +3655,18 @@ const (
 	NetworkInterfaceStatusDetaching  = "detaching"
 )
 
+// Values of the enum NitroEnclavesSupport.
+const (
+	NitroEnclavesSupportUnsupported = "unsupported"
+	NitroEnclavesSupportSupported   = "supported"
+)
+
+// Values of the enum NitroTpmSupport.
+const (
+	NitroTpmSupportUnsupported = "unsupported"
+	NitroTpmSupportSupported   = "supported"
+)
+
 // Values of the enum OperationType.
 const (
 	OperationTypeAdd    = "add"
@@ -3307,6 +3678,19 @@ const (
 	PermissionGroupAll = "all"
 )
 
+// Values of the enum PhcSupport.
+const (
+	PhcSupportUnsupported = "unsupported"
+	PhcSupportSupported   = "supported"
+)
+
+// Values of the enum PlacementGroupStrategy.
+const (
+	PlacementGroupStrategyCluster   = "cluster"
+	PlacementGroupStrategyPartition = "partition"
+	PlacementGroupStrategySpread    = "spread"
+)
+
 // Values of the enum PlatformValues.
 const (
 	PlatformValuesWindows = "Windows"
@@ -3316,6 +3700,12 @@ const (
 const (
 	ProductCodeValuesDevpay      = "devpay"
 	ProductCodeValuesMarketplace = "marketplace"
+)
+
+// Values of the enum RebootMigrationSupport.
+const (
+	RebootMigrationSupportUnsupported = "unsupported"
+	RebootMigrationSupportSupported   = "supported"
 )
 
 // Values of the enum ResetImageAttributeName.
@@ -3435,6 +3825,12 @@ const (
 	ResourceTypeIpamPoolAllocation                                     = "ipam-pool-allocation"
 )
 
+// Values of the enum RootDeviceType.
+const (
+	RootDeviceTypeEbs           = "ebs"
+	RootDeviceTypeInstanceStore = "instance-store"
+)
+
 // Values of the enum SSEType.
 const (
 	SSETypeSseEbs = "sse-ebs"
@@ -3530,6 +3926,12 @@ const (
 	SummaryStatusInitializing     = "initializing"
 )
 
+// Values of the enum SupportedAdditionalProcessorFeature.
+const (
+	SupportedAdditionalProcessorFeatureAmdSevSnp            = "amd-sev-snp"
+	SupportedAdditionalProcessorFeatureNestedVirtualization = "nested-virtualization"
+)
+
 // Values of the enum Tenancy.
 const (
 	TenancyDefault   = "default"
@@ -3546,6 +3948,13 @@ const (
 const (
 	TransferTypeTimeBased = "time-based"
 	TransferTypeStandard  = "standard"
+)
+
+// Values of the enum UsageClassType.
+const (
+	UsageClassTypeSpot          = "spot"
+	UsageClassTypeOnDemand      = "on-demand"
+	UsageClassTypeCapacityBlock = "capacity-block"
 )
 
 // Values of the enum VirtualizationType.
@@ -3702,6 +4111,11 @@ var Operations = map[string]Operation{
 		NewOutput: func() any { return &InstanceAttribute{} },
 		HasOutput: true,
 	},
+	"DescribeInstanceCreditSpecifications": {
+		New:       func() any { return &DescribeInstanceCreditSpecificationsRequest{} },
+		NewOutput: func() any { return &DescribeInstanceCreditSpecificationsResult{} },
+		HasOutput: true,
+	},
 	"DescribeInstanceImageMetadata": {
 		New:       func() any { return &DescribeInstanceImageMetadataRequest{} },
 		NewOutput: func() any { return &DescribeInstanceImageMetadataResult{} },
@@ -3710,6 +4124,11 @@ var Operations = map[string]Operation{
 	"DescribeInstanceStatus": {
 		New:       func() any { return &DescribeInstanceStatusRequest{} },
 		NewOutput: func() any { return &DescribeInstanceStatusResult{} },
+		HasOutput: true,
+	},
+	"DescribeInstanceTypes": {
+		New:       func() any { return &DescribeInstanceTypesRequest{} },
+		NewOutput: func() any { return &DescribeInstanceTypesResult{} },
 		HasOutput: true,
 	},
 	"DescribeInstances": {

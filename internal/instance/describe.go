@@ -113,7 +113,7 @@ func (s *Service) DescribeInstances(ctx context.Context, c resource.Caller, r *D
 						continue
 					}
 					found[inst.ID] = true
-					live = append(live, inst)
+					live = append(live, s.settled(inst))
 					ids = append(ids, inst.ID)
 				}
 				tags, err := tx.Tags(ctx, c.Region, c.Account, ids)

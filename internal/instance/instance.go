@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/snapshot"
 )
 
@@ -80,11 +81,64 @@ type Instance struct {
 	HttpEndpoint            string
 
 	TerminatedAt *time.Time
+
+	// Where the instance is in the state machine (states.go): when State
+	// began, whether it ever ran, and why it is in its state.
+	StateSince       time.Time
+	Booted           bool
+	TransitionReason string
+	StateReason      *StateReason
+
+	// Launch settings that DescribeInstanceAttribute answers.
+	Zone                  string // Placement.AvailabilityZone; "" is the region's first
+	UserData              string // base64, as RunInstances takes it
+	ShutdownBehavior      string // instanceInitiatedShutdownBehavior: stop or terminate
+	DisableAPITermination bool
+	DisableAPIStop        bool
+	EbsOptimized          bool
+	SourceDestCheckOff    bool   // sourceDestCheck is on unless turned off
+	CPUCredits            string // standard or unlimited; burstable types only
+	Hibernation           bool   // HibernationOptions.Configured
+	EnclaveEnabled        bool
 }
 
-// AvailabilityZone is where amigo says the instance runs: the region's
-// first zone.
-func (inst *Instance) AvailabilityZone() string { return inst.Region + "a" }
+// life is the instance's place in the state machine.
+func (inst *Instance) life() Life {
+	return Life{State: inst.State, Since: inst.StateSince, Booted: inst.Booted,
+		TransitionReason: inst.TransitionReason, Reason: inst.StateReason}
+}
+
+// setLife records a new place in the state machine.
+func (inst *Instance) setLife(l Life) {
+	inst.State, inst.StateSince, inst.Booted = l.State, l.Since, l.Booted
+	inst.TransitionReason, inst.StateReason = l.TransitionReason, l.Reason
+}
+
+// AvailabilityZone is where the instance runs: the zone it was launched
+// in, or the region's first.
+func (inst *Instance) AvailabilityZone() string {
+	if inst.Zone != "" {
+		return inst.Zone
+	}
+	if r, ok := resource.LookupRegion(inst.Region); ok && len(r.Zones) > 0 {
+		return r.Zones[0].Name
+	}
+	return inst.Region + "a"
+}
+
+// AvailabilityZoneID is the AZ ID of the instance's zone, "" when the
+// region table does not know it.
+func (inst *Instance) AvailabilityZoneID() string {
+	zone := inst.AvailabilityZone()
+	if r, ok := resource.LookupRegion(inst.Region); ok {
+		for _, z := range r.Zones {
+			if z.Name == zone {
+				return z.ID
+			}
+		}
+	}
+	return ""
+}
 
 // VolumeID is the id of the EBS volume an instance has at a device, derived
 // from both so that it needs no storage and never changes.
@@ -144,4 +198,10 @@ type Tx interface {
 	UpdateInstance(ctx context.Context, inst *Instance) error
 	// FindInstances returns the instances matching q, ordered by id.
 	FindInstances(ctx context.Context, q Query) ([]*Instance, error)
+
+	// ClientToken returns the record of a RunInstances token (key: region,
+	// account, token, zone), or resource.ErrNotFound.
+	ClientToken(ctx context.Context, region, account, token, zone string) (*TokenRecord, error)
+	// PutClientToken stores a token's record, replacing one with its key.
+	PutClientToken(ctx context.Context, rec *TokenRecord) error
 }

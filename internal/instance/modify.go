@@ -19,10 +19,11 @@ type StateChange struct {
 
 // TerminateInstances terminates the caller's instances. They are
 // terminated at once; the answer says shutting-down for those that were
-// not terminated yet, as EC2 does.
+// running, pending or stopping, as EC2 does. All or nothing.
 //
 // Returns MissingParameter, InvalidInstanceID.Malformed / .NotFound,
-// UnauthorizedOperation and DryRunOperation.
+// OperationNotPermitted (disableApiTermination), UnauthorizedOperation and
+// DryRunOperation.
 func (s *Service) TerminateInstances(ctx context.Context, c resource.Caller, ids []string, dryRun bool) ([]StateChange, error) {
 	if len(ids) == 0 {
 		return nil, awserr.MissingParameter("InstanceId")
@@ -57,21 +58,26 @@ func (s *Service) TerminateInstances(ctx context.Context, c resource.Caller, ids
 		if len(missing) > 0 {
 			return errNotFound(missing...)
 		}
+		for _, inst := range insts {
+			if inst.DisableAPITermination {
+				return awserr.Newf(awserr.CodeOperationNotPermitted, "The instance '%s' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.", inst.ID)
+			}
+		}
 		if dryRun {
 			return awserr.DryRunOK()
 		}
 		now := s.now()
 		for _, inst := range insts {
-			ch := StateChange{InstanceID: inst.ID, Previous: inst.State, Curr: StateTerminated}
-			if inst.State != StateTerminated {
-				ch.Curr = StateShuttingDown
-				inst.State = StateTerminated
+			was := inst.State
+			l, ch := inst.life().Terminate(now)
+			if was != StateTerminated {
+				inst.setLife(l)
 				inst.TerminatedAt = &now
 				if err := tx.UpdateInstance(ctx, inst); err != nil {
 					return err
 				}
 			}
-			out = append(out, ch)
+			out = append(out, StateChange{InstanceID: inst.ID, Previous: ch.Previous, Curr: ch.Current})
 		}
 		return nil
 	})
@@ -89,9 +95,14 @@ type ModifyRequest struct {
 	InstanceType    *string
 	Kernel, Ramdisk *string
 	// DeleteOnTermination changes per device (BlockDeviceMapping.N).
-	DeleteOnTermination map[string]bool
+	DeleteOnTermination                   map[string]bool
+	DisableAPITermination, DisableAPIStop *bool
+	SourceDestCheck, EbsOptimized         *bool
+	ShutdownBehavior                      *string
+	// UserData is base64, as DescribeInstanceAttribute answers it.
+	UserData *string
 	// Others names attributes the request sets that amigo does not keep
-	// (sourceDestCheck, userData…).
+	// (groupSet…).
 	Others []string
 	DryRun bool
 }
@@ -103,8 +114,10 @@ var instanceAttributes = []string{"instanceType", "kernel", "ramdisk", "userData
 
 // ModifyInstanceAttribute changes one attribute amigo keeps: sriovNetSupport
 // (simple only, it cannot be turned off), enaSupport, the devices'
-// deleteOnTermination, and — on a stopped instance — instanceType, kernel
-// and ramdisk.
+// deleteOnTermination, disableApiTermination, disableApiStop,
+// sourceDestCheck, instanceInitiatedShutdownBehavior, and — on a stopped
+// instance — instanceType (one that runs the instance's architecture),
+// kernel, ramdisk, userData and ebsOptimized.
 //
 // Returns MissingParameter, InvalidInstanceID.Malformed / .NotFound,
 // InvalidParameterCombination, InvalidParameterValue, UnsupportedOperation,
@@ -130,9 +143,15 @@ func (s *Service) ModifyInstanceAttribute(ctx context.Context, c resource.Caller
 			return awserr.Newf(awserr.CodeIncorrectInstanceState, "The instance '%s' is not in a state from which it can be modified.", inst.ID)
 		}
 		switch attr {
-		case "instanceType", "kernel", "ramdisk":
+		case "instanceType", "kernel", "ramdisk", "userData", "ebsOptimized":
 			if inst.State != StateStopped {
 				return awserr.Newf(awserr.CodeIncorrectInstanceState, "The instance '%s' is not in the 'stopped' state.", inst.ID)
+			}
+			if attr == "instanceType" {
+				t, _ := LookupType(value) // known: classifyInstanceChange checked it
+				if err := CheckArchitecture(t, inst.Architecture); err != nil {
+					return err
+				}
 			}
 		case "blockDeviceMapping":
 			for dev := range r.DeleteOnTermination {
@@ -156,6 +175,18 @@ func (s *Service) ModifyInstanceAttribute(ctx context.Context, c resource.Caller
 			inst.KernelID = value
 		case "ramdisk":
 			inst.RamdiskID = value
+		case "userData":
+			inst.UserData = value
+		case "ebsOptimized":
+			inst.EbsOptimized = value == "true"
+		case "disableApiTermination":
+			inst.DisableAPITermination = value == "true"
+		case "disableApiStop":
+			inst.DisableAPIStop = value == "true"
+		case "sourceDestCheck":
+			inst.SourceDestCheckOff = value == "false"
+		case "instanceInitiatedShutdownBehavior":
+			inst.ShutdownBehavior = value
 		case "blockDeviceMapping":
 			for i, m := range inst.BlockDeviceMappings {
 				if v, ok := r.DeleteOnTermination[m.DeviceName]; ok && m.Ebs != nil {
@@ -206,6 +237,21 @@ func classifyInstanceChange(r *ModifyRequest) (attr, value string, err error) {
 	if len(r.DeleteOnTermination) > 0 {
 		changes = append(changes, change{"blockDeviceMapping", ""})
 	}
+	for _, b := range []struct {
+		attr string
+		v    *bool
+	}{{"disableApiTermination", r.DisableAPITermination}, {"disableApiStop", r.DisableAPIStop},
+		{"sourceDestCheck", r.SourceDestCheck}, {"ebsOptimized", r.EbsOptimized}} {
+		if b.v != nil {
+			changes = append(changes, change{b.attr, strconv.FormatBool(*b.v)})
+		}
+	}
+	if r.ShutdownBehavior != nil {
+		changes = append(changes, change{"instanceInitiatedShutdownBehavior", *r.ShutdownBehavior})
+	}
+	if r.UserData != nil {
+		changes = append(changes, change{"userData", *r.UserData})
+	}
 	for _, o := range r.Others {
 		changes = append(changes, change{o, ""})
 	}
@@ -234,13 +280,18 @@ func classifyInstanceChange(r *ModifyRequest) (attr, value string, err error) {
 		if value != "simple" {
 			return "", "", awserr.InvalidParameterValue("Value (%s) for parameter sriovNetSupport is invalid. Valid values: simple", value)
 		}
-	case "enaSupport":
+	case "enaSupport", "disableApiTermination", "disableApiStop", "sourceDestCheck", "ebsOptimized":
 		if value != "true" && value != "false" {
-			return "", "", awserr.InvalidParameterValue("Value (%s) for parameter enaSupport is invalid. Expecting true or false.", value)
+			return "", "", awserr.InvalidParameterValue("Value (%s) for parameter %s is invalid. Expecting true or false.", value, attr)
 		}
+	case "instanceInitiatedShutdownBehavior":
+		if value != "stop" && value != "terminate" {
+			return "", "", awserr.InvalidParameterValue("Value (%s) for parameter instanceInitiatedShutdownBehavior is invalid. Valid values: stop, terminate", value)
+		}
+	case "userData":
 	case "instanceType":
-		if !instanceTypePattern.MatchString(value) {
-			return "", "", awserr.InvalidParameterValue("Invalid value '%s' for InstanceType.", value)
+		if _, err := CheckInstanceType(value); err != nil {
+			return "", "", err
 		}
 	case "kernel":
 		if !resource.ValidResourceID(value, "aki") {

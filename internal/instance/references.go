@@ -133,7 +133,7 @@ func (s *Service) DescribeImageReferences(ctx context.Context, c resource.Caller
 				}
 				var out []ImageReference
 				for _, inst := range insts {
-					if inst.OwnerID != c.Account || s.gone(inst) || !slices.Contains(want, inst.State) {
+					if inst.OwnerID != c.Account || s.gone(inst) || !slices.Contains(want, s.settled(inst).State) {
 						continue
 					}
 					ref := ImageReference{ImageID: inst.ImageID, ResourceType: refInstance, ARN: resource.InstanceARN(c.Region, c.Account, inst.ID)}

@@ -23,6 +23,14 @@ type Options struct {
 	// vol- ids (without them those ids are InvalidID, as before).
 	Snapshots *snapshot.Service
 	Volumes   *volume.Service
+	// Delays are how long instances stay pending (launch, start) and
+	// stopping; zero settles at once. Status checks stay initializing for
+	// the pending delay after an instance reaches running.
+	Delays Delays
+	// LaunchVolumes, when set, is called in the launch transaction for each
+	// new instance, to create the EBS volumes of its block device mappings
+	// (the snapshots issue's volumes; nil until they exist).
+	LaunchVolumes func(ctx context.Context, tx Tx, inst *Instance) error
 }
 
 // Service implements the instance actions over a Store, asking images for
@@ -33,12 +41,13 @@ type Service struct {
 	clock  resource.Clock
 	ids    resource.IDSource
 	tags   *resource.Tagging[Tx]
+	opts   Options
 }
 
 // NewService returns a Service over store; images is the image service on
 // the same store.
 func NewService(store Store, images *image.Service, opts Options) *Service {
-	s := &Service{store: store, images: images, clock: opts.Now, ids: opts.NewID}
+	s := &Service{store: store, images: images, clock: opts.Now, ids: opts.NewID, opts: opts}
 	kinds := []resource.Taggable[Tx]{
 		{Prefix: "ami", Check: func(ctx context.Context, tx Tx, c resource.Caller, id string) error {
 			return images.CheckTaggable(ctx, tx, c, id)
@@ -104,8 +113,26 @@ func (s *Service) gone(inst *Instance) bool {
 		s.now().Sub(*inst.TerminatedAt) > terminatedRetention
 }
 
-// find returns the caller's instance, or nil when it does not exist, is
-// another account's, or is long terminated.
+// settle moves an instance whose pending or stopping delay has passed to
+// its next state. Reads settle what they show; the next write of the
+// instance stores it.
+func (s *Service) settle(inst *Instance) {
+	inst.setLife(inst.life().Settle(s.now(), s.opts.Delays))
+}
+
+// settled is settle for an instance a read shares with others (a listing's
+// candidates): inst itself, or a settled copy.
+func (s *Service) settled(inst *Instance) *Instance {
+	if inst.State != StatePending && inst.State != StateStopping {
+		return inst
+	}
+	c := *inst
+	s.settle(&c)
+	return &c
+}
+
+// find returns the caller's instance, settled, or nil when it does not
+// exist, is another account's, or is long terminated.
 func (s *Service) find(ctx context.Context, tx Tx, c resource.Caller, id string) (*Instance, error) {
 	inst, err := tx.Instance(ctx, c.Region, id)
 	if errors.Is(err, resource.ErrNotFound) {
@@ -114,6 +141,7 @@ func (s *Service) find(ctx context.Context, tx Tx, c resource.Caller, id string)
 	if err != nil {
 		return nil, err
 	}
+	s.settle(inst)
 	if inst.OwnerID != c.Account || s.gone(inst) {
 		return nil, nil
 	}

@@ -94,6 +94,23 @@ CREATE INDEX images_owner_state ON images (region, owner_id, state);
 	// 3: volumes, snapshots and their create-volume permissions
 	// (storageSchema, in snapshots.go).
 	storageSchema,
+
+	// 4: RunInstances client tokens: what each launched, written in the
+	// launch's transaction (instance.TokenRecord). instance_ids is the
+	// reservation's ids, space-separated.
+	`
+CREATE TABLE client_tokens (
+	region         text COLLATE "C" NOT NULL,
+	account        text COLLATE "C" NOT NULL,
+	token          text COLLATE "C" NOT NULL,
+	zone           text COLLATE "C" NOT NULL DEFAULT '',
+	fingerprint    text NOT NULL,
+	reservation_id text NOT NULL,
+	instance_ids   text NOT NULL,
+	created_at     bigint NOT NULL,
+	PRIMARY KEY (region, account, token, zone)
+);
+`,
 }
 
 // migrationLock is the pg_advisory_xact_lock key that serializes migrations

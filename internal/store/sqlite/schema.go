@@ -141,6 +141,26 @@ ANALYZE sqlite_schema;
 	// Volumes, snapshots and their create-volume permissions
 	// (storageSchema, in snapshots.go).
 	storageSchema,
+
+	// 7: RunInstances client tokens: what each launched, written in the
+	// launch's transaction (instance.TokenRecord). instance_ids is the
+	// reservation's ids, space-separated.
+	`
+CREATE TABLE client_tokens (
+	region         TEXT    NOT NULL,
+	account        TEXT    NOT NULL,
+	token          TEXT    NOT NULL,
+	zone           TEXT    NOT NULL DEFAULT '',
+	fingerprint    TEXT    NOT NULL,
+	reservation_id TEXT    NOT NULL,
+	instance_ids   TEXT    NOT NULL,
+	created_at     INTEGER NOT NULL,
+	PRIMARY KEY (region, account, token, zone)
+) WITHOUT ROWID;
+DELETE FROM sqlite_stat1 WHERE tbl = 'client_tokens';
+INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('client_tokens', 'client_tokens', '100000 20000 1000 1 1');
+ANALYZE sqlite_schema;
+`,
 }
 
 // migrate brings the database on conn up to the latest schema version in one

@@ -183,5 +183,21 @@ func fullInstance(region, id string) *instance.Instance {
 		HttpEndpoint:            "enabled",
 
 		TerminatedAt: ptr(at(2025, 1, 2, 3, 4, 5, 6)),
+
+		StateSince:       at(2025, 1, 2, 3, 4, 5, 6),
+		Booted:           true,
+		TransitionReason: "User initiated (2025-01-02 03:04:05 GMT)",
+		StateReason:      &instance.StateReason{Code: "Client.UserInitiatedShutdown", Message: "Client.UserInitiatedShutdown: User initiated shutdown"},
+
+		Zone:                  region + "c",
+		UserData:              "IyEvYmluL3NoCg==",
+		ShutdownBehavior:      "terminate",
+		DisableAPITermination: true,
+		DisableAPIStop:        true,
+		EbsOptimized:          true,
+		SourceDestCheckOff:    true,
+		CPUCredits:            "unlimited",
+		Hibernation:           true,
+		EnclaveEnabled:        true,
 	}
 }

@@ -91,6 +91,8 @@ func RunEngine(t *testing.T, e Engine) {
 		{"Volumes", testVolumes},
 		{"Snapshots", testSnapshots},
 		{"ImageUsingSnapshot", testImageUsingSnapshot},
+		{"ClientTokens", testClientTokens},
+		{"ClientTokenWithItsLaunch", testClientTokenWithItsLaunch},
 		{"UpdateErrorKeepsNothing", testUpdateErrorKeepsNothing},
 		{"UpdateCanceledContext", testUpdateCanceledContext},
 		{"ConcurrentFailuresAreIsolated", testConcurrentFailuresAreIsolated},

@@ -252,6 +252,21 @@ type instanceDoc struct {
 	HttpEndpoint            string `json:"httpEndpoint,omitempty"`
 
 	TerminatedAt *int64 `json:"terminatedAt,omitempty"`
+
+	StateSince       int64        `json:"stateSince,omitempty"`
+	Booted           bool         `json:"booted,omitempty"`
+	TransitionReason string       `json:"transitionReason,omitempty"`
+	StateReason      *stateReason `json:"stateReason,omitempty"`
+	Zone             string       `json:"zone,omitempty"`
+	UserData         string       `json:"userData,omitempty"`
+	ShutdownBehavior string       `json:"shutdownBehavior,omitempty"`
+	DisableTerminate bool         `json:"disableApiTermination,omitempty"`
+	DisableStop      bool         `json:"disableApiStop,omitempty"`
+	EbsOptimized     bool         `json:"ebsOptimized,omitempty"`
+	SourceDestChkOff bool         `json:"sourceDestCheckOff,omitempty"`
+	CPUCredits       string       `json:"cpuCredits,omitempty"`
+	Hibernation      bool         `json:"hibernation,omitempty"`
+	EnclaveEnabled   bool         `json:"enclave,omitempty"`
 }
 
 // EncodeInstance returns the doc column for inst.
@@ -276,6 +291,24 @@ func EncodeInstance(inst *instance.Instance) (string, error) {
 		HttpPutResponseHopLimit: inst.HttpPutResponseHopLimit,
 		HttpEndpoint:            inst.HttpEndpoint,
 		TerminatedAt:            millisPtr(inst.TerminatedAt),
+		TransitionReason:        inst.TransitionReason,
+		Booted:                  inst.Booted,
+		Zone:                    inst.Zone,
+		UserData:                inst.UserData,
+		ShutdownBehavior:        inst.ShutdownBehavior,
+		DisableTerminate:        inst.DisableAPITermination,
+		DisableStop:             inst.DisableAPIStop,
+		EbsOptimized:            inst.EbsOptimized,
+		SourceDestChkOff:        inst.SourceDestCheckOff,
+		CPUCredits:              inst.CPUCredits,
+		Hibernation:             inst.Hibernation,
+		EnclaveEnabled:          inst.EnclaveEnabled,
+	}
+	if !inst.StateSince.IsZero() {
+		r.StateSince = Millis(inst.StateSince)
+	}
+	if sr := inst.StateReason; sr != nil {
+		r.StateReason = &stateReason{Code: sr.Code, Message: sr.Message}
 	}
 	b, err := json.Marshal(&r)
 	if err != nil {
@@ -309,6 +342,19 @@ func DecodeInstance(doc []byte, inst *instance.Instance) error {
 	inst.HttpPutResponseHopLimit = r.HttpPutResponseHopLimit
 	inst.HttpEndpoint = r.HttpEndpoint
 	inst.TerminatedAt = timePtr(r.TerminatedAt)
+	inst.StateSince = time.Time{}
+	if r.StateSince != 0 {
+		inst.StateSince = FromMillis(r.StateSince)
+	}
+	inst.Booted, inst.TransitionReason = r.Booted, r.TransitionReason
+	inst.StateReason = nil
+	if sr := r.StateReason; sr != nil {
+		inst.StateReason = &instance.StateReason{Code: sr.Code, Message: sr.Message}
+	}
+	inst.Zone, inst.UserData, inst.ShutdownBehavior = r.Zone, r.UserData, r.ShutdownBehavior
+	inst.DisableAPITermination, inst.DisableAPIStop = r.DisableTerminate, r.DisableStop
+	inst.EbsOptimized, inst.SourceDestCheckOff = r.EbsOptimized, r.SourceDestChkOff
+	inst.CPUCredits, inst.Hibernation, inst.EnclaveEnabled = r.CPUCredits, r.Hibernation, r.EnclaveEnabled
 	return nil
 }
 
