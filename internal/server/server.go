@@ -45,6 +45,7 @@ type Server struct {
 	// identity and stsVerifier serve Regions and STS (sts.go).
 	identity    Identity
 	stsVerifier *sigv4.Verifier
+	ops         Ops // metrics, throttling, faults (ops.go)
 }
 
 // New returns a Server over the given directory and actions.
@@ -72,6 +73,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.health(w, r)
 		return
 	}
+	if s.serveOps(w, r) {
+		return
+	}
+	defer s.ops.Metrics.Started()()
 	start := time.Now()
 	req := &request{id: uuid.NewString(), json: wantsJSON(r)}
 	status, code := 0, ""
@@ -83,6 +88,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.log.Info("request", "request_id", req.id, "account", req.account, "action", req.action,
 			"status", status, "error_code", code, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+		s.observe(req, status, code, time.Since(start))
 	}()
 	out, err := s.handle(r, req)
 	if err != nil {
@@ -188,6 +194,10 @@ func (s *Server) handle(r *http.Request, req *request) (any, error) {
 		return nil, awserr.AuthFailureCredentials("AWS was not able to validate the provided access credentials")
 	}
 	req.account = key.Account
+	ctx, err := s.admit(r.Context(), req, res.Region, params, jsonBody)
+	if err != nil {
+		return nil, err
+	}
 	caller := resource.Caller{Viewer: s.dir.Viewer(key.Account), Region: res.Region}
 	caller.Authorize = s.authorizer(key, res.Region)
 
@@ -205,7 +215,7 @@ func (s *Server) handle(r *http.Request, req *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.Handle(r.Context(), caller, in)
+	return a.Handle(ctx, caller, in)
 }
 
 // parseParams reads the Query parameters from the query string and, for a
