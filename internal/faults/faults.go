@@ -204,9 +204,9 @@ type ruleSet struct {
 
 type live struct {
 	Rule
-	seen    atomic.Int64 // matching attempts
-	mu      sync.Mutex // guards rng
-	rng     *rand.Rand
+	seen atomic.Int64 // matching attempts
+	mu   sync.Mutex   // guards rng
+	rng  *rand.Rand
 }
 
 // New returns an Injector with no rules.

@@ -36,10 +36,10 @@ type Metrics struct {
 	shed     prometheus.Counter
 	faults   *prometheus.CounterVec
 
-	commits      prometheus.Counter
-	batch        prometheus.Histogram
-	commitTime   prometheus.Histogram
-	fsyncTime    prometheus.Histogram
+	commits    prometheus.Counter
+	batch      prometheus.Histogram
+	commitTime prometheus.Histogram
+	fsyncTime  prometheus.Histogram
 }
 
 // New returns the collectors, registered with the Go runtime and process
