@@ -1,0 +1,67 @@
+package server
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+
+	"github.com/amigo-ec2/amigo/internal/account"
+	"github.com/amigo-ec2/amigo/internal/faults"
+)
+
+func TestFaultsAdminAcceptsLoopbackOnly(t *testing.T) {
+	s := New(account.Default(), nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s.SetOps(Ops{Faults: faults.New()})
+	tests := []struct {
+		remote string
+		want   int
+	}{
+		{"127.0.0.1:5000", http.StatusOK},
+		{"[::1]:5000", http.StatusOK},
+		{"[::ffff:127.0.0.1]:5000", http.StatusOK},
+		{"10.1.2.3:5000", http.StatusForbidden},
+		{"[2001:db8::1]:5000", http.StatusForbidden},
+		{"garbage", http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest(http.MethodGet, "/_amigo/faults", nil)
+		r.RemoteAddr = tt.remote
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		if w.Code != tt.want {
+			t.Errorf("%s: HTTP %d, want %d", tt.remote, w.Code, tt.want)
+		}
+	}
+}
+
+func TestPlainCallAndResourceIDs(t *testing.T) {
+	q, _ := url.ParseQuery("InstanceId.1=i-0123456789abcdef0")
+	if !plainCall(q, nil) {
+		t.Error("listing ids is no filter")
+	}
+	q, _ = url.ParseQuery("Filter.1.Name=state&Filter.1.Value.1=running")
+	if plainCall(q, nil) {
+		t.Error("a filter is a filter")
+	}
+	q, _ = url.ParseQuery("MaxResults=5")
+	if plainCall(q, nil) {
+		t.Error("MaxResults is pagination")
+	}
+	if plainCall(nil, []byte(`{"Action":"DescribeInstances","Filters":[]}`)) || !plainCall(nil, []byte(`{"Action":"DescribeInstances"}`)) {
+		t.Error("JSON bodies")
+	}
+	q, _ = url.ParseQuery("SourceImageId=ami-0123456789abcdef0&BlockDeviceMapping.1.Ebs.SnapshotId=snap-0123456789abcdef0&Name=ami-name")
+	ids := resourceIDs(q, []byte(`{"ImageId":"ami-00000000000000001"}`))
+	want := map[string]bool{"ami-0123456789abcdef0": true, "snap-0123456789abcdef0": true, "ami-00000000000000001": true}
+	if len(ids) != len(want) {
+		t.Fatalf("ids %v", ids)
+	}
+	for _, id := range ids {
+		if !want[id] {
+			t.Fatalf("ids %v", ids)
+		}
+	}
+}
