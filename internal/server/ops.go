@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,7 +76,7 @@ var creates = map[string]bool{"RegisterImage": true, "CopyImage": true, "CreateI
 // context the action runs with.
 func (s *Server) admit(ctx context.Context, req *request, region string, params url.Values, jsonBody []byte) (context.Context, error) {
 	if l := s.ops.Throttle; l != nil {
-		if err := l.Allow(req.account, region, req.action, plainCall(params, jsonBody)); err != nil {
+		if err := l.Allow(req.account, region, req.action, plainCall(params, jsonBody), instanceCount(req.action, params, jsonBody)); err != nil {
 			return ctx, err
 		}
 	}
@@ -120,6 +121,40 @@ func plainCall(params url.Values, jsonBody []byte) bool {
 		}
 	}
 	return true
+}
+
+// instanceCount is how many instances an instance action asks for, for
+// its resource-rate bucket: RunInstances' MaxCount, the others' ids. A
+// value that does not parse counts one; validation refuses it later.
+func instanceCount(action string, params url.Values, jsonBody []byte) int {
+	switch action {
+	case "RunInstances":
+		if jsonBody != nil {
+			var v struct{ MaxCount int }
+			if json.Unmarshal(jsonBody, &v) == nil && v.MaxCount > 0 {
+				return v.MaxCount
+			}
+			return 1
+		}
+		if n, err := strconv.Atoi(params.Get("MaxCount")); err == nil && n > 0 {
+			return n
+		}
+		return 1
+	case "StartInstances", "StopInstances", "TerminateInstances":
+		if jsonBody != nil {
+			var v struct{ InstanceIds []json.RawMessage }
+			_ = json.Unmarshal(jsonBody, &v)
+			return len(v.InstanceIds)
+		}
+		n := 0
+		for name := range params {
+			if strings.HasPrefix(name, "InstanceId.") {
+				n++
+			}
+		}
+		return n
+	}
+	return 0
 }
 
 var resourceID = regexp.MustCompile(`\b(ami|snap)-[0-9a-f]{8,17}\b`)

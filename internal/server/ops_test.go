@@ -37,6 +37,32 @@ func TestFaultsAdminAcceptsLoopbackOnly(t *testing.T) {
 	}
 }
 
+func TestInstanceCount(t *testing.T) {
+	q := func(s string) url.Values { v, _ := url.ParseQuery(s); return v }
+	tests := []struct {
+		action string
+		params url.Values
+		body   string
+		want   int
+	}{
+		{"RunInstances", q("MinCount=1&MaxCount=7"), "", 7},
+		{"RunInstances", q("MaxCount=lots"), "", 1},
+		{"RunInstances", nil, `{"MaxCount":3}`, 3},
+		{"StopInstances", q("InstanceId.1=i-1&InstanceId.2=i-2"), "", 2},
+		{"TerminateInstances", nil, `{"InstanceIds":["i-1","i-2","i-3"]}`, 3},
+		{"DescribeImages", q("ImageId.1=ami-1"), "", 0},
+	}
+	for _, tt := range tests {
+		var body []byte
+		if tt.body != "" {
+			body = []byte(tt.body)
+		}
+		if got := instanceCount(tt.action, tt.params, body); got != tt.want {
+			t.Errorf("%s %v %s: %d, want %d", tt.action, tt.params, tt.body, got, tt.want)
+		}
+	}
+}
+
 func TestPlainCallAndResourceIDs(t *testing.T) {
 	q, _ := url.ParseQuery("InstanceId.1=i-0123456789abcdef0")
 	if !plainCall(q, nil) {

@@ -59,6 +59,21 @@ var uncategorized = map[string]Bucket{
 	"RequestSpotInstances":             ResourceHeavy,
 }
 
+// resourceRate are the instance actions' second buckets, counting
+// instances rather than calls (§5.1, §5.2).
+var resourceRate = map[string]Bucket{
+	"RunInstances":       {1000, 2},
+	"StartInstances":     {1000, 2},
+	"StopInstances":      {1000, 20},
+	"TerminateInstances": {1000, 20},
+}
+
+// EC2Resources returns EC2's resource-rate bucket of action, if it has one.
+func EC2Resources(action string) (Bucket, bool) {
+	b, ok := resourceRate[action]
+	return b, ok
+}
+
 // unfilteredKinds take the smaller bucket when called with neither filters
 // nor pagination.
 var unfilteredKinds = map[string]bool{
@@ -89,24 +104,29 @@ type Options struct {
 	// Buckets sizes an action's bucket; nil is EC2's table. Tests pass a
 	// small one so a burst past it is quick.
 	Buckets func(action string, plain bool) Bucket
+	// Resources sizes an action's resource-rate bucket, if it has one;
+	// nil is EC2's table.
+	Resources func(action string) (Bucket, bool)
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }
 
 // Limiter holds the buckets of one process.
 type Limiter struct {
-	buckets func(string, bool) Bucket
-	now     func() time.Time
+	buckets   func(string, bool) Bucket
+	resources func(string) (Bucket, bool)
+	now       func() time.Time
 
 	mu    sync.Mutex
 	state map[key]*level
 }
 
 // key names one bucket. The smaller bucket of a plain Describe* is its own
-// (EC2 meters the two kinds of call apart).
+// (EC2 meters the two kinds of call apart), and so is an action's
+// resource-rate bucket.
 type key struct {
 	account, region, action string
-	plain                   bool
+	plain, resources        bool
 }
 
 type level struct {
@@ -116,9 +136,12 @@ type level struct {
 
 // New returns a Limiter with every bucket full.
 func New(opts Options) *Limiter {
-	l := &Limiter{buckets: opts.Buckets, now: opts.Now, state: map[key]*level{}}
+	l := &Limiter{buckets: opts.Buckets, resources: opts.Resources, now: opts.Now, state: map[key]*level{}}
 	if l.buckets == nil {
 		l.buckets = EC2
+	}
+	if l.resources == nil {
+		l.resources = EC2Resources
 	}
 	if l.now == nil {
 		l.now = time.Now
@@ -126,17 +149,35 @@ func New(opts Options) *Limiter {
 	return l
 }
 
-// Allow takes a token from the bucket of (account, region, action) and
-// returns RequestLimitExceeded when it is empty. Buckets are created on
-// first use: accounts are the directory's (the caller is authenticated),
-// regions the served ones and actions the known ones, so the map is bounded.
-func (l *Limiter) Allow(account, region, action string, plain bool) error {
+// Allow takes a token from the bucket of (account, region, action), and
+// for the instance actions one per instance (n) from its resource-rate
+// bucket; it returns RequestLimitExceeded, taking nothing, when either is
+// short. Buckets are created on first use: accounts are the directory's
+// (the caller is authenticated), regions the served ones and actions the
+// known ones, so the map is bounded.
+func (l *Limiter) Allow(account, region, action string, plain bool, n int) error {
 	b := l.buckets(action, plain)
 	plain = plain && b == Unfiltered
-	k := key{account, region, action, plain}
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	calls := l.level(key{account, region, action, plain, false}, b, now)
+	if calls.tokens < 1 {
+		return ErrLimited()
+	}
+	if rb, ok := l.resources(action); ok && n > 0 {
+		res := l.level(key{account, region, action, false, true}, rb, now)
+		if res.tokens < float64(n) {
+			return ErrLimited()
+		}
+		res.tokens -= float64(n)
+	}
+	calls.tokens--
+	return nil
+}
+
+// level returns the bucket of k, refilled up to now; l.mu is held.
+func (l *Limiter) level(k key, b Bucket, now time.Time) *level {
 	lv := l.state[k]
 	if lv == nil {
 		lv = &level{tokens: b.Capacity, at: now}
@@ -147,11 +188,7 @@ func (l *Limiter) Allow(account, region, action string, plain bool) error {
 		lv.tokens = min(b.Capacity, lv.tokens+d.Seconds()*b.Refill)
 		lv.at = now
 	}
-	if lv.tokens < 1 {
-		return ErrLimited()
-	}
-	lv.tokens--
-	return nil
+	return lv
 }
 
 // ErrLimited is EC2's answer to a throttled call (spec §5.4).

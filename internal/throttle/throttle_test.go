@@ -55,33 +55,33 @@ func TestLimiterBurstThenRefill(t *testing.T) {
 	l := New(Options{Now: func() time.Time { return now }})
 	// CopyImage: a burst of 100, then one per second.
 	for i := range 100 {
-		if err := l.Allow("111122223333", "us-east-1", "CopyImage", false); err != nil {
+		if err := l.Allow("111122223333", "us-east-1", "CopyImage", false, 0); err != nil {
 			t.Fatalf("call %d: %v", i+1, err)
 		}
 	}
-	err := l.Allow("111122223333", "us-east-1", "CopyImage", false)
+	err := l.Allow("111122223333", "us-east-1", "CopyImage", false, 0)
 	var e *awserr.Error
 	if !errors.As(err, &e) || e.Code != "RequestLimitExceeded" || e.Status != 503 || e.Message != "Request limit exceeded." {
 		t.Fatalf("101st call: %v, want RequestLimitExceeded (503)", err)
 	}
 	// Other actions, accounts and regions have buckets of their own.
 	for _, k := range [][3]string{{"111122223333", "us-east-1", "DeregisterImage"}, {"222233334444", "us-east-1", "CopyImage"}, {"111122223333", "eu-west-1", "CopyImage"}} {
-		if err := l.Allow(k[0], k[1], k[2], false); err != nil {
+		if err := l.Allow(k[0], k[1], k[2], false, 0); err != nil {
 			t.Errorf("%v: %v", k, err)
 		}
 	}
 	now = now.Add(500 * time.Millisecond)
-	if l.Allow("111122223333", "us-east-1", "CopyImage", false) == nil {
+	if l.Allow("111122223333", "us-east-1", "CopyImage", false, 0) == nil {
 		t.Fatal("half a token let a call through")
 	}
 	now = now.Add(500 * time.Millisecond)
-	if err := l.Allow("111122223333", "us-east-1", "CopyImage", false); err != nil {
+	if err := l.Allow("111122223333", "us-east-1", "CopyImage", false, 0); err != nil {
 		t.Fatalf("after a second: %v", err)
 	}
 	// A long pause refills to capacity, no further.
 	now = now.Add(time.Hour)
 	n := 0
-	for l.Allow("111122223333", "us-east-1", "CopyImage", false) == nil {
+	for l.Allow("111122223333", "us-east-1", "CopyImage", false, 0) == nil {
 		n++
 	}
 	if n != 100 {
@@ -93,13 +93,48 @@ func TestLimiterPlainDescribeHasItsOwnBucket(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	l := New(Options{Now: func() time.Time { return now }})
 	n := 0
-	for l.Allow("a", "r", "DescribeInstances", true) == nil {
+	for l.Allow("a", "r", "DescribeInstances", true, 0) == nil {
 		n++
 	}
 	if n != 50 {
 		t.Fatalf("plain DescribeInstances: %d, want 50", n)
 	}
-	if err := l.Allow("a", "r", "DescribeInstances", false); err != nil {
+	if err := l.Allow("a", "r", "DescribeInstances", false, 0); err != nil {
 		t.Fatalf("filtered DescribeInstances after the plain bucket emptied: %v", err)
+	}
+}
+
+func TestResourceRateBucket(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	l := New(Options{Now: func() time.Time { return now }})
+	// RunInstances: 5 calls of burst, 1000 instances of burst.
+	if err := l.Allow("a", "r", "RunInstances", false, 999); err != nil {
+		t.Fatal(err)
+	}
+	if l.Allow("a", "r", "RunInstances", false, 2) == nil {
+		t.Fatal("1001 instances in a burst")
+	}
+	// The refused call took no call token: four more calls of one instance
+	// fit (999+1 = 1000), the fifth call finds no instance left.
+	if err := l.Allow("a", "r", "RunInstances", false, 1); err != nil {
+		t.Fatal(err)
+	}
+	if l.Allow("a", "r", "RunInstances", false, 1) == nil {
+		t.Fatal("instance bucket empty, yet a launch went through")
+	}
+	now = now.Add(time.Second) // 2 instances, 2 calls
+	if err := l.Allow("a", "r", "RunInstances", false, 2); err != nil {
+		t.Fatal(err)
+	}
+	// StopInstances refills 20 instances a second.
+	if err := l.Allow("a", "r", "StopInstances", false, 1000); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Second)
+	if err := l.Allow("a", "r", "StopInstances", false, 20); err != nil {
+		t.Fatal(err)
+	}
+	if l.Allow("a", "r", "StopInstances", false, 1) == nil {
+		t.Fatal("StopInstances refilled more than 20 instances a second")
 	}
 }
