@@ -17,6 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/amigo-ec2/amigo/internal/app"
+	"github.com/amigo-ec2/amigo/internal/faults"
 	"github.com/amigo-ec2/amigo/internal/throttle"
 )
 
@@ -270,4 +271,26 @@ func TestFaultsAdminToken(t *testing.T) {
 	}
 	// Metrics stay open.
 	e.scrape(t)
+}
+
+// Rules given at start (--faults) act from the first call; a delay rule
+// slows matching calls only.
+func TestFaultsDelayFromStart(t *testing.T) {
+	doc, err := faults.Parse([]byte("rules:\n  - action: DescribeImages\n    region: " + region + "\n    delay: 300ms\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := startEnv(t, func(c *app.Config) { c.Faults = doc })
+	c := e.client(owner)
+	start := time.Now()
+	must[*ec2.DescribeImagesOutput](t)(c.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}}))
+	if d := time.Since(start); d < 300*time.Millisecond {
+		t.Fatalf("delayed call took %v", d)
+	}
+	start = time.Now()
+	must[*ec2.DescribeImagesOutput](t)(e.clientIn(owner, "eu-west-1").DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}}))
+	if d := time.Since(start); d >= 300*time.Millisecond {
+		t.Fatalf("a call in another region took %v", d)
+	}
+	wantLines(t, e.scrape(t), `amigo_faults_injected_total{action="DescribeImages",kind="delay"} 1`)
 }
