@@ -27,7 +27,7 @@ type serveOptions struct {
 	regions                            string
 	throttle, faults, adminToken       string
 	pgMax, pgMin, cacheImages          int
-	quota                              int
+	quota, imageQuota                  int
 	pendingDelay                       time.Duration
 	logLevel                           slog.Level
 }
@@ -46,6 +46,7 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	fs.StringVar(&o.config, "config", "", "bootstrap YAML file with accounts, keys and organizations (AMIGO_CONFIG); default: account 000000000000 with key test/test")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "log `level`: debug, info (one line per request), warn or error (AMIGO_LOG_LEVEL)")
 	fs.IntVar(&o.quota, "public-image-quota", image.DefaultPublicImageQuota, "public images allowed per account and region: 0 for none, -1 for no limit (AMIGO_PUBLIC_IMAGE_QUOTA)")
+	fs.IntVar(&o.imageQuota, "image-quota", image.DefaultImageQuota, "images allowed per account and region, deregistered ones aside, as EC2's AMIs quota; -1 for no limit (AMIGO_IMAGE_QUOTA)")
 	fs.StringVar(&o.catalog, "catalog", "", "public image catalogue: a YAML or JSON-lines file, or none; default: the embedded catalogue (AMIGO_CATALOG)")
 	fs.StringVar(&o.pprofAddr, "pprof", "", "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (AMIGO_PPROF); off by default")
 	fs.DurationVar(&o.pendingDelay, "pending-delay", 0, "how long new images (RegisterImage, CopyImage, CreateImage) stay pending before they are available, e.g. 30s; 0 for at once (AMIGO_PENDING_DELAY)")
@@ -110,7 +111,12 @@ func (o *serveOptions) appConfig(log *slog.Logger) (app.Config, error) {
 	cfg := app.Config{Listen: o.listen, DataDir: o.data, Logger: log, Store: o.store,
 		Postgres:    postgres.Options{MaxConns: int32(o.pgMax), MinConns: int32(o.pgMin)},
 		CacheImages: cacheSize(o.cacheImages),
-		Image:       image.Options{PublicImageQuota: o.quota, PendingDelay: o.pendingDelay}}
+		Image:       image.Options{PublicImageQuota: o.quota, ImageQuota: o.imageQuota, PendingDelay: o.pendingDelay}}
+	if o.imageQuota == 0 || o.imageQuota < -1 {
+		// The image options read 0 as "EC2's default"; a quota refusing
+		// every image is no deployment anyone means.
+		return app.Config{}, fmt.Errorf("--image-quota %d: want a positive number of images, or -1 for no limit", o.imageQuota)
+	}
 	switch o.catalog {
 	case "none":
 	case "":

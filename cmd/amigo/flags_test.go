@@ -44,6 +44,9 @@ func TestServeFlags(t *testing.T) {
 		{"--public-image-quota=-1 is unlimited", []string{"--public-image-quota=-1"}, nil, quota(-1)},
 		{"AMIGO_PUBLIC_IMAGE_QUOTA=0", nil, map[string]string{"AMIGO_PUBLIC_IMAGE_QUOTA": "0"}, quota(0)},
 		{"the flag beats the variable", []string{"--public-image-quota", "7"}, map[string]string{"AMIGO_PUBLIC_IMAGE_QUOTA": "3"}, quota(7)},
+		{"--image-quota defaults to EC2's", nil, nil, imageQuota(image.DefaultImageQuota)},
+		{"--image-quota=-1 is unlimited", []string{"--image-quota=-1"}, nil, imageQuota(-1)},
+		{"AMIGO_IMAGE_QUOTA=200", nil, map[string]string{"AMIGO_IMAGE_QUOTA": "200"}, imageQuota(200)},
 		{"numbers and durations from the environment", nil, map[string]string{
 			"AMIGO_PENDING_DELAY": "2s", "AMIGO_PG_MAX_CONNS": "8", "AMIGO_CACHE_IMAGES": "0", "AMIGO_LOG_LEVEL": "warn",
 		}, func(t *testing.T, cfg app.Config, o *serveOptions) {
@@ -73,6 +76,23 @@ func quota(want int) func(*testing.T, app.Config, *serveOptions) {
 	return func(t *testing.T, cfg app.Config, _ *serveOptions) {
 		if got := cfg.Image.PublicImageQuota; got != want {
 			t.Errorf("PublicImageQuota = %d, want %d", got, want)
+		}
+	}
+}
+
+func imageQuota(want int) func(*testing.T, app.Config, *serveOptions) {
+	return func(t *testing.T, cfg app.Config, _ *serveOptions) {
+		if got := cfg.Image.ImageQuota; got != want {
+			t.Errorf("ImageQuota = %d, want %d", got, want)
+		}
+	}
+}
+
+// --image-quota takes a positive count or -1: 0 would refuse every image.
+func TestImageQuotaFlagRefusesZero(t *testing.T) {
+	for _, v := range []string{"0", "-2"} {
+		if _, _, err := parseServe([]string{"--image-quota", v}, nil); err == nil || !strings.Contains(err.Error(), "--image-quota") {
+			t.Errorf("--image-quota %s: %v", v, err)
 		}
 	}
 }

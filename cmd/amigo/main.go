@@ -72,6 +72,7 @@ func env(name, def string) string {
 func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	o := serveFlags(fs)
+	applyEdge := edgeFlags(fs) // the HTTP edge's budgets, in limits.go
 	if err := parseFlags(fs, args, os.LookupEnv); err != nil {
 		return err
 	}
@@ -80,6 +81,9 @@ func serve(args []string) error {
 
 	cfg, err := o.appConfig(log)
 	if err != nil {
+		return err
+	}
+	if err := applyEdge(&cfg); err != nil {
 		return err
 	}
 	if o.pprofAddr != "" {

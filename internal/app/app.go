@@ -21,6 +21,7 @@ import (
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
 	"github.com/amigo-ec2/amigo/internal/metrics"
+	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/server"
 	"github.com/amigo-ec2/amigo/internal/store/postgres"
 	"github.com/amigo-ec2/amigo/internal/store/sqlite"
@@ -51,6 +52,11 @@ type Config struct {
 	// (nil: nothing); every served Region when CatalogRegions is empty.
 	Catalog        []catalog.Entry
 	CatalogRegions []string
+	// Limits are the HTTP edge's budgets; zero fields take their defaults.
+	Limits server.Limits
+	// ShutdownTimeout bounds the drain on SIGTERM: in-flight requests get
+	// this long to finish, then the remaining connections are closed.
+	ShutdownTimeout time.Duration
 	// Regions are the Regions served (requests signed for any other are
 	// refused); empty serves every commercial Region.
 	Regions []string
@@ -65,6 +71,9 @@ type Config struct {
 	AdminToken string
 }
 
+// DefaultShutdownTimeout is Config.ShutdownTimeout's default.
+const DefaultShutdownTimeout = 10 * time.Second
+
 // App is a running amigo.
 type App struct {
 	Service   *image.Service
@@ -74,6 +83,7 @@ type App struct {
 	http      *http.Server
 	ln        net.Listener
 	log       *slog.Logger
+	drain     time.Duration
 }
 
 // New opens the store and builds the server; it does not listen yet.
@@ -139,20 +149,42 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	insts := instance.NewService(st, svc, cfg.Instance)
 	srv := server.New(cfg.Directory, ec2.Actions(ec2.Services{Images: svc, Instances: insts, Regions: id.Regions}), cfg.Logger)
 	srv.SetIdentity(id)
+	srv.SetLimits(cfg.Limits)
+	srv.SetReadyCheck(readyCheck(st))
 	ops := server.Ops{Metrics: m, Faults: faults.New(), AdminToken: cfg.AdminToken}
 	ops.Faults.Set(cfg.Faults)
 	if cfg.Throttle != nil {
 		ops.Throttle = throttle.New(*cfg.Throttle)
 	}
+	m.WatchInFlight(srv.InFlight)
 	srv.SetOps(ops)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	a := &App{Service: svc, Instances: insts, Server: srv, store: st, ln: ln, log: cfg.Logger,
-		http: &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}}
+	drain := cfg.ShutdownTimeout
+	if drain <= 0 {
+		drain = DefaultShutdownTimeout
+	}
+	a := &App{Service: svc, Instances: insts, Server: srv, store: st, log: cfg.Logger, drain: drain,
+		ln: server.LimitListener(ln, srv.Limits().MaxConns), http: srv.HTTPServer()}
 	return a, nil
+}
+
+// readyCheck is /_amigo/ready's cheap store query: one image looked up by
+// an id no image has, which reaches the engine (SQLite's file, PostgreSQL's
+// connection) without the read cache answering for it.
+func readyCheck(st image.Store) func(context.Context) error {
+	return func(ctx context.Context) error {
+		return st.View(ctx, func(tx image.Tx) error {
+			_, err := tx.Image(ctx, "us-east-1", "ami-00000000000000000")
+			if errors.Is(err, resource.ErrNotFound) {
+				return nil
+			}
+			return err
+		})
+	}
 }
 
 // OpenStore opens the store cfg names: PostgreSQL for a postgres:// URL in
@@ -182,8 +214,10 @@ func openStore(ctx context.Context, cfg Config, opts sqlite.Options) (instance.S
 	if cfg.Store != "" {
 		return nil, fmt.Errorf("--store: want a postgres:// URL, got %q (the SQLite store lives in --data)", cfg.Store)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return nil, err
+	if !opts.ReadOnly { // reading creates nothing, so a read-only mount can be exported
+		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+			return nil, err
+		}
 	}
 	st, err := sqlite.Open(filepath.Join(cfg.DataDir, "amigo.db"), opts)
 	if err != nil {
@@ -204,7 +238,8 @@ func (a *App) Store() instance.Store { return a.store }
 func (a *App) Addr() string { return a.ln.Addr().String() }
 
 // Serve answers requests until ctx ends, then finishes in-flight requests
-// and closes the store.
+// for at most the shutdown timeout, closes the connections still open (slow
+// clients do not hold the exit) and closes the store.
 func (a *App) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(a.ln) }()
@@ -215,10 +250,14 @@ func (a *App) Serve(ctx context.Context) error {
 			serveErr = err
 		}
 	case <-ctx.Done():
-		a.log.Info("shutting down: finishing in-flight requests")
-		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		a.log.Info("shutting down: finishing in-flight requests", "drain", a.drain.String())
+		sctx, cancel := context.WithTimeout(context.Background(), a.drain)
 		defer cancel()
-		serveErr = a.http.Shutdown(sctx)
+		if err := a.http.Shutdown(sctx); err != nil {
+			a.log.Warn("shutdown: drain time over, closing the remaining connections", "err", err)
+			_ = a.http.Close()
+		}
+		<-errc
 	}
 	if err := a.store.Close(); err != nil && serveErr == nil {
 		serveErr = err

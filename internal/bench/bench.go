@@ -5,6 +5,7 @@
 //	amigo bench floor     serve a fixed DescribeImages answer with no auth and no store: the upper bound
 //	amigo bench compare   run the same mix against an in-process floor and against amigo, print the ratios
 //	amigo bench queries   latency of each DescribeImages query shape, one request at a time
+//	amigo bench hostile   the hostile-client suite against a loopback endpoint (hostile.go)
 //
 // Requests are what SDKs send: EC2 Query forms POSTed as
 // application/x-www-form-urlencoded, SigV4-signed (service ec2) with the
@@ -64,6 +65,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		err = compareCmd(ctx, args[1:], stdout, stderr)
 	case "queries":
 		err = queriesCmd(ctx, args[1:], stdout, stderr)
+	case "hostile":
+		err = hostileCmd(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		usage(stdout)
 		return nil
@@ -86,6 +89,7 @@ subcommands:
   floor     serve a fixed DescribeImages answer without auth or store (the upper bound)
   compare   run the same mix against an in-process floor and against --endpoint; print amigo/floor ratios
   queries   latency of each DescribeImages query shape (by id, owners, executable users, names, tags, scans)
+  hostile   attack a loopback --endpoint with each class of hostile client while a polite one is served
 
 operations for --mix: describe-id, describe-self, describe-all, modify-description,
   modify-permission, describe-attribute (e.g. --mix describe-id=6,modify-description=2)
@@ -180,7 +184,7 @@ func printPopulate(w io.Writer, res *PopulateResult, out string) {
 type runFlags struct {
 	endpoint, config, mix, region, ids *string
 	conc                               *int
-	duration, warmup                   *time.Duration
+	duration, warmup, backoff          *time.Duration
 	json                               *bool
 }
 
@@ -195,6 +199,7 @@ func addRunFlags(fs *flag.FlagSet) *runFlags {
 		duration: fs.Duration("duration", 20*time.Second, "measured time"),
 		warmup:   fs.Duration("warmup", 3*time.Second, "time before measuring starts"),
 		json:     fs.Bool("json", false, "print the report as JSON"),
+		backoff:  fs.Duration("backoff", 0, "after a 503 (the server shedding load), wait a random time up to this, doubling per 503 in a row up to 20×, as the SDKs' retryers do; 503s then count as shed, not failed (0: off)"),
 	}
 }
 
@@ -215,7 +220,7 @@ func (f *runFlags) runConfig(images []OwnedImage) (RunConfig, error) {
 		}
 	}
 	return RunConfig{Endpoint: *f.endpoint, Region: *f.region, Principals: principals(dir), Images: images,
-		Mix: mix, Concurrency: *f.conc, Warmup: *f.warmup, Duration: *f.duration}, nil
+		Mix: mix, Concurrency: *f.conc, Warmup: *f.warmup, Duration: *f.duration, Backoff: *f.backoff}, nil
 }
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -40,6 +40,12 @@ type Principal struct {
 	signer  *v4.Signer
 }
 
+// NewPrincipal returns a principal signing with one access key.
+func NewPrincipal(account, keyID, secret string) *Principal {
+	return &Principal{Account: account, signer: v4.NewSigner(),
+		creds: aws.Credentials{AccessKeyID: keyID, SecretAccessKey: secret, Source: "amigo-bench"}}
+}
+
 // principals returns a principal for every account of dir that has a key,
 // in account order. An account's first key without a policy is preferred,
 // so that a describe-only key does not turn every write into

@@ -30,6 +30,8 @@ type Totals struct {
 	RPS           float64 `json:"rps"`
 	Failed        uint64  `json:"failed"`
 	Non2xx        uint64  `json:"non_2xx"`
+	Shed          uint64  `json:"shed,omitempty"`
+	OKRPS         float64 `json:"ok_rps"` // answered with success
 	FailedPercent float64 `json:"failed_percent"`
 }
 
@@ -42,6 +44,7 @@ type ActionReport struct {
 	OK       uint64            `json:"ok"`
 	Failed   uint64            `json:"failed"`
 	Non2xx   uint64            `json:"non_2xx"`
+	Shed     uint64            `json:"shed,omitempty"` // 503s, with --backoff
 	MeanMS   float64           `json:"mean_ms"`
 	P50MS    float64           `json:"p50_ms"`
 	P90MS    float64           `json:"p90_ms"`
@@ -83,15 +86,18 @@ func newReport(cfg *RunConfig, window time.Duration, workers []*worker) *Report 
 		h := &s.hist
 		r.Actions = append(r.Actions, ActionReport{
 			Action: k.String(), Requests: s.count, RPS: rate(s.count), OK: h.Count(),
-			Failed: s.failed, Non2xx: s.non2xx, Errors: s.codes,
+			Failed: s.failed, Non2xx: s.non2xx, Shed: s.shed, Errors: s.codes,
 			MeanMS: ms(h.Mean()), P50MS: ms(h.Percentile(50)), P90MS: ms(h.Percentile(90)),
 			P99MS: ms(h.Percentile(99)), MaxMS: ms(h.Max()),
 		})
 		r.Total.Requests += s.count
 		r.Total.Failed += s.failed
 		r.Total.Non2xx += s.non2xx
+		r.Total.Shed += s.shed
+		r.Total.OKRPS += float64(h.Count())
 	}
 	r.Total.RPS = rate(r.Total.Requests)
+	r.Total.OKRPS = rate(uint64(r.Total.OKRPS))
 	for _, w := range workers {
 		if w.lastErr != nil {
 			r.TransportError = w.lastErr.Error()
@@ -136,6 +142,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(tw, "total             \t%d\t%.1f\t\t\t\t\t%d\t%d\t\n", r.Total.Requests, r.Total.RPS, r.Total.Failed, r.Total.Non2xx)
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if r.Total.Shed > 0 {
+		fmt.Fprintf(w, "\nshed: %d requests answered 503 (%.1f %%); answered with success: %.1f req/s\n",
+			r.Total.Shed, 100*float64(r.Total.Shed)/float64(r.Total.Requests), r.Total.OKRPS)
 	}
 	if r.Total.Failed > 0 {
 		fmt.Fprintf(w, "\nfailures (%.2f %% of requests):\n", r.Total.FailedPercent)

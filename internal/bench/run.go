@@ -29,6 +29,11 @@ type RunConfig struct {
 	Duration    time.Duration
 	// Progress, when set, receives a live status line ("\r…") twice a second.
 	Progress io.Writer
+	// Backoff, when positive, makes a worker that got a 503 (the server
+	// shedding load) wait a random time up to Backoff, doubled per 503 in a
+	// row up to 20×, before its next request, as the SDKs' retryers do;
+	// those 503s count as shed rather than failed.
+	Backoff time.Duration
 }
 
 // Limits that keep a run bounded.
@@ -106,6 +111,7 @@ type kindStats struct {
 	count  uint64    // every request completed in the window
 	failed uint64
 	non2xx uint64
+	shed   uint64 // 503s with Backoff set
 	codes  map[string]uint64
 }
 
@@ -114,6 +120,7 @@ func (s *kindStats) merge(o *kindStats) {
 	s.count += o.count
 	s.failed += o.failed
 	s.non2xx += o.non2xx
+	s.shed += o.shed
 	for c, n := range o.codes {
 		if s.codes == nil {
 			s.codes = make(map[string]uint64)
@@ -130,6 +137,27 @@ type worker struct {
 	stats   [numKinds]*kindStats
 	grant   bool  // flips at every modify-permission: true adds, false removes
 	lastErr error // of a request without answer, in the window
+	shedRun int   // 503s in a row, for the backoff
+}
+
+// backoff sleeps after a 503 like an SDK retryer: a random time up to
+// Backoff·2^(n-1), at most 20·Backoff.
+func (w *worker) backoff(ctx context.Context, r result) {
+	if w.pl.cfg.Backoff <= 0 {
+		return
+	}
+	if r.status != 503 {
+		w.shedRun = 0
+		return
+	}
+	w.shedRun++
+	d := min(w.pl.cfg.Backoff<<min(w.shedRun-1, 5), 20*w.pl.cfg.Backoff)
+	t := time.NewTimer(time.Duration(w.rng.Int64N(int64(d) + 1)))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // body builds the request for kind k and returns it with its signer.
@@ -189,6 +217,10 @@ func (w *worker) record(k Kind, r result, err error, d time.Duration) {
 	if r.status != 0 && r.status/100 != 2 {
 		s.non2xx++
 	}
+	if r.status == 503 && w.pl.cfg.Backoff > 0 {
+		s.shed++
+		return
+	}
 	if r.code == "" {
 		s.hist.Record(d)
 		return
@@ -243,10 +275,10 @@ func Run(ctx context.Context, cfg RunConfig) (*Report, error) {
 				r, err := w.one(ctx, k)
 				t1 := time.Now()
 				done.Add(1)
-				if t0.Before(measureStart) || t1.After(measureEnd) || ctx.Err() != nil {
-					continue
+				if !t0.Before(measureStart) && !t1.After(measureEnd) && ctx.Err() == nil {
+					w.record(k, r, err, t1.Sub(t0))
 				}
-				w.record(k, r, err, t1.Sub(t0))
+				w.backoff(ctx, r)
 			}
 		}()
 	}

@@ -97,7 +97,8 @@ const (
 // InvalidParameterCombination, UnauthorizedOperation,
 // InvalidAMIID.NotFound (unknown, deregistered, or not launchable by the
 // caller), InvalidAMIID.Unavailable (source not available),
-// IdempotentParameterMismatch, TagLimitExceeded and DryRunOperation.
+// IdempotentParameterMismatch, TagLimitExceeded, ResourceLimitExceeded
+// (the image quota, in the destination region) and DryRunOperation.
 func (s *Service) CopyImage(ctx context.Context, c resource.Caller, r *CopyRequest) (string, error) {
 	if r.SourceImageID == "" {
 		return "", awserr.MissingParameter("SourceImageId")
@@ -175,6 +176,10 @@ func (s *Service) CopyImage(ctx context.Context, c resource.Caller, r *CopyReque
 			return awserr.DryRunOK()
 		}
 		if err := checkNameFree(ctx, tx, c.Region, c.Account, r.Name); err != nil {
+			return err
+		}
+		// The copy counts in the destination region, the caller's.
+		if err := s.checkImageQuota(ctx, tx, c); err != nil {
 			return err
 		}
 		img := s.copyOf(c, src, r)

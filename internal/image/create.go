@@ -84,9 +84,13 @@ func (r *CreateRequest) CheckMachine(m *Machine) error {
 // kernel, platform, networking flags and boot mode, and the billing codes
 // of the image the machine came from. It returns the new image's id.
 //
-// Returns InvalidAMIName.Duplicate.
+// Returns InvalidAMIName.Duplicate and ResourceLimitExceeded (the image
+// quota).
 func (s *Service) CreateFrom(ctx context.Context, tx Tx, c resource.Caller, m *Machine, r *CreateRequest, tags []resource.Tag) (string, error) {
 	if err := checkNameFree(ctx, tx, c.Region, c.Account, r.Name); err != nil {
+		return "", err
+	}
+	if err := s.checkImageQuota(ctx, tx, c); err != nil {
 		return "", err
 	}
 	img := s.imageOf(c, m, r)

@@ -95,7 +95,10 @@ func (s *Service) DescribeImages(ctx context.Context, c resource.Caller, r *Desc
 			if err != nil {
 				return err
 			}
-			for _, t := range tags {
+			for i, t := range tags {
+				if err := resource.Poll(ctx, i); err != nil {
+					return err
+				}
 				if resource.TypeOf(t.ResourceID) == "image" && p.tagFilter.MatchValue(t.Value) {
 					q.IDs = append(q.IDs, t.ResourceID)
 				}
@@ -111,7 +114,7 @@ func (s *Service) DescribeImages(ctx context.Context, c resource.Caller, r *Desc
 				q.IDs = slices.Compact(q.IDs)
 			}
 		}
-		out, next, err = resource.List(s.pages, c, resource.Page{MaxResults: r.MaxResults, NextToken: r.NextToken}, resource.Listing[*Image, Described]{
+		out, next, err = resource.List(ctx, s.pages, c, resource.Page{MaxResults: r.MaxResults, NextToken: r.NextToken}, resource.Listing[*Image, Described]{
 			Kind:     "images",
 			Criteria: p.criteria,
 			Fetch: func(after string, limit int) ([]*Image, error) {
@@ -283,7 +286,10 @@ func (p *describePlan) criteria(f *resource.Fingerprint) {
 func (s *Service) keep(ctx context.Context, tx Tx, c resource.Caller, r *DescribeRequest, p *describePlan, imgs []*Image) ([]Described, error) {
 	now := s.now()
 	var cands []*Image
-	for _, img := range imgs {
+	for i, img := range imgs {
+		if err := resource.Poll(ctx, i); err != nil {
+			return nil, err
+		}
 		img = s.settled(img)
 		if s.gone(img) || !img.VisibleTo(c.Viewer) || p.allowed.hides(img) {
 			continue
@@ -320,7 +326,10 @@ func (s *Service) keep(ctx context.Context, tx Tx, c resource.Caller, r *Describ
 		return nil, err
 	}
 	out := make([]Described, 0, len(cands))
-	for _, img := range cands {
+	for i, img := range cands {
+		if err := resource.Poll(ctx, i); err != nil {
+			return nil, err
+		}
 		t := tags[img.ID]
 		verdict := p.allowed.verdict(img)
 		if resource.MatchAll(p.filters, img, t) && matchAllowed(p.allowedFilters, verdict) {

@@ -431,6 +431,28 @@ func (s *Service) checkCanBePublic(ctx context.Context, tx Tx, c resource.Caller
 	return nil
 }
 
+// checkImageQuota refuses a new image in the caller's region once the
+// account has ImageQuota images there that are not deregistered. It runs
+// in the transaction that inserts the image, so concurrent registrations
+// cannot overshoot (the store serialises the count with the insert).
+//
+// Returns ResourceLimitExceeded. EC2 publishes no wording for this quota;
+// the message follows its public-AMIs one.
+func (s *Service) checkImageQuota(ctx context.Context, tx Tx, c resource.Caller) error {
+	q := s.opts.ImageQuota
+	if q < 0 {
+		return nil
+	}
+	n, err := tx.CountImages(ctx, c.Region, c.Account)
+	if err != nil {
+		return err
+	}
+	if n >= q {
+		return awserr.Newf(awserr.CodeResourceLimitExceeded, "You have reached your quota of %d for the number of images allowed in this Region. Deregister unused images, or request an increase in your AMIs quota.", q)
+	}
+	return nil
+}
+
 // Setting names kept per account and region.
 const (
 	SettingBlockPublicAccess = "image-block-public-access"

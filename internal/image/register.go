@@ -105,7 +105,8 @@ func checkNewEbs(m BlockDeviceMapping) error {
 //
 // Returns InvalidAMIName.Malformed / .Duplicate, InvalidParameterValue,
 // InvalidSnapshotID.Malformed, InvalidBlockDeviceMapping,
-// UnauthorizedOperation and DryRunOperation.
+// ResourceLimitExceeded (the image quota), UnauthorizedOperation and
+// DryRunOperation.
 func (s *Service) RegisterImage(ctx context.Context, c resource.Caller, r *RegisterRequest) (string, error) {
 	if err := CheckName(r.Name); err != nil {
 		return "", err
@@ -204,6 +205,9 @@ func (s *Service) RegisterImage(ctx context.Context, c resource.Caller, r *Regis
 	}
 	err = s.store.Update(ctx, func(tx Tx) error {
 		if err := checkNameFree(ctx, tx, c.Region, c.Account, r.Name); err != nil {
+			return err
+		}
+		if err := s.checkImageQuota(ctx, tx, c); err != nil {
 			return err
 		}
 		if err := tx.InsertImage(ctx, img); err != nil {

@@ -20,6 +20,11 @@ type Options struct {
 	// hidden default, so callers wanting EC2's pass
 	// DefaultPublicImageQuota.
 	PublicImageQuota int
+	// ImageQuota is the number of images an account may have per region,
+	// deregistered ones aside (RegisterImage, CopyImage and CreateImage
+	// check it; generate and import do not): 0 means DefaultImageQuota,
+	// negative means unlimited.
+	ImageQuota int
 	// DeregisteredRetention is how long a deregistered image can still be
 	// described by id (an empty answer) before it reads as not found.
 	DeregisteredRetention time.Duration
@@ -44,12 +49,20 @@ type Service struct {
 // account and region.
 const DefaultPublicImageQuota = 5
 
+// DefaultImageQuota is EC2's default "AMIs" quota (Service Quotas
+// L-B665C33B): 50,000 public and private images per account and region,
+// pending, available and disabled ones alike.
+const DefaultImageQuota = 50000
+
 // sharingQuota is EC2's limit of accounts, organizations and OUs one image
 // can be shared with (spec §1.4).
 const sharingQuota = 1000
 
 // NewService returns a Service over store.
 func NewService(ctx context.Context, store Store, opts Options) (*Service, error) {
+	if opts.ImageQuota == 0 {
+		opts.ImageQuota = DefaultImageQuota
+	}
 	if opts.DeregisteredRetention == 0 {
 		opts.DeregisteredRetention = time.Hour
 	}

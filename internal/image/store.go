@@ -49,6 +49,9 @@ type Tx interface {
 	// ImageIDByName returns the id of the owner's image with this name that
 	// is not deregistered, or "" when there is none.
 	ImageIDByName(ctx context.Context, region, owner, name string) (string, error)
+	// CountImages returns how many of owner's images in region are not
+	// deregistered (the image quota's count), from an index.
+	CountImages(ctx context.Context, region, owner string) (int, error)
 	// FindImages returns the images matching q, ordered by id ascending.
 	// The images may be shared with other readers (an engine's cache) and
 	// must not be changed: copy first (Image.Clone, or a struct copy for

@@ -91,7 +91,7 @@ func (s *Service) DescribeInstances(ctx context.Context, c resource.Caller, r *D
 	err = s.store.ViewInstances(ctx, func(tx Tx) error {
 		clear(found)
 		var err error
-		kept, next, err = resource.List(s.images.Pages(), c, resource.Page{MaxResults: r.MaxResults, NextToken: r.NextToken}, resource.Listing[*Instance, Described]{
+		kept, next, err = resource.List(ctx, s.images.Pages(), c, resource.Page{MaxResults: r.MaxResults, NextToken: r.NextToken}, resource.Listing[*Instance, Described]{
 			Kind: "instances",
 			Criteria: func(f *resource.Fingerprint) {
 				f.Add(q.IDs...)
@@ -121,7 +121,10 @@ func (s *Service) DescribeInstances(ctx context.Context, c resource.Caller, r *D
 					return nil, err
 				}
 				var out []Described
-				for _, inst := range live {
+				for i, inst := range live {
+					if err := resource.Poll(ctx, i); err != nil {
+						return nil, err
+					}
 					if resource.MatchAll(fs, inst, tags[inst.ID]) {
 						out = append(out, Described{Instance: inst, Tags: tags[inst.ID]})
 					}

@@ -117,7 +117,7 @@ func (s *Service) DescribeImageReferences(ctx context.Context, c resource.Caller
 			return nil
 		}
 		var err error
-		refs, next, err = resource.List(s.images.Pages(), c, resource.Page{MaxResults: r.MaxResults, NextToken: r.NextToken}, resource.Listing[ImageReference, ImageReference]{
+		refs, next, err = resource.List(ctx, s.images.Pages(), c, resource.Page{MaxResults: r.MaxResults, NextToken: r.NextToken}, resource.Listing[ImageReference, ImageReference]{
 			Kind: "image-references",
 			Criteria: func(f *resource.Fingerprint) {
 				f.Add(ids...)

@@ -32,7 +32,6 @@ type Metrics struct {
 
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
-	inFlight prometheus.Gauge
 	shed     prometheus.Counter
 	faults   *prometheus.CounterVec
 
@@ -58,13 +57,9 @@ func New(actions []string) *Metrics {
 		Help:    "Time from receiving a request to finishing its answer, by action.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 	}, []string{"action"})
-	m.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "amigo_requests_in_flight",
-		Help: "Requests being answered now.",
-	})
 	m.shed = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "amigo_requests_shed_total",
-		Help: "Requests refused with a retryable 503 because too many were in flight.",
+		Help: "Requests refused with a retryable 503 because the in-flight cap or the run queue was full.",
 	})
 	m.faults = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "amigo_faults_injected_total",
@@ -89,7 +84,7 @@ func New(actions []string) *Metrics {
 		Help:    "Time of the COMMIT statement alone, which with synchronous=FULL is the WAL fsync.",
 		Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 12),
 	})
-	m.reg.MustRegister(m.requests, m.duration, m.inFlight, m.shed, m.faults,
+	m.reg.MustRegister(m.requests, m.duration, m.shed, m.faults,
 		m.commits, m.batch, m.commitTime, m.fsyncTime,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -112,10 +107,14 @@ func (m *Metrics) Action(action string) string {
 	return Unknown
 }
 
+// edgeCodes are the access log's codes for answers that never reached the
+// client: it went away (HTTP status 499) or stopped reading (status 0).
+var edgeCodes = map[string]bool{"ClientClosedRequest": true, "ClientTimeout": true}
+
 // Code is the code label: "" on success, the code when awserr's table has
-// it, else Unknown.
+// it (or it is one of the edge's own), else Unknown.
 func Code(code string) string {
-	if code == "" || awserr.Known(code) {
+	if code == "" || awserr.Known(code) || edgeCodes[code] {
 		return code
 	}
 	return Unknown
@@ -131,14 +130,16 @@ func (m *Metrics) Request(action, code string, status int, d time.Duration) {
 	m.duration.WithLabelValues(a).Observe(d.Seconds())
 }
 
-// Started counts a request in flight; call the function it returns when
-// the request is answered.
-func (m *Metrics) Started() (done func()) {
-	if m == nil {
-		return func() {}
+// WatchInFlight exports the edge's count of requests in flight (those
+// holding a slot of its cap), read on scrape.
+func (m *Metrics) WatchInFlight(n func() int) {
+	if m == nil || n == nil {
+		return
 	}
-	m.inFlight.Inc()
-	return m.inFlight.Dec
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "amigo_requests_in_flight",
+		Help: "Requests holding a slot of the in-flight cap (--max-in-flight).",
+	}, func() float64 { return float64(n()) }))
 }
 
 // Shed counts a request refused because too many were in flight.
@@ -193,7 +194,7 @@ func (m *Metrics) WatchCache(c CacheStats) {
 
 // ImageCounter counts the stored images of each region.
 type ImageCounter interface {
-	CountImages(ctx context.Context) (map[string]int64, error)
+	ImagesPerRegion(ctx context.Context) (map[string]int64, error)
 }
 
 // WatchImages exports amigo_images{region}, counted on scrape from the
@@ -226,7 +227,7 @@ func (ic *imageCollector) Collect(ch chan<- prometheus.Metric) {
 		// A scrape must not hang on a busy store: a bounded count, and the
 		// last good one if it fails.
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		counts, err := ic.c.CountImages(ctx)
+		counts, err := ic.c.ImagesPerRegion(ctx)
 		cancel()
 		if err == nil {
 			ic.counts, ic.at = counts, time.Now()

@@ -45,7 +45,7 @@ func TestLabelsAreBounded(t *testing.T) {
 func TestNilIsSilent(t *testing.T) {
 	var m *Metrics
 	m.Request("x", "", 200, 0)
-	m.Started()()
+	m.WatchInFlight(func() int { return 0 })
 	m.Shed()
 	m.Fault("x", "delay")
 	m.Commit(3, time.Millisecond, time.Millisecond)
@@ -58,7 +58,7 @@ type counter struct {
 	err   error
 }
 
-func (c *counter) CountImages(context.Context) (map[string]int64, error) {
+func (c *counter) ImagesPerRegion(context.Context) (map[string]int64, error) {
 	c.calls++
 	return map[string]int64{"us-east-1": int64(10 * c.calls)}, c.err
 }

@@ -11,11 +11,22 @@ import (
 	"github.com/amigo-ec2/amigo/internal/awserr"
 )
 
+// MaxParameters is how many parameters one request may carry, in a form, a
+// query string or a JSON body; the server counts a request's parameters
+// against it before it parses them, so both say the same.
+const MaxParameters = 20000
+
+// TooManyParameters is the answer to a request with n > MaxParameters
+// parameters.
+func TooManyParameters(n int) *awserr.Error {
+	return awserr.InvalidParameterValue("The request has %d parameters, more than the limit of %d.", n, MaxParameters)
+}
+
 // Limits checked before any work that grows with them.
 const (
-	maxParameters = 20000 // distinct parameter names in one request
-	maxListItems  = 10000 // items in one list
-	maxIndexLen   = 9     // digits of a list index: fits uint32, never allocated by value
+	maxParameters = MaxParameters // distinct parameter names in one request
+	maxListItems  = 10000         // items in one list
+	maxIndexLen   = 9             // digits of a list index: fits uint32, never allocated by value
 )
 
 // pair is one parameter; a request is a slice of them sorted by name, so
@@ -80,7 +91,7 @@ func Decode(values url.Values, dst any) error {
 		return awserr.Internal(err)
 	}
 	if len(values) > maxParameters {
-		return awserr.InvalidParameterValue("The request has %d parameters, more than the limit of %d.", len(values), maxParameters)
+		return TooManyParameters(len(values))
 	}
 	var stack [32]pair
 	pairs := stack[:0]

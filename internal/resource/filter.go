@@ -2,6 +2,7 @@ package resource
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/amigo-ec2/amigo/internal/awserr"
 )
@@ -16,6 +17,18 @@ type Filter struct {
 const (
 	MaxFilters         = 50
 	MaxValuesPerFilter = 200
+
+	// MaxFilterValueChars bounds one value, in characters (runes): four
+	// times the longest text a filter compares (tag values 256,
+	// descriptions 255, names 128), so every real value fits while what a
+	// request makes amigo compile and match stays small. EC2 documents no
+	// such bound; past it amigo answers InvalidParameterValue.
+	MaxFilterValueChars = 1024
+	// MaxFilterWildcards bounds the unescaped * and ? of one value: a value
+	// made only of wildcards and as long as the longest compared text (256)
+	// still passes. Matching is linear anyway; the bound keeps the '?'
+	// automaton small.
+	MaxFilterWildcards = 256
 )
 
 // Field extracts the values a filter compares against from a resource and
@@ -50,7 +63,8 @@ type CompiledFilter[R any] struct {
 // CompileFilters checks filters against a kind's fields and EC2's limits.
 //
 // Returns FilterLimitExceeded and InvalidParameterValue (a filter name the
-// kind does not know, or none).
+// kind does not know, or none; a value past MaxFilterValueChars or
+// MaxFilterWildcards).
 func CompileFilters[R any](fs []Filter, fields map[string]Field[R]) ([]CompiledFilter[R], error) {
 	if len(fs) > MaxFilters {
 		return nil, awserr.Newf(awserr.CodeFilterLimitExceeded, "The maximum number of filters (%d) has been exceeded.", MaxFilters)
@@ -81,6 +95,9 @@ func CompileFilters[R any](fs []Filter, fields map[string]Field[R]) ([]CompiledF
 		}
 		cf.Patterns = make([]Pattern, len(f.Values))
 		for i, v := range f.Values {
+			if err := checkFilterValue(name, v); err != nil {
+				return nil, err
+			}
 			cf.Patterns[i] = CompilePattern(v)
 		}
 		out = append(out, cf)
@@ -140,116 +157,29 @@ func (f *CompiledFilter[R]) Literals() []string {
 	return out
 }
 
-// Pattern is a filter value: literal text with * (any run), ? (zero or one
-// character) and backslash escapes.
-type Pattern struct {
-	literal string // set when the value has no wildcard
-	tokens  []ptoken
-	wild    bool
-}
-
-type ptoken struct {
-	kind byte // 'l' literal rune, '*', '?'
-	r    rune
-}
-
-// CompilePattern parses one filter value.
-func CompilePattern(v string) Pattern {
-	if !strings.ContainsAny(v, `*?\`) {
-		return Pattern{literal: v} // byte for byte, even for invalid UTF-8
+// checkFilterValue applies the bounds on one value. The wording is
+// EC2-style (EC2 publishes none for this): it names the filter and the
+// bound, and does not echo a value that may be huge.
+func checkFilterValue(name, v string) error {
+	if len(v) > MaxFilterValueChars && utf8.RuneCountInString(v) > MaxFilterValueChars {
+		return awserr.InvalidParameterValue("The filter '%s' has a value longer than %d characters.", name, MaxFilterValueChars)
 	}
-	var toks []ptoken
-	wild := false
-	var lit strings.Builder
-	rs := []rune(v)
-	for i := 0; i < len(rs); i++ {
-		switch rs[i] {
+	if wildcards(v) > MaxFilterWildcards {
+		return awserr.InvalidParameterValue("The filter '%s' has a value with more than %d wildcards.", name, MaxFilterWildcards)
+	}
+	return nil
+}
+
+// wildcards counts the unescaped * and ? of a value.
+func wildcards(v string) int {
+	n := 0
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
 		case '\\':
-			if i+1 < len(rs) {
-				i++
-			}
-			toks = append(toks, ptoken{kind: 'l', r: rs[i]})
-			lit.WriteRune(rs[i])
+			i++ // an escaped character is literal
 		case '*', '?':
-			wild = true
-			toks = append(toks, ptoken{kind: byte(rs[i])})
-		default:
-			toks = append(toks, ptoken{kind: 'l', r: rs[i]})
-			lit.WriteRune(rs[i])
+			n++
 		}
 	}
-	if !wild {
-		return Pattern{literal: lit.String()}
-	}
-	return Pattern{tokens: toks, wild: true}
-}
-
-// Literal returns the text of a pattern without wildcards, and whether it
-// has none.
-func (p Pattern) Literal() (string, bool) { return p.literal, !p.wild }
-
-// Prefix returns the literal prefix of a pattern of the form "abc*" (used
-// to pick an index), and whether the pattern has exactly that form.
-func (p Pattern) Prefix() (string, bool) {
-	if !p.wild {
-		return "", false
-	}
-	n := len(p.tokens)
-	if n == 0 || p.tokens[n-1].kind != '*' {
-		return "", false
-	}
-	var b strings.Builder
-	for _, t := range p.tokens[:n-1] {
-		if t.kind != 'l' {
-			return "", false
-		}
-		b.WriteRune(t.r)
-	}
-	return b.String(), true
-}
-
-// Match reports whether s matches the pattern.
-func (p Pattern) Match(s string) bool {
-	if !p.wild {
-		return s == p.literal
-	}
-	return matchTokens(p.tokens, []rune(s))
-}
-
-// matchTokens is a small backtracking-free glob matcher: dynamic
-// programming over positions, linear in len(tokens)*len(s).
-func matchTokens(toks []ptoken, s []rune) bool {
-	cur := make([]bool, len(s)+1)
-	next := make([]bool, len(s)+1)
-	cur[0] = true
-	for _, t := range toks {
-		for i := range next {
-			next[i] = false
-		}
-		switch t.kind {
-		case '*':
-			any := false
-			for i := 0; i <= len(s); i++ {
-				any = any || cur[i]
-				next[i] = any
-			}
-		case '?':
-			for i := 0; i <= len(s); i++ {
-				if cur[i] {
-					next[i] = true
-					if i < len(s) {
-						next[i+1] = true
-					}
-				}
-			}
-		default:
-			for i := 0; i < len(s); i++ {
-				if cur[i] && s[i] == t.r {
-					next[i+1] = true
-				}
-			}
-		}
-		cur, next = next, cur
-	}
-	return cur[len(s)]
+	return n
 }

@@ -66,8 +66,9 @@ type Listing[C, R any] struct {
 // MaxResults must have passed CheckMaxResults.
 //
 // Returns InvalidParameterValue for a NextToken this listing did not issue
-// for this caller and query, and the errors of Fetch and Keep.
-func List[C, R any](p *Pages, c Caller, pg Page, l Listing[C, R]) ([]R, string, error) {
+// for this caller and query, the errors of Fetch and Keep, and ctx's error
+// once the request's deadline has passed (checked before every fetch).
+func List[C, R any](ctx context.Context, p *Pages, c Caller, pg Page, l Listing[C, R]) ([]R, string, error) {
 	fp := fingerprint{kind: l.Kind, criteria: l.Criteria, account: c.Account, region: c.Region}
 	after := ""
 	if pg.NextToken != nil {
@@ -85,6 +86,9 @@ func List[C, R any](p *Pages, c Caller, pg Page, l Listing[C, R]) ([]R, string, 
 	}
 	var out []R
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, "", err
+		}
 		cands, err := l.Fetch(after, batch)
 		if err != nil {
 			return nil, "", err
@@ -108,6 +112,21 @@ func List[C, R any](p *Pages, c Caller, pg Page, l Listing[C, R]) ([]R, string, 
 		}
 		after = l.Key(cands[len(cands)-1])
 	}
+}
+
+// PollEvery is how many candidates a loop tests between two looks at the
+// request's context: often enough to stop within microseconds of the
+// deadline, rarely enough that the look costs nothing measurable.
+const PollEvery = 256
+
+// Poll returns ctx's error on every PollEvery-th i (i counts from 0), so a
+// loop over many candidates stops soon after the request's deadline or
+// its client's departure instead of burning on.
+func Poll(ctx context.Context, i int) error {
+	if i%PollEvery != 0 {
+		return nil
+	}
+	return ctx.Err()
 }
 
 // Fingerprint condenses a query's criteria into the number a token binds.

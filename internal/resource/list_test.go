@@ -1,6 +1,8 @@
 package resource
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -89,7 +91,7 @@ func TestListPages(t *testing.T) {
 				if calls > tc.n+1 {
 					t.Fatal("pagination does not end")
 				}
-				out, next, err := List(pages, alice, pg, src.listing(keep, "q"))
+				out, next, err := List(context.Background(), pages, alice, pg, src.listing(keep, "q"))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -117,7 +119,7 @@ func TestListTokenIsBound(t *testing.T) {
 	alice := Caller{Viewer: Viewer{Account: "111122223333"}, Region: "us-east-1"}
 	src := newSource(30)
 	all := func(string) bool { return true }
-	_, next, err := List(pages, alice, Page{MaxResults: i32(5)}, src.listing(all, "q"))
+	_, next, err := List(context.Background(), pages, alice, Page{MaxResults: i32(5)}, src.listing(all, "q"))
 	if err != nil || next == "" {
 		t.Fatalf("first page: %q %v", next, err)
 	}
@@ -144,13 +146,13 @@ func TestListTokenIsBound(t *testing.T) {
 		{"empty", alice, src.listing(all, "q"), pages, ""},
 	} {
 		tok := tc.tok
-		_, _, err := List(tc.pages, tc.c, Page{MaxResults: i32(5), NextToken: &tok}, tc.l)
+		_, _, err := List(context.Background(), tc.pages, tc.c, Page{MaxResults: i32(5), NextToken: &tok}, tc.l)
 		if codeOf(err) != "InvalidParameterValue" || !strings.Contains(err.Error(), "parameter NextToken is invalid") {
 			t.Errorf("%s: %v", tc.name, err)
 		}
 	}
 	// The same query continues, and MaxResults may change between pages.
-	if out, _, err := List(pages, alice, Page{MaxResults: i32(10), NextToken: &next}, src.listing(all, "q")); err != nil || len(out) != 10 || out[0] != "ID-0005" {
+	if out, _, err := List(context.Background(), pages, alice, Page{MaxResults: i32(10), NextToken: &next}, src.listing(all, "q")); err != nil || len(out) != 10 || out[0] != "ID-0005" {
 		t.Fatalf("continuation: %v %v", out, err)
 	}
 }
@@ -170,6 +172,34 @@ func TestCheckMaxResults(t *testing.T) {
 		err := CheckMaxResults(tc.n)
 		if tc.want == "" && err != nil || tc.want != "" && (codeOf(err) != "InvalidParameterValue" || !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%v: %v, want %q", tc.n, err, tc.want)
+		}
+	}
+}
+
+// A listing that over-fetches stops at the request's deadline between
+// fetches instead of reading the whole store.
+func TestListStopsAtDeadline(t *testing.T) {
+	pages := NewPages([]byte("key"))
+	alice := Caller{Viewer: Viewer{Account: "111122223333"}, Region: "us-east-1"}
+	src := newSource(5000)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	none := func(string) bool { cancel(); return false } // nothing matches: List would read all
+	_, _, err := List(ctx, pages, alice, Page{MaxResults: i32(5)}, src.listing(none, "q"))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if src.fetches != 1 {
+		t.Fatalf("%d fetches after the deadline, want 1", src.fetches)
+	}
+}
+
+func TestPoll(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i, want := range map[int]error{0: context.Canceled, 1: nil, PollEvery - 1: nil, PollEvery: context.Canceled} {
+		if err := Poll(ctx, i); !errors.Is(err, want) || (want == nil) != (err == nil) {
+			t.Errorf("Poll(%d) = %v, want %v", i, err, want)
 		}
 	}
 }

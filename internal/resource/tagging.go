@@ -210,7 +210,7 @@ func (t *Tagging[T]) DescribeTags(ctx context.Context, c Caller, r *DescribeTags
 	var out []ResourceTag
 	var next string
 	err = t.view(ctx, func(tx T) error {
-		out, next, err = List(t.pages, c, r.Page, Listing[ResourceTag, ResourceTag]{
+		out, next, err = List(ctx, t.pages, c, r.Page, Listing[ResourceTag, ResourceTag]{
 			Kind: "tags",
 			Criteria: func(f *Fingerprint) {
 				for _, fl := range r.Filters {
@@ -239,7 +239,10 @@ func (t *Tagging[T]) DescribeTags(ctx context.Context, c Caller, r *DescribeTags
 					}
 				}
 				var kept []ResourceTag
-				for _, tg := range tags {
+				for i, tg := range tags {
+					if err := Poll(ctx, i); err != nil {
+						return nil, err
+					}
 					if MatchAll(fs, tg, all[tg.ResourceID]) {
 						kept = append(kept, tg)
 					}

@@ -5,11 +5,10 @@ package server
 
 import (
 	"bytes"
-	"encoding/json"
+	"context"
+	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -30,32 +29,37 @@ import (
 // APIVersion is the only EC2 API version amigo speaks.
 const APIVersion = "2016-11-15"
 
-// maxBody caps a request body: a ModifyImageAttribute with 10,000 account
-// ids fits comfortably.
-const maxBody = 4 << 20
-
 // Server answers EC2 Query requests.
 type Server struct {
 	dir      *account.Directory
 	verifier *sigv4.Verifier
 	actions  map[string]ec2.Action
 	log      *slog.Logger
-	ready    func() bool
 	bufs     sync.Pool
+
+	// The budgets (limits.go) and what they count.
+	limits   Limits
+	inflight *gate
+	writers  *gate
+	bodyMem  *gate
+	runq     *runQueue
+	ready    readiness
 	// identity and stsVerifier serve Regions and STS (sts.go).
 	identity    Identity
 	stsVerifier *sigv4.Verifier
 	ops         Ops // metrics, throttling, faults (ops.go)
 }
 
-// New returns a Server over the given directory and actions.
+// New returns a Server over the given directory and actions, with the
+// default Limits.
 func New(dir *account.Directory, actions map[string]ec2.Action, log *slog.Logger) *Server {
-	s := &Server{dir: dir, actions: actions, log: log, ready: func() bool { return true }}
+	s := &Server{dir: dir, actions: actions, log: log}
 	s.verifier = sigv4.NewVerifier(func(id string) (string, bool) {
 		k, ok := dir.Key(id)
 		return k.Secret, ok
 	})
 	s.bufs.New = func() any { return new(bytes.Buffer) }
+	s.SetLimits(Limits{})
 	return s
 }
 
@@ -69,35 +73,51 @@ type request struct {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/_amigo/health" {
-		s.health(w, r)
-		return
-	}
 	if s.serveOps(w, r) {
 		return
 	}
-	defer s.ops.Metrics.Started()()
+	if strings.HasPrefix(r.URL.Path, probePrefix) {
+		s.probe(w, r)
+		return
+	}
 	start := time.Now()
 	req := &request{id: uuid.NewString(), json: wantsJSON(r)}
+	t := &ticket{s: s}
+	defer t.release()
+	out := &answer{w: w, rc: http.NewResponseController(w), timeout: s.limits.WriteTimeout}
 	status, code := 0, ""
 	defer func() {
-		if p := recover(); p != nil {
+		p := recover()
+		switch {
+		case p == nil:
+		case p == http.ErrAbortHandler: // a write failed mid-answer
+			status, code = 0, "ClientTimeout"
+		default:
 			s.log.Error("panic", "request_id", req.id, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			e := awserr.Internal(fmt.Errorf("panic: %v", p))
-			status, code = s.writeError(w, req, e)
+			status, code = s.writeError(out, req, awserr.Internal(fmt.Errorf("panic: %v", p)))
 		}
 		s.log.Info("request", "request_id", req.id, "account", req.account, "action", req.action,
 			"status", status, "error_code", code, "duration_ms", float64(time.Since(start).Microseconds())/1000)
 		s.observe(req, status, code, time.Since(start))
+		if p == http.ErrAbortHandler {
+			panic(p) // net/http closes the connection without a word
+		}
 	}()
-	out, err := s.handle(r, req)
+	res, err := s.handle(w, r, req, t)
+	if errors.Is(err, errClientGone) {
+		status, code = 499, "ClientClosedRequest" // nginx's number; nothing to write
+		return
+	}
 	if err != nil {
-		status, code = s.writeError(w, req, err)
+		status, code = s.writeError(out, req, err)
 		return
 	}
 	status = http.StatusOK
 	if req.service != "" {
-		s.writeSTS(w, req, out)
+		if out.timeout > 0 {
+			_ = out.rc.SetWriteDeadline(time.Now().Add(out.timeout))
+		}
+		s.writeSTS(w, req, res)
 		return
 	}
 	buf := s.getBuf()
@@ -107,17 +127,53 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Server", "AmazonEC2")
 	if req.json {
 		h.Set("Content-Type", "application/json")
-		query.EncodeJSON(buf, out)
+		query.EncodeJSON(buf, res)
 	} else {
 		// A long answer goes out as it is encoded (chunked, as EC2's own
 		// do) rather than whole from memory.
 		h.Set("Content-Type", "text/xml;charset=UTF-8")
 		query.EncodeXMLStream(buf, func(b *bytes.Buffer) {
-			_, _ = w.Write(b.Bytes())
+			if out.write(b.Bytes(), t) != nil {
+				panic(http.ErrAbortHandler)
+			}
 			b.Reset()
-		}, req.action, req.id, out)
+		}, req.action, req.id, res)
 	}
-	_, _ = w.Write(buf.Bytes())
+	if out.write(buf.Bytes(), t) != nil {
+		status, code = 0, "ClientTimeout"
+	}
+}
+
+// answer writes a response, each write under its own deadline: a client
+// that stops reading holds its answer for at most the write timeout.
+type answer struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+	err     error
+}
+
+// slowWrite is how long a write may take before its client counts as a
+// slow reader (see write).
+const slowWrite = 20 * time.Millisecond
+
+// write writes b. While the client reads promptly the request keeps its
+// in-flight slot, so encoding a long answer stays under the cap on work; a
+// write that blocks past slowWrite trades the slot for a writer slot, so
+// clients that do not read cannot pin the in-flight slots. t may be nil.
+func (a *answer) write(b []byte, t *ticket) error {
+	if a.err != nil {
+		return a.err
+	}
+	if a.timeout > 0 {
+		_ = a.rc.SetWriteDeadline(time.Now().Add(a.timeout)) // unsupported in tests' recorders
+	}
+	start := time.Now()
+	_, a.err = a.w.Write(b)
+	if t != nil && time.Since(start) > slowWrite {
+		t.toWriter() // none free: the slot stays in flight, still bounded
+	}
+	return a.err
 }
 
 // maxPooledBuf keeps a rare huge answer's buffer out of the pool, where it
@@ -136,52 +192,57 @@ func (s *Server) putBuf(buf *bytes.Buffer) {
 	}
 }
 
-func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	if !s.ready() {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = io.WriteString(w, `{"status":"starting"}`)
-		return
-	}
-	_, _ = io.WriteString(w, `{"status":"ok","store":"open"}`)
-}
-
 // handle runs one request through the checks of spec §4.4 in order:
 // transport, action and version, authentication, decoding, then the action.
-func (s *Server) handle(r *http.Request, req *request) (any, error) {
+// The body is read within its budgets before the request takes an in-flight
+// slot, and nothing is built from it before the signature is verified.
+func (s *Server) handle(w http.ResponseWriter, r *http.Request, req *request, t *ticket) (any, error) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		return nil, awserr.Newf(awserr.CodeInvalidRequest, "The HTTP method %s is not supported.", r.Method)
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	body, reserved, err := s.readBody(w, r)
+	defer s.bodyMem.release(reserved)
 	if err != nil {
-		return nil, awserr.New(awserr.CodeMalformedQueryString, "The request body could not be read.")
+		// The rest of the body is not wanted: without this net/http would
+		// read it before answering, at the client's pace.
+		w.Header().Set("Connection", "close")
+		return nil, err
 	}
-	if len(body) > maxBody {
-		return nil, awserr.New(awserr.CodeMalformedQueryString, "The request body is too large.")
+	if !t.admit() {
+		s.ops.Metrics.Shed()
+		return nil, errOverloaded()
 	}
-	params, jsonBody, err := parseParams(r, body)
+	ctx, cancel := s.requestContext(r)
+	defer cancel()
+	res, err := s.work(ctx, r, req, body)
+	return res, outcome(r, ctx, err)
+}
+
+func (s *Server) work(ctx context.Context, r *http.Request, req *request, body []byte) (any, error) {
+	pre, err := scanParams(r, body)
 	if err != nil {
 		return nil, err
 	}
-	if svc := s.stsService(r, params.Get("Version")); svc != "" {
+	if svc := s.stsService(r, pre.version); svc != "" {
+		// STS on the same endpoint (sts.go) reads its parameters itself.
+		params, err := parseParams(r, &pre, body)
+		if err != nil {
+			return nil, err
+		}
 		req.service = svc
 		return s.handleSTS(r, req, body, params, svc)
 	}
-	action := params.Get("Action")
-	if action == "" && jsonBody != nil {
-		action = jsonAction(jsonBody)
-	}
-	req.action = action
-	if action == "" {
+	req.action = pre.action
+	if pre.action == "" {
 		return nil, awserr.New(awserr.CodeMissingAction, "The request must contain the parameter Action")
 	}
-	a, ok := s.actions[action]
+	a, ok := s.actions[pre.action]
 	if !ok {
-		return nil, awserr.Newf(awserr.CodeInvalidAction, "The action %s is not valid for this web service.", action)
+		return nil, awserr.Newf(awserr.CodeInvalidAction, "The action %s is not valid for this web service.", pre.action)
 	}
-	if v := params.Get("Version"); v != "" && v != APIVersion {
+	if v := pre.version; v != "" && v != APIVersion {
 		return nil, awserr.Newf(awserr.CodeNoSuchVersion, "The requested version (%s) of service AmazonEC2 does not exist", v)
-	} else if v == "" && jsonBody == nil {
+	} else if v == "" && pre.json == nil {
 		return nil, awserr.MissingParameter("Version")
 	}
 
@@ -194,16 +255,21 @@ func (s *Server) handle(r *http.Request, req *request) (any, error) {
 		return nil, awserr.AuthFailureCredentials("AWS was not able to validate the provided access credentials")
 	}
 	req.account = key.Account
-	ctx, err := s.admit(r.Context(), req, res.Region, params, jsonBody)
-	if err != nil {
+	var params url.Values
+	if pre.json == nil {
+		if params, err = parseParams(r, &pre, body); err != nil {
+			return nil, err
+		}
+	}
+	if ctx, err = s.admit(ctx, req, res.Region, params, pre.json); err != nil {
 		return nil, err
 	}
 	caller := resource.Caller{Viewer: s.dir.Viewer(key.Account), Region: res.Region}
 	caller.Authorize = s.authorizer(key, res.Region)
 
 	in := a.New()
-	if jsonBody != nil {
-		err = query.DecodeJSON(jsonBody, in)
+	if pre.json != nil {
+		err = query.DecodeJSON(pre.json, in)
 	} else {
 		for name := range params {
 			if name == "Action" || name == "Version" || sigv4.IsAuthParam(name) {
@@ -218,54 +284,28 @@ func (s *Server) handle(r *http.Request, req *request) (any, error) {
 	return a.Handle(ctx, caller, in)
 }
 
-// parseParams reads the Query parameters from the query string and, for a
-// form POST, the body. A JSON POST returns its body for DecodeJSON.
-func parseParams(r *http.Request, body []byte) (url.Values, []byte, error) {
-	params, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		return nil, nil, awserr.New(awserr.CodeMalformedQueryString, "The query string is malformed.")
-	}
-	if r.Method != http.MethodPost || len(body) == 0 {
-		return params, nil, nil
-	}
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if ct == "application/json" {
-		return params, body, nil
-	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, nil, awserr.New(awserr.CodeMalformedQueryString, "The request body is not a well-formed query string.")
-	}
-	for k, vs := range form {
-		params[k] = append(params[k], vs...)
-	}
-	return params, nil, nil
-}
-
-// jsonAction reads "Action" from a JSON body.
-func jsonAction(body []byte) string {
-	var v struct{ Action string }
-	_ = json.Unmarshal(body, &v) // a bad body fails again, properly, in DecodeJSON
-	return v.Action
-}
-
 func wantsJSON(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "application/json")
 }
 
 // writeError is the one place an error becomes a response.
-func (s *Server) writeError(w http.ResponseWriter, req *request, err error) (int, string) {
+func (s *Server) writeError(out *answer, req *request, err error) (int, string) {
 	e := awserr.From(err)
-	if e.Cause != nil || e.Status >= 500 {
+	switch {
+	case e.Code == awserr.CodeUnavailable && e.Cause == nil:
+		// Shedding is the budgets working; the access log counts it.
+	case e.Code == awserr.CodeServiceUnavailable:
+		s.log.Warn("request failed", "request_id", req.id, "action", req.action, "code", e.Code, "cause", errString(e.Cause))
+	case e.Cause != nil || e.Status >= 500:
 		s.log.Error("request failed", "request_id", req.id, "action", req.action, "code", e.Code, "cause", errString(e.Cause))
 	}
 	if req.service != "" {
-		s.writeSTSError(w, req, e)
+		s.writeSTSError(out.w, req, e)
 		return e.Status, e.Code
 	}
 	buf := s.getBuf()
 	defer s.putBuf(buf)
-	h := w.Header()
+	h := out.w.Header()
 	h.Set("x-amzn-RequestId", req.id)
 	h.Set("Server", "AmazonEC2")
 	if req.json {
@@ -275,8 +315,8 @@ func (s *Server) writeError(w http.ResponseWriter, req *request, err error) (int
 		query.EncodeErrorXML(buf, e.Code, e.Message, req.id)
 		h.Set("Content-Type", "text/xml;charset=UTF-8")
 	}
-	w.WriteHeader(e.Status)
-	_, _ = w.Write(buf.Bytes())
+	out.w.WriteHeader(e.Status)
+	_ = out.write(buf.Bytes(), nil)
 	return e.Status, e.Code
 }
 
@@ -286,6 +326,3 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
-
-// SetReady installs the health check's readiness probe.
-func (s *Server) SetReady(f func() bool) { s.ready = f }

@@ -1,15 +1,19 @@
 package sigv4
 
 import (
+	"bufio"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"hash"
+	"io"
 	"net/http"
 	"net/textproto"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Algorithm is the only signing algorithm amigo accepts.
@@ -150,10 +154,18 @@ var canonicalKeys = map[string]string{
 	"date":                  "Date",
 }
 
+// sink is where a canonical request is written: a strings.Builder for the
+// tests, a buffered hash when verifying.
+type sink interface {
+	io.Writer
+	io.StringWriter
+	io.ByteWriter
+}
+
 // writeHeaderValues writes the values of one signed header as received,
 // joined with ','. Go's server moves Host, Content-Length (sometimes) and
 // Transfer-Encoding out of r.Header, so those come from the request fields.
-func writeHeaderValues(b *strings.Builder, r *http.Request, name string) {
+func writeHeaderValues(b sink, r *http.Request, name string) {
 	switch {
 	case strings.EqualFold(name, "host"):
 		if r.Host != "" {
@@ -185,7 +197,7 @@ func writeHeaderValues(b *strings.Builder, r *http.Request, name string) {
 	writeJoined(b, r.Header[key])
 }
 
-func writeJoined(b *strings.Builder, values []string) {
+func writeJoined(b sink, values []string) {
 	for i, v := range values {
 		if i > 0 {
 			b.WriteByte(',')
@@ -202,9 +214,11 @@ func canonicalHeaders(r *http.Request, signedHeaders string) string {
 }
 
 // writeCanonicalHeaders writes "name:value\n" for each name in signedHeaders,
-// in the client's order and spelling (the client signed exactly that list).
-// Values are trimmed, runs of spaces collapsed, repeats joined with ','.
-func writeCanonicalHeaders(b *strings.Builder, r *http.Request, signedHeaders string) {
+// in the client's order and spelling (the client signed exactly that list;
+// Verify has checked it is sorted and names each header once, so this is
+// linear in the request's size). Values are trimmed, runs of spaces
+// collapsed, repeats joined with ','.
+func writeCanonicalHeaders(b sink, r *http.Request, signedHeaders string) {
 	for rest, more := signedHeaders, true; more; {
 		var name string
 		name, rest, more = strings.Cut(rest, ";")
@@ -217,7 +231,7 @@ func writeCanonicalHeaders(b *strings.Builder, r *http.Request, signedHeaders st
 
 // writeHeaderValue trims v and collapses runs of spaces to one, as the SDK
 // signers do (tabs inside a value are kept).
-func writeHeaderValue(b *strings.Builder, v string) {
+func writeHeaderValue(b sink, v string) {
 	v = strings.TrimSpace(v)
 	space := false
 	for i := 0; i < len(v); i++ {
@@ -241,24 +255,58 @@ func canonicalRequest(method, uri, query string, r *http.Request, signedHeaders,
 	var b strings.Builder
 	// Room for typical headers, so the builder grows once.
 	b.Grow(len(method) + len(uri) + len(query) + 2*len(signedHeaders) + len(payloadHash) + 256)
+	writeCanonicalRequest(&b, method, uri, query, r, signedHeaders, payloadHash)
+	return b.String()
+}
+
+// canonicalRequestSum is the SHA-256 of the canonical request, computed as
+// it is written: verifying never holds the canonical request in memory.
+func canonicalRequestSum(method, uri, query string, r *http.Request, signedHeaders, payloadHash string) [sha256.Size]byte {
+	hw := hashWriters.Get().(*hashWriter)
+	defer hashWriters.Put(hw)
+	hw.h.Reset()
+	hw.w.Reset(hw.h)
+	writeCanonicalRequest(hw.w, method, uri, query, r, signedHeaders, payloadHash)
+	_ = hw.w.Flush() // a hash never fails to write
+	var sum [sha256.Size]byte
+	hw.h.Sum(sum[:0])
+	return sum
+}
+
+// hashWriter is a SHA-256 behind a small buffer, pooled: verification
+// stays at a few allocations per request.
+type hashWriter struct {
+	h hash.Hash
+	w *bufio.Writer
+}
+
+var hashWriters = sync.Pool{New: func() any {
+	h := sha256.New()
+	return &hashWriter{h: h, w: bufio.NewWriterSize(h, 2048)}
+}}
+
+func writeCanonicalRequest(b sink, method, uri, query string, r *http.Request, signedHeaders, payloadHash string) {
 	b.WriteString(method)
 	b.WriteByte('\n')
 	b.WriteString(uri)
 	b.WriteByte('\n')
 	b.WriteString(query)
 	b.WriteByte('\n')
-	writeCanonicalHeaders(&b, r, signedHeaders)
+	writeCanonicalHeaders(b, r, signedHeaders)
 	b.WriteByte('\n')
 	b.WriteString(signedHeaders)
 	b.WriteByte('\n')
 	b.WriteString(payloadHash)
-	return b.String()
 }
 
 // stringToSign is the algorithm, the request time, the credential scope and
 // the hash of the canonical request, one per line.
 func stringToSign(amzDate, scope, canonicalReq string) string {
-	sum := sha256.Sum256([]byte(canonicalReq))
+	return stringToSignSum(amzDate, scope, sha256.Sum256([]byte(canonicalReq)))
+}
+
+// stringToSignSum is stringToSign from the canonical request's hash.
+func stringToSignSum(amzDate, scope string, sum [sha256.Size]byte) string {
 	var b strings.Builder
 	b.Grow(len(Algorithm) + len(amzDate) + len(scope) + 2*sha256.Size + 3)
 	b.WriteString(Algorithm)

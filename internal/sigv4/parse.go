@@ -176,6 +176,58 @@ func lowerAlpha(s string) bool {
 	return true
 }
 
+// Bounds on the signed header list. SDKs sign five to ten headers; the
+// bounds leave room for custom ones while keeping the canonical request of
+// an unauthenticated request small.
+const (
+	maxSignedHeaders     = 64
+	maxSignedHeadersSize = 2048
+)
+
+// checkSignedHeaders enforces the shape SigV4 prescribes for SignedHeaders:
+// lower-case names, sorted, each once. It is checked before any canonical
+// request is built, because it is what keeps that canonical request linear
+// in the request's size: a name listed twice (or in two spellings) would
+// copy its header's value once per listing.
+func checkSignedHeaders(sh string) *awserr.Error {
+	if len(sh) > maxSignedHeadersSize {
+		return errIncomplete("SignedHeaders is longer than %d characters.", maxSignedHeadersSize)
+	}
+	prev, n := "", 0
+	for rest, more := sh, true; more; {
+		var name string
+		name, rest, more = strings.Cut(rest, ";")
+		if n++; n > maxSignedHeaders {
+			return errIncomplete("SignedHeaders names more than %d headers.", maxSignedHeaders)
+		}
+		if !headerToken(name) {
+			return errIncomplete("SignedHeaders must be lower-case header names separated by ';', got '%s'.", echo(sh))
+		}
+		if n > 1 && name <= prev {
+			return errIncomplete("SignedHeaders must be sorted and name each header once, got '%s'.", echo(sh))
+		}
+		prev = name
+	}
+	return nil
+}
+
+// headerToken reports whether s is a non-empty lower-case HTTP token.
+func headerToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // signsHost reports whether the signed header list names host.
 func signsHost(signedHeaders string) bool {
 	for rest, more := signedHeaders, true; more; {

@@ -339,6 +339,9 @@ func (v *Verifier) check(r *http.Request, body []byte, params []queryParam, s *s
 	if !signsHost(s.signedHeaders) {
 		return nil, errIncomplete(msgHostNotSigned)
 	}
+	if err := checkSignedHeaders(s.signedHeaders); err != nil {
+		return nil, err
+	}
 	if want := v.service(); sc.service != want {
 		return nil, errMismatch("Credential should be scoped to correct service: '" + want + "'.")
 	}
@@ -370,10 +373,10 @@ func (v *Verifier) check(r *http.Request, body []byte, params []queryParam, s *s
 	if payloadHash == "" {
 		payloadHash = bodyHash
 	}
-	creq := canonicalRequest(r.Method, canonicalURI(r.URL.EscapedPath()),
+	creq := canonicalRequestSum(r.Method, canonicalURI(r.URL.EscapedPath()),
 		canonicalQuery(params, s.excludeParam), r, s.signedHeaders, payloadHash)
 	key := v.keys.get(sc.accessKeyID, secret, sc.date, sc.region, sc.service)
-	want := signature(key, stringToSign(s.amzDateText, sc.scope, creq))
+	want := signature(key, stringToSignSum(s.amzDateText, sc.scope, creq))
 	if !signatureMatches(s.signature, want) {
 		return nil, errMismatch(MsgSignatureMismatch)
 	}

@@ -86,6 +86,11 @@ CREATE INDEX instances_owner ON instances (region, owner_id, instance_id);
 CREATE INDEX instances_image ON instances (region, image_id);
 CREATE INDEX instances_state ON instances (region, state);
 `,
+
+	// 2: an account's images by state, for the image quota's count.
+	`
+CREATE INDEX images_owner_state ON images (region, owner_id, state);
+`,
 }
 
 // migrationLock is the pg_advisory_xact_lock key that serializes migrations

@@ -5,9 +5,9 @@ import (
 	"fmt"
 )
 
-// CountImages counts the stored images of each region, deregistered ones
+// ImagesPerRegion counts the stored images of each region, deregistered ones
 // not yet purged included.
-func (s *Store) CountImages(ctx context.Context) (map[string]int64, error) {
+func (s *Store) ImagesPerRegion(ctx context.Context) (map[string]int64, error) {
 	if s.closed.Load() {
 		return nil, ErrClosed
 	}

@@ -283,6 +283,22 @@ ORDER BY image_id LIMIT 1`, region, owner, name, image.StateDeregistered).Scan(&
 	return id, nil
 }
 
+func (t *tx) CountImages(ctx context.Context, region, owner string) (int, error) {
+	if !matchable(region) || !matchable(owner) {
+		return 0, nil
+	}
+	// images_owner_state serves it with an index-only scan; under
+	// SERIALIZABLE the range read also makes two concurrent registrations
+	// of one account conflict, so a quota checked here cannot be overshot.
+	var n int
+	err := t.tx.QueryRow(ctx, `SELECT COUNT(*) FROM images
+WHERE region = $1 AND owner_id = $2 AND state <> $3`, region, owner, image.StateDeregistered).Scan(&n)
+	if err != nil {
+		return 0, t.fail(err, "count images of %s", owner)
+	}
+	return n, nil
+}
+
 func (t *tx) FindImages(ctx context.Context, q image.Query) ([]*image.Image, error) {
 	query, args, ok := findQuery(q)
 	if !ok {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -419,7 +421,14 @@ func TestReadOnlyAlongsideOwner(t *testing.T) {
 	ro := DefaultOptions()
 	ro.ReadOnly = true
 
-	// Nobody owns the file: the read-only store migrates it and lets go.
+	// A read-only store opens only an existing file, and takes no lock:
+	// a server can take a file it opened first.
+	if _, err := Open(path, ro); err == nil {
+		t.Fatal("a read-only open of a missing file succeeded")
+	}
+	if err := openTest(t, path, DefaultOptions()).Close(); err != nil {
+		t.Fatal(err)
+	}
 	first := openTest(t, path, ro)
 	owner := openTest(t, path, DefaultOptions())
 	defer owner.Close()
@@ -442,5 +451,49 @@ func TestReadOnlyAlongsideOwner(t *testing.T) {
 	err := reader.Update(t.Context(), func(image.Tx) error { return nil })
 	if !errors.Is(err, errReadOnlyStore) {
 		t.Fatalf("Update on a read-only store: %v", err)
+	}
+}
+
+// TestReadOnlyCreatesNothing: an export of a store on a read-only mount
+// must not need to create a file (the lock file used to be created). The
+// mount is played: root may write anywhere but on a real read-only mount.
+func TestReadOnlyCreatesNothing(t *testing.T) {
+	writable := folderWritable
+	folderWritable = func(string) bool { return false }
+	defer func() { folderWritable = writable }()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "amigo.db")
+	owner := openTest(t, path, DefaultOptions())
+	const id, owned = "ami-00000000000000001", "111111111111"
+	mustUpdate(t, owner, func(ctx context.Context, tx image.Tx) error {
+		return tx.InsertImage(ctx, cacheImage(id, owned, "one"))
+	})
+	if err := owner.Close(); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(path + "-lock")
+	list := func() []string {
+		es, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range es {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	before := list()
+	ro := DefaultOptions()
+	ro.ReadOnly = true
+	reader := openTest(t, path, ro)
+	if got := read(t, reader, id, owned); got.byID != "one" {
+		t.Fatalf("read %+v", got)
+	}
+	if err := reader.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if after := list(); !slices.Equal(before, after) {
+		t.Errorf("a read-only open changed the folder from %v to %v", before, after)
 	}
 }

@@ -178,6 +178,21 @@ ORDER BY image_id LIMIT 1`, []any{region, owner, name, image.StateDeregistered},
 	return id, nil
 }
 
+func (t *tx) CountImages(ctx context.Context, region, owner string) (int, error) {
+	ctx, err := t.dctx(ctx)
+	if err != nil {
+		return 0, err
+	}
+	// images_owner_state covers the query: an index range, no table reads.
+	var n int
+	err = t.queryRow(ctx, `SELECT COUNT(*) FROM images INDEXED BY images_owner_state
+WHERE region = ? AND owner_id = ? AND state <> ?`, []any{region, owner, image.StateDeregistered}, &n)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: count images of %s: %w", owner, err)
+	}
+	return n, nil
+}
+
 func (t *tx) FindImages(ctx context.Context, q image.Query) ([]*image.Image, error) {
 	if t.rc == nil || q.Region == "" {
 		return t.findImagesSQL(ctx, q)

@@ -129,6 +129,15 @@ DELETE FROM sqlite_stat1 WHERE tbl = 'images' AND idx = 'images_owner_id';
 INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('images', 'images_owner_id', '1000000 200000 50 1');
 ANALYZE sqlite_schema;
 `,
+
+	// An account's images by state, from the index alone: the image quota
+	// counts those not deregistered on every registration.
+	`
+CREATE INDEX images_owner_state ON images (region, owner_id, state);
+DELETE FROM sqlite_stat1 WHERE tbl = 'images' AND idx = 'images_owner_state';
+INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('images', 'images_owner_state', '1000000 200000 50 20');
+ANALYZE sqlite_schema;
+`,
 }
 
 // migrate brings the database on conn up to the latest schema version in one

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
@@ -122,6 +123,9 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.CacheImages == 0 {
 		opts.CacheImages = DefaultCacheImages
 	}
+	if opts.ReadOnly {
+		return openReadOnly(path, opts)
+	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("sqlite: %w", err)
@@ -138,27 +142,56 @@ func Open(path string, opts Options) (*Store, error) {
 		s.cache = newReadCache(opts.CacheImages)
 	}
 	lock, err := lockFile(path)
-	switch {
-	case err == nil:
-		s.lock = lock
-	case opts.ReadOnly && errors.Is(err, errInUse):
-		// The owner migrated the file when it opened it.
-	default:
+	if err != nil {
 		return nil, err
 	}
+	s.lock = lock
 	if err := s.open(); err != nil {
 		s.closeDBs()
 		return nil, err
 	}
-	if opts.ReadOnly && s.lock != nil {
-		// Migrated; now let a server take the file while the export reads.
-		if err := s.lock.Close(); err != nil {
-			s.closeDBs()
-			return nil, fmt.Errorf("sqlite: unlock %s: %w", path, err)
-		}
-		s.lock = nil
-	}
 	go s.writeLoop()
+	return s, nil
+}
+
+// openReadOnly opens an existing file for reading alone (an export): no
+// lock, no writer, no migration, and no file created, so that a store on a
+// read-only mount can be read, and beside a server that owns it. The file
+// must have been opened once by this version's `amigo serve` (which
+// migrates it). Where the folder cannot be written, SQLite is told the file
+// is immutable: nothing can change it there, and SQLite then needs no
+// shared-memory file beside it.
+// folderWritable reports whether files can be created in dir: false on a
+// read-only mount (EROFS, even for root). A variable so tests can play a
+// read-only mount without one.
+var folderWritable = func(dir string) bool {
+	return syscall.Access(dir, 2 /* W_OK */) == nil
+}
+
+func openReadOnly(path string, opts Options) (*Store, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	s := &Store{path: path, opts: opts, queue: make(chan *request), writerDone: make(chan struct{})}
+	close(s.writerDone) // no writer: Update refuses before it would queue
+	params := url.Values{
+		"_busy_timeout": {fmt.Sprint(busyTimeoutMillis)},
+		"_query_only":   {"1"},
+		"mode":          {"ro"},
+	}
+	if !folderWritable(filepath.Dir(path)) {
+		// Immutable would skip a write-ahead log that was never
+		// checkpointed (a server killed, not stopped): refuse rather than
+		// read stale data.
+		if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() > 0 {
+			return nil, fmt.Errorf("sqlite: %s has a write-ahead log that cannot be applied in a folder that cannot be written; copy the folder somewhere writable to read it", path)
+		}
+		params.Set("immutable", "1")
+	}
+	if err := s.openReaders(params); err != nil {
+		s.closeDBs()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -194,10 +227,15 @@ func (s *Store) open() error {
 	s.wc = newStmtCache(s.wconn, stmtCacheSize, false)
 
 	// Readers are query_only so a View can never write, even by mistake.
-	rdb, err := sql.Open("sqlite", dsn(s.path, url.Values{
+	return s.openReaders(url.Values{
 		"_busy_timeout": {fmt.Sprint(busyTimeoutMillis)},
 		"_query_only":   {"1"},
-	}))
+	})
+}
+
+func (s *Store) openReaders(params url.Values) error {
+	ctx := context.Background()
+	rdb, err := sql.Open("sqlite", dsn(s.path, params))
 	if err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", s.path, err)
 	}

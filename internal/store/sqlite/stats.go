@@ -14,10 +14,10 @@ func (s *Store) CacheStats() (hits, misses uint64) {
 	return s.cache.stats()
 }
 
-// CountImages counts the stored images of each region, deregistered ones
+// ImagesPerRegion counts the stored images of each region, deregistered ones
 // not yet purged included. It scans an index whose first column is the
 // region (images_public), not the documents.
-func (s *Store) CountImages(ctx context.Context) (map[string]int64, error) {
+func (s *Store) ImagesPerRegion(ctx context.Context) (map[string]int64, error) {
 	if s.isClosed.Load() {
 		return nil, ErrClosed
 	}

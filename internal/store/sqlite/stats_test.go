@@ -66,7 +66,7 @@ func TestObserverSeesGroupCommits(t *testing.T) {
 	}
 }
 
-func TestCacheStatsAndCountImages(t *testing.T) {
+func TestCacheStatsAndImagesPerRegion(t *testing.T) {
 	s := openTest(t, filepath.Join(t.TempDir(), "amigo.db"), DefaultOptions())
 	defer s.Close()
 	ctx := t.Context()
@@ -77,7 +77,7 @@ func TestCacheStatsAndCountImages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	counts, err := s.CountImages(ctx)
+	counts, err := s.ImagesPerRegion(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

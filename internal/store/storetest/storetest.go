@@ -75,6 +75,8 @@ func RunEngine(t *testing.T, e Engine) {
 		{"UpdateImageReplaces", testUpdateImageReplaces},
 		{"DeleteImage", testDeleteImage},
 		{"ImageIDByName", testImageIDByName},
+		{"CountImages", testCountImages},
+		{"CountImagesQuota", testCountImagesQuota},
 		{"FindImages", testFindImages},
 		{"FindImagesPagination", testFindImagesPagination},
 		{"FindImagesMatchesDomain", testFindImagesMatchesDomain},

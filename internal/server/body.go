@@ -1,0 +1,90 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/amigo-ec2/amigo/internal/awserr"
+)
+
+// bodyStep is the first reservation for a body of unknown length; the
+// buffer then doubles, each growth reserved before it is made.
+const bodyStep = 16 << 10
+
+// readBody reads the request body within the budgets: at most MaxBodyBytes,
+// by the body deadline, and reserving memory from MaxBodyMemory before the
+// buffer grows, so a body that trickles in holds only what it has sent.
+// The caller gives back the reserved bytes with s.bodyMem.release.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, reserved int64, err error) {
+	limit := s.limits.MaxBodyBytes
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		return nil, 0, nil
+	}
+	if limit > 0 && r.ContentLength > limit {
+		return nil, 0, errBodyTooLarge(limit)
+	}
+	if d := s.limits.BodyTimeout; d > 0 {
+		rc := http.NewResponseController(w)
+		if rc.SetReadDeadline(time.Now().Add(d)) == nil {
+			// Cleared once the body is in: net/http's background read of the
+			// connection would otherwise hit it and cancel the request.
+			defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
+		}
+	}
+	defer func() {
+		if err != nil {
+			s.bodyMem.release(reserved)
+			body, reserved = nil, 0
+		}
+	}()
+	for {
+		if len(body) == cap(body) {
+			next := max(2*int64(cap(body)), bodyStep)
+			if r.ContentLength > 0 {
+				// The declared length (+1 to see the end without a second
+				// buffer) once the bytes are arriving; what a client only
+				// promises is not reserved for it.
+				next = min(next, r.ContentLength+1)
+			}
+			if limit > 0 {
+				if int64(len(body)) > limit {
+					return nil, reserved, errBodyTooLarge(limit)
+				}
+				next = min(next, limit+1)
+			}
+			grow := next - int64(cap(body))
+			if !s.bodyMem.tryAcquire(grow) {
+				return nil, reserved, errOverloaded()
+			}
+			reserved += grow
+			nb := make([]byte, len(body), next)
+			copy(nb, body)
+			body = nb
+		}
+		n, rerr := r.Body.Read(body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			if errors.Is(rerr, os.ErrDeadlineExceeded) {
+				return nil, reserved, awserr.New(awserr.CodeMalformedQueryString, "The request body did not arrive in time.")
+			}
+			var tooBig *http.MaxBytesError
+			if errors.As(rerr, &tooBig) {
+				return nil, reserved, errBodyTooLarge(limit)
+			}
+			if r.Context().Err() != nil {
+				return nil, reserved, errClientGone
+			}
+			return nil, reserved, awserr.New(awserr.CodeMalformedQueryString, "The request body could not be read.")
+		}
+	}
+	if limit > 0 && int64(len(body)) > limit {
+		return nil, reserved, errBodyTooLarge(limit)
+	}
+	return body, reserved, nil
+}

@@ -1,0 +1,256 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/amigo-ec2/amigo/internal/awserr"
+)
+
+// Limits are the budgets of the HTTP edge: what one request, connection or
+// client may cost. docs/operations.md gives each one's default, flag and
+// reason. A zero field takes its default; a negative duration or count
+// turns that budget off (tests only).
+type Limits struct {
+	// MaxHeaderBytes bounds the request line and headers.
+	MaxHeaderBytes int
+	// MaxBodyBytes bounds one request body.
+	MaxBodyBytes int64
+	// HeaderTimeout bounds reading the request line and headers.
+	HeaderTimeout time.Duration
+	// BodyTimeout bounds reading the body, from the end of the headers.
+	BodyTimeout time.Duration
+	// WriteTimeout bounds each write of the answer (a long answer is
+	// written in chunks); past it the connection is closed.
+	WriteTimeout time.Duration
+	// IdleTimeout closes a kept-alive connection that sends nothing.
+	IdleTimeout time.Duration
+	// RequestTimeout bounds the work on one request, up to the first byte
+	// of its answer: it is the deadline of the request's context.
+	RequestTimeout time.Duration
+	// MaxConns caps open connections; past it a new connection gets a 503
+	// and is closed.
+	MaxConns int
+	// MaxInFlight caps requests being worked on (body read, authenticated,
+	// answered); past it a request is shed at once with 503 Unavailable.
+	MaxInFlight int
+	// MaxRunQueue caps the goroutines waiting for a CPU (requests queue
+	// there under CPU overload, before the handler sees them); past it
+	// requests are shed like past MaxInFlight. 0 means 4 × MaxInFlight
+	// (net/http gives each busy connection two goroutines).
+	MaxRunQueue int
+	// MaxWriters caps the answers held for clients that read slowly (a
+	// write blocked past 20 ms moves its request from in flight to here);
+	// when none is free the request keeps its in-flight slot.
+	MaxWriters int
+	// MaxBodyMemory bounds the bodies held by requests that are not yet
+	// authenticated; it is reserved as bytes arrive, so a slow body holds
+	// only what it has sent.
+	MaxBodyMemory int64
+}
+
+// Defaults of Limits.
+const (
+	DefaultMaxHeaderBytes = 64 << 10
+	DefaultMaxBodyBytes   = 1 << 20
+	DefaultHeaderTimeout  = 10 * time.Second
+	DefaultBodyTimeout    = 20 * time.Second
+	DefaultWriteTimeout   = 15 * time.Second
+	DefaultIdleTimeout    = 120 * time.Second
+	DefaultRequestTimeout = 30 * time.Second
+	DefaultMaxConns       = 2048
+	DefaultMaxInFlight    = 64
+	// DefaultMaxBodyMemory is room for DefaultMaxInFlight full bodies.
+	DefaultMaxBodyMemory = 64 << 20
+)
+
+// withDefaults fills the zero fields.
+func (l Limits) withDefaults() Limits {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&l.HeaderTimeout, DefaultHeaderTimeout)
+	def(&l.BodyTimeout, DefaultBodyTimeout)
+	def(&l.WriteTimeout, DefaultWriteTimeout)
+	def(&l.IdleTimeout, DefaultIdleTimeout)
+	def(&l.RequestTimeout, DefaultRequestTimeout)
+	if l.MaxHeaderBytes == 0 {
+		l.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if l.MaxBodyBytes == 0 {
+		l.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if l.MaxConns == 0 {
+		l.MaxConns = DefaultMaxConns
+	}
+	if l.MaxInFlight == 0 {
+		l.MaxInFlight = DefaultMaxInFlight
+	}
+	if l.MaxRunQueue == 0 {
+		l.MaxRunQueue = 4 * max(l.MaxInFlight, 1)
+	}
+	if l.MaxWriters == 0 {
+		l.MaxWriters = 4 * max(l.MaxInFlight, 1)
+	}
+	if l.MaxBodyMemory == 0 {
+		l.MaxBodyMemory = DefaultMaxBodyMemory
+	}
+	return l
+}
+
+// Limits returns the budgets in force, defaults filled in.
+func (s *Server) Limits() Limits { return s.limits }
+
+// SetLimits installs the budgets; call it before serving.
+func (s *Server) SetLimits(l Limits) {
+	s.limits = l.withDefaults()
+	s.inflight = newGate(s.limits.MaxInFlight)
+	s.runq = newRunQueue(s.limits.MaxRunQueue)
+	s.writers = newGate(s.limits.MaxWriters)
+	s.bodyMem = newGate(int(s.limits.MaxBodyMemory))
+}
+
+// HTTPServer returns an http.Server that applies the connection-level
+// budgets (headers, idle connections) and serves s. Wrap its listener with
+// LimitListener for the connection cap.
+func (s *Server) HTTPServer() *http.Server {
+	l := s.limits
+	hs := &http.Server{Handler: s, MaxHeaderBytes: l.MaxHeaderBytes}
+	if l.HeaderTimeout > 0 {
+		hs.ReadHeaderTimeout = l.HeaderTimeout
+	}
+	if l.IdleTimeout > 0 {
+		hs.IdleTimeout = l.IdleTimeout
+	}
+	return hs
+}
+
+// gate is a counting semaphore that never waits: shedding, not queueing,
+// is what keeps latency bounded past capacity. n ≤ 0 means no limit.
+type gate struct {
+	max int64
+	n   atomic.Int64
+}
+
+func newGate(n int) *gate { return &gate{max: int64(n)} }
+
+func (g *gate) tryAcquire(k int64) bool {
+	if g.max <= 0 {
+		return true
+	}
+	if g.n.Add(k) > g.max {
+		g.n.Add(-k)
+		return false
+	}
+	return true
+}
+
+func (g *gate) release(k int64) {
+	if g.max > 0 {
+		g.n.Add(-k)
+	}
+}
+
+// InFlight is the number of requests being worked on (for tests and probes).
+func (s *Server) InFlight() int { return int(s.inflight.n.Load()) }
+
+// ticket is what one request holds: an in-flight slot while it is worked
+// on and its answer is encoded, or a writer slot once its client reads
+// slowly.
+type ticket struct {
+	s                *Server
+	inflight, writer bool
+}
+
+func (t *ticket) admit() bool {
+	if t.s.runq.over() {
+		return false
+	}
+	t.inflight = t.s.inflight.tryAcquire(1)
+	return t.inflight
+}
+
+// toWriter trades the in-flight slot for a writer slot: the client is
+// reading slowly, so the request waits rather than works. False when no
+// writer slot is free (the request keeps its in-flight slot).
+func (t *ticket) toWriter() bool {
+	if !t.writer {
+		if !t.s.writers.tryAcquire(1) {
+			return false
+		}
+		t.writer = true
+	}
+	if t.inflight {
+		t.s.inflight.release(1)
+		t.inflight = false
+	}
+	return true
+}
+
+func (t *ticket) release() {
+	if t.inflight {
+		t.s.inflight.release(1)
+		t.inflight = false
+	}
+	if t.writer {
+		t.s.writers.release(1)
+		t.writer = false
+	}
+}
+
+// Errors of the budgets.
+const (
+	msgOverloaded = "The server is overloaded and can't handle the request."
+	msgTimedOut   = "The request could not be completed in time. Please try again shortly."
+)
+
+// errOverloaded is the answer past a cap: retryable, so SDKs back off and
+// try again.
+func errOverloaded() *awserr.Error { return awserr.New(awserr.CodeUnavailable, msgOverloaded) }
+
+func errTimedOut(cause error) *awserr.Error {
+	e := awserr.New(awserr.CodeServiceUnavailable, msgTimedOut)
+	e.Cause = cause
+	return e
+}
+
+func errBodyTooLarge(max int64) *awserr.Error {
+	return awserr.Newf(awserr.CodeMalformedQueryString, "The request body is larger than %d bytes.", max)
+}
+
+// errClientGone marks a request whose client went away: nothing is
+// written and nothing is logged as an error.
+var errClientGone = errors.New("client went away")
+
+// requestContext gives the work on a request its deadline.
+func (s *Server) requestContext(r *http.Request) (context.Context, context.CancelFunc) {
+	if d := s.limits.RequestTimeout; d > 0 {
+		return context.WithTimeout(r.Context(), d)
+	}
+	return context.WithCancel(r.Context())
+}
+
+// outcome maps what the work returned when its context ended: a client
+// that went away is not a server error, a deadline is a retryable 503.
+func outcome(r *http.Request, ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if r.Context().Err() != nil {
+		return errClientGone
+	}
+	if ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) && isInternal(err) {
+		return errTimedOut(err)
+	}
+	return err
+}
+
+func isInternal(err error) bool {
+	var e *awserr.Error
+	return !errors.As(err, &e) || e.Status >= 500
+}
