@@ -1,15 +1,19 @@
 package server
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/amigo-ec2/amigo/internal/account"
+	"github.com/amigo-ec2/amigo/internal/ec2api"
 	"github.com/amigo-ec2/amigo/internal/faults"
+	"github.com/amigo-ec2/amigo/internal/metrics"
 )
 
 func TestFaultsAdminAcceptsLoopbackOnly(t *testing.T) {
@@ -90,4 +94,56 @@ func TestPlainCallAndResourceIDs(t *testing.T) {
 			t.Fatalf("ids %v", ids)
 		}
 	}
+}
+
+// The metrics see the edge's cap: the request holding the only slot is in
+// flight, the one past it is shed, and the scrape itself bypasses the cap.
+func TestMetricsCountInFlightAndShed(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	ts := startServer(t, Limits{MaxInFlight: 1, MaxRunQueue: -1}, func(context.Context, *ec2api.DescribeImagesRequest) (any, error) {
+		entered <- struct{}{}
+		<-release
+		return &ec2api.DescribeImagesResult{}, nil
+	})
+	m := metrics.New([]string{"DescribeImages"})
+	m.WatchInFlight(ts.s.InFlight)
+	ts.s.SetOps(Ops{Metrics: m})
+	body := "Action=DescribeImages&Version=" + APIVersion
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		call(t, signed(t, ts.url, form, body))
+	}()
+	<-entered
+	if status, code, _ := call(t, signed(t, ts.url, form, body)); status != 503 || code != "Unavailable" {
+		t.Fatalf("past the cap: %d %s", status, code)
+	}
+	text := scrapeText(t, ts.url+"_amigo/metrics")
+	close(release)
+	<-done
+	for _, want := range []string{
+		"amigo_requests_in_flight 1\n",
+		"amigo_requests_shed_total 1\n",
+		// Shed before its action is read.
+		`amigo_requests_total{action="unknown",code="Unavailable",status="503"} 1` + "\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
+
+func scrapeText(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("scrape: %d %s", resp.StatusCode, b)
+	}
+	return string(b)
 }
