@@ -82,10 +82,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	start := time.Now()
 	req := &request{id: uuid.NewString(), json: wantsJSON(r)}
+	status, code := 0, ""
+	// Deferred first so it runs last: the metrics do not hold the slot.
+	defer func() { s.observe(req, status, code, time.Since(start)) }()
 	t := &ticket{s: s}
 	defer t.release()
 	out := &answer{w: w, rc: http.NewResponseController(w), timeout: s.limits.WriteTimeout}
-	status, code := 0, ""
 	defer func() {
 		p := recover()
 		switch {
@@ -98,7 +100,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.log.Info("request", "request_id", req.id, "account", req.account, "action", req.action,
 			"status", status, "error_code", code, "duration_ms", float64(time.Since(start).Microseconds())/1000)
-		s.observe(req, status, code, time.Since(start))
 		if p == http.ErrAbortHandler {
 			panic(p) // net/http closes the connection without a word
 		}
