@@ -55,6 +55,10 @@ func TestGoldenResponses(t *testing.T) {
 		id2  = "ami-00000000000000002" // register-image
 		cp   = "ami-00000000000000003" // copy-image
 		inst = "i-00000000000000006"   // run-instances (r-…05 is its reservation)
+
+		vol      = "vol-00000000000000009"  // create-volume
+		snap     = "snap-0000000000000000a" // create-snapshot
+		snapCopy = "snap-0000000000000000b" // copy-snapshot
 	)
 	day := func(n int) string { return e.clock.Now().Add(time.Duration(n) * 24 * time.Hour).Format(time.RFC3339) }
 	v := func(kv ...string) []string { return kv }
@@ -111,6 +115,24 @@ func TestGoldenResponses(t *testing.T) {
 
 		{"describe-regions", owner, v("DescribeRegions", "RegionName.1", "us-east-1", "RegionName.2", "af-south-1")},
 		{"describe-availability-zones", owner, v("DescribeAvailabilityZones", "ZoneName.1", "us-east-1a")},
+
+		{"create-volume", owner, v("CreateVolume", "AvailabilityZone", "us-east-1a", "Size", "80", "TagSpecification.1.ResourceType", "volume", "TagSpecification.1.Tag.1.Key", "Name", "TagSpecification.1.Tag.1.Value", "golden")},
+		{"describe-volumes", owner, v("DescribeVolumes", "VolumeId.1", vol)},
+		{"create-snapshot", owner, v("CreateSnapshot", "VolumeId", vol, "Description", "nightly backup")},
+		{"describe-snapshots", owner, v("DescribeSnapshots", "SnapshotId.1", snap)},
+		{"modify-snapshot-attribute", owner, v("ModifySnapshotAttribute", "SnapshotId", snap, "CreateVolumePermission.Add.1.UserId", member, "CreateVolumePermission.Add.2.Group", "all")},
+		{"describe-snapshot-attribute", owner, v("DescribeSnapshotAttribute", "SnapshotId", snap, "Attribute", "createVolumePermission")},
+		{"copy-snapshot", member, v("CopySnapshot", "SourceRegion", region, "SourceSnapshotId", snap, "Description", "a copy", "TagSpecification.1.ResourceType", "snapshot", "TagSpecification.1.Tag.1.Key", "team", "TagSpecification.1.Tag.1.Value", "web")},
+		{"reset-snapshot-attribute", owner, v("ResetSnapshotAttribute", "SnapshotId", snap, "Attribute", "createVolumePermission")},
+		{"enable-snapshot-block-public-access", owner, v("EnableSnapshotBlockPublicAccess", "State", "block-new-sharing")},
+		{"get-snapshot-block-public-access-state", owner, v("GetSnapshotBlockPublicAccessState")},
+		{"disable-snapshot-block-public-access", owner, v("DisableSnapshotBlockPublicAccess")},
+		{"register-image-snapshot", owner, v("RegisterImage", "Name", "golden-snap", "RootDeviceName", "/dev/xvda", "BlockDeviceMapping.1.DeviceName", "/dev/xvda", "BlockDeviceMapping.1.Ebs.SnapshotId", snap)},
+		{"error-snapshot-in-use", owner, v("DeleteSnapshot", "SnapshotId", snap)},
+		{"delete-snapshot", member, v("DeleteSnapshot", "SnapshotId", snapCopy)},
+		{"error-snapshot-not-found", member, v("DescribeSnapshots", "SnapshotId.1", snapCopy)},
+		{"delete-volume", owner, v("DeleteVolume", "VolumeId", vol)},
+		{"error-volume-not-found", owner, v("DescribeVolumes", "VolumeId.1", vol)},
 	}
 	answered := map[string]bool{}
 	for _, s := range steps {

@@ -49,7 +49,7 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	fs.IntVar(&o.imageQuota, "image-quota", image.DefaultImageQuota, "images allowed per account and region, deregistered ones aside, as EC2's AMIs quota; -1 for no limit (AMIGO_IMAGE_QUOTA)")
 	fs.StringVar(&o.catalog, "catalog", "", "public image catalogue: a YAML or JSON-lines file, or none; default: the embedded catalogue (AMIGO_CATALOG)")
 	fs.StringVar(&o.pprofAddr, "pprof", "", "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (AMIGO_PPROF); off by default")
-	fs.DurationVar(&o.pendingDelay, "pending-delay", 0, "how long new images (RegisterImage, CopyImage, CreateImage) stay pending before they are available, e.g. 30s; 0 for at once (AMIGO_PENDING_DELAY)")
+	fs.DurationVar(&o.pendingDelay, "pending-delay", 0, "how long new images (RegisterImage, CopyImage, CreateImage), volumes and snapshots stay pending (creating) before they are available (completed), e.g. 30s; 0 for at once (AMIGO_PENDING_DELAY)")
 	fs.StringVar(&o.catalogRegions, "catalog-regions", "", "comma-separated regions the catalogue is loaded into (AMIGO_CATALOG_REGIONS); default: every served region")
 	fs.StringVar(&o.regions, "regions", "", "comma-separated regions served; requests signed for any other are refused (AMIGO_REGIONS); default: every commercial region")
 	fs.StringVar(&o.throttle, "throttle", "off", "request throttling: off, or ec2 for EC2's token buckets per account, region and action; per process (AMIGO_THROTTLE)")

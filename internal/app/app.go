@@ -23,9 +23,11 @@ import (
 	"github.com/amigo-ec2/amigo/internal/metrics"
 	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/server"
+	"github.com/amigo-ec2/amigo/internal/snapshot"
 	"github.com/amigo-ec2/amigo/internal/store/postgres"
 	"github.com/amigo-ec2/amigo/internal/store/sqlite"
 	"github.com/amigo-ec2/amigo/internal/throttle"
+	"github.com/amigo-ec2/amigo/internal/volume"
 )
 
 // Config is everything `amigo serve` can be told.
@@ -146,8 +148,13 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Instance.NewID == nil {
 		cfg.Instance.NewID = cfg.Image.NewID
 	}
+	// Volumes and snapshots share the images' clock, ids, pending delay
+	// and token key.
+	vols := volume.NewService(st, svc.Pages(), volume.Options{Now: cfg.Instance.Now, NewID: cfg.Instance.NewID, PendingDelay: cfg.Image.PendingDelay})
+	snaps := snapshot.NewService(st, vols, svc.Pages(), snapshot.Options{Now: cfg.Instance.Now, NewID: cfg.Instance.NewID, PendingDelay: cfg.Image.PendingDelay})
+	cfg.Instance.Snapshots, cfg.Instance.Volumes = snaps, vols
 	insts := instance.NewService(st, svc, cfg.Instance)
-	srv := server.New(cfg.Directory, ec2.Actions(ec2.Services{Images: svc, Instances: insts, Regions: id.Regions}), cfg.Logger)
+	srv := server.New(cfg.Directory, ec2.Actions(ec2.Services{Images: svc, Instances: insts, Snapshots: snaps, Volumes: vols, Regions: id.Regions}), cfg.Logger)
 	srv.SetIdentity(id)
 	srv.SetLimits(cfg.Limits)
 	srv.SetReadyCheck(readyCheck(st))

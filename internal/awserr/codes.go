@@ -35,12 +35,18 @@ const (
 	CodeInvalidKernelIdMalformed      = "InvalidKernelId.Malformed"
 	CodeInvalidParameter              = "InvalidParameter"
 	CodeInvalidParameterCombination   = "InvalidParameterCombination"
+	CodeInvalidParameterDependency    = "InvalidParameterDependency"
 	CodeInvalidParameterValue         = "InvalidParameterValue"
 	CodeInvalidRamDiskIdMalformed     = "InvalidRamDiskId.Malformed"
 	CodeInvalidRegion                 = "InvalidRegion"
 	CodeInvalidRequest                = "InvalidRequest"
 	CodeInvalidSnapshotIDMalformed    = "InvalidSnapshotID.Malformed"
+	CodeInvalidSnapshotInUse          = "InvalidSnapshot.InUse"
+	CodeInvalidSnapshotNotFound       = "InvalidSnapshot.NotFound"
 	CodeInvalidUserIDMalformed        = "InvalidUserID.Malformed"
+	CodeInvalidVolumeIDMalformed      = "InvalidVolumeID.Malformed"
+	CodeInvalidVolumeNotFound         = "InvalidVolume.NotFound"
+	CodeInvalidZoneNotFound           = "InvalidZone.NotFound"
 	CodeMalformedQueryString          = "MalformedQueryString"
 	CodeMissingAction                 = "MissingAction"
 	CodeMissingAuthenticationToken    = "MissingAuthenticationToken"
@@ -61,6 +67,7 @@ const (
 	CodeUnknownParameter              = "UnknownParameter"
 	CodeUnsupportedOperation          = "UnsupportedOperation"
 	CodeValidationError               = "ValidationError"
+	CodeVolumeInUse                   = "VolumeInUse"
 )
 
 // Protocol names the wire protocol whose error envelope carries a code. The
@@ -125,12 +132,18 @@ var table = []Row{
 	{EC2, CodeInvalidKernelIdMalformed, VariantDefault, http.StatusBadRequest},
 	{EC2, CodeInvalidParameter, VariantDefault, http.StatusBadRequest},
 	{EC2, CodeInvalidParameterCombination, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidParameterDependency, VariantDefault, http.StatusBadRequest},
 	{EC2, CodeInvalidParameterValue, VariantDefault, http.StatusBadRequest},
 	{EC2, CodeInvalidRamDiskIdMalformed, VariantDefault, http.StatusBadRequest},
 	{EC2, CodeInvalidRegion, VariantDefault, http.StatusBadRequest},
 	{EC2, CodeInvalidRequest, VariantDefault, http.StatusBadRequest},
 	{EC2, CodeInvalidSnapshotIDMalformed, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidSnapshotInUse, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidSnapshotNotFound, VariantDefault, http.StatusBadRequest},
 	{EC2, CodeInvalidUserIDMalformed, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidVolumeIDMalformed, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidVolumeNotFound, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeInvalidZoneNotFound, VariantDefault, http.StatusBadRequest},
 	{EC2, CodeMalformedQueryString, VariantDefault, http.StatusBadRequest},
 	{EC2, CodeMissingAction, VariantDefault, http.StatusBadRequest},
 	{EC2, CodeMissingParameter, VariantDefault, http.StatusBadRequest},
@@ -141,6 +154,7 @@ var table = []Row{
 	{EC2, CodeTagLimitExceeded, VariantDefault, http.StatusBadRequest},
 	{EC2, CodeUnknownParameter, VariantDefault, http.StatusBadRequest},
 	{EC2, CodeUnsupportedOperation, VariantDefault, http.StatusBadRequest},
+	{EC2, CodeVolumeInUse, VariantDefault, http.StatusBadRequest},
 	// 401: credentials that cannot be validated.
 	{EC2, CodeAuthFailure, VariantCredentials, http.StatusUnauthorized},
 	// 403: the caller is known but refused.

@@ -42,7 +42,7 @@ func (e *CheckError) Error() string {
 // any string (query.ValidText, the contract the API holds every request
 // to: PostgreSQL cannot store them), lines that are not JSON records,
 // unknown kinds, a header of another version, a record without its body,
-// and an image or instance id given twice. It returns nil or a *CheckError.
+// and an image, instance, volume or snapshot id given twice. It returns nil or a *CheckError.
 func Check(r io.Reader) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
@@ -83,13 +83,12 @@ func Check(r io.Reader) error {
 			continue
 		case "account", "organization":
 			continue
-		case "setting", "image", "tag", "instance":
+		case "setting", "image", "tag", "instance", "volume", "snapshot":
 		default:
 			add(line, "unknown record kind %q", rec.Kind)
 			continue
 		}
-		if (rec.Kind == "setting" && rec.Setting == nil) || (rec.Kind == "image" && rec.Image == nil) ||
-			(rec.Kind == "tag" && rec.Tag == nil) || (rec.Kind == "instance" && rec.Instance == nil) {
+		if bodyMissing(&rec) {
 			add(line, "%s record without its body", rec.Kind)
 			continue
 		}
@@ -99,6 +98,10 @@ func Check(r io.Reader) error {
 			k = idKey{"image", rec.Image.Region, rec.Image.ID}
 		case "instance":
 			k = idKey{"instance", rec.Instance.Region, rec.Instance.ID}
+		case "volume":
+			k = idKey{"volume", rec.Volume.Region, rec.Volume.ID}
+		case "snapshot":
+			k = idKey{"snapshot", rec.Snapshot.Region, rec.Snapshot.ID}
 		default:
 			continue
 		}

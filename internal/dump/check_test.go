@@ -70,7 +70,7 @@ func TestImportRefusesBadFileWhole(t *testing.T) {
 		`{"kind":"tag","tag":{"Region":"us-east-1","Account":"111122223333","ResourceID":"ami-0123456789abcdef0","Key":"k","Value":"bad`+"\xff"+`"}}`,
 		`{"kind":"tag","tag":{"Region":"us-east-1","Account":"111122223333","ResourceID":"ami-0123456789abcdef0","Key":"k","Value":"a\u0000b"}}`,
 		`{"kind":"image","image":`,
-		`{"kind":"snapshot"}`,
+		`{"kind":"keypair"}`,
 		`{"kind":"image"}`,
 		imageLine,
 		`{"kind":"header","version":99}`,
@@ -80,7 +80,7 @@ func TestImportRefusesBadFileWhole(t *testing.T) {
 		lineNo(n+1) + "invalid UTF-8",
 		lineNo(n+2) + `a string holds a NUL character or invalid UTF-8: "a\x00b"`,
 		lineNo(n+3) + "not a JSON record: unexpected end of JSON input",
-		lineNo(n+4) + `unknown record kind "snapshot"`,
+		lineNo(n+4) + `unknown record kind "keypair"`,
 		lineNo(n+5) + "image record without its body",
 		"", // the repeated image: checked by prefix below
 		lineNo(n+7) + "export format version 99, this amigo reads 1",

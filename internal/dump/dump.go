@@ -5,7 +5,8 @@
 // are written: "header", "account" and "organization" (from the bootstrap
 // directory, for the record: they live in the bootstrap file, not in the
 // store, and import skips them), "setting", "image" (with its launch
-// permissions), "tag", "instance". Records are sorted, so two exports of
+// permissions), "tag", "instance", "volume", "snapshot" (with its
+// create-volume permissions). Records are sorted, so two exports of
 // the same state are byte for byte identical.
 package dump
 
@@ -22,6 +23,8 @@ import (
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
 	"github.com/amigo-ec2/amigo/internal/resource"
+	"github.com/amigo-ec2/amigo/internal/snapshot"
+	"github.com/amigo-ec2/amigo/internal/volume"
 )
 
 // Version is the format version written in the header.
@@ -36,6 +39,34 @@ type record struct {
 	Image        *image.Image          `json:"image,omitempty"`
 	Tag          *resource.ResourceTag `json:"tag,omitempty"`
 	Instance     *instance.Instance    `json:"instance,omitempty"`
+	Volume       *volume.Volume        `json:"volume,omitempty"`
+	Snapshot     *snapshotRecord       `json:"snapshot,omitempty"`
+}
+
+// snapshotRecord is a snapshot with its permissions, which the store
+// keeps beside it.
+type snapshotRecord struct {
+	snapshot.Snapshot
+	Permissions []snapshot.Permission `json:"permissions,omitempty"`
+}
+
+// bodyMissing reports a record whose kind names a body it lacks.
+func bodyMissing(rec *record) bool {
+	switch rec.Kind {
+	case "setting":
+		return rec.Setting == nil
+	case "image":
+		return rec.Image == nil
+	case "tag":
+		return rec.Tag == nil
+	case "instance":
+		return rec.Instance == nil
+	case "volume":
+		return rec.Volume == nil
+	case "snapshot":
+		return rec.Snapshot == nil
+	}
+	return false
 }
 
 type accountRecord struct {
@@ -143,7 +174,7 @@ func Export(ctx context.Context, st instance.Store, dir *account.Directory, w io
 				return err
 			}
 		}
-		return nil
+		return exportStorage(ctx, tx, write)
 	})
 	if err != nil {
 		return err
@@ -153,7 +184,7 @@ func Export(ctx context.Context, st instance.Store, dir *account.Directory, w io
 
 // Stats counts what Import loaded.
 type Stats struct {
-	Images, Tags, Settings, Instances, Skipped int
+	Images, Tags, Settings, Instances, Volumes, Snapshots, Skipped int
 }
 
 // Import loads an export into st, which must hold no images yet. It reads
@@ -216,6 +247,20 @@ func Import(ctx context.Context, st instance.Store, r io.Reader) (Stats, error) 
 					if err := tx.InsertInstance(ctx, rec.Instance); err != nil {
 						return fmt.Errorf("instance %s: %w", rec.Instance.ID, err)
 					}
+				case "volume":
+					if err := tx.InsertVolume(ctx, rec.Volume); err != nil {
+						return fmt.Errorf("volume %s: %w", rec.Volume.ID, err)
+					}
+				case "snapshot":
+					sn := &rec.Snapshot.Snapshot
+					if err := tx.InsertSnapshot(ctx, sn); err != nil {
+						return fmt.Errorf("snapshot %s: %w", sn.ID, err)
+					}
+					if ps := rec.Snapshot.Permissions; len(ps) > 0 {
+						if err := tx.SetSnapshotPermissions(ctx, sn.Region, sn.ID, distinct(ps)); err != nil {
+							return fmt.Errorf("snapshot %s: %w", sn.ID, err)
+						}
+					}
 				case "tag":
 					k := [3]string{rec.Tag.Region, rec.Tag.Account, rec.Tag.ResourceID}
 					if _, ok := tags[k]; !ok {
@@ -267,11 +312,14 @@ func Import(ctx context.Context, st instance.Store, r io.Reader) (Stats, error) 
 			stats.Tags++
 		case "instance":
 			stats.Instances++
+		case "volume":
+			stats.Volumes++
+		case "snapshot":
+			stats.Snapshots++
 		default:
 			return stats, fmt.Errorf("line %d: unknown record kind %q", line, rec.Kind)
 		}
-		if (rec.Kind == "setting" && rec.Setting == nil) || (rec.Kind == "image" && rec.Image == nil) ||
-			(rec.Kind == "tag" && rec.Tag == nil) || (rec.Kind == "instance" && rec.Instance == nil) {
+		if bodyMissing(&rec) {
 			return stats, fmt.Errorf("line %d: %s record without its body", line, rec.Kind)
 		}
 		batch = append(batch, rec)
@@ -289,10 +337,11 @@ func Import(ctx context.Context, st instance.Store, r io.Reader) (Stats, error) 
 
 // image.Tx takes sets without repeats; an export never repeats an entry,
 // but a file edited by hand may, and import keeps accepting it as before:
-// a launch permission once, a tag key with its last value.
+// a launch or create-volume permission once, a tag key with its last
+// value.
 
 // distinct returns ps without repeated entries, in their order.
-func distinct(ps []image.LaunchPermission) []image.LaunchPermission {
+func distinct[T comparable](ps []T) []T {
 	out := ps[:0:0]
 	for _, p := range ps {
 		if !slices.Contains(out, p) {
@@ -311,4 +360,44 @@ func withTag(tags []resource.Tag, t resource.Tag) []resource.Tag {
 		}
 	}
 	return append(tags, t)
+}
+
+// exportStorage writes every volume, then every snapshot with its
+// permissions, each sorted by region and id.
+func exportStorage(ctx context.Context, tx instance.Tx, write func(record) error) error {
+	vols, err := tx.FindVolumes(ctx, volume.Query{})
+	if err != nil {
+		return err
+	}
+	sort.Slice(vols, func(i, j int) bool {
+		if vols[i].Region != vols[j].Region {
+			return vols[i].Region < vols[j].Region
+		}
+		return vols[i].ID < vols[j].ID
+	})
+	for _, v := range vols {
+		if err := write(record{Kind: "volume", Volume: v}); err != nil {
+			return err
+		}
+	}
+	snaps, err := tx.FindSnapshots(ctx, snapshot.Query{})
+	if err != nil {
+		return err
+	}
+	sort.Slice(snaps, func(i, j int) bool {
+		if snaps[i].Region != snaps[j].Region {
+			return snaps[i].Region < snaps[j].Region
+		}
+		return snaps[i].ID < snaps[j].ID
+	})
+	for _, sn := range snaps {
+		perms, err := tx.SnapshotPermissions(ctx, sn.Region, []string{sn.ID})
+		if err != nil {
+			return err
+		}
+		if err := write(record{Kind: "snapshot", Snapshot: &snapshotRecord{Snapshot: *sn, Permissions: perms[sn.ID]}}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

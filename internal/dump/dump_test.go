@@ -16,9 +16,11 @@ import (
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
 	"github.com/amigo-ec2/amigo/internal/resource"
+	"github.com/amigo-ec2/amigo/internal/snapshot"
 	"github.com/amigo-ec2/amigo/internal/store/pgtest"
 	"github.com/amigo-ec2/amigo/internal/store/postgres"
 	"github.com/amigo-ec2/amigo/internal/store/sqlite"
+	"github.com/amigo-ec2/amigo/internal/volume"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
@@ -69,10 +71,27 @@ func fill(t *testing.T, st instance.Store) {
 			return err
 		}
 		ena := true
-		return tx.InsertInstance(ctx, &instance.Instance{Region: "us-east-1", ID: "i-0123456789abcdef0", OwnerID: "111122223333",
+		if err := tx.InsertInstance(ctx, &instance.Instance{Region: "us-east-1", ID: "i-0123456789abcdef0", OwnerID: "111122223333",
 			ReservationID: "r-0123456789abcdef0", ImageID: imgs[1].ID, State: instance.StateRunning, InstanceType: "m1.small",
 			LaunchTime: time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC), Architecture: "x86_64", EnaSupport: &ena,
-			HttpTokens: "required", HttpPutResponseHopLimit: 2})
+			HttpTokens: "required", HttpPutResponseHopLimit: 2}); err != nil {
+			return err
+		}
+		created := time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC)
+		iops := int32(3000)
+		if err := tx.InsertVolume(ctx, &volume.Volume{Region: "us-east-1", ID: "vol-0123456789abcdef0", OwnerID: "111122223333", Size: 8,
+			AvailabilityZone: "us-east-1a", ZoneID: "use1-az6", VolumeType: "gp3", Iops: &iops, CreateTime: created, AvailableAt: created}); err != nil {
+			return err
+		}
+		snap := &snapshot.Snapshot{Region: "us-east-1", ID: "snap-0123456789abcdef0", OwnerID: "111122223333", VolumeID: "vol-0123456789abcdef0",
+			VolumeSize: 8, State: snapshot.StateCompleted, StartTime: created, CompletedAt: created, Description: "d", Public: true}
+		if err := tx.InsertSnapshot(ctx, snap); err != nil {
+			return err
+		}
+		if err := tx.SetTags(ctx, "us-east-1", "111122223333", snap.ID, []resource.Tag{{Key: "Team", Value: "blue"}}); err != nil {
+			return err
+		}
+		return tx.SetSnapshotPermissions(ctx, "us-east-1", snap.ID, []snapshot.Permission{{UserID: "222233334444"}, {Group: snapshot.GroupAll}})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +117,7 @@ func load(t *testing.T, st instance.Store, data []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stats.Images != 600 || stats.Instances != 1 || stats.Settings == 0 || stats.Tags < 1200 {
+	if stats.Images != 600 || stats.Instances != 1 || stats.Settings == 0 || stats.Tags < 1200 || stats.Volumes != 1 || stats.Snapshots != 1 {
 		t.Fatalf("imported %+v", stats)
 	}
 }
@@ -108,7 +127,8 @@ func TestRoundTripAcrossEngines(t *testing.T) {
 	a := openSQLite(t)
 	fill(t, a)
 	first := export(t, a)
-	if !bytes.Contains(first, []byte(`"kind":"instance"`)) || !bytes.Contains(first, []byte(`"Mine"`)) {
+	if !bytes.Contains(first, []byte(`"kind":"instance"`)) || !bytes.Contains(first, []byte(`"Mine"`)) ||
+		!bytes.Contains(first, []byte(`"kind":"volume"`)) || !bytes.Contains(first, []byte(`"permissions":[{"UserID":"222233334444"`)) {
 		t.Fatal("export misses records")
 	}
 	pg := openPostgres(t)

@@ -25,8 +25,8 @@ func TestActionsUseTheModelTypes(t *testing.T) {
 		t.Fatal(err)
 	}
 	actions := Actions(Services{Images: images, Instances: instance.NewService(st, images, instance.Options{})})
-	if len(actions) != 33 {
-		t.Errorf("%d actions served, want 33", len(actions))
+	if len(actions) != 46 {
+		t.Errorf("%d actions served, want 46", len(actions))
 	}
 	for name, a := range actions {
 		op, ok := ec2api.Operations[name]

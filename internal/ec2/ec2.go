@@ -13,6 +13,8 @@ import (
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
 	"github.com/amigo-ec2/amigo/internal/resource"
+	"github.com/amigo-ec2/amigo/internal/snapshot"
+	"github.com/amigo-ec2/amigo/internal/volume"
 )
 
 // Action is one EC2 action: New makes its empty input, Handle runs it.
@@ -25,6 +27,8 @@ type Action struct {
 type Services struct {
 	Images    *image.Service
 	Instances *instance.Service
+	Snapshots *snapshot.Service
+	Volumes   *volume.Service
 	Regions   *region.Set
 }
 
@@ -38,6 +42,8 @@ func Actions(s Services) map[string]Action {
 		h.tags = s.Instances.Tagging()
 	}
 	r := &regionHandlers{set: s.Regions}
+	sh := &snapshotHandlers{svc: s.Snapshots}
+	vh := &volumeHandlers{volumes: s.Volumes, snapshots: s.Snapshots}
 	m := map[string]Action{}
 	handle(m, "ModifyImageAttribute", h.modifyImageAttribute)
 	handle(m, "DescribeImageAttribute", h.describeImageAttribute)
@@ -74,6 +80,20 @@ func Actions(s Services) map[string]Action {
 	handle(m, "DisableAllowedImagesSettings", h.disableAllowedImagesSettings)
 	handle(m, "GetAllowedImagesSettings", h.getAllowedImagesSettings)
 	handle(m, "ReplaceImageCriteriaInAllowedImagesSettings", h.replaceImageCriteriaInAllowedImagesSettings)
+
+	handle(m, "CreateVolume", vh.createVolume)
+	handle(m, "DescribeVolumes", vh.describeVolumes)
+	handle(m, "DeleteVolume", vh.deleteVolume)
+	handle(m, "CreateSnapshot", sh.createSnapshot)
+	handle(m, "DescribeSnapshots", sh.describeSnapshots)
+	handle(m, "CopySnapshot", sh.copySnapshot)
+	handle(m, "DeleteSnapshot", sh.deleteSnapshot)
+	handle(m, "ModifySnapshotAttribute", sh.modifySnapshotAttribute)
+	handle(m, "DescribeSnapshotAttribute", sh.describeSnapshotAttribute)
+	handle(m, "ResetSnapshotAttribute", sh.resetSnapshotAttribute)
+	handle(m, "EnableSnapshotBlockPublicAccess", sh.enableSnapshotBlockPublicAccess)
+	handle(m, "DisableSnapshotBlockPublicAccess", sh.disableSnapshotBlockPublicAccess)
+	handle(m, "GetSnapshotBlockPublicAccessState", sh.getSnapshotBlockPublicAccessState)
 
 	handle(m, "DescribeRegions", r.describeRegions)
 	handle(m, "DescribeAvailabilityZones", r.describeAvailabilityZones)
@@ -117,6 +137,15 @@ func str(p *string) string {
 }
 
 func flag(p *bool) bool { return p != nil && *p }
+
+// filters turns the model's Filter.N into the shared filter compiler's input.
+func filters(fs []ec2api.Filter) []resource.Filter {
+	out := make([]resource.Filter, len(fs))
+	for i, f := range fs {
+		out[i] = resource.Filter{Name: f.Name, Values: f.Values}
+	}
+	return out
+}
 
 // ref is ptr without the copy: p itself, or nil when *p is empty.
 func ref(p *string) *string {

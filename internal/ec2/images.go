@@ -149,9 +149,7 @@ func (h *handlers) describeImages(ctx context.Context, c resource.Caller, in *ec
 		NextToken:         in.NextToken,
 		DryRun:            flag(in.DryRun),
 	}
-	for _, f := range in.Filters {
-		r.Filters = append(r.Filters, resource.Filter{Name: f.Name, Values: f.Values})
-	}
+	r.Filters = filters(in.Filters)
 	imgs, next, err := h.svc.DescribeImages(ctx, c, r)
 	if err != nil {
 		return nil, err

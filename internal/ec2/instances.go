@@ -34,9 +34,7 @@ func (h *handlers) runInstances(ctx context.Context, c resource.Caller, in *ec2a
 func (h *handlers) describeInstances(ctx context.Context, c resource.Caller, in *ec2api.DescribeInstancesRequest) (any, error) {
 	r := &instance.DescribeRequest{InstanceIDs: in.InstanceIds, MaxResults: in.MaxResults,
 		NextToken: in.NextToken, DryRun: flag(in.DryRun)}
-	for _, f := range in.Filters {
-		r.Filters = append(r.Filters, resource.Filter{Name: f.Name, Values: f.Values})
-	}
+	r.Filters = filters(in.Filters)
 	res, next, err := h.instances.DescribeInstances(ctx, c, r)
 	if err != nil {
 		return nil, err

@@ -14,17 +14,9 @@ type regionHandlers struct {
 	set *region.Set
 }
 
-func regionFilters(fs []ec2api.Filter) []region.Filter {
-	out := make([]region.Filter, len(fs))
-	for i, f := range fs {
-		out[i] = region.Filter{Name: str(f.Name), Values: f.Values}
-	}
-	return out
-}
-
 func (h *regionHandlers) describeRegions(_ context.Context, c resource.Caller, in *ec2api.DescribeRegionsRequest) (any, error) {
 	rs, err := h.set.DescribeRegions(c.Authorize, region.RegionsQuery{
-		Names: in.RegionNames, All: flag(in.AllRegions), Filters: regionFilters(in.Filters), DryRun: flag(in.DryRun)})
+		Names: in.RegionNames, All: flag(in.AllRegions), Filters: filters(in.Filters), DryRun: flag(in.DryRun)})
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +30,7 @@ func (h *regionHandlers) describeRegions(_ context.Context, c resource.Caller, i
 
 func (h *regionHandlers) describeAvailabilityZones(_ context.Context, c resource.Caller, in *ec2api.DescribeAvailabilityZonesRequest) (any, error) {
 	zs, err := h.set.DescribeZones(c.Authorize, c.Region, region.ZonesQuery{
-		Names: in.ZoneNames, IDs: in.ZoneIds, All: flag(in.AllAvailabilityZones), Filters: regionFilters(in.Filters), DryRun: flag(in.DryRun)})
+		Names: in.ZoneNames, IDs: in.ZoneIds, All: flag(in.AllAvailabilityZones), Filters: filters(in.Filters), DryRun: flag(in.DryRun)})
 	if err != nil {
 		return nil, err
 	}

@@ -27,9 +27,7 @@ func (h *handlers) deleteTags(ctx context.Context, c resource.Caller, in *ec2api
 
 func (h *handlers) describeTags(ctx context.Context, c resource.Caller, in *ec2api.DescribeTagsRequest) (any, error) {
 	r := &resource.DescribeTagsRequest{Page: resource.Page{MaxResults: in.MaxResults, NextToken: in.NextToken}, DryRun: flag(in.DryRun)}
-	for _, f := range in.Filters {
-		r.Filters = append(r.Filters, resource.Filter{Name: f.Name, Values: f.Values})
-	}
+	r.Filters = filters(in.Filters)
 	tags, next, err := h.tags.DescribeTags(ctx, c, r)
 	if err != nil {
 		return nil, err

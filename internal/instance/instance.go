@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/snapshot"
 )
 
 // Instance states, as EC2 names them.
@@ -122,6 +123,7 @@ type Query struct {
 // both a func(image.Tx) and a func(instance.Tx).)
 type Store interface {
 	image.Store
+	snapshot.Store
 	// ViewInstances is View with instances.
 	ViewInstances(ctx context.Context, fn func(Tx) error) error
 	// UpdateInstances is Update with instances.
@@ -131,6 +133,8 @@ type Store interface {
 // Tx is a transaction over images and instances.
 type Tx interface {
 	image.Tx
+	// Snapshots and volumes, so the tag actions can check their ids.
+	snapshot.Tx
 
 	// Instance returns one instance, or resource.ErrNotFound.
 	Instance(ctx context.Context, region, id string) (*Instance, error)

@@ -10,6 +10,8 @@ import (
 	"github.com/amigo-ec2/amigo/internal/awserr"
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/resource"
+	"github.com/amigo-ec2/amigo/internal/snapshot"
+	"github.com/amigo-ec2/amigo/internal/volume"
 )
 
 // Options tune a Service; the zero value gives EC2's defaults.
@@ -17,6 +19,10 @@ type Options struct {
 	// Now and NewID are injected so tests are deterministic.
 	Now   func() time.Time
 	NewID func(prefix string) string
+	// Snapshots and Volumes, when set, let the tag actions name snap- and
+	// vol- ids (without them those ids are InvalidID, as before).
+	Snapshots *snapshot.Service
+	Volumes   *volume.Service
 }
 
 // Service implements the instance actions over a Store, asking images for
@@ -33,12 +39,23 @@ type Service struct {
 // the same store.
 func NewService(store Store, images *image.Service, opts Options) *Service {
 	s := &Service{store: store, images: images, clock: opts.Now, ids: opts.NewID}
-	s.tags = resource.NewTagging(store.ViewInstances, store.UpdateInstances, images.Pages(),
-		resource.Taggable[Tx]{Prefix: "ami", Check: func(ctx context.Context, tx Tx, c resource.Caller, id string) error {
+	kinds := []resource.Taggable[Tx]{
+		{Prefix: "ami", Check: func(ctx context.Context, tx Tx, c resource.Caller, id string) error {
 			return images.CheckTaggable(ctx, tx, c, id)
 		}},
-		resource.Taggable[Tx]{Prefix: "i", Check: s.checkTaggable},
-	)
+		{Prefix: "i", Check: s.checkTaggable},
+	}
+	if snaps := opts.Snapshots; snaps != nil {
+		kinds = append(kinds, resource.Taggable[Tx]{Prefix: "snap", Check: func(ctx context.Context, tx Tx, c resource.Caller, id string) error {
+			return snaps.CheckTaggable(ctx, tx, c, id)
+		}})
+	}
+	if vols := opts.Volumes; vols != nil {
+		kinds = append(kinds, resource.Taggable[Tx]{Prefix: "vol", Check: func(ctx context.Context, tx Tx, c resource.Caller, id string) error {
+			return vols.CheckTaggable(ctx, tx, c, id)
+		}})
+	}
+	s.tags = resource.NewTagging(store.ViewInstances, store.UpdateInstances, images.Pages(), kinds...)
 	return s
 }
 

@@ -107,14 +107,14 @@ func authorize(a Authorizer, action string, dryRun bool) error {
 type RegionsQuery struct {
 	Names   []string
 	All     bool
-	Filters []Filter
+	Filters []resource.Filter
 	DryRun  bool
 }
 
-var regionFields = map[string]func(RegionInfo) []string{
-	"endpoint":      func(r RegionInfo) []string { return []string{r.Endpoint} },
-	"opt-in-status": func(r RegionInfo) []string { return []string{r.OptInStatus} },
-	"region-name":   func(r RegionInfo) []string { return []string{r.Name} },
+var regionFields = map[string]resource.Field[RegionInfo]{
+	"endpoint":      func(r RegionInfo, _ []resource.Tag) []string { return []string{r.Endpoint} },
+	"opt-in-status": func(r RegionInfo, _ []resource.Tag) []string { return []string{r.OptInStatus} },
+	"region-name":   func(r RegionInfo, _ []resource.Tag) []string { return []string{r.Name} },
 }
 
 // DescribeRegions lists Regions in name order: those named (served or not),
@@ -125,7 +125,7 @@ var regionFields = map[string]func(RegionInfo) []string{
 // region: [name]", the first such) and for an unknown filter,
 // FilterLimitExceeded, UnauthorizedOperation and DryRunOperation.
 func (s *Set) DescribeRegions(auth Authorizer, q RegionsQuery) ([]RegionInfo, error) {
-	fs, err := compile(q.Filters, regionFields)
+	fs, err := resource.CompileFilters(q.Filters, regionFields)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +156,7 @@ func (s *Set) DescribeRegions(auth Authorizer, q RegionsQuery) ([]RegionInfo, er
 	out := make([]RegionInfo, 0, len(cands))
 	for _, r := range cands {
 		info := RegionInfo{Name: r.Name, Endpoint: r.Endpoint(), OptInStatus: s.optInStatus(r)}
-		if matchAll(fs, info) {
+		if resource.MatchAll(fs, info, nil) {
 			out = append(out, info)
 		}
 	}
@@ -181,22 +181,22 @@ type ZonesQuery struct {
 	// All would add Local and Wavelength Zones not opted into; amigo
 	// models only standard zones, so it changes nothing.
 	All     bool
-	Filters []Filter
+	Filters []resource.Filter
 	DryRun  bool
 }
 
-var zoneFields = map[string]func(ZoneInfo) []string{
-	"group-long-name":  func(z ZoneInfo) []string { return []string{z.GroupLongName} },
-	"group-name":       func(z ZoneInfo) []string { return []string{z.GroupName} },
-	"message":          func(ZoneInfo) []string { return nil },
-	"opt-in-status":    func(ZoneInfo) []string { return []string{OptInNotRequired} },
-	"parent-zone-id":   func(ZoneInfo) []string { return nil },
-	"parent-zone-name": func(ZoneInfo) []string { return nil },
-	"region-name":      func(z ZoneInfo) []string { return []string{z.Region} },
-	"state":            func(ZoneInfo) []string { return []string{ZoneState} },
-	"zone-id":          func(z ZoneInfo) []string { return []string{z.ID} },
-	"zone-name":        func(z ZoneInfo) []string { return []string{z.Name} },
-	"zone-type":        func(ZoneInfo) []string { return []string{ZoneType} },
+var zoneFields = map[string]resource.Field[ZoneInfo]{
+	"group-long-name":  func(z ZoneInfo, _ []resource.Tag) []string { return []string{z.GroupLongName} },
+	"group-name":       func(z ZoneInfo, _ []resource.Tag) []string { return []string{z.GroupName} },
+	"message":          func(ZoneInfo, []resource.Tag) []string { return nil },
+	"opt-in-status":    func(ZoneInfo, []resource.Tag) []string { return []string{OptInNotRequired} },
+	"parent-zone-id":   func(ZoneInfo, []resource.Tag) []string { return nil },
+	"parent-zone-name": func(ZoneInfo, []resource.Tag) []string { return nil },
+	"region-name":      func(z ZoneInfo, _ []resource.Tag) []string { return []string{z.Region} },
+	"state":            func(ZoneInfo, []resource.Tag) []string { return []string{ZoneState} },
+	"zone-id":          func(z ZoneInfo, _ []resource.Tag) []string { return []string{z.ID} },
+	"zone-name":        func(z ZoneInfo, _ []resource.Tag) []string { return []string{z.Name} },
+	"zone-type":        func(ZoneInfo, []resource.Tag) []string { return []string{ZoneType} },
 }
 
 // DescribeZones lists the Availability Zones of region (the request's own)
@@ -208,7 +208,7 @@ var zoneFields = map[string]func(ZoneInfo) []string{
 // zone-id: [id]") and for an unknown filter, FilterLimitExceeded,
 // UnauthorizedOperation and DryRunOperation.
 func (s *Set) DescribeZones(auth Authorizer, region string, q ZonesQuery) ([]ZoneInfo, error) {
-	fs, err := compile(q.Filters, zoneFields)
+	fs, err := resource.CompileFilters(q.Filters, zoneFields)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +239,7 @@ func (s *Set) DescribeZones(auth Authorizer, region string, q ZonesQuery) ([]Zon
 			continue
 		}
 		info := ZoneInfo{Name: z.Name, ID: z.ID, Region: r.Name, GroupName: r.GroupName(), GroupLongName: r.GroupLongName()}
-		if matchAll(fs, info) {
+		if resource.MatchAll(fs, info, nil) {
 			out = append(out, info)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/amigo-ec2/amigo/internal/awserr"
+	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
 func code(err error) string {
@@ -36,7 +37,7 @@ func TestNewSet(t *testing.T) {
 
 func TestDescribeRegions(t *testing.T) {
 	s, _ := NewSet([]string{"us-east-1", "eu-west-1", "af-south-1"})
-	f := func(name string, vs ...string) Filter { return Filter{Name: name, Values: vs} }
+	f := func(name string, vs ...string) resource.Filter { return resource.Filter{Name: &name, Values: vs} }
 	cases := []struct {
 		name string
 		q    RegionsQuery
@@ -45,13 +46,13 @@ func TestDescribeRegions(t *testing.T) {
 	}{
 		{"served", RegionsQuery{}, []string{"af-south-1/opted-in", "eu-west-1/opt-in-not-required", "us-east-1/opt-in-not-required"}, ""},
 		{"named, served or not", RegionsQuery{Names: []string{"us-west-2", "us-east-1", "us-west-2"}}, []string{"us-east-1/opt-in-not-required", "us-west-2/not-opted-in"}, ""},
-		{"all then filter", RegionsQuery{All: true, Filters: []Filter{f("region-name", "me-*", "il-central-?"), f("opt-in-status", "not-opted-in")}},
+		{"all then filter", RegionsQuery{All: true, Filters: []resource.Filter{f("region-name", "me-*", "il-central-?"), f("opt-in-status", "not-opted-in")}},
 			[]string{"il-central-1/not-opted-in", "me-central-1/not-opted-in", "me-south-1/not-opted-in"}, ""},
-		{"not opted in without All", RegionsQuery{Filters: []Filter{f("opt-in-status", "not-opted-in")}}, []string{}, ""},
-		{"endpoint", RegionsQuery{Filters: []Filter{f("endpoint", "ec2.eu-*")}}, []string{"eu-west-1/opt-in-not-required"}, ""},
-		{"escaped star matches nothing", RegionsQuery{Filters: []Filter{f("region-name", `us-\*`)}}, []string{}, ""},
+		{"not opted in without All", RegionsQuery{Filters: []resource.Filter{f("opt-in-status", "not-opted-in")}}, []string{}, ""},
+		{"endpoint", RegionsQuery{Filters: []resource.Filter{f("endpoint", "ec2.eu-*")}}, []string{"eu-west-1/opt-in-not-required"}, ""},
+		{"escaped star matches nothing", RegionsQuery{Filters: []resource.Filter{f("region-name", `us-\*`)}}, []string{}, ""},
 		{"bad name", RegionsQuery{Names: []string{"us-east-1", "moon-1", "mars-1"}}, nil, "InvalidParameterValue: Invalid region: [moon-1]"},
-		{"bad filter", RegionsQuery{Filters: []Filter{f("zone-name", "x")}}, nil, "InvalidParameterValue: The filter 'zone-name' is invalid"},
+		{"bad filter", RegionsQuery{Filters: []resource.Filter{f("zone-name", "x")}}, nil, "InvalidParameterValue: The filter 'zone-name' is invalid"},
 		{"dry run", RegionsQuery{DryRun: true}, nil, "DryRunOperation: Request would have succeeded, but DryRun flag is set."},
 	}
 	for _, tc := range cases {
@@ -97,7 +98,7 @@ func TestDescribeRegionsAuthorizer(t *testing.T) {
 
 func TestDescribeZones(t *testing.T) {
 	s := All()
-	f := func(name string, vs ...string) Filter { return Filter{Name: name, Values: vs} }
+	f := func(name string, vs ...string) resource.Filter { return resource.Filter{Name: &name, Values: vs} }
 	cases := []struct {
 		name, region string
 		q            ZonesQuery
@@ -107,15 +108,15 @@ func TestDescribeZones(t *testing.T) {
 		{"all of us-west-1", "us-west-1", ZonesQuery{}, []string{"us-west-1b/usw1-az3", "us-west-1c/usw1-az1"}, ""},
 		{"union of names and ids", "us-east-1", ZonesQuery{Names: []string{"us-east-1f"}, IDs: []string{"use1-az6", "use1-az5"}}, []string{"us-east-1a/use1-az6", "us-east-1f/use1-az5"}, ""},
 		{"opt-in region", "mx-central-1", ZonesQuery{All: true}, []string{"mx-central-1a/mxc1-az1", "mx-central-1b/mxc1-az2", "mx-central-1c/mxc1-az3"}, ""},
-		{"filters", "ap-northeast-1", ZonesQuery{Filters: []Filter{f("state", "available"), f("zone-type", "availability-zone"), f("group-long-name", "Asia Pacific (Tokyo) 1"), f("zone-id", "apne1-az1", "apne1-az2")}},
+		{"filters", "ap-northeast-1", ZonesQuery{Filters: []resource.Filter{f("state", "available"), f("zone-type", "availability-zone"), f("group-long-name", "Asia Pacific (Tokyo) 1"), f("zone-id", "apne1-az1", "apne1-az2")}},
 			[]string{"ap-northeast-1c/apne1-az1", "ap-northeast-1d/apne1-az2"}, ""},
-		{"message matches nothing", "us-east-1", ZonesQuery{Filters: []Filter{f("message", "*")}}, []string{}, ""},
-		{"parent zone matches nothing", "us-east-1", ZonesQuery{Filters: []Filter{f("parent-zone-name", "*")}}, []string{}, ""},
-		{"other region", "us-east-1", ZonesQuery{Filters: []Filter{f("region-name", "us-east-2")}}, []string{}, ""},
+		{"message matches nothing", "us-east-1", ZonesQuery{Filters: []resource.Filter{f("message", "*")}}, []string{}, ""},
+		{"parent zone matches nothing", "us-east-1", ZonesQuery{Filters: []resource.Filter{f("parent-zone-name", "*")}}, []string{}, ""},
+		{"other region", "us-east-1", ZonesQuery{Filters: []resource.Filter{f("region-name", "us-east-2")}}, []string{}, ""},
 		{"zone of another region", "us-east-1", ZonesQuery{Names: []string{"us-east-2a"}}, nil, "InvalidParameterValue: Invalid availability zone: [us-east-2a]"},
 		{"unknown id", "us-east-1", ZonesQuery{IDs: []string{"use2-az1"}}, nil, "InvalidParameterValue: Invalid availability zone-id: [use2-az1]"},
-		{"unknown filter", "us-east-1", ZonesQuery{Filters: []Filter{f("endpoint", "x")}}, nil, "InvalidParameterValue: The filter 'endpoint' is invalid"},
-		{"empty filter name", "us-east-1", ZonesQuery{Filters: []Filter{f("", "x")}}, nil, "InvalidParameterValue: The filter 'null' is invalid"},
+		{"unknown filter", "us-east-1", ZonesQuery{Filters: []resource.Filter{f("endpoint", "x")}}, nil, "InvalidParameterValue: The filter 'endpoint' is invalid"},
+		{"empty filter name", "us-east-1", ZonesQuery{Filters: []resource.Filter{f("", "x")}}, nil, "InvalidParameterValue: The filter 'null' is invalid"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -141,41 +142,16 @@ func TestDescribeZones(t *testing.T) {
 }
 
 func TestFilterLimits(t *testing.T) {
-	many := make([]Filter, maxFilters+1)
+	name := "region-name"
+	many := make([]resource.Filter, resource.MaxFilters+1)
 	for i := range many {
-		many[i] = Filter{Name: "region-name", Values: []string{"*"}}
+		many[i] = resource.Filter{Name: &name, Values: []string{"*"}}
 	}
-	if _, err := All().DescribeRegions(nil, RegionsQuery{Filters: many}); code(err) == "" || awserr.From(err).Code != "FilterLimitExceeded" {
+	if _, err := All().DescribeRegions(nil, RegionsQuery{Filters: many}); code(err) == "" || awserr.From(err).Code != awserr.CodeFilterLimitExceeded {
 		t.Errorf("filters: %v", err)
 	}
-	vals := make([]string, maxValuesPerFilter+1)
-	if _, err := All().DescribeRegions(nil, RegionsQuery{Filters: []Filter{{Name: "region-name", Values: vals}}}); code(err) == "" || awserr.From(err).Code != "FilterLimitExceeded" {
+	vals := make([]string, resource.MaxValuesPerFilter+1)
+	if _, err := All().DescribeRegions(nil, RegionsQuery{Filters: []resource.Filter{{Name: &name, Values: vals}}}); code(err) == "" || awserr.From(err).Code != awserr.CodeFilterLimitExceeded {
 		t.Errorf("values: %v", err)
-	}
-}
-
-func TestGlob(t *testing.T) {
-	cases := []struct {
-		p, s string
-		want bool
-	}{
-		{"us-east-1", "us-east-1", true},
-		{"us-east-1", "us-east-12", false},
-		{"*", "", true},
-		{"us-*", "us-west-2", true},
-		{"*us*", "ec2.us-east-1.amazonaws.com", true},
-		{"us-east-?", "us-east-1", true},
-		{"us-east-1?", "us-east-1", true}, // '?' is zero or one character in EC2
-		{"us-east-?", "us-east-12", false},
-		{`us-\*`, "us-*", true},
-		{`us-\*`, "us-east-1", false},
-		{`a\?`, "a?", true},
-		{`a\?`, "ab", false},
-		{"**-*-*", "eu-west-1", true},
-	}
-	for _, tc := range cases {
-		if got := glob([]rune(tc.p), []rune(tc.s)); got != tc.want {
-			t.Errorf("glob(%q, %q) = %v", tc.p, tc.s, got)
-		}
 	}
 }

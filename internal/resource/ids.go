@@ -69,6 +69,15 @@ func InstanceARN(region, account, id string) string {
 	return "arn:aws:ec2:" + region + ":" + account + ":instance/" + id
 }
 
+// SnapshotARN names a snapshot in IAM policies; snapshots, like images,
+// carry no account in their ARN.
+func SnapshotARN(region, id string) string { return "arn:aws:ec2:" + region + "::snapshot/" + id }
+
+// VolumeARN names a volume in IAM policies.
+func VolumeARN(region, account, id string) string {
+	return "arn:aws:ec2:" + region + ":" + account + ":volume/" + id
+}
+
 // types maps id prefixes to the resource types DescribeTags names.
 var types = []struct{ prefix, typ string }{
 	{"ami-", "image"},

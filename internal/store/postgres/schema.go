@@ -91,6 +91,9 @@ CREATE INDEX instances_state ON instances (region, state);
 	`
 CREATE INDEX images_owner_state ON images (region, owner_id, state);
 `,
+	// 3: volumes, snapshots and their create-volume permissions
+	// (storageSchema, in snapshots.go).
+	storageSchema,
 }
 
 // migrationLock is the pg_advisory_xact_lock key that serializes migrations

@@ -138,6 +138,9 @@ DELETE FROM sqlite_stat1 WHERE tbl = 'images' AND idx = 'images_owner_state';
 INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('images', 'images_owner_state', '1000000 200000 50 20');
 ANALYZE sqlite_schema;
 `,
+	// Volumes, snapshots and their create-volume permissions
+	// (storageSchema, in snapshots.go).
+	storageSchema,
 }
 
 // migrate brings the database on conn up to the latest schema version in one

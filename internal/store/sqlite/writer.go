@@ -10,6 +10,7 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/snapshot"
 )
 
 var errReadOnlyStore = errors.New("sqlite: the store was opened read-only")
@@ -22,6 +23,7 @@ type request struct {
 	// cost every update an allocation.
 	fn            func(image.Tx) error
 	withInstances func(instance.Tx) error
+	withSnapshots func(snapshot.Tx) error
 	state         atomic.Int32 // queued, then running or abandoned
 	done          chan error   // buffered: the writer never waits for the caller
 }
@@ -208,6 +210,9 @@ func (s *Store) call(r *request) (err error) {
 	t := &tx{s: s, q: s.wconn, st: s.wst, cache: s.wc, write: true}
 	if r.withInstances != nil {
 		return r.withInstances(t)
+	}
+	if r.withSnapshots != nil {
+		return r.withSnapshots(t)
 	}
 	return r.fn(t)
 }

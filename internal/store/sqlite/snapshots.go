@@ -1,0 +1,360 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/amigo-ec2/amigo/internal/resource"
+	"github.com/amigo-ec2/amigo/internal/snapshot"
+	"github.com/amigo-ec2/amigo/internal/store/internal/record"
+	"github.com/amigo-ec2/amigo/internal/volume"
+)
+
+// storageSchema is the migration that adds volumes, snapshots and
+// snapshot permissions, with planner statistics (see migration 2). They
+// are not in the read cache: nothing reads them on a hot path yet.
+const storageSchema = `
+CREATE TABLE volumes (
+	region    TEXT NOT NULL,
+	volume_id TEXT NOT NULL,
+	owner_id  TEXT NOT NULL,
+	doc       TEXT NOT NULL,
+	PRIMARY KEY (region, volume_id)
+);
+CREATE INDEX volumes_owner ON volumes (region, owner_id, volume_id);
+
+CREATE TABLE snapshots (
+	region      TEXT NOT NULL,
+	snapshot_id TEXT NOT NULL,
+	owner_id    TEXT NOT NULL,
+	owner_alias TEXT NOT NULL DEFAULT '',
+	is_public   INTEGER NOT NULL DEFAULT 0,
+	doc         TEXT NOT NULL,
+	PRIMARY KEY (region, snapshot_id)
+);
+CREATE INDEX snapshots_owner ON snapshots (region, owner_id, snapshot_id);
+CREATE INDEX snapshots_public ON snapshots (region, is_public, snapshot_id);
+
+CREATE TABLE snapshot_permissions (
+	region      TEXT NOT NULL,
+	snapshot_id TEXT NOT NULL,
+	kind        TEXT NOT NULL,
+	value       TEXT NOT NULL,
+	seq         INTEGER NOT NULL,
+	PRIMARY KEY (region, snapshot_id, kind, value),
+	FOREIGN KEY (region, snapshot_id) REFERENCES snapshots (region, snapshot_id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX snapshot_permissions_grantee ON snapshot_permissions (region, kind, value, snapshot_id);
+
+DELETE FROM sqlite_stat1 WHERE tbl IN ('volumes', 'snapshots', 'snapshot_permissions');
+INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES
+	('volumes', 'sqlite_autoindex_volumes_1', '1000000 200000 1'),
+	('volumes', 'volumes_owner', '1000000 200000 50 1'),
+	('snapshots', 'sqlite_autoindex_snapshots_1', '1000000 200000 1'),
+	('snapshots', 'snapshots_owner', '1000000 200000 50 1'),
+	('snapshots', 'snapshots_public', '1000000 200000 100000 1'),
+	('snapshot_permissions', 'snapshot_permissions', '2000000 400000 2 2 1'),
+	('snapshot_permissions', 'snapshot_permissions_grantee', '2000000 400000 100000 20 1');
+ANALYZE sqlite_schema;
+`
+
+var (
+	volumeColumns     = record.List(record.VolumeColumns)
+	snapshotColumns   = record.List(record.SnapshotColumns)
+	updateSnapshotSQL = `UPDATE snapshots SET ` + record.Assign(record.SnapshotColumns[len(record.SnapshotKeyColumns):], 1, placeholder) + `
+WHERE region = ? AND snapshot_id = ?`
+)
+
+var (
+	_ snapshot.Tx    = (*tx)(nil)
+	_ snapshot.Store = (*Store)(nil)
+)
+
+// ViewSnapshots is View for functions that read snapshots and volumes.
+func (s *Store) ViewSnapshots(ctx context.Context, fn func(snapshot.Tx) error) error {
+	t, err := s.beginView()
+	if err != nil {
+		return err
+	}
+	defer t.endView()
+	return fn(t)
+}
+
+// UpdateSnapshots is Update for functions that use snapshots and volumes.
+func (s *Store) UpdateSnapshots(ctx context.Context, fn func(snapshot.Tx) error) error {
+	return s.update(ctx, &request{ctx: ctx, withSnapshots: fn, done: make(chan error, 1)})
+}
+
+// ViewVolumes is View for functions that read volumes.
+func (s *Store) ViewVolumes(ctx context.Context, fn func(volume.Tx) error) error {
+	t, err := s.beginView()
+	if err != nil {
+		return err
+	}
+	defer t.endView()
+	return fn(t)
+}
+
+// UpdateVolumes is Update for functions that use volumes. The wrapping
+// closure costs an allocation; volume writes are rare.
+func (s *Store) UpdateVolumes(ctx context.Context, fn func(volume.Tx) error) error {
+	return s.UpdateSnapshots(ctx, func(t snapshot.Tx) error { return fn(t) })
+}
+
+// getOne runs a single-row SELECT and scans it with scan; no row is
+// resource.ErrNotFound.
+func getOne[T any](ctx context.Context, t *tx, what, query string, args []any, scan func(record.Row) (T, error)) (T, error) {
+	var zero T
+	ctx, err := t.dctx(ctx)
+	if err != nil {
+		return zero, err
+	}
+	rows, done, err := t.query(ctx, query, args...)
+	if err != nil {
+		return zero, fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	defer done()
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return zero, fmt.Errorf("sqlite: %s: %w", what, err)
+		}
+		return zero, resource.ErrNotFound
+	}
+	v, err := scan(rows)
+	if err != nil {
+		return zero, fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	return v, nil
+}
+
+// getAll runs a SELECT and scans every row with scan.
+func getAll[T any](ctx context.Context, t *tx, what, query string, args []any, scan func(record.Row) (T, error)) ([]T, error) {
+	ctx, err := t.dctx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, done, err := t.query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	defer done()
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	return out, nil
+}
+
+// insertRow inserts one row; a taken key is resource.ErrExists.
+func (t *tx) insertRow(ctx context.Context, what, table, cols string, vals []any) error {
+	ctx, err := t.writeCtx(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, `INSERT INTO `+table+` (`+cols+`) VALUES (`+placeholders(len(vals))+`)`, vals...); err != nil {
+		if isDuplicate(err) {
+			return resource.ErrExists
+		}
+		return fmt.Errorf("sqlite: insert %s: %w", what, err)
+	}
+	return nil
+}
+
+// execOne runs a write that must change a row: none is resource.ErrNotFound.
+func (t *tx) execOne(ctx context.Context, what, query string, args ...any) error {
+	ctx, err := t.writeCtx(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := t.exec(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	} else if n == 0 {
+		return resource.ErrNotFound
+	}
+	return nil
+}
+
+func (t *tx) Volume(ctx context.Context, region, id string) (*volume.Volume, error) {
+	return getOne(ctx, t, "volume "+id, `SELECT `+volumeColumns+` FROM volumes WHERE region = ? AND volume_id = ?`,
+		[]any{region, id}, record.ScanVolume)
+}
+
+func (t *tx) InsertVolume(ctx context.Context, v *volume.Volume) error {
+	vals, err := record.VolumeValues(v)
+	if err != nil {
+		return err
+	}
+	return t.insertRow(ctx, "volume "+v.ID, "volumes", volumeColumns, vals)
+}
+
+func (t *tx) DeleteVolume(ctx context.Context, region, id string) error {
+	return t.execOne(ctx, "delete volume "+id, `DELETE FROM volumes WHERE region = ? AND volume_id = ?`, region, id)
+}
+
+func (t *tx) FindVolumes(ctx context.Context, q volume.Query) ([]*volume.Volume, error) {
+	var b queryBuilder
+	b.sql.WriteString(`SELECT ` + volumeColumns + ` FROM volumes WHERE 1 = 1`)
+	if q.Region != "" {
+		b.and(`region = ?`, q.Region)
+	}
+	if q.OwnerID != "" {
+		b.and(`owner_id = ?`, q.OwnerID)
+	}
+	if ids := padStrings(dedupe(q.IDs)); len(ids) > 0 {
+		b.and(`volume_id IN (` + placeholders(len(ids)) + `)`)
+		b.addStrings(ids)
+	}
+	if q.AfterID != "" {
+		b.and(`volume_id > ?`, q.AfterID)
+	}
+	b.sql.WriteString(` ORDER BY volume_id, region`)
+	if q.Limit > 0 {
+		b.sql.WriteString(` LIMIT ?`)
+		b.args = append(b.args, q.Limit)
+	}
+	return getAll(ctx, t, "find volumes", b.sql.String(), b.args, record.ScanVolume)
+}
+
+func (t *tx) Snapshot(ctx context.Context, region, id string) (*snapshot.Snapshot, error) {
+	return getOne(ctx, t, "snapshot "+id, `SELECT `+snapshotColumns+` FROM snapshots WHERE region = ? AND snapshot_id = ?`,
+		[]any{region, id}, record.ScanSnapshot)
+}
+
+func (t *tx) InsertSnapshot(ctx context.Context, s *snapshot.Snapshot) error {
+	vals, err := record.SnapshotValues(s)
+	if err != nil {
+		return err
+	}
+	return t.insertRow(ctx, "snapshot "+s.ID, "snapshots", snapshotColumns, vals)
+}
+
+func (t *tx) UpdateSnapshot(ctx context.Context, s *snapshot.Snapshot) error {
+	vals, err := record.SnapshotValues(s)
+	if err != nil {
+		return err
+	}
+	key := len(record.SnapshotKeyColumns)
+	return t.execOne(ctx, "update snapshot "+s.ID, updateSnapshotSQL, append(vals[key:], vals[:key]...)...)
+}
+
+func (t *tx) DeleteSnapshot(ctx context.Context, region, id string) error {
+	// Permissions go by ON DELETE CASCADE.
+	return t.execOne(ctx, "delete snapshot "+id, `DELETE FROM snapshots WHERE region = ? AND snapshot_id = ?`, region, id)
+}
+
+func (t *tx) FindSnapshots(ctx context.Context, q snapshot.Query) ([]*snapshot.Snapshot, error) {
+	var b queryBuilder
+	b.sql.WriteString(`SELECT ` + snapshotColumns + ` FROM snapshots s WHERE 1 = 1`)
+	if q.Region != "" {
+		b.and(`region = ?`, q.Region)
+	}
+	if ids := padStrings(dedupe(q.IDs)); len(ids) > 0 {
+		b.and(`snapshot_id IN (` + placeholders(len(ids)) + `)`)
+		b.addStrings(ids)
+	}
+	if owners := padStrings(dedupe(q.OwnerIDs)); len(owners) > 0 {
+		b.and(`owner_id IN (` + placeholders(len(owners)) + `)`)
+		b.addStrings(owners)
+	}
+	if q.VisibleTo != "" {
+		b.and(`(owner_id = ? OR is_public = 1 OR EXISTS (SELECT 1 FROM snapshot_permissions p
+WHERE p.region = s.region AND p.snapshot_id = s.snapshot_id AND p.kind = ? AND p.value = ?))`, q.VisibleTo, record.PermUser, q.VisibleTo)
+	}
+	if q.AfterID != "" {
+		b.and(`snapshot_id > ?`, q.AfterID)
+	}
+	b.sql.WriteString(` ORDER BY snapshot_id, region`)
+	if q.Limit > 0 {
+		b.sql.WriteString(` LIMIT ?`)
+		b.args = append(b.args, q.Limit)
+	}
+	return getAll(ctx, t, "find snapshots", b.sql.String(), b.args, record.ScanSnapshot)
+}
+
+type permRow struct {
+	id string
+	p  snapshot.Permission
+}
+
+func scanPermRow(r record.Row) (permRow, error) {
+	var id, kind, value string
+	if err := r.Scan(&id, &kind, &value); err != nil {
+		return permRow{}, err
+	}
+	return permRow{id, record.PermissionFrom(kind, value)}, nil
+}
+
+func (t *tx) SnapshotPermissions(ctx context.Context, region string, ids []string) (map[string][]snapshot.Permission, error) {
+	out := map[string][]snapshot.Permission{}
+	ids = dedupe(ids)
+	for len(ids) > 0 {
+		chunk := padStrings(ids[:min(len(ids), maxParams)])
+		ids = ids[min(len(ids), maxParams):]
+		args := []any{region}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := getAll(ctx, t, "snapshot permissions", `SELECT snapshot_id, kind, value FROM snapshot_permissions
+WHERE region = ? AND snapshot_id IN (`+placeholders(len(chunk))+`) ORDER BY snapshot_id, seq`, args, scanPermRow)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			out[r.id] = append(out[r.id], r.p)
+		}
+	}
+	return out, nil
+}
+
+func (t *tx) SetSnapshotPermissions(ctx context.Context, region, id string, perms []snapshot.Permission) error {
+	ctx, err := t.writeCtx(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, `DELETE FROM snapshot_permissions WHERE region = ? AND snapshot_id = ?`, region, id); err != nil {
+		return fmt.Errorf("sqlite: set permissions of %s: %w", id, err)
+	}
+	for i, p := range perms {
+		kind, value := record.PermissionRow(p)
+		if _, err := t.exec(ctx, `INSERT INTO snapshot_permissions (region, snapshot_id, kind, value, seq) VALUES (?, ?, ?, ?, ?)`,
+			region, id, kind, value, i); err != nil {
+			return fmt.Errorf("sqlite: set permissions of %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// ImageUsingSnapshot scans the region's live images' documents: a
+// DeleteSnapshot costs a pass over the region's images until an index of
+// snapshot references exists (phase 2 of the snapshots issue).
+func (t *tx) ImageUsingSnapshot(ctx context.Context, region, snapshotID string) (string, error) {
+	ctx, err := t.dctx(ctx)
+	if err != nil {
+		return "", err
+	}
+	var id string
+	err = t.queryRow(ctx, `SELECT image_id FROM images WHERE region = ? AND state <> 'deregistered' AND doc LIKE ?
+ORDER BY image_id LIMIT 1`, []any{region, record.SnapshotPattern(snapshotID)}, &id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("sqlite: images using %s: %w", snapshotID, err)
+	}
+	return id, nil
+}

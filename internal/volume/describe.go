@@ -1,0 +1,148 @@
+package volume
+
+import (
+	"context"
+	"slices"
+	"strconv"
+
+	"github.com/amigo-ec2/amigo/internal/awserr"
+	"github.com/amigo-ec2/amigo/internal/resource"
+)
+
+// DescribeRequest is DescribeVolumes' input.
+type DescribeRequest struct {
+	VolumeIDs []string
+	Filters   []resource.Filter
+	resource.Page
+	DryRun bool
+}
+
+// Described is a volume as DescribeVolumes shows it: state settled at the
+// time of the read, with the caller's tags.
+type Described struct {
+	*Volume
+	State string
+	Tags  []resource.Tag
+}
+
+// TimeFormat is how EC2 prints times, in answers and in filters.
+const TimeFormat = "2006-01-02T15:04:05.000Z"
+
+type row = Described
+
+func boolString(b bool) []string { return []string{strconv.FormatBool(b)} }
+
+// fields are the DescribeVolumes filters (spec §2.3). amigo's volumes are
+// never attached, so the attachment filters match nothing.
+var fields = map[string]resource.Field[row]{
+	"availability-zone":    func(v row, _ []resource.Tag) []string { return resource.One(v.AvailabilityZone) },
+	"availability-zone-id": func(v row, _ []resource.Tag) []string { return resource.One(v.ZoneID) },
+	"create-time":          func(v row, _ []resource.Tag) []string { return []string{v.CreateTime.Format(TimeFormat)} },
+	"encrypted":            func(v row, _ []resource.Tag) []string { return boolString(v.Encrypted) },
+	"fast-restored":        func(v row, _ []resource.Tag) []string { return boolString(false) },
+	"multi-attach-enabled": func(v row, _ []resource.Tag) []string { return boolString(v.MultiAttach) },
+	"operator.managed":     func(v row, _ []resource.Tag) []string { return boolString(false) },
+	"operator.principal":   func(v row, _ []resource.Tag) []string { return nil },
+	"size":                 func(v row, _ []resource.Tag) []string { return []string{strconv.Itoa(int(v.Size))} },
+	"snapshot-id":          func(v row, _ []resource.Tag) []string { return resource.One(v.SnapshotID) },
+	"status":               func(v row, _ []resource.Tag) []string { return resource.One(v.State) },
+	"volume-id":            func(v row, _ []resource.Tag) []string { return resource.One(v.ID) },
+	"volume-type":          func(v row, _ []resource.Tag) []string { return resource.One(v.VolumeType) },
+	"tag-key":              resource.TagKeys[row],
+
+	"attachment.attach-time":           func(row, []resource.Tag) []string { return nil },
+	"attachment.delete-on-termination": func(row, []resource.Tag) []string { return nil },
+	"attachment.device":                func(row, []resource.Tag) []string { return nil },
+	"attachment.instance-id":           func(row, []resource.Tag) []string { return nil },
+	"attachment.status":                func(row, []resource.Tag) []string { return nil },
+}
+
+// DescribeVolumes lists the caller's volumes in its region, by volume id.
+//
+// Returns InvalidVolumeID.Malformed, InvalidVolume.NotFound (the first
+// missing id in request order), InvalidParameterValue (filters,
+// MaxResults, NextToken), InvalidParameterCombination,
+// UnauthorizedOperation and DryRunOperation.
+func (s *Service) DescribeVolumes(ctx context.Context, c resource.Caller, r *DescribeRequest) ([]Described, string, error) {
+	for _, id := range r.VolumeIDs {
+		if !ValidID(id) {
+			return nil, "", ErrMalformed(id)
+		}
+	}
+	if len(r.VolumeIDs) > 0 && r.MaxResults != nil {
+		return nil, "", awserr.New(awserr.CodeInvalidParameterCombination, "The parameter volumeSet cannot be used with the parameter maxResults")
+	}
+	if err := resource.CheckMaxResults(r.MaxResults); err != nil {
+		return nil, "", err
+	}
+	fs, err := resource.CompileFilters(r.Filters, fields)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := resource.Authorize(c, "DescribeVolumes", "*"); err != nil {
+		return nil, "", err
+	}
+	if r.DryRun {
+		return nil, "", awserr.DryRunOK()
+	}
+	now := s.now()
+	q := Query{Region: c.Region, OwnerID: c.Account, IDs: slices.Compact(slices.Sorted(slices.Values(r.VolumeIDs)))}
+	found := map[string]bool{}
+	var out []Described
+	var next string
+	err = s.store.ViewVolumes(ctx, func(tx Tx) error {
+		clear(found)
+		var err error
+		out, next, err = resource.List(ctx, s.pages, c, r.Page, resource.Listing[*Volume, Described]{
+			Kind: "volumes",
+			Criteria: func(f *resource.Fingerprint) {
+				f.Add(q.IDs...)
+				for _, fl := range r.Filters {
+					f.Add("filter", *fl.Name)
+					f.Add(fl.Values...)
+				}
+			},
+			Fetch: func(after string, limit int) ([]*Volume, error) {
+				q.AfterID, q.Limit = after, limit
+				return tx.FindVolumes(ctx, q)
+			},
+			Key: func(v *Volume) string { return v.ID },
+			Keep: func(vs []*Volume) ([]Described, error) {
+				ids := make([]string, len(vs))
+				for i, v := range vs {
+					ids[i] = v.ID
+					found[v.ID] = true
+				}
+				tags, err := tx.Tags(ctx, c.Region, c.Account, ids)
+				if err != nil {
+					return nil, err
+				}
+				var kept []Described
+				for i, v := range vs {
+					if err := resource.Poll(ctx, i); err != nil {
+						return nil, err
+					}
+					d := Described{Volume: v, State: v.StateAt(now), Tags: tags[v.ID]}
+					if resource.MatchAll(fs, d, d.Tags) {
+						kept = append(kept, d)
+					}
+				}
+				return kept, nil
+			},
+			ResultKey: func(d Described) string { return d.ID },
+		})
+		if err != nil {
+			return err
+		}
+		for _, id := range r.VolumeIDs {
+			if !found[id] {
+				return ErrNotFound(id)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
+}
