@@ -5,16 +5,19 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/account"
 	"github.com/amigo-ec2/amigo/internal/app"
 	"github.com/amigo-ec2/amigo/internal/catalog"
+	"github.com/amigo-ec2/amigo/internal/faults"
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
 	"github.com/amigo-ec2/amigo/internal/store/postgres"
 	"github.com/amigo-ec2/amigo/internal/store/sqlite"
+	"github.com/amigo-ec2/amigo/internal/throttle"
 )
 
 // serveOptions is what `amigo serve` is told by its flags and AMIGO_*
@@ -23,6 +26,7 @@ type serveOptions struct {
 	listen, data, store, config        string
 	catalog, catalogRegions, pprofAddr string
 	regions                            string
+	throttle, faults, adminToken       string
 	pgMax, pgMin, cacheImages          int
 	quota, imageQuota                  int
 	pendingDelay                       time.Duration
@@ -49,6 +53,9 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	fs.DurationVar(&o.pendingDelay, "pending-delay", 0, "how long new images (RegisterImage, CopyImage, CreateImage), volumes and snapshots stay pending (creating) before they are available (completed), and instances pending (launch, start) and stopping, e.g. 30s; 0 for at once (AMIGO_PENDING_DELAY)")
 	fs.StringVar(&o.catalogRegions, "catalog-regions", "", "comma-separated regions the catalogue is loaded into (AMIGO_CATALOG_REGIONS); default: every served region")
 	fs.StringVar(&o.regions, "regions", "", "comma-separated regions served; requests signed for any other are refused (AMIGO_REGIONS); default: every commercial region")
+	fs.StringVar(&o.throttle, "throttle", "off", "request throttling: off, or ec2 for EC2's token buckets per account, region and action; per process (AMIGO_THROTTLE)")
+	fs.StringVar(&o.faults, "faults", "", "YAML file of fault injection rules, {rules: [...]}; /_amigo/faults replaces them at run time (AMIGO_FAULTS)")
+	fs.StringVar(&o.adminToken, "admin-token", "", "bearer token the admin endpoints (/_amigo/faults) require; unset, they answer loopback clients only (AMIGO_ADMIN_TOKEN)")
 	return o
 }
 
@@ -127,6 +134,23 @@ func (o *serveOptions) appConfig(log *slog.Logger) (app.Config, error) {
 		}
 		cfg.Catalog = es
 	}
+	switch o.throttle {
+	case "off", "":
+	case "ec2":
+		cfg.Throttle = &throttle.Options{}
+	default:
+		return app.Config{}, fmt.Errorf("--throttle: want off or ec2, got %q", o.throttle)
+	}
+	if o.faults != "" {
+		data, err := os.ReadFile(o.faults)
+		if err != nil {
+			return app.Config{}, fmt.Errorf("--faults: %w", err)
+		}
+		if cfg.Faults, err = faults.Parse(data); err != nil {
+			return app.Config{}, fmt.Errorf("--faults %s: %w", o.faults, err)
+		}
+	}
+	cfg.AdminToken = o.adminToken
 	cfg.CatalogRegions = splitList(o.catalogRegions)
 	cfg.Regions = splitList(o.regions)
 	if o.config != "" {

@@ -17,13 +17,16 @@ import (
 	"github.com/amigo-ec2/amigo/internal/account"
 	"github.com/amigo-ec2/amigo/internal/catalog"
 	"github.com/amigo-ec2/amigo/internal/ec2"
+	"github.com/amigo-ec2/amigo/internal/faults"
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/metrics"
 	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/server"
 	"github.com/amigo-ec2/amigo/internal/snapshot"
 	"github.com/amigo-ec2/amigo/internal/store/postgres"
 	"github.com/amigo-ec2/amigo/internal/store/sqlite"
+	"github.com/amigo-ec2/amigo/internal/throttle"
 	"github.com/amigo-ec2/amigo/internal/volume"
 )
 
@@ -59,6 +62,15 @@ type Config struct {
 	// Regions are the Regions served (requests signed for any other are
 	// refused); empty serves every commercial Region.
 	Regions []string
+	// Throttle, when set, applies EC2's request throttling (--throttle
+	// ec2); its zero value has EC2's buckets.
+	Throttle *throttle.Options
+	// Faults are the fault rules served from the start (--faults FILE);
+	// /_amigo/faults replaces them at run time.
+	Faults faults.Document
+	// AdminToken is the bearer token admin endpoints require; empty, they
+	// answer loopback clients alone.
+	AdminToken string
 }
 
 // DefaultShutdownTimeout is Config.ShutdownTimeout's default.
@@ -84,9 +96,25 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
-	st, err := OpenStore(ctx, cfg)
+	actions := ec2.Actions(ec2.Services{})
+	names := []string{"GetCallerIdentity", "DecodeAuthorizationMessage"} // STS's, on the same endpoint
+	for name := range actions {
+		names = append(names, name)
+	}
+	m := metrics.New(names)
+	opts := sqlite.DefaultOptions()
+	opts.CacheImages = cfg.CacheImages // 0 keeps sqlite's default
+	opts.Observer = m
+	cfg.Postgres.Observer = m
+	st, err := openStore(ctx, cfg, opts)
 	if err != nil {
 		return nil, err
+	}
+	if c, ok := st.(metrics.CacheStats); ok {
+		m.WatchCache(c)
+	}
+	if c, ok := st.(metrics.ImageCounter); ok {
+		m.WatchImages(c, 10*time.Second)
 	}
 	id, err := identity(ctx, st, cfg.Regions)
 	if err != nil {
@@ -130,6 +158,13 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	srv.SetIdentity(id)
 	srv.SetLimits(cfg.Limits)
 	srv.SetReadyCheck(readyCheck(st))
+	ops := server.Ops{Metrics: m, Faults: faults.New(), AdminToken: cfg.AdminToken}
+	ops.Faults.Set(cfg.Faults)
+	if cfg.Throttle != nil {
+		ops.Throttle = throttle.New(*cfg.Throttle)
+	}
+	m.WatchInFlight(srv.InFlight)
+	srv.SetOps(ops)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		st.Close()

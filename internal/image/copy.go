@@ -183,6 +183,7 @@ func (s *Service) CopyImage(ctx context.Context, c resource.Caller, r *CopyReque
 			return err
 		}
 		img := s.copyOf(c, src, r)
+		planOutcome(ctx, img)
 		imgTags := tags
 		if r.CopyImageTags {
 			own, err := tx.Tags(ctx, r.SourceRegion, c.Account, []string{src.ID})

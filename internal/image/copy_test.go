@@ -1,6 +1,7 @@
 package image
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -48,5 +49,26 @@ func TestPendingFallsBackToCreationDate(t *testing.T) {
 	s.startPending(fresh)
 	if fresh.State != StateAvailable || fresh.AvailableAt != nil {
 		t.Fatalf("no delay: %s %v", fresh.State, fresh.AvailableAt)
+	}
+}
+
+// An Outcome in the context makes the new image fail at its time, with
+// its reason, instead of becoming available.
+func TestPlannedOutcomeFails(t *testing.T) {
+	created := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	img := &Image{CreationDate: created, State: StateAvailable}
+	ctx := WithOutcome(context.Background(), Outcome{After: 5 * time.Second, Reason: StateReason{Code: "Server.InternalError", Message: "boom"}})
+	planOutcome(ctx, img)
+	if img.Settle(created.Add(4*time.Second)) || img.State != StatePending || img.StateReason != nil {
+		t.Fatalf("before its time: %s %+v", img.State, img.StateReason)
+	}
+	if !img.Settle(created.Add(5*time.Second)) || img.State != StateFailed || img.FailsWith != nil || img.AvailableAt != nil ||
+		img.StateReason == nil || img.StateReason.Message != "boom" {
+		t.Fatalf("at its time: %s %+v", img.State, img.StateReason)
+	}
+	plain := &Image{CreationDate: created, State: StateAvailable}
+	planOutcome(context.Background(), plain)
+	if plain.State != StateAvailable || plain.FailsWith != nil {
+		t.Fatal("no outcome in the context changed the image")
 	}
 }

@@ -94,6 +94,7 @@ func (s *Service) CreateFrom(ctx context.Context, tx Tx, c resource.Caller, m *M
 		return "", err
 	}
 	img := s.imageOf(c, m, r)
+	planOutcome(ctx, img)
 	// Billing and licensing follow the image the instance came from.
 	if src, err := tx.Image(ctx, c.Region, m.ImageID); err == nil {
 		img.PlatformDetails = orDefault(src.PlatformDetails, img.PlatformDetails)

@@ -79,16 +79,26 @@ type Image struct {
 	// CopyImage and CreateImage with Options.PendingDelay); nil otherwise.
 	// Settle applies it when the image is read.
 	AvailableAt *time.Time
+	// FailsWith, set on a pending image by fault injection (Outcome), is
+	// the reason it fails with at AvailableAt instead of becoming
+	// available.
+	FailsWith *StateReason
 }
 
 // Settle is the one rule of timed states: a pending image whose
-// AvailableAt has come reads as available. It reports whether it changed
-// the image, so a writer can persist the change on its next write.
+// AvailableAt has come reads as available, or as failed with its
+// FailsWith reason when it has one. It reports whether it changed the
+// image, so a writer can persist the change on its next write.
 func (img *Image) Settle(now time.Time) bool {
 	if img.State != StatePending || img.AvailableAt == nil || now.Before(*img.AvailableAt) {
 		return false
 	}
 	img.State = StateAvailable
+	if img.FailsWith != nil {
+		img.State = StateFailed
+		img.StateReason = img.FailsWith
+		img.FailsWith = nil
+	}
 	img.AvailableAt = nil
 	return true
 }
@@ -240,6 +250,7 @@ func (img *Image) Protected(now time.Time) bool {
 func (img *Image) Clone() *Image {
 	c := *img
 	c.StateReason = clonePtr(img.StateReason)
+	c.FailsWith = clonePtr(img.FailsWith)
 	c.EnaSupport = clonePtr(img.EnaSupport)
 	c.FreeTierEligible = clonePtr(img.FreeTierEligible)
 	c.DeprecationTime = clonePtr(img.DeprecationTime)

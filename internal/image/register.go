@@ -192,6 +192,7 @@ func (s *Service) RegisterImage(ctx context.Context, c resource.Caller, r *Regis
 		DeregistrationProtection: ProtectionDisabled,
 	}
 	s.startPending(img)
+	planOutcome(ctx, img)
 	if root != nil && root.Ebs != nil && root.Ebs.SnapshotID != "" {
 		img.RootDeviceType = "ebs"
 		img.Location = c.Account + "/" + r.Name

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -46,6 +47,7 @@ type Server struct {
 	// identity and stsVerifier serve Regions and STS (sts.go).
 	identity    Identity
 	stsVerifier *sigv4.Verifier
+	ops         Ops // metrics, throttling, faults (ops.go)
 }
 
 // New returns a Server over the given directory and actions, with the
@@ -71,16 +73,21 @@ type request struct {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.serveOps(w, r) {
+		return
+	}
 	if strings.HasPrefix(r.URL.Path, probePrefix) {
 		s.probe(w, r)
 		return
 	}
 	start := time.Now()
 	req := &request{id: uuid.NewString(), json: wantsJSON(r)}
+	status, code := 0, ""
+	// Deferred first so it runs last: the metrics do not hold the slot.
+	defer func() { s.observe(req, status, code, time.Since(start)) }()
 	t := &ticket{s: s}
 	defer t.release()
 	out := &answer{w: w, rc: http.NewResponseController(w), timeout: s.limits.WriteTimeout}
-	status, code := 0, ""
 	defer func() {
 		p := recover()
 		switch {
@@ -203,6 +210,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, req *request, t 
 		return nil, err
 	}
 	if !t.admit() {
+		s.ops.Metrics.Shed()
 		return nil, errOverloaded()
 	}
 	ctx, cancel := s.requestContext(r)
@@ -248,6 +256,15 @@ func (s *Server) work(ctx context.Context, r *http.Request, req *request, body [
 		return nil, awserr.AuthFailureCredentials("AWS was not able to validate the provided access credentials")
 	}
 	req.account = key.Account
+	var params url.Values
+	if pre.json == nil {
+		if params, err = parseParams(r, &pre, body); err != nil {
+			return nil, err
+		}
+	}
+	if ctx, err = s.admit(ctx, req, res.Region, params, pre.json); err != nil {
+		return nil, err
+	}
 	caller := resource.Caller{Viewer: s.dir.Viewer(key.Account), Region: res.Region}
 	caller.Authorize = s.authorizer(key, res.Region)
 
@@ -255,10 +272,6 @@ func (s *Server) work(ctx context.Context, r *http.Request, req *request, body [
 	if pre.json != nil {
 		err = query.DecodeJSON(pre.json, in)
 	} else {
-		params, perr := parseParams(r, &pre, body)
-		if perr != nil {
-			return nil, perr
-		}
 		for name := range params {
 			if name == "Action" || name == "Version" || sigv4.IsAuthParam(name) {
 				params.Del(name)

@@ -5,7 +5,10 @@
 // layer can depend on it alone.
 package store
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // ErrUnavailable is in the chain of an error (errors.Is) when the store
 // could not answer in time or at all: no connection within the acquire or
@@ -16,3 +19,13 @@ import "errors"
 // which the SDKs retry. A caller's own cancellation (context.Canceled) is
 // not unavailability and never carries it.
 var ErrUnavailable = errors.New("store unavailable")
+
+// An Observer hears of every committed write transaction, for metrics:
+// batch is how many Update calls it carried (group commit), total its time
+// from begin to durable commit, and sync the commit alone, where the
+// engine waits for its fsync. It is called on the writer's path, so it must
+// be quick. The engines take it as an option and never import a metrics
+// library.
+type Observer interface {
+	Commit(batch int, total, sync time.Duration)
+}

@@ -67,6 +67,7 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/store"
 	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 )
 
@@ -100,6 +101,10 @@ type Options struct {
 	// after. Leave it off for an export of a large store, which lists
 	// every image in one statement.
 	StatementTimeout time.Duration
+
+	// Observer, when set, hears of every committed transaction (batch 1:
+	// PostgreSQL has no group commit of amigo's).
+	Observer store.Observer
 }
 
 // Timeouts a server should run with (see Options).
@@ -312,6 +317,7 @@ func update[T any](s *Store, ctx context.Context, fn func(T) error, as func(*tx)
 // error, if fn returned one).
 func attempt[T any](s *Store, ctx context.Context, fn func(T) error, as func(*tx) T) (retry bool, err error) {
 	s.attempts.Add(1)
+	start := time.Now()
 	ptx, release, err := s.begin(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
 	if err != nil {
 		return false, err
@@ -331,9 +337,14 @@ func attempt[T any](s *Store, ctx context.Context, fn func(T) error, as func(*tx
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.finishTimeout())
 	defer cancel()
+	synced := time.Now()
 	if err := ptx.Commit(cctx); err != nil {
 		// Serialization failures are also detected at commit.
 		return isConflict(err), unavailable(fmt.Errorf("postgres: commit: %w", err))
+	}
+	if o := s.opts.Observer; o != nil {
+		end := time.Now()
+		o.Commit(1, end.Sub(start), end.Sub(synced))
 	}
 	return false, nil
 }

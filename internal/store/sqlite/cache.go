@@ -43,6 +43,9 @@ type cacheShard struct {
 	images   map[resKey]*image.Image
 	tags     map[resKey]map[string][]resource.Tag // by account; an empty list is "no tags"
 	settings map[settingKey]settingVal
+	// hits and misses count lookups, under mu (kept per shard so counting
+	// adds no shared cache line to the read path); CacheStats sums them.
+	hits, misses uint64
 }
 
 type resKey struct{ region, id string }
@@ -94,8 +97,30 @@ func (c *readCache) image(region, id string) *image.Image {
 	s := c.shard(id)
 	s.mu.Lock()
 	img := s.images[resKey{region, id}]
+	s.count(img != nil)
 	s.mu.Unlock()
 	return img
+}
+
+// count counts one lookup; the caller holds s.mu.
+func (s *cacheShard) count(hit bool) {
+	if hit {
+		s.hits++
+	} else {
+		s.misses++
+	}
+}
+
+// stats sums the shards' lookups.
+func (c *readCache) stats() (hits, misses uint64) {
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		hits += s.hits
+		misses += s.misses
+		s.mu.Unlock()
+	}
+	return hits, misses
 }
 
 // putImage caches img (which the cache then owns) as read by a View that
@@ -120,6 +145,7 @@ func (c *readCache) tags(region, account, id string) (tags []resource.Tag, ok bo
 	s := c.shard(id)
 	s.mu.Lock()
 	tags, ok = s.tags[resKey{region, id}][account]
+	s.count(ok)
 	s.mu.Unlock()
 	return tags, ok
 }
@@ -150,6 +176,7 @@ func (c *readCache) setting(k settingKey) (settingVal, bool) {
 	s := c.shard(k.account)
 	s.mu.Lock()
 	v, ok := s.settings[k]
+	s.count(ok)
 	s.mu.Unlock()
 	return v, ok
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/store"
 	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -50,6 +51,8 @@ type Options struct {
 	// no lock held, no read cache (the owner's writes would make it stale),
 	// and Update fails. A file nobody owns is migrated first.
 	ReadOnly bool
+	// Observer, when set, hears of every commit (batch size and latency).
+	Observer store.Observer
 }
 
 // DefaultOptions returns the options amigo runs with.

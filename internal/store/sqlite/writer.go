@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync/atomic"
+	"time"
 
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
@@ -147,6 +148,7 @@ func (s *Store) runBatch(batch []*request, errs []error) {
 // the transaction was rolled back; errs then holds only the errors that are
 // final (a function whose failure was undone cleanly by its savepoint).
 func (s *Store) runGrouped(live []*request, errs []error) error {
+	start := time.Now()
 	if err := s.exec(`BEGIN IMMEDIATE`); err != nil {
 		return err
 	}
@@ -175,7 +177,7 @@ func (s *Store) runGrouped(live []*request, errs []error) error {
 			return err
 		}
 	}
-	if err := s.commit(); err != nil {
+	if err := s.commit(len(live), start); err != nil {
 		return err
 	}
 	return nil
@@ -186,6 +188,7 @@ func (s *Store) runAlone(r *request) error {
 	if err := r.ctx.Err(); err != nil {
 		return err
 	}
+	start := time.Now()
 	if err := s.exec(`BEGIN IMMEDIATE`); err != nil {
 		return err
 	}
@@ -193,7 +196,7 @@ func (s *Store) runAlone(r *request) error {
 		s.rollback()
 		return err
 	}
-	return s.commit()
+	return s.commit(1, start)
 }
 
 // call runs fn, turning a panic into an error for its caller alone: the
@@ -214,19 +217,25 @@ func (s *Store) call(r *request) (err error) {
 	return r.fn(t)
 }
 
-func (s *Store) commit() error {
+// commit commits the open transaction of batch updates, begun at start.
+func (s *Store) commit(batch int, start time.Time) error {
 	if s.beforeCommit != nil {
 		if err := s.beforeCommit(); err != nil {
 			s.rollback()
 			return fmt.Errorf("sqlite: commit: %w", err)
 		}
 	}
+	synced := time.Now()
 	if err := s.exec(`COMMIT`); err != nil {
 		// A failed COMMIT may leave the transaction open (SQLITE_BUSY).
 		s.rollback()
 		return err
 	}
 	s.commits.Add(1)
+	if o := s.opts.Observer; o != nil {
+		end := time.Now()
+		o.Commit(batch, end.Sub(start), end.Sub(synced))
+	}
 	s.ended()
 	return nil
 }

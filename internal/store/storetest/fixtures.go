@@ -115,6 +115,7 @@ func fullImage(region, id string) *image.Image {
 
 		DeregisteredAt: ptr(at(2025, 3, 4, 5, 6, 7, 8)),
 		AvailableAt:    ptr(at(2025, 3, 4, 5, 6, 7, 9)),
+		FailsWith:      &image.StateReason{Code: "Server.InternalError", Message: "planned failure"},
 	}
 }
 

@@ -57,6 +57,8 @@ type imageDoc struct {
 
 	DeregisteredAt *int64 `json:"deregisteredAt,omitempty"`
 	AvailableAt    *int64 `json:"availableAt,omitempty"`
+	// FailsWith is a planned failure (fault injection), see image.Image.
+	FailsWith *stateReason `json:"failsWith,omitempty"`
 }
 
 type stateReason struct {
@@ -124,6 +126,9 @@ func EncodeImage(img *image.Image) (string, error) {
 	if sr := img.StateReason; sr != nil {
 		r.StateReason = &stateReason{Code: sr.Code, Message: sr.Message}
 	}
+	if sr := img.FailsWith; sr != nil {
+		r.FailsWith = &stateReason{Code: sr.Code, Message: sr.Message}
+	}
 	r.BlockDeviceMappings = encodeMappings(img.BlockDeviceMappings)
 	for _, pc := range img.ProductCodes {
 		r.ProductCodes = append(r.ProductCodes, productCode(pc))
@@ -175,6 +180,9 @@ func (r *imageDoc) apply(img *image.Image) {
 	img.SourceInstanceID = r.SourceInstanceID
 	img.DeregisteredAt = timePtr(r.DeregisteredAt)
 	img.AvailableAt = timePtr(r.AvailableAt)
+	if r.FailsWith != nil {
+		img.FailsWith = &image.StateReason{Code: r.FailsWith.Code, Message: r.FailsWith.Message}
+	}
 }
 
 func encodeMappings(ms []image.BlockDeviceMapping) []blockDevice {
