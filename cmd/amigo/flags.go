@@ -28,6 +28,7 @@ type serveOptions struct {
 	regions                            string
 	throttle, faults, adminToken       string
 	pgMax, pgMin, cacheImages          int
+	pgConnect, pgAcquire, pgStatement  time.Duration
 	quota, imageQuota                  int
 	pendingDelay                       time.Duration
 	logLevel                           slog.Level
@@ -43,6 +44,9 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	fs.StringVar(&o.store, "store", "", "a postgres://user@host/db URL to keep the state in PostgreSQL instead of --data; several amigo processes may share one database (AMIGO_STORE)")
 	fs.IntVar(&o.pgMax, "pg-max-conns", 0, "PostgreSQL pool: most connections per process; 0 for the DSN's pool_max_conns or max(4, CPUs) (AMIGO_PG_MAX_CONNS)")
 	fs.IntVar(&o.pgMin, "pg-min-conns", 0, "PostgreSQL pool: connections kept open when idle (AMIGO_PG_MIN_CONNS)")
+	fs.DurationVar(&o.pgConnect, "pg-connect-timeout", postgres.DefaultConnectTimeout, "PostgreSQL: longest wait for a new connection; 0 for none (AMIGO_PG_CONNECT_TIMEOUT)")
+	fs.DurationVar(&o.pgAcquire, "pg-acquire-timeout", postgres.DefaultAcquireTimeout, "PostgreSQL: longest wait for a pooled connection; past it a request answers ServiceUnavailable 503; 0 for none (AMIGO_PG_ACQUIRE_TIMEOUT)")
+	fs.DurationVar(&o.pgStatement, "pg-statement-timeout", postgres.DefaultStatementTimeout, "PostgreSQL: longest run of one statement (statement_timeout, and a client-side deadline); 0 for none (AMIGO_PG_STATEMENT_TIMEOUT)")
 	fs.IntVar(&o.cacheImages, "cache-images", sqlite.DefaultCacheImages, "SQLite store: how many decoded images (and resources' tags) the read cache keeps, about 2 KB each; 0 for none (AMIGO_CACHE_IMAGES)")
 	fs.StringVar(&o.config, "config", "", "bootstrap YAML file with accounts, keys and organizations (AMIGO_CONFIG); default: account 000000000000 with key test/test")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "log `level`: debug, info (one line per request), warn or error (AMIGO_LOG_LEVEL)")
@@ -110,7 +114,8 @@ func expected(f *flag.Flag) string {
 // catalogue and the bootstrap file they name.
 func (o *serveOptions) appConfig(log *slog.Logger) (app.Config, error) {
 	cfg := app.Config{Listen: o.listen, DataDir: o.data, Logger: log, Store: o.store,
-		Postgres:    postgres.Options{MaxConns: int32(o.pgMax), MinConns: int32(o.pgMin)},
+		Postgres: postgres.Options{MaxConns: int32(o.pgMax), MinConns: int32(o.pgMin),
+			ConnectTimeout: o.pgConnect, AcquireTimeout: o.pgAcquire, StatementTimeout: o.pgStatement},
 		CacheImages: cacheSize(o.cacheImages),
 		Image:       image.Options{PublicImageQuota: o.quota, ImageQuota: o.imageQuota, PendingDelay: o.pendingDelay},
 		Instance:    instance.Options{Delays: instance.Delays{Pending: o.pendingDelay, Stopping: o.pendingDelay}}}

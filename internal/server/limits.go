@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/amigo-ec2/amigo/internal/store"
+
 	"github.com/amigo-ec2/amigo/internal/awserr"
 )
 
@@ -207,6 +209,7 @@ func (t *ticket) release() {
 const (
 	msgOverloaded = "The server is overloaded and can't handle the request."
 	msgTimedOut   = "The request could not be completed in time. Please try again shortly."
+	msgStoreDown  = "The service is unavailable. Please try again shortly."
 )
 
 // errOverloaded is the answer past a cap: retryable, so SDKs back off and
@@ -246,6 +249,12 @@ func outcome(r *http.Request, ctx context.Context, err error) error {
 	}
 	if ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) && isInternal(err) {
 		return errTimedOut(err)
+	}
+	if errors.Is(err, store.ErrUnavailable) && isInternal(err) {
+		// A stalled or unreachable store: retryable, not amigo's fault.
+		e := awserr.New(awserr.CodeServiceUnavailable, msgStoreDown)
+		e.Cause = err
+		return e
 	}
 	return err
 }
