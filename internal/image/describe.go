@@ -273,10 +273,7 @@ func (p *describePlan) criteria(f *resource.Fingerprint) {
 			f.Add(string(g.Kind), g.Value)
 		}
 	}
-	for _, fl := range p.r.Filters {
-		f.Add("filter", *fl.Name)
-		f.Add(fl.Values...)
-	}
+	f.AddFilters(p.r.Filters)
 	f.Add("flags", boolStr(p.r.IncludeDeprecated), boolStr(p.r.IncludeDisabled))
 }
 

@@ -95,10 +95,7 @@ func (s *Service) DescribeInstances(ctx context.Context, c resource.Caller, r *D
 			Kind: "instances",
 			Criteria: func(f *resource.Fingerprint) {
 				f.Add(q.IDs...)
-				for _, fl := range r.Filters {
-					f.Add("filter", *fl.Name)
-					f.Add(fl.Values...)
-				}
+				f.AddFilters(r.Filters)
 			},
 			Fetch: func(after string, limit int) ([]*Instance, error) {
 				q.AfterID, q.Limit = after, limit

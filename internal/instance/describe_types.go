@@ -97,10 +97,7 @@ func (s *Service) DescribeInstanceTypes(ctx context.Context, c resource.Caller, 
 		Kind: "instance-types",
 		Criteria: func(f *resource.Fingerprint) {
 			f.Add(r.InstanceTypes...)
-			for _, fl := range r.Filters {
-				f.Add("filter", *fl.Name)
-				f.Add(fl.Values...)
-			}
+			f.AddFilters(r.Filters)
 		},
 		Fetch: func(after string, limit int) ([]string, error) {
 			i, _ := slices.BinarySearch(names, after)
@@ -190,10 +187,7 @@ func (s *Service) DescribeInstanceCreditSpecifications(ctx context.Context, c re
 			Kind: "instance-credit-specifications",
 			Criteria: func(f *resource.Fingerprint) {
 				f.Add(q.IDs...)
-				for _, fl := range r.Filters {
-					f.Add("filter", *fl.Name)
-					f.Add(fl.Values...)
-				}
+				f.AddFilters(r.Filters)
 			},
 			Fetch: func(after string, limit int) ([]*Instance, error) {
 				q.AfterID, q.Limit = after, limit

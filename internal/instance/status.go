@@ -102,10 +102,7 @@ func (s *Service) DescribeInstanceStatus(ctx context.Context, c resource.Caller,
 			Criteria: func(f *resource.Fingerprint) {
 				f.Add(strconv.FormatBool(r.IncludeAllInstances))
 				f.Add(q.IDs...)
-				for _, fl := range r.Filters {
-					f.Add("filter", *fl.Name)
-					f.Add(fl.Values...)
-				}
+				f.AddFilters(r.Filters)
 			},
 			Fetch: func(after string, limit int) ([]*Instance, error) {
 				q.AfterID, q.Limit = after, limit

@@ -140,6 +140,15 @@ func (f *Fingerprint) Add(parts ...string) {
 	}
 }
 
+// AddFilters writes a request's filters, names and values, in order: the
+// criteria part every filtered listing shares.
+func (f *Fingerprint) AddFilters(fs []Filter) {
+	for _, fl := range fs {
+		f.Add("filter", *fl.Name)
+		f.Add(fl.Values...)
+	}
+}
+
 // fingerprint computes a listing's fingerprint once, and only when a token
 // is opened or sealed: most calls (by id, without MaxResults) need none.
 type fingerprint struct {

@@ -213,10 +213,7 @@ func (t *Tagging[T]) DescribeTags(ctx context.Context, c Caller, r *DescribeTags
 		out, next, err = List(ctx, t.pages, c, r.Page, Listing[ResourceTag, ResourceTag]{
 			Kind: "tags",
 			Criteria: func(f *Fingerprint) {
-				for _, fl := range r.Filters {
-					f.Add("filter", *fl.Name)
-					f.Add(fl.Values...)
-				}
+				f.AddFilters(r.Filters)
 			},
 			Fetch: func(after string, limit int) ([]ResourceTag, error) {
 				q := q

@@ -125,10 +125,7 @@ func (s *Service) DescribeSnapshots(ctx context.Context, c resource.Caller, r *D
 				f.Add(r.OwnerIDs...)
 				f.Add("restorable")
 				f.Add(r.RestorableBy...)
-				for _, fl := range r.Filters {
-					f.Add("filter", *fl.Name)
-					f.Add(fl.Values...)
-				}
+				f.AddFilters(r.Filters)
 			},
 			Fetch: func(after string, limit int) ([]*Snapshot, error) {
 				q.AfterID, q.Limit = after, limit

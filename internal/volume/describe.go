@@ -97,10 +97,7 @@ func (s *Service) DescribeVolumes(ctx context.Context, c resource.Caller, r *Des
 			Kind: "volumes",
 			Criteria: func(f *resource.Fingerprint) {
 				f.Add(q.IDs...)
-				for _, fl := range r.Filters {
-					f.Add("filter", *fl.Name)
-					f.Add(fl.Values...)
-				}
+				f.AddFilters(r.Filters)
 			},
 			Fetch: func(after string, limit int) ([]*Volume, error) {
 				q.AfterID, q.Limit = after, limit
