@@ -68,10 +68,7 @@ func (s *Service) DescribeInstances(ctx context.Context, c resource.Caller, r *D
 			return nil, "", errMalformed(id)
 		}
 	}
-	if len(r.InstanceIDs) > 0 && r.MaxResults != nil {
-		return nil, "", errCombination("The parameter instancesSet cannot be used with the parameter maxResults")
-	}
-	if err := resource.CheckMaxResults(r.MaxResults); err != nil {
+	if err := resource.CheckPage("instancesSet", len(r.InstanceIDs), r.MaxResults); err != nil {
 		return nil, "", err
 	}
 	fs, err := resource.CompileFilters(r.Filters, fields)

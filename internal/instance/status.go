@@ -74,10 +74,7 @@ func (s *Service) DescribeInstanceStatus(ctx context.Context, c resource.Caller,
 	if len(r.InstanceIDs) > maxStatusIDs {
 		return nil, "", awserr.InvalidParameterValue("The maximum number of instance IDs per request (%d) has been exceeded.", maxStatusIDs)
 	}
-	if len(r.InstanceIDs) > 0 && r.MaxResults != nil {
-		return nil, "", errCombination("The parameter instancesSet cannot be used with the parameter maxResults")
-	}
-	if err := resource.CheckMaxResults(r.MaxResults); err != nil {
+	if err := resource.CheckPage("instancesSet", len(r.InstanceIDs), r.MaxResults); err != nil {
 		return nil, "", err
 	}
 	fs, err := resource.CompileFilters(r.Filters, statusFields)

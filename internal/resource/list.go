@@ -39,6 +39,16 @@ func CheckMaxResults(n *int32) error {
 	return nil
 }
 
+// CheckPage is the paging check of a listing that also takes ids: named
+// ids and MaxResults do not go together (InvalidParameterCombination,
+// naming the id list's wire name, set), then CheckMaxResults.
+func CheckPage(set string, ids int, n *int32) error {
+	if ids > 0 && n != nil {
+		return awserr.Newf(awserr.CodeInvalidParameterCombination, "The parameter %s cannot be used with the parameter maxResults", set)
+	}
+	return CheckMaxResults(n)
+}
+
 // Listing is one Describe* action's query and matcher. C is what the
 // store returns (a candidate), R what the answer lists.
 type Listing[C, R any] struct {

@@ -69,10 +69,7 @@ func (s *Service) DescribeVolumes(ctx context.Context, c resource.Caller, r *Des
 			return nil, "", ErrMalformed(id)
 		}
 	}
-	if len(r.VolumeIDs) > 0 && r.MaxResults != nil {
-		return nil, "", awserr.New(awserr.CodeInvalidParameterCombination, "The parameter volumeSet cannot be used with the parameter maxResults")
-	}
-	if err := resource.CheckMaxResults(r.MaxResults); err != nil {
+	if err := resource.CheckPage("volumeSet", len(r.VolumeIDs), r.MaxResults); err != nil {
 		return nil, "", err
 	}
 	fs, err := resource.CompileFilters(r.Filters, fields)
