@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -101,4 +102,28 @@ func TestRegisterWithTagSpecifications(t *testing.T) {
 		BlockDeviceMappings: []ec2types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvda"), Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(snapshot)}}},
 		TagSpecifications:   []ec2types.TagSpecification{{ResourceType: "volume", Tags: []ec2types.Tag{{Key: aws.String("Env"), Value: aws.String("prod")}}}}})
 	apiErr(t, err, "InvalidParameterValue", 400)
+}
+
+// The tag actions take resource-level permissions, as on EC2: the
+// "no-modify" key may tag images but a policy denies it tagging instances.
+func TestTagPermissionsPerResource(t *testing.T) {
+	e := startEnv(t)
+	img := e.register(owner, "tag-permissions")
+	run := must[*ec2.RunInstancesOutput](t)(e.client(owner).RunInstances(ctx, &ec2.RunInstancesInput{
+		ImageId: aws.String(img), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)}))
+	inst := aws.ToString(run.Instances[0].InstanceId)
+	c := e.client("no-modify")
+	tags := []ec2types.Tag{{Key: aws.String("team"), Value: aws.String("blue")}}
+	must[*ec2.CreateTagsOutput](t)(c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{img}, Tags: tags}))
+	_, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{img, inst}, Tags: tags})
+	msg := apiErr(t, err, "UnauthorizedOperation", 403)
+	want := "ec2:CreateTags on resource: arn:aws:ec2:" + region + ":" + owner + ":instance/" + inst + " with an explicit deny"
+	if !strings.Contains(msg, want) {
+		t.Fatalf("message %q does not name the instance: want %q", msg, want)
+	}
+	out := must[*ec2.DescribeTagsOutput](t)(e.client(owner).DescribeTags(ctx, &ec2.DescribeTagsInput{
+		Filters: []ec2types.Filter{{Name: aws.String("resource-id"), Values: []string{inst}}}}))
+	if len(out.Tags) != 0 {
+		t.Fatalf("denied call tagged the instance: %v", out.Tags)
+	}
 }

@@ -110,6 +110,10 @@ func expected(f *flag.Flag) string {
 	return "a valid value"
 }
 
+// maxPoolConns bounds the PostgreSQL pool flags; PostgreSQL's own
+// max_connections is far below it on any real server.
+const maxPoolConns = 10000
+
 // appConfig turns the options into the app's configuration, loading the
 // catalogue and the bootstrap file they name.
 func (o *serveOptions) appConfig(log *slog.Logger) (app.Config, error) {
@@ -119,6 +123,18 @@ func (o *serveOptions) appConfig(log *slog.Logger) (app.Config, error) {
 		CacheImages: cacheSize(o.cacheImages),
 		Image:       image.Options{PublicImageQuota: o.quota, ImageQuota: o.imageQuota, PendingDelay: o.pendingDelay},
 		Instance:    instance.Options{Delays: instance.Delays{Pending: o.pendingDelay, Stopping: o.pendingDelay}}}
+	for _, p := range []struct {
+		flag string
+		n    int
+	}{{"pg-max-conns", o.pgMax}, {"pg-min-conns", o.pgMin}} {
+		// pgx takes int32: a larger number would wrap into a negative pool.
+		if p.n < 0 || p.n > maxPoolConns {
+			return app.Config{}, fmt.Errorf("--%s %d: want 0 to %d connections", p.flag, p.n, maxPoolConns)
+		}
+	}
+	if o.pgMin > o.pgMax && o.pgMax != 0 {
+		return app.Config{}, fmt.Errorf("--pg-min-conns %d is more than --pg-max-conns %d", o.pgMin, o.pgMax)
+	}
 	if o.imageQuota == 0 || o.imageQuota < -1 {
 		// The image options read 0 as "EC2's default"; a quota refusing
 		// every image is no deployment anyone means.

@@ -98,6 +98,23 @@ func TestImageQuotaFlagRefusesZero(t *testing.T) {
 	}
 }
 
+// The pool sizes fit pgx's int32 and make a pool: a huge number would wrap.
+func TestPoolFlagsBounded(t *testing.T) {
+	for _, args := range [][]string{
+		{"--pg-max-conns", "4294967297"},
+		{"--pg-max-conns", "-1"},
+		{"--pg-min-conns", "20000"},
+		{"--pg-max-conns", "4", "--pg-min-conns", "5"},
+	} {
+		if _, _, err := parseServe(args, nil); err == nil || !strings.Contains(err.Error(), "--pg-m") {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+	if cfg, _, err := parseServe([]string{"--pg-max-conns", "16", "--pg-min-conns", "2"}, nil); err != nil || cfg.Postgres.MaxConns != 16 || cfg.Postgres.MinConns != 2 {
+		t.Errorf("16/2: %+v %v", cfg.Postgres, err)
+	}
+}
+
 // A variable that does not parse stops the start, named with its flag.
 func TestServeFlagsRefuseBadVariables(t *testing.T) {
 	tests := []struct {

@@ -78,6 +78,23 @@ func VolumeARN(region, account, id string) string {
 	return "arn:aws:ec2:" + region + ":" + account + ":volume/" + id
 }
 
+// ARNOf names the resource with this id in IAM policies, by its kind; ""
+// for an id of no known kind. Resources of the caller's own account carry
+// the caller's account where their ARN has one.
+func ARNOf(region, account, id string) string {
+	switch TypeOf(id) {
+	case "image":
+		return ImageARN(region, id)
+	case "instance":
+		return InstanceARN(region, account, id)
+	case "snapshot":
+		return SnapshotARN(region, id)
+	case "volume":
+		return VolumeARN(region, account, id)
+	}
+	return ""
+}
+
 // types maps id prefixes to the resource types DescribeTags names.
 var types = []struct{ prefix, typ string }{
 	{"ami-", "image"},

@@ -116,10 +116,18 @@ func (t *Tagging[T]) DeleteTags(ctx context.Context, c Caller, ids []string, tag
 // whether to write them).
 func (t *Tagging[T]) edit(ctx context.Context, c Caller, action string, ids []string, dryRun bool,
 	change func(old []Tag) (tags []Tag, changed bool, err error)) error {
-	if err := Authorize(c, action, "*"); err != nil {
-		return err
-	}
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	// EC2's tag actions take resource-level permissions: a policy may allow
+	// tagging images but not instances, so each resource is asked for.
+	for _, id := range ids {
+		arn := ARNOf(c.Region, c.Account, id)
+		if arn == "" {
+			arn = "*"
+		}
+		if err := Authorize(c, action, arn); err != nil {
+			return err
+		}
+	}
 	return t.update(ctx, func(tx T) error {
 		for _, id := range ids {
 			if err := t.check(ctx, tx, c, id); err != nil {
