@@ -293,8 +293,9 @@ func wantsJSON(r *http.Request) bool {
 func (s *Server) writeError(out *answer, req *request, err error) (int, string) {
 	e := awserr.From(err)
 	switch {
-	case e.Code == awserr.CodeUnavailable && e.Cause == nil:
-		// Shedding is the budgets working; the access log counts it.
+	case (e.Code == awserr.CodeUnavailable || e.Code == awserr.CodeRequestLimitExceeded) && e.Cause == nil:
+		// Shedding and throttling are the budgets working, not failures:
+		// the access log and the metrics count them.
 	case e.Code == awserr.CodeServiceUnavailable:
 		s.log.Warn("request failed", "request_id", req.id, "action", req.action, "code", e.Code, "cause", errString(e.Cause))
 	case e.Cause != nil || e.Status >= 500:
