@@ -6,8 +6,6 @@ package instance
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/image"
@@ -138,13 +136,6 @@ func (inst *Instance) AvailabilityZoneID() string {
 		}
 	}
 	return ""
-}
-
-// VolumeID is the id of the EBS volume an instance has at a device, derived
-// from both so that it needs no storage and never changes.
-func VolumeID(instanceID, device string) string {
-	sum := sha256.Sum256([]byte(instanceID + "\x00" + device))
-	return "vol-" + hex.EncodeToString(sum[:])[:17]
 }
 
 // machine is what CreateImage copies from the instance.
