@@ -195,4 +195,7 @@ type Tx interface {
 	ClientToken(ctx context.Context, region, account, token, zone string) (*TokenRecord, error)
 	// PutClientToken stores a token's record, replacing one with its key.
 	PutClientToken(ctx context.Context, rec *TokenRecord) error
+	// ClientTokens returns every token's record, in every region (export),
+	// ordered by region, account, token and zone.
+	ClientTokens(ctx context.Context) ([]*TokenRecord, error)
 }
