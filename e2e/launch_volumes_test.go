@@ -3,6 +3,7 @@ package e2e
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -18,7 +19,7 @@ import (
 // termination. It returns the image and the root and data snapshots.
 func (e *env) registerFrom(who, name string) (img, rootSnap, dataSnap string) {
 	e.t.Helper()
-	rootSnap, dataSnap = e.newSnapshot(who), e.newSnapshot(who)
+	rootSnap, dataSnap = e.snapshotOfAvailable(who), e.snapshotOfAvailable(who)
 	out, err := e.client(who).RegisterImage(ctx, &ec2.RegisterImageInput{
 		Name: aws.String(name), RootDeviceName: aws.String("/dev/xvda"), Architecture: "x86_64", VirtualizationType: aws.String("hvm"),
 		BlockDeviceMappings: []ec2types.BlockDeviceMapping{
@@ -30,6 +31,24 @@ func (e *env) registerFrom(who, name string) (img, rootSnap, dataSnap string) {
 		e.t.Fatalf("register %s: %v", name, err)
 	}
 	return aws.ToString(out.ImageId), rootSnap, dataSnap
+}
+
+// snapshotOfAvailable is newSnapshot for servers with a pending delay:
+// it waits (the SDK's VolumeAvailable waiter, polling quickly) until the
+// new volume may be snapshotted.
+func (e *env) snapshotOfAvailable(who string) string {
+	e.t.Helper()
+	c := e.client(who)
+	vol := e.newVolume(who, 8)
+	w := ec2.NewVolumeAvailableWaiter(c, func(o *ec2.VolumeAvailableWaiterOptions) { o.MinDelay, o.MaxDelay = 20*time.Millisecond, 100*time.Millisecond })
+	if err := w.Wait(ctx, &ec2.DescribeVolumesInput{VolumeIds: []string{vol}}, 30*time.Second); err != nil {
+		e.t.Fatalf("volume %s never became available: %v", vol, err)
+	}
+	out, err := c.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: aws.String(vol)})
+	if err != nil {
+		e.t.Fatalf("create snapshot: %v", err)
+	}
+	return aws.ToString(out.SnapshotId)
 }
 
 // volumesOf describes who's volumes with filters, by id.
