@@ -40,7 +40,9 @@ func (e *env) snapshotOfAvailable(who string) string {
 	e.t.Helper()
 	c := e.client(who)
 	vol := e.newVolume(who, 8)
-	w := ec2.NewVolumeAvailableWaiter(c, func(o *ec2.VolumeAvailableWaiterOptions) { o.MinDelay, o.MaxDelay = 20*time.Millisecond, 100*time.Millisecond })
+	w := ec2.NewVolumeAvailableWaiter(c, func(o *ec2.VolumeAvailableWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 100*time.Millisecond
+	})
 	if err := w.Wait(ctx, &ec2.DescribeVolumesInput{VolumeIds: []string{vol}}, 30*time.Second); err != nil {
 		e.t.Fatalf("volume %s never became available: %v", vol, err)
 	}
