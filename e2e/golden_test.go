@@ -55,6 +55,8 @@ func TestGoldenResponses(t *testing.T) {
 		id2  = "ami-00000000000000002" // register-image
 		cp   = "ami-00000000000000003" // copy-image
 		inst = "i-00000000000000006"   // run-instances (r-…05 is its reservation)
+		// rootVol is inst's root volume (instance.VolumeID(inst, "/dev/sda1")).
+		rootVol = "vol-c2932cb42f50f73e3"
 
 		vol      = "vol-00000000000000009"  // create-volume
 		snap     = "snap-0000000000000000a" // create-snapshot
@@ -99,6 +101,8 @@ func TestGoldenResponses(t *testing.T) {
 		{"describe-images-copy", owner, v("DescribeImages", "ImageId.1", cp)},
 		{"run-instances", owner, v("RunInstances", "ImageId", id2, "MinCount", "1", "MaxCount", "1", "InstanceType", "t2.micro", "TagSpecification.1.ResourceType", "instance", "TagSpecification.1.Tag.1.Key", "Name", "TagSpecification.1.Tag.1.Value", "golden")},
 		{"describe-instances", owner, v("DescribeInstances", "InstanceId.1", inst)},
+		{"describe-volumes-attached", owner, v("DescribeVolumes", "Filter.1.Name", "attachment.instance-id", "Filter.1.Value.1", inst)},
+		{"error-volume-in-use", owner, v("DeleteVolume", "VolumeId", rootVol)},
 		{"modify-instance-attribute", owner, v("ModifyInstanceAttribute", "InstanceId", inst, "SriovNetSupport.Value", "simple")},
 		{"get-instance-uefi-data", owner, v("GetInstanceUefiData", "InstanceId", inst)},
 		{"describe-instance-attribute", owner, v("DescribeInstanceAttribute", "InstanceId", inst, "Attribute", "disableApiTermination")},

@@ -314,25 +314,52 @@ func tfReadInstance(t *testing.T, c *ec2.Client, id string) *ec2types.Instance {
 	if v := attr(ec2types.InstanceAttributeNameInstanceInitiatedShutdownBehavior).InstanceInitiatedShutdownBehavior; v == nil || aws.ToString(v.Value) != "stop" {
 		t.Fatalf("instanceInitiatedShutdownBehavior %+v", v)
 	}
+	// volume_tags is configured (tfRunInstance tags the volumes), so
+	// readVolumeTags: getInstanceVolIDs, then DescribeTags on those ids.
+	byInstance := must[*ec2.DescribeVolumesOutput](t)(c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{Filters: []ec2types.Filter{
+		{Name: aws.String("attachment.instance-id"), Values: []string{id}}}}))
+	var attached []string
+	for _, v := range byInstance.Volumes {
+		attached = append(attached, aws.ToString(v.VolumeId))
+	}
+	volTags := must[*ec2.DescribeTagsOutput](t)(c.DescribeTags(ctx, &ec2.DescribeTagsInput{Filters: []ec2types.Filter{
+		{Name: aws.String("resource-id"), Values: attached}}}))
+	if len(attached) == 0 || len(volTags.Tags) != len(attached) || aws.ToString(volTags.Tags[0].Value) != "web-disk" {
+		t.Fatalf("volume tags of %v: %+v", attached, volTags.Tags)
+	}
+	// readBlockDevicesFromInstance: DescribeVolumes by the ids of the
+	// instance's EBS mappings; the one at RootDeviceName is root_block_device.
+	devices := map[string]ec2types.InstanceBlockDeviceMapping{}
 	var volumes []string
 	for _, m := range inst.BlockDeviceMappings {
-		if m.Ebs != nil && aws.ToString(m.Ebs.VolumeId) != "" {
+		if m.Ebs != nil {
+			devices[aws.ToString(m.Ebs.VolumeId)] = m
 			volumes = append(volumes, aws.ToString(m.Ebs.VolumeId))
 		}
 	}
-	t.Run("DescribeVolumes", func(t *testing.T) {
-		if len(volumes) == 0 {
-			return // readBlockDevicesFromInstance makes no call
+	if len(volumes) == 0 {
+		t.Fatalf("the instance lists no EBS volume: %+v", inst.BlockDeviceMappings)
+	}
+	vols := must[*ec2.DescribeVolumesOutput](t)(c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: volumes}))
+	if len(vols.Volumes) != len(volumes) {
+		t.Fatalf("DescribeVolumes(%v): %+v", volumes, vols.Volumes)
+	}
+	root := false
+	for _, v := range vols.Volumes {
+		m := devices[aws.ToString(v.VolumeId)]
+		if m.Ebs.DeleteOnTermination == nil || v.Size == nil || v.VolumeType == "" || v.Encrypted == nil {
+			t.Errorf("volume %s lacks what the provider reads: %+v (mapping %+v)", aws.ToString(v.VolumeId), v, m)
 		}
-		out, err := c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: volumes})
-		skipUnlessServed(t, err, "DescribeVolumes", "volumes at launch come with the snapshots issue")
-		if errCode(err) == "InvalidVolume.NotFound" {
-			t.Skip("launch volumes are not recorded yet (the snapshots issue's hook)")
+		if aws.ToString(m.DeviceName) == aws.ToString(inst.RootDeviceName) {
+			root = true
+			if !aws.ToBool(m.Ebs.DeleteOnTermination) || aws.ToString(v.SnapshotId) == "" {
+				t.Errorf("root volume %+v, mapping %+v", v, m)
+			}
 		}
-		if err != nil || len(out.Volumes) != len(volumes) {
-			t.Fatalf("%v %+v", err, out)
-		}
-	})
+	}
+	if !root {
+		t.Errorf("no volume at the root device %s", aws.ToString(inst.RootDeviceName))
+	}
 	if v := attr(ec2types.InstanceAttributeNameDisableApiTermination).DisableApiTermination; v == nil || aws.ToBool(v.Value) {
 		t.Fatalf("disableApiTermination %+v", v)
 	}
@@ -358,7 +385,7 @@ func tfReadInstance(t *testing.T, c *ec2.Client, id string) *ec2types.Instance {
 func TestTerraformInstance(t *testing.T) {
 	e := slowEnv(t)
 	c := e.client(owner)
-	img := e.register(owner, "base")
+	img, _, _ := e.registerFrom(owner, "base") // root and data volumes from real snapshots
 	tfWaitImageAvailable(t, c, img)
 
 	id := tfRunInstance(t, c, img, "terraform-20261202090000000000000002")
@@ -402,6 +429,13 @@ func TestTerraformInstance(t *testing.T) {
 		DisableApiTermination: &ec2types.AttributeBooleanValue{Value: aws.Bool(false)}}))
 	must[*ec2.TerminateInstancesOutput](t)(c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}}))
 	tfWait(t, "delete", tfInstanceState(c, id), []string{"pending", "running", "shutting-down", "stopping", "stopped"}, nil)
+	// The root volume went with the instance; the data volume
+	// (deleteOnTermination false in the image) stays, detached.
+	left := must[*ec2.DescribeVolumesOutput](t)(c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{Filters: []ec2types.Filter{
+		{Name: aws.String("tag:Name"), Values: []string{"web-disk"}}}}))
+	if len(left.Volumes) != 1 || left.Volumes[0].State != ec2types.VolumeStateAvailable {
+		t.Errorf("volumes after destroy: %+v", left.Volumes)
+	}
 	// A second destroy (state drift) finds nothing to do.
 	if _, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}}); err != nil && errCode(err) != "InvalidInstanceID.NotFound" {
 		t.Fatal(err)

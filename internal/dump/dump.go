@@ -5,9 +5,10 @@
 // are written: "header", "account" and "organization" (from the bootstrap
 // directory, for the record: they live in the bootstrap file, not in the
 // store, and import skips them), "setting", "image" (with its launch
-// permissions), "tag", "instance", "volume", "snapshot" (with its
-// create-volume permissions). Records are sorted, so two exports of
-// the same state are byte for byte identical.
+// permissions), "tag", "instance", "client_token" (what a RunInstances
+// ClientToken launched), "volume", "snapshot" (with its create-volume
+// permissions). Records are sorted, so two exports of the same state are
+// byte for byte identical.
 package dump
 
 import (
@@ -39,6 +40,7 @@ type record struct {
 	Image        *image.Image          `json:"image,omitempty"`
 	Tag          *resource.ResourceTag `json:"tag,omitempty"`
 	Instance     *instance.Instance    `json:"instance,omitempty"`
+	ClientToken  *instance.TokenRecord `json:"client_token,omitempty"`
 	Volume       *volume.Volume        `json:"volume,omitempty"`
 	Snapshot     *snapshotRecord       `json:"snapshot,omitempty"`
 }
@@ -61,6 +63,8 @@ func bodyMissing(rec *record) bool {
 		return rec.Tag == nil
 	case "instance":
 		return rec.Instance == nil
+	case "client_token":
+		return rec.ClientToken == nil
 	case "volume":
 		return rec.Volume == nil
 	case "snapshot":
@@ -174,6 +178,15 @@ func Export(ctx context.Context, st instance.Store, dir *account.Directory, w io
 				return err
 			}
 		}
+		toks, err := tx.ClientTokens(ctx) // in key order
+		if err != nil {
+			return err
+		}
+		for _, tok := range toks {
+			if err := write(record{Kind: "client_token", ClientToken: tok}); err != nil {
+				return err
+			}
+		}
 		return exportStorage(ctx, tx, write)
 	})
 	if err != nil {
@@ -184,7 +197,7 @@ func Export(ctx context.Context, st instance.Store, dir *account.Directory, w io
 
 // Stats counts what Import loaded.
 type Stats struct {
-	Images, Tags, Settings, Instances, Volumes, Snapshots, Skipped int
+	Images, Tags, Settings, Instances, ClientTokens, Volumes, Snapshots, Skipped int
 }
 
 // Import loads an export into st, which must hold no images yet. It reads
@@ -246,6 +259,10 @@ func Import(ctx context.Context, st instance.Store, r io.Reader) (Stats, error) 
 				case "instance":
 					if err := tx.InsertInstance(ctx, rec.Instance); err != nil {
 						return fmt.Errorf("instance %s: %w", rec.Instance.ID, err)
+					}
+				case "client_token":
+					if err := tx.PutClientToken(ctx, rec.ClientToken); err != nil {
+						return fmt.Errorf("client token %s: %w", rec.ClientToken.Token, err)
 					}
 				case "volume":
 					if err := tx.InsertVolume(ctx, rec.Volume); err != nil {
@@ -312,6 +329,8 @@ func Import(ctx context.Context, st instance.Store, r io.Reader) (Stats, error) 
 			stats.Tags++
 		case "instance":
 			stats.Instances++
+		case "client_token":
+			stats.ClientTokens++
 		case "volume":
 			stats.Volumes++
 		case "snapshot":

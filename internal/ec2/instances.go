@@ -7,6 +7,7 @@ import (
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
 	"github.com/amigo-ec2/amigo/internal/resource"
+	"github.com/amigo-ec2/amigo/internal/volume"
 )
 
 func (h *handlers) runInstances(ctx context.Context, c resource.Caller, in *ec2api.RunInstancesRequest) (any, error) {
@@ -239,19 +240,16 @@ func instanceOut(inst *instance.Instance, tags []resource.Tag, launchIndex int) 
 // and DescribeInstanceAttribute show them; instance-store devices are not
 // listed, as on EC2.
 func instanceMappingsOut(inst *instance.Instance) []ec2api.InstanceBlockDeviceMapping {
-	launched := inst.LaunchTime
 	out := []ec2api.InstanceBlockDeviceMapping{}
-	for _, m := range inst.BlockDeviceMappings {
-		if m.Ebs == nil {
-			continue
-		}
+	for _, v := range inst.Volumes() {
+		at, dot := v.AttachTime, v.DeleteOnTermination // false is sent too
 		out = append(out, ec2api.InstanceBlockDeviceMapping{
-			DeviceName: ptr(m.DeviceName),
+			DeviceName: ptr(v.Device),
 			Ebs: &ec2api.EbsInstanceBlockDevice{
-				VolumeId:            ptr(instance.VolumeID(inst.ID, m.DeviceName)),
-				Status:              ptr("attached"),
-				AttachTime:          &launched,
-				DeleteOnTermination: m.Ebs.DeleteOnTermination,
+				VolumeId:            ptr(v.VolumeID),
+				Status:              ptr(volume.AttachmentAttached),
+				AttachTime:          &at,
+				DeleteOnTermination: &dot,
 			},
 		})
 	}

@@ -62,11 +62,17 @@ func (h *volumeHandlers) deleteVolume(ctx context.Context, c resource.Caller, in
 
 func volumeOut(v *volume.Volume, state string, tags []resource.Tag) ec2api.Volume {
 	snap := v.SnapshotID // present and empty for a blank volume
+	attachments := []ec2api.VolumeAttachment{}
+	if a := v.Attachment; a != nil {
+		at, dot := a.AttachTime, a.DeleteOnTermination // false is sent too
+		attachments = append(attachments, ec2api.VolumeAttachment{VolumeId: &v.ID, InstanceId: ptr(a.InstanceID),
+			Device: ptr(a.Device), State: ptr(volume.AttachmentAttached), AttachTime: &at, DeleteOnTermination: &dot})
+	}
 	return ec2api.Volume{
 		VolumeId: &v.ID, Size: &v.Size, SnapshotId: &snap, AvailabilityZone: &v.AvailabilityZone,
 		AvailabilityZoneId: ptr(v.ZoneID), State: &state, CreateTime: &v.CreateTime, VolumeType: &v.VolumeType,
 		Iops: v.Iops, Throughput: v.Throughput, Encrypted: &v.Encrypted, KmsKeyId: ptr(v.KmsKeyID),
 		MultiAttachEnabled: &v.MultiAttach, VolumeInitializationRate: v.InitRate,
-		Attachments: []ec2api.VolumeAttachment{}, Tags: tagsOut(tags),
+		Attachments: attachments, Tags: tagsOut(tags),
 	}
 }

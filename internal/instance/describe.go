@@ -53,7 +53,27 @@ var fields = map[string]resource.Field[*Instance]{
 		}
 		return out
 	},
+	"block-device-mapping.volume-id": attachedVolumes(func(v AttachedVolume) string { return v.VolumeID }),
+	"block-device-mapping.status":    attachedVolumes(func(AttachedVolume) string { return "attached" }),
+	"block-device-mapping.delete-on-termination": attachedVolumes(func(v AttachedVolume) string {
+		return strconv.FormatBool(v.DeleteOnTermination)
+	}),
+	"block-device-mapping.attach-time": attachedVolumes(func(v AttachedVolume) string {
+		return v.AttachTime.UTC().Format("2006-01-02T15:04:05.000Z")
+	}),
 	"tag-key": resource.TagKeys[*Instance],
+}
+
+// attachedVolumes is a block-device-mapping filter over the instance's
+// attached EBS volumes: one value per volume.
+func attachedVolumes(value func(AttachedVolume) string) resource.Field[*Instance] {
+	return func(i *Instance, _ []resource.Tag) []string {
+		var out []string
+		for _, v := range i.Volumes() {
+			out = append(out, value(v))
+		}
+		return out
+	}
 }
 
 // DescribeInstances lists the caller's instances, grouped by reservation,

@@ -6,8 +6,6 @@ package instance
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/image"
@@ -140,13 +138,6 @@ func (inst *Instance) AvailabilityZoneID() string {
 	return ""
 }
 
-// VolumeID is the id of the EBS volume an instance has at a device, derived
-// from both so that it needs no storage and never changes.
-func VolumeID(instanceID, device string) string {
-	sum := sha256.Sum256([]byte(instanceID + "\x00" + device))
-	return "vol-" + hex.EncodeToString(sum[:])[:17]
-}
-
 // machine is what CreateImage copies from the instance.
 func (inst *Instance) machine() *image.Machine {
 	return &image.Machine{
@@ -204,4 +195,7 @@ type Tx interface {
 	ClientToken(ctx context.Context, region, account, token, zone string) (*TokenRecord, error)
 	// PutClientToken stores a token's record, replacing one with its key.
 	PutClientToken(ctx context.Context, rec *TokenRecord) error
+	// ClientTokens returns every token's record, in every region (export),
+	// ordered by region, account, token and zone.
+	ClientTokens(ctx context.Context) ([]*TokenRecord, error)
 }

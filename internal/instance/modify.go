@@ -19,7 +19,8 @@ type StateChange struct {
 
 // TerminateInstances terminates the caller's instances. They are
 // terminated at once; the answer says shutting-down for those that were
-// running, pending or stopping, as EC2 does. All or nothing.
+// running, pending or stopping, as EC2 does. Their deleteOnTermination
+// volumes are deleted, the others detached. All or nothing.
 //
 // Returns MissingParameter, InvalidInstanceID.Malformed / .NotFound,
 // OperationNotPermitted (disableApiTermination), UnauthorizedOperation and
@@ -74,6 +75,9 @@ func (s *Service) TerminateInstances(ctx context.Context, c resource.Caller, ids
 				inst.setLife(l)
 				inst.TerminatedAt = &now
 				if err := tx.UpdateInstance(ctx, inst); err != nil {
+					return err
+				}
+				if err := releaseVolumes(ctx, tx, inst); err != nil {
 					return err
 				}
 			}
@@ -191,6 +195,9 @@ func (s *Service) ModifyInstanceAttribute(ctx context.Context, c resource.Caller
 			for i, m := range inst.BlockDeviceMappings {
 				if v, ok := r.DeleteOnTermination[m.DeviceName]; ok && m.Ebs != nil {
 					inst.BlockDeviceMappings[i].Ebs.DeleteOnTermination = &v
+					if err := setVolumeDeleteOnTermination(ctx, tx, inst, m.DeviceName, v); err != nil {
+						return err
+					}
 				}
 			}
 		}

@@ -20,6 +20,10 @@ const (
 	maxLaunch = 20
 )
 
+// runTagTypes are the resource types RunInstances' TagSpecifications may
+// name; amigo keeps the tags of instances and volumes.
+var runTagTypes = []string{"instance", "volume", "network-interface"}
+
 // MetadataOptions are the IMDS options a launch asks for; empty fields
 // take the image's defaults.
 type MetadataOptions struct {
@@ -147,7 +151,11 @@ func (s *Service) RunInstances(ctx context.Context, c resource.Caller, r *RunReq
 	if err := image.CheckLaunchMappings(r.BlockDeviceMappings); err != nil {
 		return nil, err
 	}
-	tags, err := resource.TagsFor(r.TagSpecifications, "instance", "instance", "volume", "network-interface")
+	tags, err := resource.TagsFor(r.TagSpecifications, "instance", runTagTypes...)
+	if err != nil {
+		return nil, err
+	}
+	volumeTags, err := resource.TagsFor(r.TagSpecifications, "volume", runTagTypes...)
 	if err != nil {
 		return nil, err
 	}
@@ -184,6 +192,10 @@ func (s *Service) RunInstances(ctx context.Context, c resource.Caller, r *RunReq
 		if err != nil {
 			return err
 		}
+		devices := make([]string, len(img.BlockDeviceMappings))
+		for i, m := range img.BlockDeviceMappings {
+			devices[i] = m.DeviceName
+		}
 		now := s.now()
 		res = &Reservation{ID: s.ids.New("r"), OwnerID: c.Account}
 		var ids []string
@@ -195,10 +207,8 @@ func (s *Service) RunInstances(ctx context.Context, c resource.Caller, r *RunReq
 			if err := tx.InsertInstance(ctx, inst); err != nil {
 				return err
 			}
-			if s.opts.LaunchVolumes != nil {
-				if err := s.opts.LaunchVolumes(ctx, tx, inst); err != nil {
-					return err
-				}
+			if err := launchVolumes(ctx, tx, c, inst, devices, volumeTags); err != nil {
+				return err
 			}
 			if len(tags) > 0 {
 				if err := tx.SetTags(ctx, c.Region, c.Account, inst.ID, tags); err != nil {

@@ -27,10 +27,6 @@ type Options struct {
 	// stopping; zero settles at once. Status checks stay initializing for
 	// the pending delay after an instance reaches running.
 	Delays Delays
-	// LaunchVolumes, when set, is called in the launch transaction for each
-	// new instance, to create the EBS volumes of its block device mappings
-	// (the snapshots issue's volumes; nil until they exist).
-	LaunchVolumes func(ctx context.Context, tx Tx, inst *Instance) error
 }
 
 // Service implements the instance actions over a Store, asking images for

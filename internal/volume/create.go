@@ -215,6 +215,43 @@ func (r *CreateRequest) Zone(region string) (resource.Zone, error) {
 // Returns InvalidParameterValue for the size rules that need the
 // snapshot's size, and DryRunOperation.
 func (s *Service) Create(ctx context.Context, tx Tx, c resource.Caller, r *CreateRequest, zone resource.Zone, src *Source, tags []resource.Tag) (*Volume, error) {
+	v, err := build(c, r, zone, src)
+	if err != nil {
+		return nil, err
+	}
+	if r.DryRun {
+		return nil, awserr.DryRunOK()
+	}
+	now := s.now()
+	v.CreateTime, v.AvailableAt = now, now.Add(s.delay)
+	for {
+		v.ID = s.ids.New("vol")
+		err := tx.InsertVolume(ctx, v)
+		if err == resource.ErrExists {
+			continue // an id collision: draw again
+		}
+		if err != nil {
+			return nil, err
+		}
+		break
+	}
+	if len(tags) > 0 {
+		if err := tx.SetTags(ctx, c.Region, c.Account, v.ID, tags); err != nil {
+			return nil, err
+		}
+	}
+	if r.ClientToken != "" {
+		if err := tx.SetSetting(ctx, c.Region, c.Account, tokenSetting+r.ClientToken, r.Fingerprint()+" "+v.ID); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+// build is the caller's new volume as a checked request (Check) makes it,
+// restored from src when not nil: size, encryption and performance
+// settled, no id or times yet.
+func build(c resource.Caller, r *CreateRequest, zone resource.Zone, src *Source) (*Volume, error) {
 	v := &Volume{Region: c.Region, OwnerID: c.Account, AvailabilityZone: zone.Name, ZoneID: zone.ID,
 		VolumeType: r.VolumeType, Iops: r.Iops, Throughput: r.Throughput, MultiAttach: r.MultiAttach, InitRate: r.InitRate}
 	lim := typeLimits[r.VolumeType]
@@ -243,32 +280,6 @@ func (s *Service) Create(ctx context.Context, tx Tx, c resource.Caller, r *Creat
 	}
 	if err := performance(v, lim); err != nil {
 		return nil, err
-	}
-	if r.DryRun {
-		return nil, awserr.DryRunOK()
-	}
-	now := s.now()
-	v.CreateTime, v.AvailableAt = now, now.Add(s.delay)
-	for {
-		v.ID = s.ids.New("vol")
-		err := tx.InsertVolume(ctx, v)
-		if err == resource.ErrExists {
-			continue // an id collision: draw again
-		}
-		if err != nil {
-			return nil, err
-		}
-		break
-	}
-	if len(tags) > 0 {
-		if err := tx.SetTags(ctx, c.Region, c.Account, v.ID, tags); err != nil {
-			return nil, err
-		}
-	}
-	if r.ClientToken != "" {
-		if err := tx.SetSetting(ctx, c.Region, c.Account, tokenSetting+r.ClientToken, r.Fingerprint()+" "+v.ID); err != nil {
-			return nil, err
-		}
 	}
 	return v, nil
 }

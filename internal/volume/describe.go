@@ -32,8 +32,8 @@ type row = Described
 
 func boolString(b bool) []string { return []string{strconv.FormatBool(b)} }
 
-// fields are the DescribeVolumes filters (spec §2.3). amigo's volumes are
-// never attached, so the attachment filters match nothing.
+// fields are the DescribeVolumes filters (spec §2.3). The attachment
+// filters match nothing on a volume that is not attached.
 var fields = map[string]resource.Field[row]{
 	"availability-zone":    func(v row, _ []resource.Tag) []string { return resource.One(v.AvailabilityZone) },
 	"availability-zone-id": func(v row, _ []resource.Tag) []string { return resource.One(v.ZoneID) },
@@ -50,11 +50,13 @@ var fields = map[string]resource.Field[row]{
 	"volume-type":          func(v row, _ []resource.Tag) []string { return resource.One(v.VolumeType) },
 	"tag-key":              resource.TagKeys[row],
 
-	"attachment.attach-time":           func(row, []resource.Tag) []string { return nil },
-	"attachment.delete-on-termination": func(row, []resource.Tag) []string { return nil },
-	"attachment.device":                func(row, []resource.Tag) []string { return nil },
-	"attachment.instance-id":           func(row, []resource.Tag) []string { return nil },
-	"attachment.status":                func(row, []resource.Tag) []string { return nil },
+	"attachment.attach-time": attachment(func(a *Attachment) string { return a.AttachTime.Format(TimeFormat) }),
+	"attachment.delete-on-termination": attachment(func(a *Attachment) string {
+		return strconv.FormatBool(a.DeleteOnTermination)
+	}),
+	"attachment.device":      attachment(func(a *Attachment) string { return a.Device }),
+	"attachment.instance-id": attachment(func(a *Attachment) string { return a.InstanceID }),
+	"attachment.status":      attachment(func(*Attachment) string { return AttachmentAttached }),
 }
 
 // DescribeVolumes lists the caller's volumes in its region, by volume id.
@@ -139,4 +141,15 @@ func (s *Service) DescribeVolumes(ctx context.Context, c resource.Caller, r *Des
 		return nil, "", err
 	}
 	return out, next, nil
+}
+
+// attachment is an attachment filter: one value of the volume's
+// attachment, none without one.
+func attachment(value func(*Attachment) string) resource.Field[row] {
+	return func(v row, _ []resource.Tag) []string {
+		if v.Attachment == nil {
+			return nil
+		}
+		return []string{value(v.Attachment)}
+	}
 }

@@ -89,8 +89,12 @@ func (s *Service) DeleteVolume(ctx context.Context, c resource.Caller, id string
 		return err
 	}
 	return s.store.UpdateVolumes(ctx, func(tx Tx) error {
-		if _, err := Owned(ctx, tx, c, id); err != nil {
+		v, err := Owned(ctx, tx, c, id)
+		if err != nil {
 			return err
+		}
+		if a := v.Attachment; a != nil {
+			return awserr.Newf(awserr.CodeVolumeInUse, "Volume %s is currently attached to %s", id, a.InstanceID)
 		}
 		if dryRun {
 			return awserr.DryRunOK()

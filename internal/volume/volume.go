@@ -43,10 +43,30 @@ type Volume struct {
 	// AvailableAt is when a creating volume becomes available (a read
 	// settles it lazily, as images do).
 	AvailableAt time.Time
+	// Attachment is the instance the volume is attached to, nil when it is
+	// not (amigo's volumes are attached only by RunInstances, one instance
+	// each: no Multi-Attach).
+	Attachment *Attachment `json:",omitempty"`
 }
 
-// StateAt is the volume's state at now.
+// Attachment is a volume's attachment to an instance (VolumeAttachment);
+// its status is always attached, since attaching and detaching are
+// instantaneous in amigo.
+type Attachment struct {
+	InstanceID          string
+	Device              string
+	AttachTime          time.Time
+	DeleteOnTermination bool
+}
+
+// AttachmentAttached is the status of every amigo attachment.
+const AttachmentAttached = "attached"
+
+// StateAt is the volume's state at now: in-use while attached.
 func (v *Volume) StateAt(now time.Time) string {
+	if v.Attachment != nil {
+		return StateInUse
+	}
 	if now.Before(v.AvailableAt) {
 		return StateCreating
 	}
@@ -70,6 +90,8 @@ type Tx interface {
 	Volume(ctx context.Context, region, id string) (*Volume, error)
 	// InsertVolume stores a new volume; resource.ErrExists if the id is taken.
 	InsertVolume(ctx context.Context, v *Volume) error
+	// UpdateVolume replaces a volume; resource.ErrNotFound if absent.
+	UpdateVolume(ctx context.Context, v *Volume) error
 	// DeleteVolume removes a volume; resource.ErrNotFound if absent.
 	DeleteVolume(ctx context.Context, region, id string) error
 	// FindVolumes returns the volumes q selects, ordered by id (then region).

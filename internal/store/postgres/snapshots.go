@@ -53,6 +53,8 @@ var (
 	snapshotColumns   = record.List(record.SnapshotColumns)
 	updateSnapshotSQL = `UPDATE snapshots SET ` + record.Assign(record.SnapshotColumns[len(record.SnapshotKeyColumns):], len(record.SnapshotKeyColumns)+1, placeholder) + `
 WHERE region = $1 AND snapshot_id = $2`
+	updateVolumeSQL = `UPDATE volumes SET ` + record.Assign(record.VolumeColumns[len(record.VolumeKeyColumns):], len(record.VolumeKeyColumns)+1, placeholder) + `
+WHERE region = $1 AND volume_id = $2`
 )
 
 var (
@@ -162,6 +164,14 @@ func (t *tx) InsertVolume(ctx context.Context, v *volume.Volume) error {
 		return err
 	}
 	return t.insertRow(ctx, "volume "+v.ID, "volumes", volumeColumns, vals)
+}
+
+func (t *tx) UpdateVolume(ctx context.Context, v *volume.Volume) error {
+	vals, err := record.VolumeValues(v)
+	if err != nil {
+		return err
+	}
+	return t.execOne(ctx, "update volume "+v.ID, updateVolumeSQL, vals...)
 }
 
 func (t *tx) DeleteVolume(ctx context.Context, region, id string) error {

@@ -52,3 +52,29 @@ ON CONFLICT (region, account, token, zone) DO UPDATE SET fingerprint = excluded.
 	}
 	return nil
 }
+
+// ClientTokens returns every client token's record (export).
+func (t *tx) ClientTokens(ctx context.Context) ([]*instance.TokenRecord, error) {
+	rows, err := t.tx.Query(ctx, `SELECT region, account, token, zone, fingerprint, reservation_id, instance_ids, created_at
+FROM client_tokens ORDER BY region, account, token, zone`)
+	if err != nil {
+		return nil, t.fail(err, "client tokens")
+	}
+	defer rows.Close()
+	var out []*instance.TokenRecord
+	for rows.Next() {
+		rec := &instance.TokenRecord{}
+		var ids string
+		var created int64
+		if err := rows.Scan(&rec.Region, &rec.Account, &rec.Token, &rec.Zone, &rec.Fingerprint, &rec.ReservationID, &ids, &created); err != nil {
+			return nil, t.fail(err, "client tokens")
+		}
+		rec.InstanceIDs = strings.Fields(ids)
+		rec.CreatedAt = time.UnixMilli(created).UTC()
+		out = append(out, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, t.fail(err, "client tokens")
+	}
+	return out, nil
+}

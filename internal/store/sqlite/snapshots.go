@@ -65,6 +65,8 @@ var (
 	snapshotColumns   = record.List(record.SnapshotColumns)
 	updateSnapshotSQL = `UPDATE snapshots SET ` + record.Assign(record.SnapshotColumns[len(record.SnapshotKeyColumns):], 1, placeholder) + `
 WHERE region = ? AND snapshot_id = ?`
+	updateVolumeSQL = `UPDATE volumes SET ` + record.Assign(record.VolumeColumns[len(record.VolumeKeyColumns):], 1, placeholder) + `
+WHERE region = ? AND volume_id = ?`
 )
 
 var (
@@ -200,6 +202,15 @@ func (t *tx) InsertVolume(ctx context.Context, v *volume.Volume) error {
 		return err
 	}
 	return t.insertRow(ctx, "volume "+v.ID, "volumes", volumeColumns, vals)
+}
+
+func (t *tx) UpdateVolume(ctx context.Context, v *volume.Volume) error {
+	vals, err := record.VolumeValues(v)
+	if err != nil {
+		return err
+	}
+	key := len(record.VolumeKeyColumns)
+	return t.execOne(ctx, "update volume "+v.ID, updateVolumeSQL, append(vals[key:], vals[:key]...)...)
 }
 
 func (t *tx) DeleteVolume(ctx context.Context, region, id string) error {

@@ -51,3 +51,34 @@ ON CONFLICT (region, account, token, zone) DO UPDATE SET fingerprint = excluded.
 	}
 	return nil
 }
+
+// ClientTokens returns every client token's record (export).
+func (t *tx) ClientTokens(ctx context.Context) ([]*instance.TokenRecord, error) {
+	ctx, err := t.dctx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, done, err := t.query(ctx, `SELECT region, account, token, zone, fingerprint, reservation_id, instance_ids, created_at
+FROM client_tokens ORDER BY region, account, token, zone`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: client tokens: %w", err)
+	}
+	defer done()
+	defer rows.Close()
+	var out []*instance.TokenRecord
+	for rows.Next() {
+		rec := &instance.TokenRecord{}
+		var ids string
+		var created int64
+		if err := rows.Scan(&rec.Region, &rec.Account, &rec.Token, &rec.Zone, &rec.Fingerprint, &rec.ReservationID, &ids, &created); err != nil {
+			return nil, fmt.Errorf("sqlite: client tokens: %w", err)
+		}
+		rec.InstanceIDs = strings.Fields(ids)
+		rec.CreatedAt = time.UnixMilli(created).UTC()
+		out = append(out, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: client tokens: %w", err)
+	}
+	return out, nil
+}

@@ -93,6 +93,47 @@ func testVolumes(t *testing.T, h *harness) {
 		}
 		return nil
 	})
+	// An attachment round-trips through UpdateVolume, and so does its
+	// removal; the other region's volume of the same id is untouched.
+	attached := *vols[2]
+	attached.Attachment = &volume.Attachment{InstanceID: "i-0123456789abcdef0", Device: "/dev/xvda",
+		AttachTime: at(2024, 1, 2, 3, 4, 5, 0), DeleteOnTermination: true}
+	updateSnapshots(t, s, func(ctx context.Context, tx snapshot.Tx) error {
+		if err := tx.UpdateVolume(ctx, &attached); err != nil {
+			return err
+		}
+		missing := attached
+		missing.ID = volID(99)
+		if err := tx.UpdateVolume(ctx, &missing); err != resource.ErrNotFound {
+			return fmt.Errorf("UpdateVolume of a missing volume: %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	viewSnapshots(t, s, func(ctx context.Context, tx snapshot.Tx) error {
+		got, err := tx.Volume(ctx, region, attached.ID)
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(&attached, got, sameInstant); diff != "" {
+			t.Errorf("attached volume mismatch (-stored +read):\n%s", diff)
+		}
+		return nil
+	})
+	updateSnapshots(t, s, func(ctx context.Context, tx snapshot.Tx) error {
+		detached := attached
+		detached.Attachment = nil
+		if err := tx.UpdateVolume(ctx, &detached); err != nil {
+			return err
+		}
+		got, err := tx.Volume(ctx, region, attached.ID)
+		if err != nil {
+			return err
+		}
+		if got.Attachment != nil {
+			return fmt.Errorf("detached volume still has %+v", got.Attachment)
+		}
+		return nil
+	})
 	updateSnapshots(t, s, func(ctx context.Context, tx snapshot.Tx) error {
 		if err := tx.DeleteVolume(ctx, region, volID(1)); err != nil {
 			return err

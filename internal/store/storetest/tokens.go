@@ -61,6 +61,17 @@ func testClientTokens(t *testing.T, h *harness) {
 	if got, _ := getToken(t, s, region, acct1, rec.Token, ""); !cmp.Equal(got, &again) {
 		t.Errorf("after a second put: %+v", got)
 	}
+	// ClientTokens lists every record (export), in key order.
+	viewInstances(t, s, func(ctx context.Context, tx instance.Tx) error {
+		all, err := tx.ClientTokens(ctx)
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff([]*instance.TokenRecord{&again, &zonal}, all); diff != "" {
+			t.Errorf("ClientTokens (-want +got):\n%s", diff)
+		}
+		return nil
+	})
 }
 
 // A token is written with its launch or not at all.

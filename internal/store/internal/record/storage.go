@@ -24,6 +24,15 @@ type volumeDoc struct {
 	InitRate         *int32 `json:"volumeInitializationRate,omitempty"`
 	CreateTime       int64  `json:"createTime"`
 	AvailableAt      int64  `json:"availableAt"`
+	// Attachment is absent while the volume is not attached.
+	Attachment *attachmentDoc `json:"attachment,omitempty"`
+}
+
+type attachmentDoc struct {
+	InstanceID          string `json:"instanceId"`
+	Device              string `json:"device"`
+	AttachTime          int64  `json:"attachTime"`
+	DeleteOnTermination bool   `json:"deleteOnTermination,omitempty"`
 }
 
 // VolumeColumns are the volumes columns, in the order ScanVolume reads
@@ -48,17 +57,26 @@ func ScanVolume(row Row) (*volume.Volume, error) {
 	v.Iops, v.Throughput, v.Encrypted, v.KmsKeyID = d.Iops, d.Throughput, d.Encrypted, d.KmsKeyID
 	v.MultiAttach, v.InitRate = d.MultiAttach, d.InitRate
 	v.CreateTime, v.AvailableAt = FromMillis(d.CreateTime), FromMillis(d.AvailableAt)
+	if a := d.Attachment; a != nil {
+		v.Attachment = &volume.Attachment{InstanceID: a.InstanceID, Device: a.Device,
+			AttachTime: FromMillis(a.AttachTime), DeleteOnTermination: a.DeleteOnTermination}
+	}
 	return v, nil
 }
 
 // VolumeValues returns the values of v's VolumeColumns, in order.
 func VolumeValues(v *volume.Volume) ([]any, error) {
-	b, err := json.Marshal(&volumeDoc{
+	d := &volumeDoc{
 		Size: v.Size, SnapshotID: v.SnapshotID, AvailabilityZone: v.AvailabilityZone, ZoneID: v.ZoneID,
 		VolumeType: v.VolumeType, Iops: v.Iops, Throughput: v.Throughput, Encrypted: v.Encrypted,
 		KmsKeyID: v.KmsKeyID, MultiAttach: v.MultiAttach, InitRate: v.InitRate,
 		CreateTime: Millis(v.CreateTime), AvailableAt: Millis(v.AvailableAt),
-	})
+	}
+	if a := v.Attachment; a != nil {
+		d.Attachment = &attachmentDoc{InstanceID: a.InstanceID, Device: a.Device,
+			AttachTime: Millis(a.AttachTime), DeleteOnTermination: a.DeleteOnTermination}
+	}
+	b, err := json.Marshal(d)
 	if err != nil {
 		return nil, fmt.Errorf("record: encode volume %s: %w", v.ID, err)
 	}
