@@ -52,6 +52,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -112,6 +113,11 @@ type Options struct {
 	// writes whatever its own setting, so processes with and without a
 	// cache may share a database.
 	CacheImages int
+
+	// GroupCommit bounds how many concurrent Updates share one
+	// transaction (see groupCommit). 0 means DefaultGroupCommit; 1 or
+	// less turns it off: every Update commits alone.
+	GroupCommit int
 }
 
 // Timeouts a server should run with (see Options).
@@ -144,6 +150,8 @@ type Store struct {
 	dsn  string
 	opts Options
 	docs *record.Docs // decoded image documents, shared by its transactions
+
+	group *groupCommit // nil when off
 
 	// cache serves Views' hot reads (nil when off), kept exact by
 	// listener (see listen.go).
@@ -198,6 +206,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, unavailable(err)
 	}
 	s := &Store{pool: pool, dsn: dsn, opts: opts, docs: record.NewDocs(0)}
+	if n := cmp.Or(opts.GroupCommit, DefaultGroupCommit); n > 1 {
+		// One pooled connection stays for Views and lone retries.
+		s.group = newGroupCommit(s, n, max(1, int(cfg.MaxConns)-1))
+	}
 	if opts.CacheImages >= 0 {
 		n := opts.CacheImages
 		if n == 0 {
@@ -318,6 +330,20 @@ func (s *Store) UpdateInstances(ctx context.Context, fn func(instance.Tx) error)
 }
 
 func update[T any](s *Store, ctx context.Context, fn func(T) error, as func(*tx) T) error {
+	if s.group == nil {
+		return updateAlone(s, ctx, fn, as)
+	}
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.group.run(ctx, func(t *tx) error { return fn(as(t)) })
+}
+
+// updateAlone runs fn in a transaction of its own, retried on conflicts.
+func updateAlone[T any](s *Store, ctx context.Context, fn func(T) error, as func(*tx) T) error {
 	for n := 1; ; n++ {
 		if s.closed.Load() {
 			return ErrClosed
