@@ -35,11 +35,14 @@ const DefaultGroupCommit = 32
 type groupCommit struct {
 	s        *Store
 	maxBatch int
-	workers  int // most batches running at once
+	alone    int // most Updates running alone at once; the rest queue
 
 	mu      sync.Mutex
 	queue   []*groupReq
-	running int
+	lone    int  // Updates running alone
+	working bool // the batch worker runs (one batch at a time: two
+	// concurrent batches of random images nearly always update a common
+	// row, and the loser's whole batch must run again)
 }
 
 type groupReq struct {
@@ -54,17 +57,29 @@ type groupResult struct {
 	again    bool // run it alone
 }
 
-func newGroupCommit(s *Store, maxBatch, workers int) *groupCommit {
-	return &groupCommit{s: s, maxBatch: maxBatch, workers: workers}
+func newGroupCommit(s *Store, maxBatch, alone int) *groupCommit {
+	return &groupCommit{s: s, maxBatch: maxBatch, alone: alone}
 }
 
-// run runs fn in the next batch and returns its outcome.
+// run runs fn alone while fewer than g.alone Updates do, as before group
+// commit (so a slow fn holds up no other); past that it queues, and the
+// batch worker runs what queued in one transaction.
 func (g *groupCommit) run(ctx context.Context, fn func(*tx) error) error {
-	r := &groupReq{ctx: ctx, fn: fn, done: make(chan groupResult, 1)}
 	g.mu.Lock()
+	if g.lone < g.alone {
+		g.lone++
+		g.mu.Unlock()
+		defer func() {
+			g.mu.Lock()
+			g.lone--
+			g.mu.Unlock()
+		}()
+		return updateAlone(g.s, ctx, fn, func(t *tx) *tx { return t })
+	}
+	r := &groupReq{ctx: ctx, fn: fn, done: make(chan groupResult, 1)}
 	g.queue = append(g.queue, r)
-	if g.running < g.workers {
-		g.running++
+	if !g.working {
+		g.working = true
 		go g.work()
 	}
 	g.mu.Unlock()
@@ -86,7 +101,7 @@ func (g *groupCommit) work() {
 		g.mu.Lock()
 		n := min(len(g.queue), g.maxBatch)
 		if n == 0 {
-			g.running--
+			g.working = false
 			g.mu.Unlock()
 			return
 		}

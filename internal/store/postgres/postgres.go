@@ -207,11 +207,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	s := &Store{pool: pool, dsn: dsn, opts: opts, docs: record.NewDocs(0)}
 	if n := cmp.Or(opts.GroupCommit, DefaultGroupCommit); n > 1 {
-		// One batch at a time: two concurrent batches of 32 random
-		// images nearly always update a common row, and the loser's
-		// whole batch runs again alone (measured: 116 serialization
-		// failures in 5 s with 3 batches at once, none with 1).
-		s.group = newGroupCommit(s, n, 1)
+		// Up to the pool less two connections' worth of Updates run
+		// alone; one is for the batch worker, one for Views.
+		s.group = newGroupCommit(s, n, max(1, int(cfg.MaxConns)-2))
 	}
 	if opts.CacheImages >= 0 {
 		n := opts.CacheImages
