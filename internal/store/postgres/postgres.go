@@ -49,6 +49,13 @@
 //
 // Several processes may Open the same database at once: migrations run in
 // one transaction holding a transaction-scoped advisory lock.
+//
+// # Read cache and group commit
+//
+// Each Store keeps a read cache like the sqlite engine's, exact across
+// processes through LISTEN/NOTIFY (cache.go, listen.go: the argument is
+// there), and packs concurrent Updates past a share of the pool into
+// shared transactions (groupcommit.go).
 package postgres
 
 import (
@@ -103,8 +110,8 @@ type Options struct {
 	// every image in one statement.
 	StatementTimeout time.Duration
 
-	// Observer, when set, hears of every committed transaction (batch 1:
-	// PostgreSQL has no group commit of amigo's).
+	// Observer, when set, hears of every committed transaction, with how
+	// many Updates it carried (see groupCommit).
 	Observer store.Observer
 
 	// CacheImages bounds the read cache: about this many decoded images,
