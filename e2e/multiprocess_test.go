@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -137,4 +140,107 @@ func TestTwoProcessesOneDatabase(t *testing.T) {
 	// B still serves after A is gone.
 	b.register(owner, "after-the-kill")
 	t.Logf("%d grants acknowledged across the kill; all present", len(acked))
+}
+
+// passesEnv sets how many write-then-read passes
+// TestTwoProcessesReadAfterWrite makes; the documented run
+// (docs/performance.md) uses 10000.
+const passesEnv = "AMIGO_RAW_PASSES"
+
+// Each process keeps a read cache; a change acknowledged by one process is
+// what the very next read through the other answers, even when that other
+// process had the old value cached: many times, from several clients at
+// once, in both directions.
+func TestTwoProcessesReadAfterWrite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two real processes")
+	}
+	if onPostgres() {
+		t.Skip("runs once, in the SQLite pass") // it always uses PostgreSQL
+	}
+	passes := 200
+	if v := os.Getenv(passesEnv); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("%s=%q: want a positive number", passesEnv, v)
+		}
+		passes = n
+	}
+	dsn := pgtest.Start(t)
+	addrA, addrB := freeAddr(t), freeAddr(t)
+	procA := startProcess(t, dsn, addrA)
+	procB := startProcess(t, dsn, addrB)
+	defer func() {
+		procA.Process.Signal(syscall.SIGTERM)
+		procB.Process.Signal(syscall.SIGTERM)
+		procA.Wait()
+		procB.Wait()
+	}()
+	a := &env{t: t, endpoint: "http://" + addrA}
+	b := &env{t: t, endpoint: "http://" + addrB}
+
+	const workers = 8
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		id := a.register(owner, fmt.Sprintf("raw-%d", w))
+		wg.Go(func() {
+			ca, cb := a.client(owner), b.client(owner)
+			describe := func(c *ec2.Client) (string, error) {
+				out, err := c.DescribeImageAttribute(ctx, &ec2.DescribeImageAttributeInput{ImageId: aws.String(id), Attribute: ec2types.ImageAttributeNameDescription})
+				if err != nil {
+					return "", err
+				}
+				return aws.ToString(out.Description.Value), nil
+			}
+			for i := 0; ; i++ {
+				pass := next.Add(1)
+				if pass > int64(passes) {
+					return
+				}
+				writer, reader := ca, cb
+				if i%2 == 1 {
+					writer, reader = cb, ca
+				}
+				// The reader reads the old value first, so it has it cached.
+				if _, err := describe(reader); err != nil {
+					errs <- err
+					return
+				}
+				want := fmt.Sprintf("pass %d", pass)
+				if _, err := writer.ModifyImageAttribute(ctx, &ec2.ModifyImageAttributeInput{ImageId: aws.String(id),
+					Description: &ec2types.AttributeValue{Value: aws.String(want)}}); err != nil {
+					errs <- err
+					return
+				}
+				// The read path of DescribeImages by id, too.
+				out, err := reader.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if len(out.Images) != 1 || aws.ToString(out.Images[0].Description) != want {
+					var got []string
+					for _, img := range out.Images {
+						got = append(got, aws.ToString(img.Description))
+					}
+					errs <- fmt.Errorf("pass %d: the other process answered descriptions %q after %q was acknowledged", pass, got, want)
+					return
+				}
+				if got, err := describe(reader); err != nil || got != want {
+					errs <- fmt.Errorf("pass %d: DescribeImageAttribute on the other process: %q, %v; want %q", pass, got, err, want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if !t.Failed() {
+		t.Logf("%d write-then-read passes across two processes, %d clients at once: all read the acknowledged value", passes, workers)
+	}
 }

@@ -47,7 +47,7 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	fs.DurationVar(&o.pgConnect, "pg-connect-timeout", postgres.DefaultConnectTimeout, "PostgreSQL: longest wait for a new connection; 0 for none (AMIGO_PG_CONNECT_TIMEOUT)")
 	fs.DurationVar(&o.pgAcquire, "pg-acquire-timeout", postgres.DefaultAcquireTimeout, "PostgreSQL: longest wait for a pooled connection; past it a request answers ServiceUnavailable 503; 0 for none (AMIGO_PG_ACQUIRE_TIMEOUT)")
 	fs.DurationVar(&o.pgStatement, "pg-statement-timeout", postgres.DefaultStatementTimeout, "PostgreSQL: longest run of one statement (statement_timeout, and a client-side deadline); 0 for none (AMIGO_PG_STATEMENT_TIMEOUT)")
-	fs.IntVar(&o.cacheImages, "cache-images", sqlite.DefaultCacheImages, "SQLite store: how many decoded images (and resources' tags) the read cache keeps, about 2 KB each; 0 for none (AMIGO_CACHE_IMAGES)")
+	fs.IntVar(&o.cacheImages, "cache-images", sqlite.DefaultCacheImages, "how many decoded images (and resources' tags) the store's read cache keeps, about 2 KB each; 0 for none; on PostgreSQL per process, kept exact across processes by LISTEN/NOTIFY (AMIGO_CACHE_IMAGES)")
 	fs.StringVar(&o.config, "config", "", "bootstrap YAML file with accounts, keys and organizations (AMIGO_CONFIG); default: account 000000000000 with key test/test")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "log `level`: debug, info (one line per request), warn or error (AMIGO_LOG_LEVEL)")
 	fs.IntVar(&o.quota, "public-image-quota", image.DefaultPublicImageQuota, "public images allowed per account and region: 0 for none, -1 for no limit (AMIGO_PUBLIC_IMAGE_QUOTA)")
@@ -119,7 +119,8 @@ const maxPoolConns = 10000
 func (o *serveOptions) appConfig(log *slog.Logger) (app.Config, error) {
 	cfg := app.Config{Listen: o.listen, DataDir: o.data, Logger: log, Store: o.store,
 		Postgres: postgres.Options{MaxConns: int32(o.pgMax), MinConns: int32(o.pgMin),
-			ConnectTimeout: o.pgConnect, AcquireTimeout: o.pgAcquire, StatementTimeout: o.pgStatement},
+			ConnectTimeout: o.pgConnect, AcquireTimeout: o.pgAcquire, StatementTimeout: o.pgStatement,
+			CacheImages: cacheSize(o.cacheImages)},
 		CacheImages: cacheSize(o.cacheImages),
 		Image:       image.Options{PublicImageQuota: o.quota, ImageQuota: o.imageQuota, PendingDelay: o.pendingDelay},
 		Instance:    instance.Options{Delays: instance.Delays{Pending: o.pendingDelay, Stopping: o.pendingDelay}}}

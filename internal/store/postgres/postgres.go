@@ -49,9 +49,17 @@
 //
 // Several processes may Open the same database at once: migrations run in
 // one transaction holding a transaction-scoped advisory lock.
+//
+// # Read cache and group commit
+//
+// Each Store keeps a read cache like the sqlite engine's, exact across
+// processes through LISTEN/NOTIFY (cache.go, listen.go: the argument is
+// there), and packs concurrent Updates past a share of the pool into
+// shared transactions (groupcommit.go).
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -102,9 +110,21 @@ type Options struct {
 	// every image in one statement.
 	StatementTimeout time.Duration
 
-	// Observer, when set, hears of every committed transaction (batch 1:
-	// PostgreSQL has no group commit of amigo's).
+	// Observer, when set, hears of every committed transaction, with how
+	// many Updates it carried (see groupCommit).
 	Observer store.Observer
+
+	// CacheImages bounds the read cache: about this many decoded images,
+	// and as many resources' tags. 0 means DefaultCacheImages; negative
+	// turns the cache off. Every process notifies the others of its
+	// writes whatever its own setting, so processes with and without a
+	// cache may share a database.
+	CacheImages int
+
+	// GroupCommit bounds how many concurrent Updates share one
+	// transaction (see groupCommit). 0 means DefaultGroupCommit; 1 or
+	// less turns it off: every Update commits alone.
+	GroupCommit int
 }
 
 // Timeouts a server should run with (see Options).
@@ -137,6 +157,13 @@ type Store struct {
 	dsn  string
 	opts Options
 	docs *record.Docs // decoded image documents, shared by its transactions
+
+	group *groupCommit // nil when off
+
+	// cache serves Views' hot reads (nil when off), kept exact by
+	// listener (see listen.go).
+	cache    *readCache
+	listener *listener
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -185,7 +212,32 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, unavailable(err)
 	}
-	return &Store{pool: pool, dsn: dsn, opts: opts, docs: record.NewDocs(0)}, nil
+	s := &Store{pool: pool, dsn: dsn, opts: opts, docs: record.NewDocs(0)}
+	if n := cmp.Or(opts.GroupCommit, DefaultGroupCommit); n > 1 {
+		// Up to the pool less two connections' worth of Updates run
+		// alone; one is for the batch worker, one for Views.
+		s.group = newGroupCommit(s, n, max(1, int(cfg.MaxConns)-2))
+	}
+	if opts.CacheImages >= 0 {
+		n := opts.CacheImages
+		if n == 0 {
+			n = DefaultCacheImages
+		}
+		s.cache = newReadCache(n)
+		// The pool's connection settings (timeouts, runtime parameters)
+		// serve the listener's two sessions too.
+		s.listener = startListener(cfg.ConnConfig.Copy(), s.cache)
+	}
+	return s, nil
+}
+
+// CacheStats returns how many reads the read cache answered (hits) and how
+// many it did not (misses), since Open; zeros when the cache is off.
+func (s *Store) CacheStats() (hits, misses uint64) {
+	if s.cache == nil {
+		return 0, 0
+	}
+	return s.cache.stats()
 }
 
 // begin acquires a connection, within AcquireTimeout, and begins a
@@ -260,14 +312,14 @@ func view[T any](s *Store, ctx context.Context, fn func(T) error, as func(*tx) T
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	ptx, release, err := s.begin(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return err
+	lt := &lazyTx{s: s}
+	defer lt.end(ctx)
+	t := &tx{tx: lt, docs: s.docs, s: s, rc: s.cache}
+	if s.cache != nil {
+		// Before the first statement, so before the snapshot.
+		t.seen = s.cache.now()
 	}
-	defer release()
-	// Nothing to commit; rolling back releases the snapshot.
-	defer s.rollback(ctx, ptx)
-	return fn(as(&tx{tx: ptx, docs: s.docs}))
+	return fn(as(t))
 }
 
 // Update runs fn in a SERIALIZABLE transaction and commits it, running fn
@@ -286,6 +338,20 @@ func (s *Store) UpdateInstances(ctx context.Context, fn func(instance.Tx) error)
 }
 
 func update[T any](s *Store, ctx context.Context, fn func(T) error, as func(*tx) T) error {
+	if s.group == nil {
+		return updateAlone(s, ctx, fn, as)
+	}
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.group.run(ctx, func(t *tx) error { return fn(as(t)) })
+}
+
+// updateAlone runs fn in a transaction of its own, retried on conflicts.
+func updateAlone[T any](s *Store, ctx context.Context, fn func(T) error, as func(*tx) T) error {
 	for n := 1; ; n++ {
 		if s.closed.Load() {
 			return ErrClosed
@@ -374,6 +440,9 @@ func isConflict(err error) bool {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
+		if s.listener != nil {
+			s.listener.stop()
+		}
 		s.pool.Close()
 	})
 	return nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -30,11 +32,28 @@ var errReadOnly = errors.New("postgres: write in a read-only transaction (View)"
 // good as any and skip planning.
 const searchMode = pgx.QueryExecModeCacheDescribe
 
+// querier is what a tx runs statements on: a pgx.Tx, or for a View a
+// lazyTx that begins one only when a read needs the database.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
 // tx implements image.Tx on a pgx transaction.
 type tx struct {
-	tx    pgx.Tx
+	tx    querier
 	docs  *record.Docs // the store's
 	write bool
+
+	// View only: the read cache (nil when off), the invalidation number
+	// noted before the first statement, and whether the cache may answer
+	// (0 not asked yet, 1 yes, -1 no: see listener.sync).
+	s      *Store
+	rc     *readCache
+	seen   uint64
+	synced int8
 	// conflict is the first serialization failure or deadlock a statement
 	// met. The transaction is then aborted, and Update runs fn again
 	// whatever fn made of the error.
@@ -84,6 +103,25 @@ func (t *tx) fail(err error, format string, args ...any) error {
 	return unavailable(fmt.Errorf("postgres: "+format+": %w", append(args, err)...))
 }
 
+// cached returns the read cache if this View may read from it: once a
+// sync showed that every write acknowledged before the View began has been
+// applied to it. Values read from the database go into t.rc regardless.
+func (t *tx) cached(ctx context.Context) *readCache {
+	if t.rc == nil {
+		return nil
+	}
+	if t.synced == 0 {
+		t.synced = -1
+		if t.s.listener.sync(ctx) {
+			t.synced = 1
+		}
+	}
+	if t.synced < 0 {
+		return nil
+	}
+	return t.rc
+}
+
 func (t *tx) writable(ctx context.Context) error {
 	if !t.write {
 		return errReadOnly
@@ -127,6 +165,22 @@ func (t *tx) Image(ctx context.Context, region, id string) (*image.Image, error)
 	if !matchable(region) || !matchable(id) {
 		return nil, resource.ErrNotFound
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if rc := t.cached(ctx); rc != nil {
+		if img := rc.image(region, id); img != nil {
+			return img.Clone(), nil
+		}
+	}
+	img, err := t.imageSQL(ctx, region, id)
+	if err == nil && t.rc != nil {
+		t.rc.putImage(t.seen, frozen(img))
+	}
+	return img, err
+}
+
+func (t *tx) imageSQL(ctx context.Context, region, id string) (*image.Image, error) {
 	// One statement returns the image once per launch permission (or once
 	// with NULLs): one round trip instead of two.
 	rows, err := t.tx.Query(ctx, `SELECT `+record.ImageColumns+`, lp.kind, lp.value FROM images i
@@ -192,8 +246,10 @@ func (t *tx) InsertImage(ctx context.Context, img *image.Image) error {
 	// this snapshot cannot see is a serialization failure, so a retry
 	// decides. One round trip.
 	var inserted int
-	err = t.tx.QueryRow(ctx, insertImageSQL, args...).Scan(&inserted)
-	if err != nil {
+	b := &pgx.Batch{}
+	b.Queue(insertImageSQL, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&inserted) })
+	notifyChange(b, change{kind: changeImage, region: img.Region, id: img.ID})
+	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
 		return t.fail(err, "insert image %s", img.ID)
 	}
 	if inserted == 0 {
@@ -227,6 +283,7 @@ WHERE EXISTS (SELECT 1 FROM images WHERE region = $1 AND image_id = $2)
 ON CONFLICT (region, image_id, kind, value) DO UPDATE SET seq = excluded.seq
 	WHERE launch_permissions.seq <> excluded.seq`, img.Region, img.ID, kinds, values, seqs)
 	}
+	notifyChange(b, change{kind: changeImage, region: img.Region, id: img.ID})
 	var found bool
 	upd.Exec(func(tag pgconn.CommandTag) error {
 		found = tag.RowsAffected() > 0
@@ -251,13 +308,15 @@ func (t *tx) DeleteImage(ctx context.Context, region, id string) error {
 	// Launch permissions go by ON DELETE CASCADE; every account's tags go
 	// with the image, and only when it existed.
 	var deleted int
-	err := t.tx.QueryRow(ctx, `WITH del AS (
+	b := &pgx.Batch{}
+	b.Queue(`WITH del AS (
 	DELETE FROM images WHERE region = $1 AND image_id = $2 RETURNING 1
 ), untag AS (
 	DELETE FROM tags WHERE region = $1 AND resource_id = $2 AND EXISTS (SELECT 1 FROM del)
 )
-SELECT count(*) FROM del`, region, id).Scan(&deleted)
-	if err != nil {
+SELECT count(*) FROM del`, region, id).QueryRow(func(row pgx.Row) error { return row.Scan(&deleted) })
+	notifyChange(b, change{kind: changeImageAndTags, region: region, id: id})
+	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
 		return t.fail(err, "delete image %s", id)
 	}
 	if deleted == 0 {
@@ -300,6 +359,69 @@ WHERE region = $1 AND owner_id = $2 AND state <> $3`, region, owner, image.State
 }
 
 func (t *tx) FindImages(ctx context.Context, q image.Query) ([]*image.Image, error) {
+	if t.rc != nil && len(q.IDs) > 0 && q.Region != "" && matchable(q.Region) {
+		return t.findByID(ctx, q)
+	}
+	return t.findImagesSQL(ctx, q)
+}
+
+// findByID is FindImages through the read cache for a query naming its
+// images: each comes from the cache, or from the database for the rest,
+// and q is applied in Go (image.Query.Matches, which the randomized cache
+// test checks against the SQL).
+func (t *tx) findByID(ctx context.Context, q image.Query) ([]*image.Image, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ids, ok := matchableOnly(q.IDs)
+	if !ok {
+		return nil, nil
+	}
+	slices.Sort(ids)
+	match := q
+	match.IDs = nil
+	out := make([]*image.Image, len(ids))
+	miss := ids
+	if rc := t.cached(ctx); rc != nil {
+		miss = nil
+		for i, id := range ids {
+			img := rc.image(q.Region, id)
+			switch {
+			case img == nil:
+				miss = append(miss, id)
+			case match.Matches(img):
+				out[i] = img // shared: FindImages' images are read-only
+			}
+		}
+	}
+	if len(miss) > 0 {
+		imgs, err := t.findImagesSQL(ctx, image.Query{Region: q.Region, IDs: miss, IncludeDeregistered: true})
+		if err != nil {
+			return nil, err
+		}
+		keep := t.rc.roomFor(len(imgs))
+		byID := make(map[string]*image.Image, len(imgs))
+		for _, img := range imgs {
+			byID[img.ID] = img
+			if keep {
+				t.rc.putImage(t.seen, frozen(img))
+			}
+		}
+		for i, id := range ids {
+			if img := byID[id]; img != nil && out[i] == nil && match.Matches(img) {
+				out[i] = img
+			}
+		}
+	}
+	out = slices.DeleteFunc(out, func(img *image.Image) bool { return img == nil })
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	return out, nil
+}
+
+// findImagesSQL is FindImages read entirely from the database.
+func (t *tx) findImagesSQL(ctx context.Context, q image.Query) ([]*image.Image, error) {
 	query, args, ok := findQuery(q)
 	if !ok {
 		return nil, nil
@@ -370,11 +492,45 @@ WHERE region = $1 AND image_id = ANY($2) ORDER BY image_id, seq`, searchMode, re
 }
 
 func (t *tx) Tags(ctx context.Context, region, account string, resourceIDs []string) (map[string][]resource.Tag, error) {
-	out := make(map[string][]resource.Tag)
 	ids, ok := matchableOnly(resourceIDs)
 	if len(ids) == 0 || !ok || !matchable(region) || !matchable(account) {
-		return out, nil
+		return make(map[string][]resource.Tag), nil
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if t.rc == nil {
+		return t.tagsSQL(ctx, region, account, ids)
+	}
+	out := make(map[string][]resource.Tag, len(ids))
+	miss := ids
+	if rc := t.cached(ctx); rc != nil {
+		miss = nil
+		for _, id := range ids {
+			if tags, ok := rc.tags(region, account, id); !ok {
+				miss = append(miss, id)
+			} else if len(tags) > 0 {
+				out[id] = tags // shared: Tags' lists are read-only
+			}
+		}
+		if len(miss) == 0 {
+			return out, nil
+		}
+	}
+	fetched, err := t.tagsSQL(ctx, region, account, miss)
+	if err != nil {
+		return nil, err
+	}
+	if t.rc.roomFor(len(miss)) {
+		t.rc.putTags(t.seen, region, account, miss, fetched)
+	}
+	maps.Copy(out, fetched)
+	return out, nil
+}
+
+// tagsSQL is Tags for distinct matchable ids, read from the database.
+func (t *tx) tagsSQL(ctx context.Context, region, account string, ids []string) (map[string][]resource.Tag, error) {
+	out := make(map[string][]resource.Tag)
 	rows, err := t.tx.Query(ctx, `SELECT resource_id, key, value FROM tags
 WHERE region = $1 AND account = $2 AND resource_id = ANY($3) ORDER BY resource_id, key`, region, account, ids)
 	if err != nil {
@@ -406,6 +562,7 @@ func (t *tx) SetTags(ctx context.Context, region, account, resourceID string, ta
 		keys[i], values[i] = tag.Key, tag.Value
 	}
 	b := &pgx.Batch{}
+	notifyChange(b, change{kind: changeTags, region: region, id: resourceID})
 	b.Queue(`DELETE FROM tags WHERE region = $1 AND account = $2 AND resource_id = $3`, region, account, resourceID)
 	if len(keys) > 0 {
 		b.Queue(`INSERT INTO tags (region, account, resource_id, key, value)
@@ -448,24 +605,42 @@ func (t *tx) Setting(ctx context.Context, region, account, name string) (string,
 	if !matchable(region) || !matchable(account) || !matchable(name) {
 		return "", resource.ErrNotFound
 	}
-	var v string
-	err := t.tx.QueryRow(ctx, `SELECT value FROM settings WHERE region = $1 AND account = $2 AND name = $3`,
-		region, account, name).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	k := settingKey{region, account, name}
+	v, ok := settingVal{}, false
+	if rc := t.cached(ctx); rc != nil {
+		v, ok = rc.setting(k)
+	}
+	if !ok {
+		err := t.tx.QueryRow(ctx, `SELECT value FROM settings WHERE region = $1 AND account = $2 AND name = $3`,
+			region, account, name).Scan(&v.value)
+		switch {
+		case err == nil:
+			v.found = true
+		case !errors.Is(err, pgx.ErrNoRows):
+			return "", t.fail(err, "setting %s", name)
+		}
+		if t.rc != nil {
+			t.rc.putSetting(t.seen, k, v)
+		}
+	}
+	if !v.found {
 		return "", resource.ErrNotFound
 	}
-	if err != nil {
-		return "", t.fail(err, "setting %s", name)
-	}
-	return v, nil
+	return v.value, nil
 }
 
 func (t *tx) SetSetting(ctx context.Context, region, account, name, value string) error {
 	if err := t.writable(ctx); err != nil {
 		return err
 	}
-	if _, err := t.tx.Exec(ctx, `INSERT INTO settings (region, account, name, value) VALUES ($1, $2, $3, $4)
-ON CONFLICT (region, account, name) DO UPDATE SET value = excluded.value`, region, account, name, value); err != nil {
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO settings (region, account, name, value) VALUES ($1, $2, $3, $4)
+ON CONFLICT (region, account, name) DO UPDATE SET value = excluded.value`, region, account, name, value)
+	notifyChange(b, change{kind: changeSetting, region: region, account: account, id: name})
+	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
 		return t.fail(err, "set setting %s", name)
 	}
 	return nil
@@ -531,4 +706,10 @@ func listTagsQuery(q resource.TagQuery) (sql string, args []any, ok bool) {
 		b.sql.WriteString(` LIMIT ` + b.arg(q.Limit))
 	}
 	return b.sql.String(), b.args, true
+}
+
+// notifyChange queues in b the notification of a change (see listener):
+// sent in the write's own round trip, delivered only if it commits.
+func notifyChange(b *pgx.Batch, c change) {
+	b.Queue(notifySQL, c.payload())
 }

@@ -1,0 +1,221 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// DefaultGroupCommit is how many Updates one transaction carries at most:
+// below PostgreSQL's 64 cached subtransactions per session, past which
+// every snapshot in the cluster gets slower.
+const DefaultGroupCommit = 32
+
+// groupCommit runs concurrent Updates in shared transactions, each fn in a
+// savepoint of its own, so that they share one commit: one WAL flush, and
+// one turn of the database-wide lock that NOTIFY takes at commit (which
+// otherwise makes every cache-invalidating commit, fsync included, wait
+// for the one before it). A lone Update runs as before, in a transaction
+// of its own.
+//
+// Correctness: fns of one batch run one after the other in one
+// SERIALIZABLE transaction, so each sees its predecessors' writes: the
+// batch is a serial order of them, which is what SERIALIZABLE promises
+// each. A fn that returns an error is rolled back to its savepoint, so it
+// changes nothing (its queued notifications go with it), and its error is
+// its result once the batch commits. Anything else that breaks the batch
+// before COMMIT (a serialization failure, a lost connection, a cancelled
+// caller whose statement pgx interrupted) rolls the whole batch back, and
+// every fn of it runs again alone, with updateAlone's retries:
+// image.Store allows fn to run more than once. Only a failed COMMIT is
+// reported to every caller of the batch, as it would be to a lone one.
+type groupCommit struct {
+	s        *Store
+	maxBatch int
+	alone    int // most Updates running alone at once; the rest queue
+
+	mu      sync.Mutex
+	queue   []*groupReq
+	lone    int  // Updates running alone
+	working bool // the batch worker runs (one batch at a time: two
+	// concurrent batches of random images nearly always update a common
+	// row, and the loser's whole batch must run again)
+}
+
+type groupReq struct {
+	ctx  context.Context
+	fn   func(*tx) error
+	done chan groupResult // buffered 1
+}
+
+type groupResult struct {
+	err      error
+	panicked any
+	again    bool // run it alone
+}
+
+func newGroupCommit(s *Store, maxBatch, alone int) *groupCommit {
+	return &groupCommit{s: s, maxBatch: maxBatch, alone: alone}
+}
+
+// run runs fn alone while fewer than g.alone Updates do, as before group
+// commit (so a slow fn holds up no other); past that it queues, and the
+// batch worker runs what queued in one transaction.
+func (g *groupCommit) run(ctx context.Context, fn func(*tx) error) error {
+	g.mu.Lock()
+	if g.lone < g.alone {
+		g.lone++
+		g.mu.Unlock()
+		defer func() {
+			g.mu.Lock()
+			g.lone--
+			g.mu.Unlock()
+		}()
+		return updateAlone(g.s, ctx, fn, func(t *tx) *tx { return t })
+	}
+	r := &groupReq{ctx: ctx, fn: fn, done: make(chan groupResult, 1)}
+	g.queue = append(g.queue, r)
+	if !g.working {
+		g.working = true
+		go g.work()
+	}
+	g.mu.Unlock()
+	// Wait whatever ctx says: once fn ran, the outcome is the caller's to
+	// learn, as with a lone Update's commit.
+	res := <-r.done
+	if res.panicked != nil {
+		panic(res.panicked)
+	}
+	if res.again {
+		return updateAlone(g.s, ctx, fn, func(t *tx) *tx { return t })
+	}
+	return res.err
+}
+
+// work runs batches until the queue is empty.
+func (g *groupCommit) work() {
+	for {
+		g.mu.Lock()
+		n := min(len(g.queue), g.maxBatch)
+		if n == 0 {
+			g.working = false
+			g.mu.Unlock()
+			return
+		}
+		batch := g.queue[:n:n]
+		g.queue = g.queue[n:]
+		g.mu.Unlock()
+		if len(batch) == 1 {
+			// Alone, but here: while the workers are busy, the queue
+			// fills, and the next batch carries what came meanwhile.
+			r := batch[0]
+			var res groupResult
+			res.panicked, res.err = callFn(func(*tx) error {
+				return updateAlone(g.s, r.ctx, r.fn, func(t *tx) *tx { return t })
+			}, nil)
+			r.done <- res
+			continue
+		}
+		g.runBatch(batch)
+	}
+}
+
+// runBatch runs fns in one transaction and hands each its result.
+func (g *groupCommit) runBatch(batch []*groupReq) {
+	s := g.s
+	results := make([]groupResult, len(batch))
+	ok := make([]bool, len(batch)) // ran, and its result stands if COMMIT succeeds
+	again := func() {
+		for i, r := range batch {
+			if results[i].panicked != nil {
+				r.done <- results[i]
+			} else {
+				r.done <- groupResult{again: true}
+			}
+		}
+	}
+	ctx := context.Background()
+	s.attempts.Add(1)
+	start := time.Now()
+	ptx, release, err := s.begin(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
+	if err != nil {
+		again()
+		return
+	}
+	defer release()
+	defer s.rollback(ctx, ptx)
+	// One round trip per fn for its savepoint: the previous fn's release
+	// and the next savepoint travel together (simple protocol, two
+	// statements).
+	pg := ptx.Conn().PgConn()
+	savepoint := "SAVEPOINT g"
+	for i, r := range batch {
+		if r.ctx.Err() != nil {
+			results[i], ok[i] = groupResult{err: r.ctx.Err()}, true
+			continue
+		}
+		sctx, cancel := s.statementContext(ctx)
+		_, err := pg.Exec(sctx, savepoint).ReadAll()
+		cancel()
+		if err != nil {
+			again()
+			return
+		}
+		savepoint = "RELEASE SAVEPOINT g; SAVEPOINT g"
+		t := &tx{tx: ptx, docs: s.docs, write: true}
+		panicked, err := callFn(r.fn, t)
+		if panicked != nil {
+			results[i].panicked = panicked
+		}
+		if panicked != nil || t.conflict != nil || isConflict(err) {
+			again()
+			return
+		}
+		if err != nil {
+			// Undo fn; ROLLBACK TO keeps the savepoint, which the next
+			// round releases.
+			if _, serr := ptx.Exec(ctx, "ROLLBACK TO SAVEPOINT g"); serr != nil {
+				again()
+				return
+			}
+		}
+		results[i], ok[i] = groupResult{err: err}, true
+	}
+	cctx, cancel := context.WithTimeout(ctx, s.finishTimeout())
+	defer cancel()
+	synced := time.Now()
+	if err := ptx.Commit(cctx); err != nil {
+		if isConflict(err) {
+			again()
+			return
+		}
+		err = unavailable(fmt.Errorf("postgres: commit: %w", err))
+		for _, r := range batch {
+			r.done <- groupResult{err: err}
+		}
+		return
+	}
+	if o := s.opts.Observer; o != nil {
+		end := time.Now()
+		o.Commit(len(batch), end.Sub(start), end.Sub(synced))
+	}
+	for i, r := range batch {
+		if !ok[i] {
+			results[i] = groupResult{again: true}
+		}
+		r.done <- results[i]
+	}
+}
+
+// callFn runs fn, turning a panic into a value for its caller's goroutine.
+func callFn(fn func(*tx) error, t *tx) (panicked any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			panicked = p
+		}
+	}()
+	return nil, fn(t)
+}
