@@ -295,6 +295,9 @@ func update[T any](s *Store, ctx context.Context, fn func(T) error, as func(*tx)
 		}
 		retry, err := attempt(s, ctx, fn, as)
 		if !retry {
+			if err == nil {
+				store.Committed(ctx)
+			}
 			return err
 		}
 		if n == maxAttempts {
@@ -327,7 +330,11 @@ func attempt[T any](s *Store, ctx context.Context, fn func(T) error, as func(*tx
 	// clean. After a commit it does nothing.
 	defer s.rollback(ctx, ptx)
 	t := &tx{tx: ptx, docs: s.docs, write: true}
-	if err := fn(as(t)); err != nil {
+	err = fn(as(t))
+	if err == nil {
+		err = store.WriteAttached(ctx, t) // the call's audit event, outbox entry
+	}
+	if err != nil {
 		return t.conflict != nil || isConflict(err), err
 	}
 	if t.conflict != nil {

@@ -8,9 +8,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/amigo-ec2/amigo/internal/audit"
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
 	"github.com/amigo-ec2/amigo/internal/snapshot"
+	"github.com/amigo-ec2/amigo/internal/store"
 )
 
 var errReadOnlyStore = errors.New("sqlite: the store was opened read-only")
@@ -24,6 +26,7 @@ type request struct {
 	fn            func(image.Tx) error
 	withInstances func(instance.Tx) error
 	withSnapshots func(snapshot.Tx) error
+	withAudit     func(audit.PruneTx) error
 	state         atomic.Int32 // queued, then running or abandoned
 	done          chan error   // buffered: the writer never waits for the caller
 }
@@ -59,17 +62,21 @@ func (s *Store) update(ctx context.Context, req *request) error {
 	if err := s.enqueue(ctx, req); err != nil {
 		return err
 	}
+	var err error
 	select {
-	case err := <-req.done:
-		return err
+	case err = <-req.done:
 	case <-ctx.Done():
 		if req.state.CompareAndSwap(queued, abandoned) {
 			return ctx.Err()
 		}
 		// fn is already running: its outcome decides, or the caller could
 		// be told "cancelled" about a change that was committed.
-		return <-req.done
+		err = <-req.done
 	}
+	if err == nil {
+		store.Committed(ctx)
+	}
+	return err
 }
 
 func (s *Store) enqueue(ctx context.Context, req *request) error {
@@ -208,13 +215,21 @@ func (s *Store) call(r *request) (err error) {
 		}
 	}()
 	t := &tx{s: s, q: s.wconn, st: s.wst, cache: s.wc, write: true}
-	if r.withInstances != nil {
-		return r.withInstances(t)
+	switch {
+	case r.withInstances != nil:
+		err = r.withInstances(t)
+	case r.withSnapshots != nil:
+		err = r.withSnapshots(t)
+	case r.withAudit != nil:
+		return r.withAudit(t) // the audit's own writes carry nothing
+	default:
+		err = r.fn(t)
 	}
-	if r.withSnapshots != nil {
-		return r.withSnapshots(t)
+	if err != nil {
+		return err
 	}
-	return r.fn(t)
+	// In fn's savepoint: undone with it if the batch fails.
+	return store.WriteAttached(r.ctx, t)
 }
 
 // commit commits the open transaction of batch updates, begun at start.
