@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -108,7 +111,7 @@ type Pending struct {
 	r *Recorder
 	e *Event
 	// created holds response elements of the resources the call creates.
-	created map[string]any
+	created map[string][]string
 	// mu guards e and created against Created from the caller while an
 	// engine's writer goroutine writes the event.
 	mu sync.Mutex
@@ -160,24 +163,22 @@ func appendResources(list []Resource, add ...Resource) []Resource {
 	return list
 }
 
-// Created notes a resource the call in ctx creates: the event names it, and
-// its response elements carry its id under field ("imageId"). Domain code
-// calls it before the update that stores the resource; without a call in
-// progress it does nothing.
-func Created(ctx context.Context, field, id string) {
+// Created notes the resources the call in ctx creates: the event names
+// them, and its response elements carry their ids under field ("imageId";
+// several as items, "instancesSet"). Domain code calls it in or before the
+// update that stores them; a retried update's call replaces the earlier
+// one's. Without a call in progress it does nothing.
+func Created(ctx context.Context, field string, ids ...string) {
 	p, _ := ctx.Value(pendingKey{}).(*Pending)
-	if p == nil {
+	if p == nil || len(ids) == 0 || ids[0] == "" {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if r, ok := ResourceOf(id); ok {
-		p.e.Resources = appendResources(p.e.Resources, r)
-	}
 	if p.created == nil {
-		p.created = map[string]any{}
+		p.created = map[string][]string{}
 	}
-	p.created[field] = id
+	p.created[field] = append([]string(nil), ids...)
 }
 
 // WriteTx writes the event of a successful change in the change's own
@@ -199,6 +200,13 @@ func (p *Pending) final(err *Failure) *Event {
 	defer p.mu.Unlock()
 	e := *p.e
 	e.Resources = append([]Resource(nil), p.e.Resources...)
+	for _, field := range slices.Sorted(maps.Keys(p.created)) {
+		for _, id := range p.created[field] {
+			if r, ok := ResourceOf(id); ok {
+				e.Resources = appendResources(e.Resources, r)
+			}
+		}
+	}
 	e.Time = p.r.opts.Now()
 	if p.e.ID == "" {
 		p.e.ID = p.r.opts.NewID()
@@ -209,8 +217,16 @@ func (p *Pending) final(err *Failure) *Event {
 		e.ErrorCode, e.ErrorMessage = err.Code, err.Message
 	case !e.ReadOnly:
 		resp := map[string]any{"requestId": e.RequestID}
-		for k, v := range p.created {
-			resp[k] = v
+		for k, ids := range p.created {
+			if len(ids) == 1 && !strings.HasSuffix(k, "Set") {
+				resp[k] = ids[0]
+				continue
+			}
+			items := make([]map[string]string, len(ids))
+			for i, id := range ids {
+				items[i] = map[string]string{strings.TrimSuffix(k, "sSet") + "Id": id}
+			}
+			resp[k] = map[string]any{"items": items}
 		}
 		if len(p.created) == 0 {
 			resp["_return"] = true
