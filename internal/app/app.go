@@ -259,6 +259,13 @@ func IsPostgres(store string) bool {
 	return strings.HasPrefix(store, "postgres://") || strings.HasPrefix(store, "postgresql://")
 }
 
+// FlushAudit waits until the audit events queued so far are written (tests).
+func (a *App) FlushAudit() {
+	if a.audit != nil {
+		a.audit.Flush()
+	}
+}
+
 // Store is the app's store (tests fill it directly).
 func (a *App) Store() instance.Store { return a.store }
 

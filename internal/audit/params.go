@@ -67,7 +67,10 @@ func Parameters(action string, in any) (json.RawMessage, []Resource) {
 	return b, w.resources
 }
 
-type walker struct{ resources []Resource }
+type walker struct {
+	resources []Resource
+	depth     int // of structs: 0 is the input itself
+}
 
 // value returns v in the recorded style, or false when it is absent.
 func (w *walker) value(v reflect.Value, name string) (any, bool) {
@@ -79,6 +82,9 @@ func (w *walker) value(v reflect.Value, name string) (any, bool) {
 	}
 	switch v.Kind() {
 	case reflect.Struct:
+		top := w.depth == 0
+		w.depth++
+		defer func() { w.depth-- }()
 		m := map[string]any{}
 		t := v.Type()
 		for i := range t.NumField() {
@@ -87,9 +93,14 @@ func (w *walker) value(v reflect.Value, name string) (any, bool) {
 				continue
 			}
 			n := fieldName(f)
-			if x, ok := w.value(v.Field(i), n); ok {
-				m[n] = x
+			x, ok := w.value(v.Field(i), n)
+			if !ok {
+				continue
 			}
+			if top && v.Field(i).Kind() == reflect.Slice {
+				n = setName(n)
+			}
+			m[n] = x
 		}
 		if len(m) == 0 {
 			return nil, false
@@ -135,6 +146,16 @@ func fieldName(f reflect.StructField) string {
 	}
 	r, size := utf8.DecodeRuneInString(n)
 	return string(unicode.ToLower(r)) + n[size:]
+}
+
+// setName is the recorded name of a list parameter of the input: EC2
+// records InstanceId.N as instancesSet, Tag.N as tagSet, Filter.N as
+// filterSet (spec §6.3).
+func setName(n string) string {
+	if base, ok := strings.CutSuffix(n, "Id"); ok && base != "" {
+		return base + "sSet"
+	}
+	return n + "Set"
 }
 
 // singular names a scalar list's items: "imageIds" has "imageId" items,
