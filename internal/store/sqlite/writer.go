@@ -168,7 +168,7 @@ func (s *Store) runGrouped(live []*request, errs []error) error {
 			s.rollback()
 			return err
 		}
-		if err := s.call(r); err != nil {
+		if err := s.call(r, false); err != nil {
 			// If the savepoint cannot be rolled back, the engine already
 			// aborted the transaction and err may be a consequence of
 			// that: retry this function alone too.
@@ -180,6 +180,21 @@ func (s *Store) runGrouped(live []*request, errs []error) error {
 		}
 		if err := s.exec(`RELEASE batch_item`); err != nil {
 			errs[i] = nil
+			s.rollback()
+			return err
+		}
+	}
+	// The attachments (audit events) of the functions that succeeded go
+	// in after every savepoint: pages written outside a savepoint need no
+	// sub-journal, which is most of what they would cost inside one. If
+	// one fails, the whole batch is retried alone, each function with its
+	// attachments (runBatch).
+	t := s.writeTx()
+	for i, r := range live {
+		if errs[i] != nil {
+			continue
+		}
+		if err := store.WriteAttached(r.ctx, t); err != nil {
 			s.rollback()
 			return err
 		}
@@ -199,22 +214,27 @@ func (s *Store) runAlone(r *request) error {
 	if err := s.exec(`BEGIN IMMEDIATE`); err != nil {
 		return err
 	}
-	if err := s.call(r); err != nil {
+	if err := s.call(r, true); err != nil {
 		s.rollback()
 		return err
 	}
 	return s.commit(1, start)
 }
 
+func (s *Store) writeTx() *tx {
+	return &tx{s: s, q: s.wconn, st: s.wst, cache: s.wc, write: true}
+}
+
 // call runs fn, turning a panic into an error for its caller alone: the
-// writer goroutine must survive a bad function.
-func (s *Store) call(r *request) (err error) {
+// writer goroutine must survive a bad function. With attach, a successful
+// fn's attachments are written after it (runGrouped writes them itself).
+func (s *Store) call(r *request, attach bool) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("sqlite: update function panicked: %v\n%s", p, debug.Stack())
 		}
 	}()
-	t := &tx{s: s, q: s.wconn, st: s.wst, cache: s.wc, write: true}
+	t := s.writeTx()
 	switch {
 	case r.withInstances != nil:
 		err = r.withInstances(t)
@@ -225,10 +245,9 @@ func (s *Store) call(r *request) (err error) {
 	default:
 		err = r.fn(t)
 	}
-	if err != nil {
+	if err != nil || !attach {
 		return err
 	}
-	// In fn's savepoint: undone with it if the batch fails.
 	return store.WriteAttached(r.ctx, t)
 }
 
