@@ -100,6 +100,9 @@ func (w *walker) value(v reflect.Value, name string) (any, bool) {
 			if top && v.Field(i).Kind() == reflect.Slice {
 				n = setName(n)
 			}
+			if sensitive[n] {
+				x = sensitiveRemoved // whatever its shape
+			}
 			m[n] = x
 		}
 		if len(m) == 0 {
@@ -126,9 +129,6 @@ func (w *walker) value(v reflect.Value, name string) (any, bool) {
 		return map[string]any{"items": items}, true
 	case reflect.String:
 		s := v.String()
-		if sensitive[name] {
-			return sensitiveRemoved, true
-		}
 		if r, ok := ResourceOf(s); ok {
 			w.resources = append(w.resources, r)
 		}
