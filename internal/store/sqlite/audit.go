@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/audit"
@@ -70,19 +69,14 @@ func (t *tx) InsertEvent(ctx context.Context, e *audit.Event) error {
 		return err
 	}
 	e.Seq = seq
-	attrs := e.Attributes()
-	var b strings.Builder
-	b.WriteString(`INSERT INTO audit_attributes (account, region, key, value, event_time, seq) VALUES `)
-	args := make([]any, 0, 6*len(attrs))
-	for i, a := range attrs {
-		if i > 0 {
-			b.WriteString(", ")
+	// One row per statement: a statement that inserts several rows needs
+	// a statement journal in case it fails halfway, and writing that
+	// journal cost more than the rows.
+	for _, a := range e.Attributes() {
+		if _, err := t.exec(ctx, `INSERT INTO audit_attributes (account, region, key, value, event_time, seq) VALUES (?, ?, ?, ?, ?, ?)`,
+			e.Account, e.Region, a.Key, a.Value, ms, seq); err != nil {
+			return fmt.Errorf("sqlite: insert event attributes: %w", err)
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?)")
-		args = append(args, e.Account, e.Region, a.Key, a.Value, ms, seq)
-	}
-	if _, err := t.exec(ctx, b.String(), args...); err != nil {
-		return fmt.Errorf("sqlite: insert event attributes: %w", err)
 	}
 	return nil
 }
