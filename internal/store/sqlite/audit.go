@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/audit"
@@ -69,16 +71,33 @@ func (t *tx) InsertEvent(ctx context.Context, e *audit.Event) error {
 		return err
 	}
 	e.Seq = seq
-	// One row per statement: a statement that inserts several rows needs
-	// a statement journal in case it fails halfway, and writing that
-	// journal cost more than the rows.
-	for _, a := range e.Attributes() {
-		if _, err := t.exec(ctx, `INSERT INTO audit_attributes (account, region, key, value, event_time, seq) VALUES (?, ?, ?, ?, ?, ?)`,
-			e.Account, e.Region, a.Key, a.Value, ms, seq); err != nil {
-			return fmt.Errorf("sqlite: insert event attributes: %w", err)
-		}
+	// Every row in one statement. OR IGNORE (no row can collide: seq is
+	// new) means the statement can never fail halfway, so SQLite keeps no
+	// statement journal for it; a plain multi-row INSERT would write every
+	// page it touches to that journal first, which cost more than the rows.
+	attrs := e.Attributes()
+	args := make([]any, 0, 6*len(attrs))
+	for _, a := range attrs {
+		args = append(args, e.Account, e.Region, a.Key, a.Value, ms, seq)
+	}
+	if _, err := t.exec(ctx, insertAttributesSQL(len(attrs)), args...); err != nil {
+		return fmt.Errorf("sqlite: insert event attributes: %w", err)
 	}
 	return nil
+}
+
+// insertAttributes holds the statement texts by row count (an event has
+// five to a dozen attributes), so each is built once.
+var insertAttributes sync.Map
+
+func insertAttributesSQL(n int) string {
+	if q, ok := insertAttributes.Load(n); ok {
+		return q.(string)
+	}
+	q := `INSERT OR IGNORE INTO audit_attributes (account, region, key, value, event_time, seq) VALUES ` +
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", n), ", ")
+	insertAttributes.Store(n, q)
+	return q
 }
 
 // PruneBefore deletes up to limit of the oldest events before cutoff.
