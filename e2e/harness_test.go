@@ -22,6 +22,7 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/account"
 	"github.com/amigo-ec2/amigo/internal/app"
+	"github.com/amigo-ec2/amigo/internal/audit"
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/image/imagetest"
 	"github.com/amigo-ec2/amigo/internal/store/pgtest"
@@ -131,7 +132,8 @@ func (e *env) start() {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := app.Config{Listen: "127.0.0.1:0", DataDir: e.dataDir, Directory: dir,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Image: e.opts, Store: e.store}
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Image: e.opts, Store: e.store,
+		Audit: &audit.Options{}} // on, as amigo serve's default
 	if e.configure != nil {
 		e.configure(&cfg)
 	}

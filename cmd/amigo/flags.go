@@ -11,6 +11,7 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/account"
 	"github.com/amigo-ec2/amigo/internal/app"
+	"github.com/amigo-ec2/amigo/internal/audit"
 	"github.com/amigo-ec2/amigo/internal/catalog"
 	"github.com/amigo-ec2/amigo/internal/faults"
 	"github.com/amigo-ec2/amigo/internal/image"
@@ -31,6 +32,9 @@ type serveOptions struct {
 	pgConnect, pgAcquire, pgStatement  time.Duration
 	quota, imageQuota                  int
 	pendingDelay                       time.Duration
+	auditOn, auditReads                bool
+	auditRetention                     time.Duration
+	auditMaxEvents                     int
 	logLevel                           slog.Level
 }
 
@@ -60,6 +64,10 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	fs.StringVar(&o.throttle, "throttle", "off", "request throttling: off, or ec2 for EC2's token buckets per account, region and action; per process (AMIGO_THROTTLE)")
 	fs.StringVar(&o.faults, "faults", "", "YAML file of fault injection rules, {rules: [...]}; /_amigo/faults replaces them at run time (AMIGO_FAULTS)")
 	fs.StringVar(&o.adminToken, "admin-token", "", "bearer token the admin endpoints (/_amigo/faults) require; unset, they answer loopback clients only (AMIGO_ADMIN_TOKEN)")
+	fs.BoolVar(&o.auditOn, "audit", true, "keep the CloudTrail audit trail that LookupEvents reads; false records nothing (AMIGO_AUDIT)")
+	fs.BoolVar(&o.auditReads, "audit-reads", false, "record read-only calls (Describe*, Get*) in the audit trail too, through the asynchronous queue (AMIGO_AUDIT_READS)")
+	fs.DurationVar(&o.auditRetention, "audit-retention", audit.DefaultRetention, "how long audit events are kept, as CloudTrail's 90-day event history (AMIGO_AUDIT_RETENTION)")
+	fs.IntVar(&o.auditMaxEvents, "audit-max-events", audit.DefaultMaxEvents, "most audit events kept per account; the oldest beyond it are pruned (AMIGO_AUDIT_MAX_EVENTS)")
 	return o
 }
 
@@ -173,6 +181,12 @@ func (o *serveOptions) appConfig(log *slog.Logger) (app.Config, error) {
 		}
 	}
 	cfg.AdminToken = o.adminToken
+	if o.auditOn {
+		if o.auditRetention <= 0 || o.auditMaxEvents <= 0 {
+			return app.Config{}, fmt.Errorf("--audit-retention and --audit-max-events must be positive (turn the trail off with --audit=false)")
+		}
+		cfg.Audit = &audit.Options{Reads: o.auditReads, Retention: o.auditRetention, MaxEvents: o.auditMaxEvents}
+	}
 	cfg.CatalogRegions = splitList(o.catalogRegions)
 	cfg.Regions = splitList(o.regions)
 	if o.config != "" {

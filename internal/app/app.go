@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/account"
+	"github.com/amigo-ec2/amigo/internal/audit"
 	"github.com/amigo-ec2/amigo/internal/catalog"
 	"github.com/amigo-ec2/amigo/internal/ec2"
 	"github.com/amigo-ec2/amigo/internal/faults"
@@ -71,6 +72,9 @@ type Config struct {
 	// AdminToken is the bearer token admin endpoints require; empty, they
 	// answer loopback clients alone.
 	AdminToken string
+	// Audit, when set, keeps the CloudTrail audit trail (--audit); its
+	// clock defaults to Image's.
+	Audit *audit.Options
 }
 
 // DefaultShutdownTimeout is Config.ShutdownTimeout's default.
@@ -86,6 +90,7 @@ type App struct {
 	ln        net.Listener
 	log       *slog.Logger
 	drain     time.Duration
+	audit     *audit.Recorder // nil without the trail
 }
 
 // New opens the store and builds the server; it does not listen yet.
@@ -97,7 +102,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
 	actions := ec2.Actions(ec2.Services{})
-	names := []string{"GetCallerIdentity", "DecodeAuthorizationMessage"} // STS's, on the same endpoint
+	names := []string{"GetCallerIdentity", "DecodeAuthorizationMessage", "LookupEvents"} // STS's and CloudTrail's, on the same endpoint
 	for name := range actions {
 		names = append(names, name)
 	}
@@ -164,6 +169,22 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		ops.Throttle = throttle.New(*cfg.Throttle)
 	}
 	m.WatchInFlight(srv.InFlight)
+	var rec *audit.Recorder
+	if cfg.Audit != nil {
+		ast, ok := st.(audit.Store)
+		if !ok {
+			st.Close()
+			return nil, errors.New("the store engine keeps no audit trail")
+		}
+		o := *cfg.Audit
+		if o.Now == nil {
+			o.Now = cfg.Image.Now
+		}
+		o.Log = cfg.Logger
+		rec = audit.New(ast, o)
+		ops.Trail = server.Trail{Recorder: rec, Pages: svc.Pages()}
+		m.WatchAuditDrops(rec.Dropped)
+	}
 	srv.SetOps(ops)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -174,7 +195,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if drain <= 0 {
 		drain = DefaultShutdownTimeout
 	}
-	a := &App{Service: svc, Instances: insts, Server: srv, store: st, log: cfg.Logger, drain: drain,
+	a := &App{Service: svc, Instances: insts, Server: srv, store: st, log: cfg.Logger, drain: drain, audit: rec,
 		ln: server.LimitListener(ln, srv.Limits().MaxConns), http: srv.HTTPServer()}
 	return a, nil
 }
@@ -238,6 +259,13 @@ func IsPostgres(store string) bool {
 	return strings.HasPrefix(store, "postgres://") || strings.HasPrefix(store, "postgresql://")
 }
 
+// FlushAudit waits until the audit events queued so far are written (tests).
+func (a *App) FlushAudit() {
+	if a.audit != nil {
+		a.audit.Flush()
+	}
+}
+
 // Store is the app's store (tests fill it directly).
 func (a *App) Store() instance.Store { return a.store }
 
@@ -248,6 +276,15 @@ func (a *App) Addr() string { return a.ln.Addr().String() }
 // for at most the shutdown timeout, closes the connections still open (slow
 // clients do not hold the exit) and closes the store.
 func (a *App) Serve(ctx context.Context) error {
+	stopAudit := func() {}
+	if a.audit != nil {
+		actx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { a.audit.Run(actx); close(done) }()
+		// After the drain, before the store closes: queued events are
+		// written.
+		stopAudit = func() { cancel(); <-done }
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(a.ln) }()
 	var serveErr error
@@ -266,6 +303,7 @@ func (a *App) Serve(ctx context.Context) error {
 		}
 		<-errc
 	}
+	stopAudit()
 	if err := a.store.Close(); err != nil && serveErr == nil {
 		serveErr = err
 	}

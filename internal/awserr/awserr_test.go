@@ -81,6 +81,9 @@ func TestStatus(t *testing.T) {
 		{CodeValidationError, 400},
 	}
 	seen := map[string]bool{}
+	for _, c := range cloudTrailCases {
+		seen[c.code] = true // pinned in TestCloudTrailStatus
+	}
 	for _, tc := range cases {
 		seen[tc.code] = true
 		if got := StatusOf(tc.code); got != tc.want {
@@ -118,6 +121,35 @@ func TestSTSStatus(t *testing.T) {
 	}
 }
 
+// cloudTrailCases are CloudTrail's rows: every client error is 400 there
+// (spec around-images §6.9).
+var cloudTrailCases = []struct {
+	code string
+	want int
+}{
+	{CodeInvalidLookupAttributes, 400},
+	{CodeInvalidTimeRange, 400},
+	{CodeInvalidMaxResults, 400},
+	{CodeInvalidNextToken, 400},
+	{CodeInvalidEventCategory, 400},
+	{CodeUnrecognizedClient, 400},
+	{CodeInvalidSignatureException, 400},
+	{CodeMissingAuthTokenException, 400},
+	{CodeAccessDeniedException, 400},
+	{CodeSerializationException, 400},
+	{CodeUnknownOperationException, 400},
+	{CodeInternalFailure, 500},
+	{CodeServiceUnavailable, 503},
+}
+
+func TestCloudTrailStatus(t *testing.T) {
+	for _, tc := range cloudTrailCases {
+		if e := CloudTrail.New(tc.code, "m"); e.Status != tc.want || e.Code != tc.code {
+			t.Errorf("CloudTrail.New(%s) = %d %s, want %d", tc.code, e.Status, e.Code, tc.want)
+		}
+	}
+}
+
 // TestTableShape keeps the table one row per (protocol, code, variant), with
 // a default row for every code, and only real HTTP error statuses.
 func TestTableShape(t *testing.T) {
@@ -140,7 +172,7 @@ func TestTableShape(t *testing.T) {
 		if r.Status < 400 || r.Status > 599 || http.StatusText(r.Status) == "" {
 			t.Errorf("row %+v: status is not an HTTP error status", r)
 		}
-		if r.Protocol != EC2 && r.Protocol != STS {
+		if r.Protocol != EC2 && r.Protocol != STS && r.Protocol != CloudTrail {
 			t.Errorf("row %+v: unknown protocol", r)
 		}
 	}

@@ -7,6 +7,17 @@ import "net/http"
 // value; the name drops the dots so it is a Go identifier.
 const (
 	CodeAccessDenied                  = "AccessDenied"
+	CodeAccessDeniedException         = "AccessDeniedException"
+	CodeInvalidEventCategory          = "InvalidEventCategoryException"
+	CodeInvalidLookupAttributes       = "InvalidLookupAttributesException"
+	CodeInvalidMaxResults             = "InvalidMaxResultsException"
+	CodeInvalidNextToken              = "InvalidNextTokenException"
+	CodeInvalidSignatureException     = "InvalidSignatureException"
+	CodeInvalidTimeRange              = "InvalidTimeRangeException"
+	CodeMissingAuthTokenException     = "MissingAuthenticationTokenException"
+	CodeSerializationException        = "SerializationException"
+	CodeUnknownOperationException     = "UnknownOperationException"
+	CodeUnrecognizedClient            = "UnrecognizedClientException"
 	CodeAuthFailure                   = "AuthFailure"
 	CodeBlocked                       = "Blocked"
 	CodeDryRunOperation               = "DryRunOperation"
@@ -84,8 +95,9 @@ const (
 	// STS is the STS Query protocol (ErrorResponse envelope), served on the
 	// same endpoint for requests signed for the sts service.
 	STS
-	// CloudTrail codes join the table with their own Protocol value when
-	// that service arrives.
+	// CloudTrail is the JSON 1.1 protocol of CloudTrail's LookupEvents,
+	// served on the same endpoint for requests signed for cloudtrail.
+	CloudTrail
 )
 
 // Variant tells apart the rows of a code EC2 answers with more than one
@@ -192,6 +204,21 @@ var table = []Row{
 	{STS, CodeMissingAuthenticationToken, VariantDefault, http.StatusForbidden},
 	{STS, CodeSignatureDoesNotMatch, VariantDefault, http.StatusForbidden},
 	{STS, CodeInternalFailure, VariantDefault, http.StatusInternalServerError},
+
+	// CloudTrail (spec around-images §6.9): every client error is 400.
+	{CloudTrail, CodeInvalidLookupAttributes, VariantDefault, http.StatusBadRequest},
+	{CloudTrail, CodeInvalidTimeRange, VariantDefault, http.StatusBadRequest},
+	{CloudTrail, CodeInvalidMaxResults, VariantDefault, http.StatusBadRequest},
+	{CloudTrail, CodeInvalidNextToken, VariantDefault, http.StatusBadRequest},
+	{CloudTrail, CodeInvalidEventCategory, VariantDefault, http.StatusBadRequest},
+	{CloudTrail, CodeUnrecognizedClient, VariantDefault, http.StatusBadRequest},
+	{CloudTrail, CodeInvalidSignatureException, VariantDefault, http.StatusBadRequest},
+	{CloudTrail, CodeMissingAuthTokenException, VariantDefault, http.StatusBadRequest},
+	{CloudTrail, CodeAccessDeniedException, VariantDefault, http.StatusBadRequest},
+	{CloudTrail, CodeSerializationException, VariantDefault, http.StatusBadRequest},
+	{CloudTrail, CodeUnknownOperationException, VariantDefault, http.StatusBadRequest},
+	{CloudTrail, CodeInternalFailure, VariantDefault, http.StatusInternalServerError},
+	{CloudTrail, CodeServiceUnavailable, VariantDefault, http.StatusServiceUnavailable},
 }
 
 type rowKey struct {

@@ -83,7 +83,7 @@ func Check(r io.Reader) error {
 			continue
 		case "account", "organization":
 			continue
-		case "setting", "image", "tag", "instance", "client_token", "volume", "snapshot":
+		case "setting", "image", "tag", "instance", "client_token", "volume", "snapshot", "event":
 		default:
 			add(line, "unknown record kind %q", rec.Kind)
 			continue

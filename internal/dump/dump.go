@@ -7,8 +7,8 @@
 // store, and import skips them), "setting", "image" (with its launch
 // permissions), "tag", "instance", "client_token" (what a RunInstances
 // ClientToken launched), "volume", "snapshot" (with its create-volume
-// permissions). Records are sorted, so two exports of the same state are
-// byte for byte identical.
+// permissions), "event" (the audit trail's, oldest first). Records are
+// sorted, so two exports of the same state are byte for byte identical.
 package dump
 
 import (
@@ -19,8 +19,10 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/amigo-ec2/amigo/internal/account"
+	"github.com/amigo-ec2/amigo/internal/audit"
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
 	"github.com/amigo-ec2/amigo/internal/resource"
@@ -43,6 +45,15 @@ type record struct {
 	ClientToken  *instance.TokenRecord `json:"client_token,omitempty"`
 	Volume       *volume.Volume        `json:"volume,omitempty"`
 	Snapshot     *snapshotRecord       `json:"snapshot,omitempty"`
+	Event        *eventRecord          `json:"event,omitempty"`
+}
+
+// eventRecord is one audit event: its CloudTrail record, the resources it
+// names and its time to the millisecond.
+type eventRecord struct {
+	TimeMillis int64            `json:"time_ms"`
+	Resources  []audit.Resource `json:"resources"`
+	Record     json.RawMessage  `json:"record"`
 }
 
 // snapshotRecord is a snapshot with its permissions, which the store
@@ -69,6 +80,8 @@ func bodyMissing(rec *record) bool {
 		return rec.Volume == nil
 	case "snapshot":
 		return rec.Snapshot == nil
+	case "event":
+		return rec.Event == nil || len(rec.Event.Record) == 0
 	}
 	return false
 }
@@ -192,12 +205,24 @@ func Export(ctx context.Context, st instance.Store, dir *account.Directory, w io
 	if err != nil {
 		return err
 	}
+	if ast, ok := st.(audit.Store); ok {
+		err := ast.ExportEvents(ctx, func(e *audit.Event) error {
+			rec, err := e.Record()
+			if err != nil {
+				return err
+			}
+			return write(record{Kind: "event", Event: &eventRecord{TimeMillis: e.Time.UnixMilli(), Resources: e.Resources, Record: rec}})
+		})
+		if err != nil {
+			return err
+		}
+	}
 	return bw.Flush()
 }
 
 // Stats counts what Import loaded.
 type Stats struct {
-	Images, Tags, Settings, Instances, ClientTokens, Volumes, Snapshots, Skipped int
+	Images, Tags, Settings, Instances, ClientTokens, Volumes, Snapshots, Events, Skipped int
 }
 
 // Import loads an export into st, which must hold no images yet. It reads
@@ -278,6 +303,19 @@ func Import(ctx context.Context, st instance.Store, r io.Reader) (Stats, error) 
 							return fmt.Errorf("snapshot %s: %w", sn.ID, err)
 						}
 					}
+				case "event":
+					atx, ok := tx.(audit.Tx)
+					if !ok {
+						return fmt.Errorf("event: the store keeps no audit trail")
+					}
+					ev := rec.Event
+					e, err := audit.FromRecord(0, time.UnixMilli(ev.TimeMillis).UTC(), ev.Record, ev.Resources)
+					if err != nil {
+						return fmt.Errorf("event: %w", err)
+					}
+					if err := atx.InsertEvent(ctx, e); err != nil {
+						return fmt.Errorf("event %s: %w", e.ID, err)
+					}
 				case "tag":
 					k := [3]string{rec.Tag.Region, rec.Tag.Account, rec.Tag.ResourceID}
 					if _, ok := tags[k]; !ok {
@@ -335,6 +373,8 @@ func Import(ctx context.Context, st instance.Store, r io.Reader) (Stats, error) 
 			stats.Volumes++
 		case "snapshot":
 			stats.Snapshots++
+		case "event":
+			stats.Events++
 		default:
 			return stats, fmt.Errorf("line %d: unknown record kind %q", line, rec.Kind)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/account"
+	"github.com/amigo-ec2/amigo/internal/audit"
 	"github.com/amigo-ec2/amigo/internal/datagen"
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
@@ -96,6 +98,23 @@ func fill(t *testing.T, st instance.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Two audit events, one refused.
+	err = st.(audit.Store).UpdateAudit(ctx, func(tx audit.PruneTx) error {
+		for i, code := range []string{"", "Client.InvalidAMIID.NotFound"} {
+			e := &audit.Event{Account: "111122223333", Region: "us-east-1", Time: time.Date(2026, 1, 2, 3, 4, 5+i, 6e6, time.UTC),
+				ID: fmt.Sprintf("00000000-0000-4000-8000-00000000000%d", i), Name: "DeregisterImage", Source: audit.SourceEC2,
+				Identity:          audit.Identity{Type: "Root", PrincipalID: "111122223333", ARN: "arn:aws:iam::111122223333:root", AccountID: "111122223333", AccessKeyID: "AKIAOWNER0000000000"},
+				RequestParameters: []byte(`{"imageId":"ami-0123456789abcdef0"}`), ErrorCode: code,
+				Resources: []audit.Resource{{Type: "AWS::EC2::Ami", Name: "ami-0123456789abcdef0"}}}
+			if err := tx.InsertEvent(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func export(t *testing.T, st instance.Store) []byte {
@@ -117,7 +136,7 @@ func load(t *testing.T, st instance.Store, data []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stats.Images != 600 || stats.Instances != 1 || stats.Settings == 0 || stats.Tags < 1200 || stats.Volumes != 1 || stats.Snapshots != 1 {
+	if stats.Images != 600 || stats.Instances != 1 || stats.Settings == 0 || stats.Tags < 1200 || stats.Volumes != 1 || stats.Snapshots != 1 || stats.Events != 2 {
 		t.Fatalf("imported %+v", stats)
 	}
 }
@@ -128,7 +147,7 @@ func TestRoundTripAcrossEngines(t *testing.T) {
 	fill(t, a)
 	first := export(t, a)
 	if !bytes.Contains(first, []byte(`"kind":"instance"`)) || !bytes.Contains(first, []byte(`"Mine"`)) ||
-		!bytes.Contains(first, []byte(`"kind":"volume"`)) || !bytes.Contains(first, []byte(`"permissions":[{"UserID":"222233334444"`)) {
+		!bytes.Contains(first, []byte(`"kind":"volume"`)) || !bytes.Contains(first, []byte(`"kind":"event"`)) || !bytes.Contains(first, []byte(`"permissions":[{"UserID":"222233334444"`)) {
 		t.Fatal("export misses records")
 	}
 	pg := openPostgres(t)

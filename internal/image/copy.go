@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/amigo-ec2/amigo/internal/audit"
 	"github.com/amigo-ec2/amigo/internal/awserr"
 	"github.com/amigo-ec2/amigo/internal/resource"
 )
@@ -183,6 +184,7 @@ func (s *Service) CopyImage(ctx context.Context, c resource.Caller, r *CopyReque
 			return err
 		}
 		img := s.copyOf(c, src, r)
+		audit.Created(ctx, "imageId", img.ID)
 		planOutcome(ctx, img)
 		imgTags := tags
 		if r.CopyImageTags {

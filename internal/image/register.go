@@ -4,6 +4,7 @@ import (
 	"context"
 	"unicode/utf8"
 
+	"github.com/amigo-ec2/amigo/internal/audit"
 	"github.com/amigo-ec2/amigo/internal/awserr"
 	"github.com/amigo-ec2/amigo/internal/resource"
 )
@@ -193,6 +194,7 @@ func (s *Service) RegisterImage(ctx context.Context, c resource.Caller, r *Regis
 	}
 	s.startPending(img)
 	planOutcome(ctx, img)
+	audit.Created(ctx, "imageId", img.ID)
 	if root != nil && root.Ebs != nil && root.Ebs.SnapshotID != "" {
 		img.RootDeviceType = "ebs"
 		img.Location = c.Account + "/" + r.Name

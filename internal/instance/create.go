@@ -3,6 +3,7 @@ package instance
 import (
 	"context"
 
+	"github.com/amigo-ec2/amigo/internal/audit"
 	"github.com/amigo-ec2/amigo/internal/awserr"
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/resource"
@@ -58,6 +59,7 @@ func (s *Service) CreateImage(ctx context.Context, c resource.Caller, r *CreateI
 			return awserr.DryRunOK()
 		}
 		id, err = s.images.CreateFrom(ctx, tx, c, m, &r.CreateRequest, tags)
+		audit.Created(ctx, "imageId", id)
 		return err
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/amigo-ec2/amigo/internal/audit"
 	"github.com/amigo-ec2/amigo/internal/awserr"
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/resource"
@@ -222,6 +223,8 @@ func (s *Service) RunInstances(ctx context.Context, c resource.Caller, r *RunReq
 			res.Instances = append(res.Instances, Described{Instance: &shown, Tags: tags})
 			ids = append(ids, inst.ID)
 		}
+		audit.Created(ctx, "reservationId", res.ID)
+		audit.Created(ctx, "instancesSet", ids...)
 		if r.ClientToken != "" {
 			// In the launch's own transaction: a token is recorded exactly
 			// when its instances are.

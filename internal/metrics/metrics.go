@@ -237,3 +237,15 @@ func (ic *imageCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(ic.desc, prometheus.GaugeValue, float64(n), r)
 	}
 }
+
+// WatchAuditDrops exports how many audit events the asynchronous queue
+// (refused calls; reads with --audit-reads) dropped, read on scrape.
+func (m *Metrics) WatchAuditDrops(n func() int64) {
+	if m == nil || n == nil {
+		return
+	}
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "amigo_audit_events_dropped_total",
+		Help: "Audit events of refused calls (and of reads, with --audit-reads) lost because the asynchronous queue was full or its write failed.",
+	}, func() float64 { return float64(n()) }))
+}

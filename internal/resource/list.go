@@ -233,3 +233,20 @@ func TokenKey(ctx context.Context, tx Tx) ([]byte, error) {
 	}
 	return hex.DecodeString(strings.TrimSpace(v))
 }
+
+// Seal and Open are seal and open for a listing outside EC2 (CloudTrail's
+// LookupEvents), which answers a bad token with an error of its own: Open
+// reports false instead of returning EC2's.
+func (p *Pages) Seal(after string, fp uint64) string { return p.seal(after, fp) }
+
+// Open: see Seal.
+func (p *Pages) Open(tok string, fp uint64) (string, bool) {
+	after, err := p.open(tok, fp)
+	return after, err == nil
+}
+
+// Sum is the fingerprint of criteria, for Seal and Open.
+func (f *Fingerprint) Sum() uint64 {
+	h := sha256.Sum256(f.b)
+	return binary.BigEndian.Uint64(h[:8])
+}

@@ -29,6 +29,7 @@ type Ops struct {
 	Metrics  *metrics.Metrics
 	Throttle *throttle.Limiter // nil: no throttling (the default)
 	Faults   *faults.Injector  // nil: no rules, and no /_amigo/faults
+	Trail    Trail             // the audit trail (cloudtrail.go); zero: none
 	// AdminToken, when set, is the bearer token admin endpoints require
 	// from any client; unset, they answer loopback clients alone.
 	AdminToken string

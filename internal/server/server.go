@@ -48,6 +48,8 @@ type Server struct {
 	identity    Identity
 	stsVerifier *sigv4.Verifier
 	ops         Ops // metrics, throttling, faults (ops.go)
+	trailOnce   sync.Once
+	trail       struct{ verifier *sigv4.Verifier } // cloudtrail.go
 }
 
 // New returns a Server over the given directory and actions, with the
@@ -114,6 +116,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status = http.StatusOK
+	if req.service == serviceCloudTrail {
+		s.writeCloudTrail(w, req, res, nil)
+		return
+	}
 	if req.service != "" {
 		if out.timeout > 0 {
 			_ = out.rc.SetWriteDeadline(time.Now().Add(out.timeout))
@@ -219,7 +225,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, req *request, t 
 	return res, outcome(r, ctx, err)
 }
 
-func (s *Server) work(ctx context.Context, r *http.Request, req *request, body []byte) (any, error) {
+func (s *Server) work(ctx context.Context, r *http.Request, req *request, body []byte) (out any, err error) {
+	if s.ops.Trail.Recorder != nil && isCloudTrail(r) {
+		return s.handleCloudTrail(ctx, r, req, body)
+	}
 	pre, err := scanParams(r, body)
 	if err != nil {
 		return nil, err
@@ -256,6 +265,8 @@ func (s *Server) work(ctx context.Context, r *http.Request, req *request, body [
 		return nil, awserr.AuthFailureCredentials("AWS was not able to validate the provided access credentials")
 	}
 	req.account = key.Account
+	ctx, event := s.beginAudit(ctx, r, req, key, res.Region)
+	defer func() { finishAudit(ctx, event, err) }()
 	var params url.Values
 	if pre.json == nil {
 		if params, err = parseParams(r, &pre, body); err != nil {
@@ -282,6 +293,9 @@ func (s *Server) work(ctx context.Context, r *http.Request, req *request, body [
 	if err != nil {
 		return nil, err
 	}
+	if event != nil {
+		event.SetParameters(req.action, in)
+	}
 	return a.Handle(ctx, caller, in)
 }
 
@@ -300,6 +314,10 @@ func (s *Server) writeError(out *answer, req *request, err error) (int, string) 
 		s.log.Warn("request failed", "request_id", req.id, "action", req.action, "code", e.Code, "cause", errString(e.Cause))
 	case e.Cause != nil || e.Status >= 500:
 		s.log.Error("request failed", "request_id", req.id, "action", req.action, "code", e.Code, "cause", errString(e.Cause))
+	}
+	if req.service == serviceCloudTrail {
+		s.writeCloudTrail(out.w, req, nil, e)
+		return e.Status, e.Code
 	}
 	if req.service != "" {
 		s.writeSTSError(out.w, req, e)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"unicode/utf8"
 
+	"github.com/amigo-ec2/amigo/internal/audit"
 	"github.com/amigo-ec2/amigo/internal/awserr"
 	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/volume"
@@ -105,6 +106,7 @@ func (s *Service) insert(ctx context.Context, tx Tx, c resource.Caller, snap *Sn
 		}
 		break
 	}
+	audit.Created(ctx, "snapshotId", snap.ID)
 	if len(tags) == 0 {
 		return nil
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/amigo-ec2/amigo/internal/audit"
 	"github.com/amigo-ec2/amigo/internal/awserr"
 	"github.com/amigo-ec2/amigo/internal/resource"
 )
@@ -235,6 +236,7 @@ func (s *Service) Create(ctx context.Context, tx Tx, c resource.Caller, r *Creat
 		}
 		break
 	}
+	audit.Created(ctx, "volumeId", v.ID)
 	if len(tags) > 0 {
 		if err := tx.SetTags(ctx, c.Region, c.Account, v.ID, tags); err != nil {
 			return nil, err

@@ -361,6 +361,9 @@ func updateAlone[T any](s *Store, ctx context.Context, fn func(T) error, as func
 		}
 		retry, err := attempt(s, ctx, fn, as)
 		if !retry {
+			if err == nil {
+				store.Committed(ctx)
+			}
 			return err
 		}
 		if n == maxAttempts {
@@ -393,7 +396,11 @@ func attempt[T any](s *Store, ctx context.Context, fn func(T) error, as func(*tx
 	// clean. After a commit it does nothing.
 	defer s.rollback(ctx, ptx)
 	t := &tx{tx: ptx, docs: s.docs, write: true}
-	if err := fn(as(t)); err != nil {
+	err = fn(as(t))
+	if err == nil {
+		err = store.WriteAttached(ctx, t) // the call's audit event, outbox entry
+	}
+	if err != nil {
 		return t.conflict != nil || isConflict(err), err
 	}
 	if t.conflict != nil {

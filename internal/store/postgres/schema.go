@@ -111,6 +111,9 @@ CREATE TABLE client_tokens (
 	PRIMARY KEY (region, account, token, zone)
 );
 `,
+
+	// The audit trail (internal/audit; auditSchema, in audit.go).
+	auditSchema,
 }
 
 // migrationLock is the pg_advisory_xact_lock key that serializes migrations

@@ -161,6 +161,12 @@ DELETE FROM sqlite_stat1 WHERE tbl = 'client_tokens';
 INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('client_tokens', 'client_tokens', '100000 20000 1000 1 1');
 ANALYZE sqlite_schema;
 `,
+
+	// The audit trail (internal/audit, spec around-images §6): each event's
+	// CloudTrail record, and one row per lookup attribute it matches, so
+	// LookupEvents by any attribute, newest first, is an index range. seq
+	// is the order of insertion; pruning deletes by it, oldest first.
+	auditSchema,
 }
 
 // migrate brings the database on conn up to the latest schema version in one

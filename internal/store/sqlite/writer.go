@@ -8,9 +8,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/amigo-ec2/amigo/internal/audit"
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
 	"github.com/amigo-ec2/amigo/internal/snapshot"
+	"github.com/amigo-ec2/amigo/internal/store"
 )
 
 var errReadOnlyStore = errors.New("sqlite: the store was opened read-only")
@@ -24,6 +26,7 @@ type request struct {
 	fn            func(image.Tx) error
 	withInstances func(instance.Tx) error
 	withSnapshots func(snapshot.Tx) error
+	withAudit     func(audit.PruneTx) error
 	state         atomic.Int32 // queued, then running or abandoned
 	done          chan error   // buffered: the writer never waits for the caller
 }
@@ -59,17 +62,21 @@ func (s *Store) update(ctx context.Context, req *request) error {
 	if err := s.enqueue(ctx, req); err != nil {
 		return err
 	}
+	var err error
 	select {
-	case err := <-req.done:
-		return err
+	case err = <-req.done:
 	case <-ctx.Done():
 		if req.state.CompareAndSwap(queued, abandoned) {
 			return ctx.Err()
 		}
 		// fn is already running: its outcome decides, or the caller could
 		// be told "cancelled" about a change that was committed.
-		return <-req.done
+		err = <-req.done
 	}
+	if err == nil {
+		store.Committed(ctx)
+	}
+	return err
 }
 
 func (s *Store) enqueue(ctx context.Context, req *request) error {
@@ -161,7 +168,7 @@ func (s *Store) runGrouped(live []*request, errs []error) error {
 			s.rollback()
 			return err
 		}
-		if err := s.call(r); err != nil {
+		if err := s.call(r, false); err != nil {
 			// If the savepoint cannot be rolled back, the engine already
 			// aborted the transaction and err may be a consequence of
 			// that: retry this function alone too.
@@ -173,6 +180,21 @@ func (s *Store) runGrouped(live []*request, errs []error) error {
 		}
 		if err := s.exec(`RELEASE batch_item`); err != nil {
 			errs[i] = nil
+			s.rollback()
+			return err
+		}
+	}
+	// The attachments (audit events) of the functions that succeeded go
+	// in after every savepoint: pages written outside a savepoint need no
+	// sub-journal, which is most of what they would cost inside one. If
+	// one fails, the whole batch is retried alone, each function with its
+	// attachments (runBatch).
+	t := s.writeTx()
+	for i, r := range live {
+		if errs[i] != nil {
+			continue
+		}
+		if err := store.WriteAttached(r.ctx, t); err != nil {
 			s.rollback()
 			return err
 		}
@@ -192,29 +214,41 @@ func (s *Store) runAlone(r *request) error {
 	if err := s.exec(`BEGIN IMMEDIATE`); err != nil {
 		return err
 	}
-	if err := s.call(r); err != nil {
+	if err := s.call(r, true); err != nil {
 		s.rollback()
 		return err
 	}
 	return s.commit(1, start)
 }
 
+func (s *Store) writeTx() *tx {
+	return &tx{s: s, q: s.wconn, st: s.wst, cache: s.wc, write: true}
+}
+
 // call runs fn, turning a panic into an error for its caller alone: the
-// writer goroutine must survive a bad function.
-func (s *Store) call(r *request) (err error) {
+// writer goroutine must survive a bad function. With attach, a successful
+// fn's attachments are written after it (runGrouped writes them itself).
+func (s *Store) call(r *request, attach bool) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("sqlite: update function panicked: %v\n%s", p, debug.Stack())
 		}
 	}()
-	t := &tx{s: s, q: s.wconn, st: s.wst, cache: s.wc, write: true}
-	if r.withInstances != nil {
-		return r.withInstances(t)
+	t := s.writeTx()
+	switch {
+	case r.withInstances != nil:
+		err = r.withInstances(t)
+	case r.withSnapshots != nil:
+		err = r.withSnapshots(t)
+	case r.withAudit != nil:
+		return r.withAudit(t) // the audit's own writes carry nothing
+	default:
+		err = r.fn(t)
 	}
-	if r.withSnapshots != nil {
-		return r.withSnapshots(t)
+	if err != nil || !attach {
+		return err
 	}
-	return r.fn(t)
+	return store.WriteAttached(r.ctx, t)
 }
 
 // commit commits the open transaction of batch updates, begun at start.

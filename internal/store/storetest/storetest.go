@@ -102,6 +102,8 @@ func RunEngine(t *testing.T, e Engine) {
 		{"ViewSnapshot", testViewSnapshot},
 		{"ClosedStoreFails", testClosedStoreFails},
 		{"DurableAfterReopen", testDurableAfterReopen},
+		{"AuditAttachments", testAuditAttachments},
+		{"AuditLookup", testAuditLookup},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
