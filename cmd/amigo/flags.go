@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -27,6 +28,7 @@ type serveOptions struct {
 	catalog, catalogRegions, pprofAddr string
 	regions                            string
 	throttle, faults, adminToken       string
+	eventsURL                          string
 	pgMax, pgMin, cacheImages          int
 	pgConnect, pgAcquire, pgStatement  time.Duration
 	quota, imageQuota                  int
@@ -60,6 +62,7 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	fs.StringVar(&o.throttle, "throttle", "off", "request throttling: off, or ec2 for EC2's token buckets per account, region and action; per process (AMIGO_THROTTLE)")
 	fs.StringVar(&o.faults, "faults", "", "YAML file of fault injection rules, {rules: [...]}; /_amigo/faults replaces them at run time (AMIGO_FAULTS)")
 	fs.StringVar(&o.adminToken, "admin-token", "", "bearer token the admin endpoints (/_amigo/faults) require; unset, they answer loopback clients only (AMIGO_ADMIN_TOKEN)")
+	fs.StringVar(&o.eventsURL, "events-url", "", "POST every AMI state change event (EventBridge's \"EC2 AMI State Change\": available, failed, deregistered, disabled) as JSON to this http(s) URL, at least once and in order per image, from a durable outbox (AMIGO_EVENTS_URL); off by default")
 	return o
 }
 
@@ -156,6 +159,13 @@ func (o *serveOptions) appConfig(log *slog.Logger) (app.Config, error) {
 		}
 	}
 	cfg.AdminToken = o.adminToken
+	if o.eventsURL != "" {
+		u, err := url.Parse(o.eventsURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return app.Config{}, fmt.Errorf("--events-url: want an http:// or https:// URL, got %q", o.eventsURL)
+		}
+		cfg.EventsURL = o.eventsURL
+	}
 	cfg.CatalogRegions = splitList(o.catalogRegions)
 	cfg.Regions = splitList(o.regions)
 	if o.config != "" {

@@ -21,6 +21,7 @@ import (
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
 	"github.com/amigo-ec2/amigo/internal/metrics"
+	"github.com/amigo-ec2/amigo/internal/outbox"
 	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/server"
 	"github.com/amigo-ec2/amigo/internal/snapshot"
@@ -71,6 +72,10 @@ type Config struct {
 	// AdminToken is the bearer token admin endpoints require; empty, they
 	// answer loopback clients alone.
 	AdminToken string
+	// EventsURL, when set, receives every AMI state change event as a POST
+	// (--events-url); Events tunes the deliverer (zero: its defaults).
+	EventsURL string
+	Events    outbox.Options
 }
 
 // DefaultShutdownTimeout is Config.ShutdownTimeout's default.
@@ -86,6 +91,7 @@ type App struct {
 	ln        net.Listener
 	log       *slog.Logger
 	drain     time.Duration
+	events    *outbox.Deliverer // nil without EventsURL
 }
 
 // New opens the store and builds the server; it does not listen yet.
@@ -176,6 +182,15 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a := &App{Service: svc, Instances: insts, Server: srv, store: st, log: cfg.Logger, drain: drain,
 		ln: server.LimitListener(ln, srv.Limits().MaxConns), http: srv.HTTPServer()}
+	if cfg.EventsURL != "" {
+		eo := cfg.Events
+		eo.Observer = m.Events()
+		if eo.Log == nil {
+			eo.Log = cfg.Logger
+		}
+		// Both engines keep the outbox (outbox.Store).
+		a.events = outbox.NewDeliverer(st.(outbox.Store), image.TopicStateChange, cfg.EventsURL, eo)
+	}
 	return a, nil
 }
 
@@ -250,6 +265,16 @@ func (a *App) Addr() string { return a.ln.Addr().String() }
 func (a *App) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(a.ln) }()
+	// The deliverer stops before the store closes; what it has not
+	// delivered waits in the outbox for the next start.
+	ectx, stopEvents := context.WithCancel(context.WithoutCancel(ctx))
+	eventsDone := make(chan struct{})
+	go func() {
+		defer close(eventsDone)
+		if a.events != nil {
+			a.events.Run(ectx)
+		}
+	}()
 	var serveErr error
 	select {
 	case err := <-errc:
@@ -266,6 +291,8 @@ func (a *App) Serve(ctx context.Context) error {
 		}
 		<-errc
 	}
+	stopEvents()
+	<-eventsDone
 	if err := a.store.Close(); err != nil && serveErr == nil {
 		serveErr = err
 	}

@@ -213,6 +213,9 @@ func (s *Service) RegisterImage(ctx context.Context, c resource.Caller, r *Regis
 		if err := tx.InsertImage(ctx, img); err != nil {
 			return err
 		}
+		if err := s.emitCreated(ctx, tx, img); err != nil {
+			return err
+		}
 		if len(tags) > 0 {
 			return tx.SetTags(ctx, c.Region, c.Account, img.ID, tags)
 		}
@@ -308,7 +311,10 @@ func (s *Service) DeregisterImage(ctx context.Context, c resource.Caller, id str
 		}
 		img.State = StateDeregistered
 		img.DeregisteredAt = &now
-		return tx.UpdateImage(ctx, img)
+		if err := tx.UpdateImage(ctx, img); err != nil {
+			return err
+		}
+		return emit(ctx, tx, img, StateDeregistered, now)
 	})
 	return results, err
 }

@@ -102,6 +102,11 @@ func RunEngine(t *testing.T, e Engine) {
 		{"ViewSnapshot", testViewSnapshot},
 		{"ClosedStoreFails", testClosedStoreFails},
 		{"DurableAfterReopen", testDurableAfterReopen},
+		{"OutboxClaimOrder", testOutboxClaimOrder},
+		{"OutboxSupersede", testOutboxSupersede},
+		{"OutboxFailedUpdateKeepsNothing", testOutboxFailedUpdateKeepsNothing},
+		{"OutboxConcurrentClaims", testOutboxConcurrentClaims},
+		{"OutboxDurable", testOutboxDurable},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
