@@ -188,6 +188,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		if eo.Log == nil {
 			eo.Log = cfg.Logger
 		}
+		if eo.Now == nil {
+			// The domain's clock: a timed event is due when its image
+			// settles by that clock.
+			eo.Now = cfg.Image.Now
+		}
 		// Both engines keep the outbox (outbox.Store).
 		a.events = outbox.NewDeliverer(st.(outbox.Store), image.TopicStateChange, cfg.EventsURL, eo)
 	}
