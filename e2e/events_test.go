@@ -52,6 +52,7 @@ type receiver struct {
 	srv    *http.Server
 	posts  int
 	byID   map[string]amiEvent
+	order  []amiEvent          // distinct events, in order of first arrival
 	states map[string][]string // image id → states, in order of first arrival
 }
 
@@ -103,6 +104,7 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	r.posts++
 	if _, dup := r.byID[ev.ID]; !dup {
 		r.byID[ev.ID] = ev
+		r.order = append(r.order, ev)
 		r.states[ev.Detail.ImageID] = append(r.states[ev.Detail.ImageID], ev.Detail.State)
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -133,10 +135,11 @@ func (r *receiver) waitFor(want map[string][]string) {
 	}
 }
 
+// event is the first event of image reaching state.
 func (r *receiver) event(image, state string) amiEvent {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, ev := range r.byID {
+	for _, ev := range r.order {
 		if ev.Detail.ImageID == image && ev.Detail.State == state {
 			return ev
 		}
