@@ -143,6 +143,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 			return nil, err
 		}
 	}
+	// Events are written only when something delivers them.
+	cfg.Image.Events = cfg.Image.Events || cfg.EventsURL != ""
 	svc, err := image.NewService(ctx, st, cfg.Image)
 	if err != nil {
 		st.Close()

@@ -37,7 +37,7 @@ type StateChangeDetail struct {
 	ErrorMessage string `json:"ErrorMessage"`
 }
 
-// emit writes, in tx, the state change event of img reaching state at
+// emit writes, in tx (when Options.Events is on), the state change event of img reaching state at
 // at: now for the changes an action makes, later for the ones that
 // happen by time. Only the transitions of §7.2 call it: available,
 // failed, deregistered and disabled. An image created pending has its
@@ -45,7 +45,10 @@ type StateChangeDetail struct {
 // settles, so the transition needs no writer when it happens; a later
 // change of the image (DeregisterImage) drops it, as the outbox does for
 // any message due after a newer one of the same key.
-func emit(ctx context.Context, tx Tx, img *Image, state string, at time.Time) error {
+func (s *Service) emit(ctx context.Context, tx Tx, img *Image, state string, at time.Time) error {
+	if !s.opts.Events {
+		return nil
+	}
 	ev := StateChangeEvent{
 		Version:    "0",
 		ID:         uuid.NewString(),
@@ -73,11 +76,11 @@ func emit(ctx context.Context, tx Tx, img *Image, state string, at time.Time) er
 func (s *Service) emitCreated(ctx context.Context, tx Tx, img *Image) error {
 	switch {
 	case img.State == StateAvailable:
-		return emit(ctx, tx, img, StateAvailable, s.now())
+		return s.emit(ctx, tx, img, StateAvailable, s.now())
 	case img.State == StatePending && img.AvailableAt != nil:
 		settled := *img
 		settled.Settle(*img.AvailableAt)
-		return emit(ctx, tx, &settled, settled.State, *img.AvailableAt)
+		return s.emit(ctx, tx, &settled, settled.State, *img.AvailableAt)
 	}
 	return nil
 }

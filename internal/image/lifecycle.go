@@ -119,7 +119,7 @@ func (s *Service) DisableImage(ctx context.Context, c resource.Caller, id string
 		if err := tx.UpdateImage(ctx, img); err != nil {
 			return err
 		}
-		return emit(ctx, tx, img, StateDisabled, s.now())
+		return s.emit(ctx, tx, img, StateDisabled, s.now())
 	})
 }
 
@@ -134,7 +134,7 @@ func (s *Service) EnableImage(ctx context.Context, c resource.Caller, id string,
 		if err := tx.UpdateImage(ctx, img); err != nil {
 			return err
 		}
-		return emit(ctx, tx, img, StateAvailable, s.now())
+		return s.emit(ctx, tx, img, StateAvailable, s.now())
 	})
 }
 

@@ -314,7 +314,7 @@ func (s *Service) DeregisterImage(ctx context.Context, c resource.Caller, id str
 		if err := tx.UpdateImage(ctx, img); err != nil {
 			return err
 		}
-		return emit(ctx, tx, img, StateDeregistered, now)
+		return s.emit(ctx, tx, img, StateDeregistered, now)
 	})
 	return results, err
 }
