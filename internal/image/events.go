@@ -46,6 +46,12 @@ type StateChangeDetail struct {
 // change of the image (DeregisterImage) drops it, as the outbox does for
 // any message due after a newer one of the same key.
 func (s *Service) emit(ctx context.Context, tx Tx, img *Image, state string, at time.Time) error {
+	return s.emitAfter(ctx, tx, img, state, at, false)
+}
+
+// emitAfter is emit; wasPending says img was pending before this change,
+// so the event planned for the end of pending must be dropped.
+func (s *Service) emitAfter(ctx context.Context, tx Tx, img *Image, state string, at time.Time, wasPending bool) error {
 	if !s.opts.Events {
 		return nil
 	}
@@ -68,7 +74,7 @@ func (s *Service) emit(ctx context.Context, tx Tx, img *Image, state string, at 
 		return err
 	}
 	return tx.Enqueue(ctx, outbox.Message{ID: ev.ID, Topic: TopicStateChange, Key: img.Region + "/" + img.ID,
-		NotBefore: at, Created: at, Body: body})
+		NotBefore: at, Created: at, Body: body, Supersedes: wasPending})
 }
 
 // emitCreated writes the event of a new image: available now, or the

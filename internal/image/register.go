@@ -309,12 +309,13 @@ func (s *Service) DeregisterImage(ctx context.Context, c resource.Caller, id str
 				}
 			}
 		}
+		wasPending := img.State == StatePending
 		img.State = StateDeregistered
 		img.DeregisteredAt = &now
 		if err := tx.UpdateImage(ctx, img); err != nil {
 			return err
 		}
-		return s.emit(ctx, tx, img, StateDeregistered, now)
+		return s.emitAfter(ctx, tx, img, StateDeregistered, now, wasPending)
 	})
 	return results, err
 }

@@ -29,6 +29,13 @@ type Message struct {
 	// or, for a change that happens by time alone (an image that becomes
 	// available after --pending-delay), the time it happens.
 	NotBefore time.Time
+	// Supersedes drops, when the message is stored, the undelivered
+	// messages of its topic and key that are due after NotBefore and were
+	// never attempted: a change now means a transition planned for later
+	// (an image's pending → available) will not happen, so its message
+	// must not go out. Writers set it only when such a plan may exist,
+	// which spares the common write a look-up.
+	Supersedes bool
 	// Created is the time of the change the message tells of (NotBefore
 	// as first written); a message undelivered Options.MaxAge after it is
 	// given up.
@@ -44,11 +51,8 @@ type Message struct {
 // it): Enqueue writes m in the transaction, so it is kept exactly when the
 // transaction commits.
 type Writer interface {
-	// Enqueue stores m (Seq and Attempts are assigned by the store). It
-	// also drops the undelivered messages of m's topic and key that are due
-	// after m.NotBefore: a change now means a transition planned for later
-	// (an image's pending → available) will not happen, so its message
-	// must not go out after this one.
+	// Enqueue stores m (Seq and Attempts are assigned by the store),
+	// first dropping what m.Supersedes.
 	Enqueue(ctx context.Context, m Message) error
 }
 

@@ -20,9 +20,11 @@ func (t *tx) Enqueue(ctx context.Context, m outbox.Message) error {
 	if err := t.writable(ctx); err != nil {
 		return err
 	}
-	if _, err := t.tx.Exec(ctx, `DELETE FROM outbox WHERE topic = $1 AND key = $2 AND not_before > $3 AND attempts = 0 AND lease_until IS NULL`,
-		m.Topic, m.Key, m.NotBefore.UnixMilli()); err != nil {
-		return t.fail(err, "outbox")
+	if m.Supersedes {
+		if _, err := t.tx.Exec(ctx, `DELETE FROM outbox WHERE topic = $1 AND key = $2 AND not_before > $3 AND attempts = 0 AND lease_until IS NULL`,
+			m.Topic, m.Key, m.NotBefore.UnixMilli()); err != nil {
+			return t.fail(err, "outbox")
+		}
 	}
 	if _, err := t.tx.Exec(ctx, `INSERT INTO outbox (id, topic, key, not_before, created, body) VALUES ($1, $2, $3, $4, $5, $6)`,
 		m.ID, m.Topic, m.Key, m.NotBefore.UnixMilli(), m.Created.UnixMilli(), m.Body); err != nil {

@@ -18,9 +18,11 @@ func (t *tx) Enqueue(ctx context.Context, m outbox.Message) error {
 	if err != nil {
 		return err
 	}
-	if _, err := t.exec(ctx, `DELETE FROM outbox WHERE topic = ? AND key = ? AND not_before > ? AND attempts = 0 AND lease_until IS NULL`,
-		m.Topic, m.Key, m.NotBefore.UnixMilli()); err != nil {
-		return fmt.Errorf("sqlite: outbox: %w", err)
+	if m.Supersedes {
+		if _, err := t.exec(ctx, `DELETE FROM outbox WHERE topic = ? AND key = ? AND not_before > ? AND attempts = 0 AND lease_until IS NULL`,
+			m.Topic, m.Key, m.NotBefore.UnixMilli()); err != nil {
+			return fmt.Errorf("sqlite: outbox: %w", err)
+		}
 	}
 	if _, err := t.exec(ctx, `INSERT INTO outbox (id, topic, key, not_before, created, body) VALUES (?, ?, ?, ?, ?, ?)`,
 		m.ID, m.Topic, m.Key, m.NotBefore.UnixMilli(), m.Created.UnixMilli(), m.Body); err != nil {

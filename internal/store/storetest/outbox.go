@@ -127,9 +127,15 @@ func testOutboxSupersede(t *testing.T, h *harness) {
 	o := outboxOf(t, s)
 	// pending → available planned for later; then a change now.
 	enqueue(t, s, msg("created", "A", t0), msg("planned", "A", t0.Add(time.Hour)), msg("keep", "B", t0.Add(time.Hour)))
-	enqueue(t, s, msg("now", "A", t0.Add(time.Minute)))
-	if n := backlog(t, o); n != 3 {
-		t.Errorf("Backlog = %d, want 3 (planned dropped)", n)
+	enqueue(t, s, msg("unrelated", "A", t0.Add(time.Minute)))
+	if n := backlog(t, o); n != 4 {
+		t.Errorf("Backlog = %d, want 4 (nothing superseded)", n)
+	}
+	now := msg("now", "A", t0.Add(time.Minute))
+	now.Supersedes = true
+	enqueue(t, s, now)
+	if n := backlog(t, o); n != 4 {
+		t.Errorf("Backlog = %d, want 4 (planned dropped)", n)
 	}
 	ids, got := claimIDs(t, o, t0.Add(2*time.Hour), 10)
 	if !cmp.Equal(ids, []string{"created", "keep"}) {
@@ -139,9 +145,11 @@ func testOutboxSupersede(t *testing.T, h *harness) {
 	if err := o.Retry(t.Context(), got[0].Seq, t0.Add(3*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	enqueue(t, s, msg("later", "A", t0.Add(2*time.Hour)))
-	if n := backlog(t, o); n != 4 {
-		t.Errorf("Backlog = %d, want 4 (an attempted message is kept)", n)
+	later := msg("later", "A", t0.Add(2*time.Hour))
+	later.Supersedes = true
+	enqueue(t, s, later)
+	if n := backlog(t, o); n != 5 {
+		t.Errorf("Backlog = %d, want 5 (an attempted message is kept)", n)
 	}
 }
 
