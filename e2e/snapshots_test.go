@@ -414,7 +414,9 @@ func TestSnapshotOutcomeFault(t *testing.T) {
 	if s := snap(cp); s.State != ec2types.SnapshotStatePending {
 		t.Fatalf("copy after 5s: %s", s.State)
 	}
-	fast := func(o *ec2.SnapshotCompletedWaiterOptions) { o.MinDelay, o.MaxDelay = 100*time.Millisecond, 200*time.Millisecond }
+	fast := func(o *ec2.SnapshotCompletedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 100*time.Millisecond, 200*time.Millisecond
+	}
 	err := ec2.NewSnapshotCompletedWaiter(c, fast).Wait(ctx, &ec2.DescribeSnapshotsInput{SnapshotIds: []string{doomed}}, 5*time.Second)
 	if err == nil || !strings.Contains(strings.ToLower(err.Error()), "failure") {
 		t.Fatalf("waiter: %v, want a failure", err)
