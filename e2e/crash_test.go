@@ -44,7 +44,8 @@ func freeAddr(t *testing.T) string {
 
 // startProcess runs `amigo serve` as its own process and waits for health.
 // dataDir is a folder for SQLite, or a postgres:// URL.
-func startProcess(t *testing.T, dataDir, addr string) *exec.Cmd {
+// extra are more serve flags.
+func startProcess(t *testing.T, dataDir, addr string, extra ...string) *exec.Cmd {
 	t.Helper()
 	bin, err := buildAmigo()
 	if err != nil {
@@ -55,6 +56,7 @@ func startProcess(t *testing.T, dataDir, addr string) *exec.Cmd {
 		where = []string{"--store", dataDir}
 	}
 	args := append([]string{"serve", "--listen", addr, "--config", "testdata/accounts.yaml", "--log-level", "warn", "--catalog", "none"}, where...)
+	args = append(args, extra...)
 	cmd := exec.Command(bin, args...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -374,4 +375,59 @@ func TestEncryptedSnapshotGates(t *testing.T) {
 	if !aws.ToBool(v.Encrypted) {
 		t.Fatal("a volume from an encrypted snapshot is not encrypted")
 	}
+}
+
+// An outcome rule on CreateSnapshot or CopySnapshot keeps the new snapshot
+// pending for `after`, then it reads error with the rule's message
+// (snapshots fail into error, images into failed); the SDK's
+// snapshot-completed waiter sees the failure.
+func TestSnapshotOutcomeFault(t *testing.T) {
+	e := startEnv(t)
+	c := e.client(owner)
+	good := e.newSnapshot(owner)
+	vol := e.newVolume(owner, 8)
+	doc := `rules:
+  - {action: CreateSnapshot, outcome: {state: failed, after: 5s, message: "Snapshot failed: rehearsal."}}
+  - {action: CopySnapshot, resource: ` + good + `, outcome: {state: failed, after: 10s}}
+`
+	if r := e.faultsDo(t, "PUT", doc, nil); r.status != 200 {
+		t.Fatalf("PUT faults: HTTP %d: %s", r.status, r.body)
+	}
+	created := must[*ec2.CreateSnapshotOutput](t)(c.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: aws.String(vol)}))
+	if created.State != ec2types.SnapshotStatePending || created.StateMessage != nil {
+		t.Fatalf("CreateSnapshot answered %s %v", created.State, aws.ToString(created.StateMessage))
+	}
+	doomed := aws.ToString(created.SnapshotId)
+	cp := aws.ToString(must[*ec2.CopySnapshotOutput](t)(c.CopySnapshot(ctx, &ec2.CopySnapshotInput{SourceRegion: aws.String(region), SourceSnapshotId: aws.String(good)})).SnapshotId)
+	snap := func(id string) ec2types.Snapshot {
+		return must[*ec2.DescribeSnapshotsOutput](t)(c.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{SnapshotIds: []string{id}})).Snapshots[0]
+	}
+	for _, id := range []string{doomed, cp} {
+		if s := snap(id); s.State != ec2types.SnapshotStatePending || s.StateMessage != nil {
+			t.Fatalf("%s before its time: %s %q", id, s.State, aws.ToString(s.StateMessage))
+		}
+	}
+	e.clock.Advance(5 * time.Second)
+	if s := snap(doomed); s.State != ec2types.SnapshotStateError || aws.ToString(s.StateMessage) != "Snapshot failed: rehearsal." {
+		t.Fatalf("created snapshot after 5s: %s %q", s.State, aws.ToString(s.StateMessage))
+	}
+	if s := snap(cp); s.State != ec2types.SnapshotStatePending {
+		t.Fatalf("copy after 5s: %s", s.State)
+	}
+	fast := func(o *ec2.SnapshotCompletedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 100*time.Millisecond, 200*time.Millisecond
+	}
+	err := ec2.NewSnapshotCompletedWaiter(c, fast).Wait(ctx, &ec2.DescribeSnapshotsInput{SnapshotIds: []string{doomed}}, 5*time.Second)
+	if err == nil || !strings.Contains(strings.ToLower(err.Error()), "failure") {
+		t.Fatalf("waiter: %v, want a failure", err)
+	}
+	_, err = c.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), SnapshotId: aws.String(doomed)})
+	apiErr(t, err, "IncorrectState", 400)
+	e.clock.Advance(5 * time.Second)
+	if s := snap(cp); s.State != ec2types.SnapshotStateError || aws.ToString(s.StateMessage) != "Failed by a fault injection rule." {
+		t.Fatalf("copy after 10s: %s %q", s.State, aws.ToString(s.StateMessage))
+	}
+	wantLines(t, e.scrape(t),
+		`amigo_faults_injected_total{action="CreateSnapshot",kind="outcome"} 1`,
+		`amigo_faults_injected_total{action="CopySnapshot",kind="outcome"} 1`)
 }

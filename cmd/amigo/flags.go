@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -28,6 +29,7 @@ type serveOptions struct {
 	catalog, catalogRegions, pprofAddr string
 	regions                            string
 	throttle, faults, adminToken       string
+	eventsURL                          string
 	pgMax, pgMin, cacheImages          int
 	pgConnect, pgAcquire, pgStatement  time.Duration
 	quota, imageQuota                  int
@@ -68,6 +70,7 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	fs.BoolVar(&o.auditReads, "audit-reads", false, "record read-only calls (Describe*, Get*) in the audit trail too, through the asynchronous queue (AMIGO_AUDIT_READS)")
 	fs.DurationVar(&o.auditRetention, "audit-retention", audit.DefaultRetention, "how long audit events are kept, as CloudTrail's 90-day event history (AMIGO_AUDIT_RETENTION)")
 	fs.IntVar(&o.auditMaxEvents, "audit-max-events", audit.DefaultMaxEvents, "most audit events kept per account; the oldest beyond it are pruned (AMIGO_AUDIT_MAX_EVENTS)")
+	fs.StringVar(&o.eventsURL, "events-url", "", "POST every AMI state change event (EventBridge's \"EC2 AMI State Change\": available, failed, deregistered, disabled) as JSON to this http(s) URL, at least once and in order per image, from a durable outbox (AMIGO_EVENTS_URL); off by default")
 	return o
 }
 
@@ -186,6 +189,13 @@ func (o *serveOptions) appConfig(log *slog.Logger) (app.Config, error) {
 			return app.Config{}, fmt.Errorf("--audit-retention and --audit-max-events must be positive (turn the trail off with --audit=false)")
 		}
 		cfg.Audit = &audit.Options{Reads: o.auditReads, Retention: o.auditRetention, MaxEvents: o.auditMaxEvents}
+	}
+	if o.eventsURL != "" {
+		u, err := url.Parse(o.eventsURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return app.Config{}, fmt.Errorf("--events-url: want an http:// or https:// URL, got %q", o.eventsURL)
+		}
+		cfg.EventsURL = o.eventsURL
 	}
 	cfg.CatalogRegions = splitList(o.catalogRegions)
 	cfg.Regions = splitList(o.regions)

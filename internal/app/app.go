@@ -22,6 +22,7 @@ import (
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
 	"github.com/amigo-ec2/amigo/internal/metrics"
+	"github.com/amigo-ec2/amigo/internal/outbox"
 	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/server"
 	"github.com/amigo-ec2/amigo/internal/snapshot"
@@ -75,6 +76,10 @@ type Config struct {
 	// Audit, when set, keeps the CloudTrail audit trail (--audit); its
 	// clock defaults to Image's.
 	Audit *audit.Options
+	// EventsURL, when set, receives every AMI state change event as a POST
+	// (--events-url); Events tunes the deliverer (zero: its defaults).
+	EventsURL string
+	Events    outbox.Options
 }
 
 // DefaultShutdownTimeout is Config.ShutdownTimeout's default.
@@ -91,6 +96,7 @@ type App struct {
 	log       *slog.Logger
 	drain     time.Duration
 	audit     *audit.Recorder // nil without the trail
+	events    *outbox.Deliverer // nil without EventsURL
 }
 
 // New opens the store and builds the server; it does not listen yet.
@@ -142,6 +148,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 			return nil, err
 		}
 	}
+	// Events are written only when something delivers them.
+	cfg.Image.Events = cfg.Image.Events || cfg.EventsURL != ""
 	svc, err := image.NewService(ctx, st, cfg.Image)
 	if err != nil {
 		st.Close()
@@ -197,6 +205,20 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a := &App{Service: svc, Instances: insts, Server: srv, store: st, log: cfg.Logger, drain: drain, audit: rec,
 		ln: server.LimitListener(ln, srv.Limits().MaxConns), http: srv.HTTPServer()}
+	if cfg.EventsURL != "" {
+		eo := cfg.Events
+		eo.Observer = m.Events()
+		if eo.Log == nil {
+			eo.Log = cfg.Logger
+		}
+		if eo.Now == nil {
+			// The domain's clock: a timed event is due when its image
+			// settles by that clock.
+			eo.Now = cfg.Image.Now
+		}
+		// Both engines keep the outbox (outbox.Store).
+		a.events = outbox.NewDeliverer(st.(outbox.Store), image.TopicStateChange, cfg.EventsURL, eo)
+	}
 	return a, nil
 }
 
@@ -287,6 +309,16 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(a.ln) }()
+	// The deliverer stops before the store closes; what it has not
+	// delivered waits in the outbox for the next start.
+	ectx, stopEvents := context.WithCancel(context.WithoutCancel(ctx))
+	eventsDone := make(chan struct{})
+	go func() {
+		defer close(eventsDone)
+		if a.events != nil {
+			a.events.Run(ectx)
+		}
+	}()
 	var serveErr error
 	select {
 	case err := <-errc:
@@ -304,6 +336,8 @@ func (a *App) Serve(ctx context.Context) error {
 		<-errc
 	}
 	stopAudit()
+	stopEvents()
+	<-eventsDone
 	if err := a.store.Close(); err != nil && serveErr == nil {
 		serveErr = err
 	}

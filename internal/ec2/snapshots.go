@@ -146,8 +146,12 @@ func snapshotOut(d snapshot.Described) ec2api.Snapshot {
 	tier := "standard"
 	progress := d.Progress
 	description := s.Description // present and empty when none was given
+	var message string           // a planned failure's reason shows once it failed
+	if d.State == snapshot.StateError {
+		message = s.StateMessage
+	}
 	return ec2api.Snapshot{
-		SnapshotId: &s.ID, VolumeId: &s.VolumeID, State: &d.State, StateMessage: ptr(s.StateMessage),
+		SnapshotId: &s.ID, VolumeId: &s.VolumeID, State: &d.State, StateMessage: ptr(message),
 		StartTime: &s.StartTime, Progress: &progress, OwnerId: &s.OwnerID, OwnerAlias: ptr(s.OwnerAlias),
 		VolumeSize: &s.VolumeSize, Description: &description, Encrypted: &s.Encrypted, KmsKeyId: ptr(s.KmsKeyID),
 		StorageTier: &tier, TransferType: ptr(s.TransferType), CompletionDurationMinutes: s.CompletionMinutes,

@@ -58,7 +58,9 @@ type Error struct {
 }
 
 // Outcome makes the image a matching RegisterImage, CopyImage or
-// CreateImage creates stay pending for After, then fail with Message.
+// CreateImage creates stay pending for After, then fail with Message; the
+// snapshot a matching CreateSnapshot or CopySnapshot creates goes to error
+// instead (snapshots fail into error, images into failed).
 type Outcome struct {
 	State   string   `json:"state" yaml:"state"`
 	After   Duration `json:"after,omitempty" yaml:"after,omitempty"`

@@ -206,6 +206,9 @@ func (s *Service) CopyImage(ctx context.Context, c resource.Caller, r *CopyReque
 		if err := tx.InsertImage(ctx, img); err != nil {
 			return err
 		}
+		if err := s.emitCreated(ctx, tx, img); err != nil {
+			return err
+		}
 		if len(imgTags) > 0 {
 			if err := tx.SetTags(ctx, c.Region, c.Account, img.ID, imgTags); err != nil {
 				return err

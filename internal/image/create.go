@@ -107,6 +107,9 @@ func (s *Service) CreateFrom(ctx context.Context, tx Tx, c resource.Caller, m *M
 	if err := tx.InsertImage(ctx, img); err != nil {
 		return "", err
 	}
+	if err := s.emitCreated(ctx, tx, img); err != nil {
+		return "", err
+	}
 	if len(tags) > 0 {
 		if err := tx.SetTags(ctx, c.Region, c.Account, img.ID, tags); err != nil {
 			return "", err

@@ -116,7 +116,10 @@ func (s *Service) DisableImage(ctx context.Context, c resource.Caller, id string
 		}
 		img.State = StateDisabled
 		img.LaunchPermissions = nil
-		return tx.UpdateImage(ctx, img)
+		if err := tx.UpdateImage(ctx, img); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, img, StateDisabled, s.now())
 	})
 }
 
@@ -128,7 +131,10 @@ func (s *Service) EnableImage(ctx context.Context, c resource.Caller, id string,
 			return awserr.Newf(awserr.CodeIncorrectState, "The image '%s' is %s and cannot be enabled. Only disabled images can be enabled.", id, img.State)
 		}
 		img.State = StateAvailable
-		return tx.UpdateImage(ctx, img)
+		if err := tx.UpdateImage(ctx, img); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, img, StateAvailable, s.now())
 	})
 }
 

@@ -215,6 +215,9 @@ func (s *Service) RegisterImage(ctx context.Context, c resource.Caller, r *Regis
 		if err := tx.InsertImage(ctx, img); err != nil {
 			return err
 		}
+		if err := s.emitCreated(ctx, tx, img); err != nil {
+			return err
+		}
 		if len(tags) > 0 {
 			return tx.SetTags(ctx, c.Region, c.Account, img.ID, tags)
 		}
@@ -308,9 +311,13 @@ func (s *Service) DeregisterImage(ctx context.Context, c resource.Caller, id str
 				}
 			}
 		}
+		wasPending := img.State == StatePending
 		img.State = StateDeregistered
 		img.DeregisteredAt = &now
-		return tx.UpdateImage(ctx, img)
+		if err := tx.UpdateImage(ctx, img); err != nil {
+			return err
+		}
+		return s.emitAfter(ctx, tx, img, StateDeregistered, now, wasPending)
 	})
 	return results, err
 }

@@ -35,6 +35,10 @@ type Options struct {
 	// CreateImage stay pending before they read as available; 0 makes them
 	// available at once.
 	PendingDelay time.Duration
+	// Events writes an AMI state change event (events.go) to the store's
+	// outbox with every qualifying change; off, nothing is written, so an
+	// outbox without a deliverer (no --events-url) does not grow.
+	Events bool
 }
 
 // Service implements the image actions over a Store. Every rule of the EC2

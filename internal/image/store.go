@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/amigo-ec2/amigo/internal/outbox"
 	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
@@ -35,6 +36,9 @@ type Store interface {
 // engines store what they are given without checking either.
 type Tx interface {
 	resource.Tx
+	// Enqueue writes an outbox message (a state change event) in the
+	// transaction, so it exists exactly when the change does.
+	outbox.Writer
 
 	// Image returns the image with this id, deregistered or not.
 	Image(ctx context.Context, region, id string) (*Image, error)

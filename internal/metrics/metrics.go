@@ -39,6 +39,8 @@ type Metrics struct {
 	batch      prometheus.Histogram
 	commitTime prometheus.Histogram
 	fsyncTime  prometheus.Histogram
+
+	eventsState // events.go
 }
 
 // New returns the collectors, registered with the Go runtime and process

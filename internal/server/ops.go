@@ -20,6 +20,7 @@ import (
 	"github.com/amigo-ec2/amigo/internal/faults"
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/metrics"
+	"github.com/amigo-ec2/amigo/internal/snapshot"
 	"github.com/amigo-ec2/amigo/internal/throttle"
 )
 
@@ -68,8 +69,12 @@ func (s *Server) observe(req *request, status int, code string, d time.Duration)
 	s.ops.Metrics.Request(req.action, code, status, d)
 }
 
-// creates are the actions whose new image an outcome rule can fail.
-var creates = map[string]bool{"RegisterImage": true, "CopyImage": true, "CreateImage": true}
+// creates are the actions whose new image an outcome rule can fail;
+// snapshotCreates those whose new snapshot it can (into error).
+var (
+	creates         = map[string]bool{"RegisterImage": true, "CopyImage": true, "CreateImage": true}
+	snapshotCreates = map[string]bool{"CreateSnapshot": true, "CopySnapshot": true}
+)
 
 // admit runs right after authentication, before decoding (spec
 // around-images §5.6): the throttle takes its token, so a call that later
@@ -104,6 +109,10 @@ func (s *Server) admit(ctx context.Context, req *request, region string, params 
 	if d.Outcome != nil && creates[req.action] {
 		s.ops.Metrics.Fault(req.action, "outcome")
 		ctx = image.WithOutcome(ctx, *d.Outcome)
+	}
+	if d.Outcome != nil && snapshotCreates[req.action] {
+		s.ops.Metrics.Fault(req.action, "outcome")
+		ctx = snapshot.WithOutcome(ctx, snapshot.Outcome{After: d.Outcome.After, Message: d.Outcome.Reason.Message})
 	}
 	return ctx, nil
 }

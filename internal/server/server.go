@@ -278,6 +278,7 @@ func (s *Server) work(ctx context.Context, r *http.Request, req *request, body [
 	}
 	caller := resource.Caller{Viewer: s.dir.Viewer(key.Account), Region: res.Region}
 	caller.Authorize = s.authorizer(key, res.Region)
+	ctx = resource.WithRequestID(ctx, req.id)
 
 	in := a.New()
 	if pre.json != nil {

@@ -95,6 +95,9 @@ func (s *Service) CreateSnapshot(ctx context.Context, c resource.Caller, r *Crea
 func (s *Service) insert(ctx context.Context, tx Tx, c resource.Caller, snap *Snapshot, tags []resource.Tag) error {
 	now := s.now()
 	snap.State, snap.StartTime, snap.CompletedAt = StateCompleted, now, now.Add(s.delay)
+	if o, ok := ctx.Value(outcomeKey{}).(Outcome); ok {
+		snap.State, snap.StateMessage, snap.CompletedAt = StateError, o.Message, now.Add(o.After)
+	}
 	for {
 		snap.ID = s.ids.New("snap")
 		err := tx.InsertSnapshot(ctx, snap)

@@ -32,8 +32,9 @@ type Snapshot struct {
 	OwnerAlias string
 	VolumeID   string
 	VolumeSize int32
-	// State is the stored state: completed (reads show pending until
-	// CompletedAt) or error.
+	// State is the stored state: completed or error, either read as
+	// pending until CompletedAt (the end of pending, whichever way it
+	// ends). StateMessage says why an error snapshot failed.
 	State        string
 	StateMessage string
 	StartTime    time.Time
@@ -52,7 +53,9 @@ type Snapshot struct {
 // StateAt is the snapshot's state and progress at now: a completed
 // snapshot reads pending until its completion time comes.
 func (s *Snapshot) StateAt(now time.Time) (state, progress string) {
-	if s.State == StateCompleted && now.Before(s.CompletedAt) {
+	// A planned failure (Outcome) is stored as error and reads pending
+	// until its time too.
+	if (s.State == StateCompleted || s.State == StateError) && now.Before(s.CompletedAt) {
 		return StatePending, ""
 	}
 	if s.State == StateCompleted {

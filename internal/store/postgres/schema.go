@@ -114,6 +114,23 @@ CREATE TABLE client_tokens (
 
 	// The audit trail (internal/audit; auditSchema, in audit.go).
 	auditSchema,
+	// outbox: the sqlite engine's, with an identity seq. Delivered rows
+	// are deleted, so it stays small and autovacuum keeps up.
+	`
+CREATE TABLE outbox (
+	seq         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	id          text COLLATE "C" NOT NULL,
+	topic       text COLLATE "C" NOT NULL,
+	key         text COLLATE "C" NOT NULL,
+	not_before  bigint  NOT NULL,
+	created     bigint  NOT NULL,
+	attempts    integer NOT NULL DEFAULT 0,
+	lease_until bigint,
+	body        bytea   NOT NULL
+);
+CREATE INDEX outbox_key ON outbox (topic, key, seq);
+CREATE INDEX outbox_due ON outbox (topic, not_before);
+`,
 }
 
 // migrationLock is the pg_advisory_xact_lock key that serializes migrations

@@ -167,6 +167,24 @@ ANALYZE sqlite_schema;
 	// LookupEvents by any attribute, newest first, is an index range. seq
 	// is the order of insertion; pruning deletes by it, oldest first.
 	auditSchema,
+	// outbox: messages written with the change they tell of (state change
+	// events), delivered later in seq order per (topic, key). Times are unix
+	// milliseconds; lease_until marks a message being delivered.
+	`
+CREATE TABLE outbox (
+	seq         INTEGER PRIMARY KEY,
+	id          TEXT    NOT NULL,
+	topic       TEXT    NOT NULL,
+	key         TEXT    NOT NULL,
+	not_before  INTEGER NOT NULL,
+	created     INTEGER NOT NULL,
+	attempts    INTEGER NOT NULL DEFAULT 0,
+	lease_until INTEGER,
+	body        BLOB    NOT NULL
+);
+CREATE INDEX outbox_key ON outbox (topic, key, seq);
+CREATE INDEX outbox_due ON outbox (topic, not_before);
+`,
 }
 
 // migrate brings the database on conn up to the latest schema version in one

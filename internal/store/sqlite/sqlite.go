@@ -220,6 +220,9 @@ func (s *Store) open() error {
 		if err := migrate(ctx, s.wconn); err != nil {
 			return err
 		}
+		if err := releaseLeases(ctx, s.wconn); err != nil {
+			return err
+		}
 	}
 	if s.wst, err = prepare(ctx, s.wconn, true); err != nil {
 		return err

@@ -104,6 +104,11 @@ func RunEngine(t *testing.T, e Engine) {
 		{"DurableAfterReopen", testDurableAfterReopen},
 		{"AuditAttachments", testAuditAttachments},
 		{"AuditLookup", testAuditLookup},
+		{"OutboxClaimOrder", testOutboxClaimOrder},
+		{"OutboxSupersede", testOutboxSupersede},
+		{"OutboxFailedUpdateKeepsNothing", testOutboxFailedUpdateKeepsNothing},
+		{"OutboxConcurrentClaims", testOutboxConcurrentClaims},
+		{"OutboxDurable", testOutboxDurable},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

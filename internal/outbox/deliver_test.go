@@ -1,0 +1,124 @@
+package outbox
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+)
+
+// memStore is an outbox.Store that records what the deliverer does.
+type memStore struct {
+	mu      sync.Mutex
+	due     []Message
+	done    []int64
+	retried map[int64]time.Time
+}
+
+func (s *memStore) Claim(_ context.Context, _ string, _ time.Time, _ time.Duration, limit int) ([]Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := min(limit, len(s.due))
+	out := s.due[:n]
+	s.due = s.due[n:]
+	return out, nil
+}
+
+func (s *memStore) Done(_ context.Context, seqs []int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.done = append(s.done, seqs...)
+	return nil
+}
+
+func (s *memStore) Retry(_ context.Context, seq int64, next time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.retried == nil {
+		s.retried = map[int64]time.Time{}
+	}
+	s.retried[seq] = next
+	return nil
+}
+
+func (s *memStore) Backlog(context.Context, string) (int, error) { return 0, nil }
+
+type counts struct {
+	mu                        sync.Mutex
+	delivered, failed, gaveUp int
+}
+
+func (c *counts) Delivered()  { c.mu.Lock(); c.delivered++; c.mu.Unlock() }
+func (c *counts) Failed()     { c.mu.Lock(); c.failed++; c.mu.Unlock() }
+func (c *counts) GaveUp()     { c.mu.Lock(); c.gaveUp++; c.mu.Unlock() }
+func (c *counts) Backlog(int) {}
+
+func TestBackoffIsBoundedAndJittered(t *testing.T) {
+	d := NewDeliverer(&memStore{}, "t", "http://unused", Options{BaseBackoff: 100 * time.Millisecond, MaxBackoff: 10 * time.Second})
+	for attempts := range 80 {
+		ceiling := 10 * time.Second
+		if attempts < 10 {
+			ceiling = min(ceiling, 100*time.Millisecond<<attempts)
+		}
+		for range 50 {
+			if b := d.backoff(attempts); b < ceiling/2 || b > ceiling {
+				t.Fatalf("backoff(%d) = %v, want within [%v, %v]", attempts, b, ceiling/2, ceiling)
+			}
+		}
+	}
+}
+
+func TestRoundDeliversRetriesAndGivesUp(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	bodies := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		buf := make([]byte, 64)
+		n, _ := r.Body.Read(buf)
+		mu.Lock()
+		bodies[string(buf[:n])] = true
+		mu.Unlock()
+		if string(buf[:n]) == "refused" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	st := &memStore{due: []Message{
+		{Seq: 1, ID: "a", Key: "A", Created: now, Body: []byte("ok")},
+		{Seq: 2, ID: "b", Key: "B", Created: now, Body: []byte("refused"), Attempts: 3},
+		{Seq: 3, ID: "c", Key: "C", Created: now.Add(-25 * time.Hour), Body: []byte("stale")},
+	}}
+	c := &counts{}
+	d := NewDeliverer(st, "t", srv.URL, Options{Now: func() time.Time { return now }, Observer: c,
+		BaseBackoff: time.Second, MaxBackoff: time.Hour})
+	n, err := d.Round(t.Context())
+	if err != nil || n != 3 {
+		t.Fatalf("Round = %d, %v", n, err)
+	}
+	if !bodies["ok"] || !bodies["refused"] || bodies["stale"] {
+		t.Errorf("POSTed %v: want ok and refused, not the stale one", bodies)
+	}
+	if len(st.done) != 2 {
+		t.Errorf("done %v, want seqs 1 and 3", st.done)
+	}
+	// Attempt 4 failed: backoff within [4s, 8s].
+	if next, ok := st.retried[2]; !ok || next.Before(now.Add(4*time.Second)) || next.After(now.Add(8*time.Second)) {
+		t.Errorf("retry of b at %v, want 4–8 s after now", next)
+	}
+	if c.delivered != 1 || c.failed != 1 || c.gaveUp != 1 {
+		t.Errorf("observed %d delivered, %d failed, %d given up; want 1 each", c.delivered, c.failed, c.gaveUp)
+	}
+}
+
+func TestRunStopsWithItsContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		NewDeliverer(&memStore{}, "t", "http://unused", Options{Poll: time.Millisecond}).Run(ctx)
+		close(done)
+	}()
+	cancel()
+	<-done
+}
