@@ -95,7 +95,7 @@ type App struct {
 	ln        net.Listener
 	log       *slog.Logger
 	drain     time.Duration
-	audit     *audit.Recorder // nil without the trail
+	audit     *audit.Recorder   // nil without the trail
 	events    *outbox.Deliverer // nil without EventsURL
 }
 
