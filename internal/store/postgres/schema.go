@@ -111,6 +111,10 @@ CREATE TABLE client_tokens (
 	PRIMARY KEY (region, account, token, zone)
 );
 `,
+
+	// The snapshot ids each live image names (snapshotRefsSchema, in
+	// snapshots.go).
+	snapshotRefsSchema,
 }
 
 // migrationLock is the pg_advisory_xact_lock key that serializes migrations

@@ -161,6 +161,10 @@ DELETE FROM sqlite_stat1 WHERE tbl = 'client_tokens';
 INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('client_tokens', 'client_tokens', '100000 20000 1000 1 1');
 ANALYZE sqlite_schema;
 `,
+
+	// The snapshot ids each live image names (snapshotRefsSchema, in
+	// snapshots.go).
+	snapshotRefsSchema,
 }
 
 // migrate brings the database on conn up to the latest schema version in one
