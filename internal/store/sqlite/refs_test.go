@@ -21,7 +21,7 @@ func TestSnapshotRefsBackfill(t *testing.T) {
 	const real, external = "snap-00000000000000001", "snap-00000000000000002"
 	mapped := func(id, snap string) *image.Image {
 		return &image.Image{Region: "us-east-1", ID: id, OwnerID: "111122223333", Name: id, State: image.StateAvailable,
-			CreationDate: time.UnixMilli(1e12).UTC(),
+			CreationDate:        time.UnixMilli(1e12).UTC(),
 			BlockDeviceMappings: []image.BlockDeviceMapping{{DeviceName: "/dev/xvda", Ebs: &image.EbsBlockDevice{SnapshotID: snap}}}}
 	}
 	err := s.UpdateSnapshots(ctx, func(tx snapshot.Tx) error {
