@@ -35,6 +35,11 @@ type Options struct {
 	// CreateImage stay pending before they read as available; 0 makes them
 	// available at once.
 	PendingDelay time.Duration
+	// AllowUnknownSnapshots is the compatible mode of
+	// --allow-unknown-snapshots (spec ec2-snapshots §6.2): RegisterImage
+	// takes a well-formed snapshot id amigo holds no record of as an
+	// external reference instead of answering InvalidSnapshot.NotFound.
+	AllowUnknownSnapshots bool
 }
 
 // Service implements the image actions over a Store. Every rule of the EC2

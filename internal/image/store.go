@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/amigo-ec2/amigo/internal/resource"
+	"github.com/amigo-ec2/amigo/internal/snapshot"
 )
 
 // Store is the durable home of images, launch permissions, tags and
@@ -35,6 +36,10 @@ type Store interface {
 // engines store what they are given without checking either.
 type Tx interface {
 	resource.Tx
+	// Snapshots, which image actions check, make and delete (the ties of
+	// spec ec2-snapshots §6). Image writes keep the engines' index of the
+	// snapshot ids live images name (snapshot.Tx.ImageUsingSnapshot).
+	snapshot.Tx
 
 	// Image returns the image with this id, deregistered or not.
 	Image(ctx context.Context, region, id string) (*Image, error)
