@@ -210,8 +210,37 @@ feed:
 	return res, ctx.Err()
 }
 
-// register creates image i for p and returns its id, or the error code.
+// snapshotFor makes p a snapshot to register an image on, as a client
+// does (CreateVolume, then CreateSnapshot: amigo refuses snapshot ids it
+// has no record of), and returns its id, or the error code.
+func snapshotFor(ctx context.Context, c *client, p *Principal, buf *bytes.Buffer) (id, code string) {
+	f := newForm("CreateVolume").add("AvailabilityZone", c.region+"a").addInt("Size", 8).add("VolumeType", "gp3")
+	r, err := c.do(ctx, p, f.b, buf)
+	if err != nil || r.code != "" {
+		return "", r.code
+	}
+	vol, ok := between(buf.Bytes(), "<volumeId>", "</volumeId>")
+	if !ok {
+		return "", "NoVolumeId"
+	}
+	f = newForm("CreateSnapshot").add("VolumeId", string(vol))
+	if r, err = c.do(ctx, p, f.b, buf); err != nil || r.code != "" {
+		return "", r.code
+	}
+	snap, ok := between(buf.Bytes(), "<snapshotId>", "</snapshotId>")
+	if !ok {
+		return "", "NoSnapshotId"
+	}
+	return string(snap), ""
+}
+
+// register creates image i for p on a new snapshot and returns its id, or
+// the error code.
 func register(ctx context.Context, c *client, p *Principal, buf *bytes.Buffer, run string, i int) (id, code string) {
+	snap, code := snapshotFor(ctx, c, p, buf)
+	if code != "" {
+		return "", code
+	}
 	team := teams[i%len(teams)]
 	env := envs[(i/len(teams))%len(envs)]
 	name := "bench-" + run + "-" + strconv.Itoa(i)
@@ -223,7 +252,7 @@ func register(ctx context.Context, c *client, p *Principal, buf *bytes.Buffer, r
 		add("RootDeviceName", "/dev/xvda").
 		add("EnaSupport", "true").
 		add("BlockDeviceMapping.1.DeviceName", "/dev/xvda").
-		add("BlockDeviceMapping.1.Ebs.SnapshotId", fmt.Sprintf("snap-%017x", uint64(i)+0xbe0c0000)).
+		add("BlockDeviceMapping.1.Ebs.SnapshotId", snap).
 		addInt("BlockDeviceMapping.1.Ebs.VolumeSize", 8).
 		add("BlockDeviceMapping.1.Ebs.VolumeType", "gp3").
 		add("BlockDeviceMapping.1.Ebs.DeleteOnTermination", "true").
