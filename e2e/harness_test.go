@@ -270,24 +270,8 @@ func (e *env) fixture() string {
 	return snapshot
 }
 
-// snapshotOf makes who a completed 8 GiB snapshot in rgn, as a client does
-// (CreateVolume, CreateSnapshot), and returns its id.
-func (e *env) snapshotOf(who, rgn string) string {
-	e.t.Helper()
-	c := e.clientIn(who, rgn)
-	vol, err := c.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String(rgn + "a"), Size: aws.Int32(8)})
-	if err != nil {
-		e.t.Fatalf("create volume: %v", err)
-	}
-	snap, err := c.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: vol.VolumeId})
-	if err != nil {
-		e.t.Fatalf("create snapshot: %v", err)
-	}
-	return *snap.SnapshotId
-}
-
 // register creates an EBS image owned by who on a snapshot of its own
-// (snapshotOf) and returns its id. Under a pending delay a new volume is
+// (newSnapshot: CreateVolume, CreateSnapshot) and returns its id. Under a pending delay a new volume is
 // still creating and cannot be snapshotted, so the image goes on the
 // fixture snapshot instead.
 func (e *env) register(who, name string) string {
@@ -295,7 +279,7 @@ func (e *env) register(who, name string) string {
 	if e.cfg.Image.PendingDelay > 0 {
 		return e.registerOn(who, name, e.fixture())
 	}
-	return e.registerOn(who, name, e.snapshotOf(who, region))
+	return e.registerOn(who, name, e.newSnapshot(who))
 }
 
 // registerOn registers who's EBS image on snap.
