@@ -308,3 +308,16 @@ func TestCatalogImagesHavePublicSnapshots(t *testing.T) {
 	_, err := c.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(snap)})
 	apiErr(t, err, "AuthFailure", 400)
 }
+
+// Outposts and Local Zones are not modelled: their parameters answer
+// UnsupportedOperation.
+func TestSnapshotOutpostsUnsupported(t *testing.T) {
+	e := startEnv(t)
+	c := e.client(owner)
+	snap := e.newSnapshot(owner)
+	arn := "arn:aws:outposts:us-east-1:111122223333:outpost/op-0123456789abcdef0"
+	_, err := c.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: aws.String(e.newVolume(owner, 8)), OutpostArn: aws.String(arn)})
+	apiErr(t, err, "UnsupportedOperation", 400)
+	_, err = c.CopySnapshot(ctx, &ec2.CopySnapshotInput{SourceRegion: aws.String(region), SourceSnapshotId: aws.String(snap), DestinationOutpostArn: aws.String(arn)})
+	apiErr(t, err, "UnsupportedOperation", 400)
+}
