@@ -72,9 +72,11 @@ ANALYZE sqlite_schema;
 // records exist: an id without a record is an external reference, which
 // no snapshot action can reach, so a database from before snapshots (the
 // common upgrade, and generated million-image sets) migrates without
-// reading a single image. SQLite evaluates the uncorrelated EXISTS once,
-// before the scan. A database that has snapshot records pays one pass
-// over its images, once.
+// reading a single image. The gate is the outer loop of a CROSS JOIN
+// (which SQLite never reorders): an empty gate ends the join before the
+// images are scanned. (A WHERE EXISTS gate does not: SQLite still walks
+// every image row, 0.34 s per 145,000.) A database that has snapshot
+// records pays one pass over its images, once.
 const snapshotRefsSchema = `
 CREATE TABLE image_snapshots (
 	region        TEXT    NOT NULL,
@@ -88,9 +90,10 @@ CREATE INDEX image_snapshots_image ON image_snapshots (region, image_id);
 
 INSERT OR IGNORE INTO image_snapshots (region, snapshot_id, image_id, creation_date)
 SELECT i.region, json_extract(m.value, '$.ebs.snapshotId'), i.image_id, i.creation_date
-FROM images i, json_each(i.doc, '$.blockDeviceMappings') m
-WHERE EXISTS (SELECT 1 FROM snapshots) AND i.state <> 'deregistered'
-	AND json_extract(m.value, '$.ebs.snapshotId') IS NOT NULL;
+FROM (SELECT 1 FROM snapshots LIMIT 1) AS gate
+	CROSS JOIN images i
+	CROSS JOIN json_each(i.doc, '$.blockDeviceMappings') m
+WHERE i.state <> 'deregistered' AND json_extract(m.value, '$.ebs.snapshotId') IS NOT NULL;
 
 DELETE FROM sqlite_stat1 WHERE tbl = 'image_snapshots';
 INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES
