@@ -136,6 +136,7 @@ func Populate(ctx context.Context, cfg PopulateConfig) (*PopulateResult, error) 
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	start := time.Now()
 	ids := make([]string, cfg.Images)
+	snaps := make([]string, cfg.Images)
 	var (
 		mu  sync.Mutex
 		res = &PopulateResult{Failed: map[string]int{}, ShareFailed: map[string]int{}}
@@ -155,13 +156,13 @@ func Populate(ctx context.Context, cfg PopulateConfig) (*PopulateResult, error) 
 			var buf bytes.Buffer
 			for i := range jobs {
 				p := ps[i%len(ps)]
-				id, code := register(ctx, c, p, &buf, run, i)
+				id, snap, code := register(ctx, c, p, &buf, run, i)
 				if code != "" {
 					fail(res.Failed, code)
 					done.Add(1)
 					continue
 				}
-				ids[i] = id
+				ids[i], snaps[i] = id, snap
 				org := orgOf[p.Account]
 				if org == nil {
 					org = anyOrg
@@ -203,7 +204,7 @@ feed:
 	stop()
 	for i, id := range ids {
 		if id != "" {
-			res.Images = append(res.Images, OwnedImage{Owner: ps[i%len(ps)].Account, ID: id})
+			res.Images = append(res.Images, OwnedImage{Owner: ps[i%len(ps)].Account, ID: id, Snapshot: snaps[i]})
 		}
 	}
 	res.Elapsed = time.Since(start)
@@ -234,12 +235,12 @@ func snapshotFor(ctx context.Context, c *client, p *Principal, buf *bytes.Buffer
 	return string(snap), ""
 }
 
-// register creates image i for p on a new snapshot and returns its id, or
-// the error code.
-func register(ctx context.Context, c *client, p *Principal, buf *bytes.Buffer, run string, i int) (id, code string) {
-	snap, code := snapshotFor(ctx, c, p, buf)
+// register creates image i for p on a new snapshot and returns its id and
+// the snapshot's, or the error code.
+func register(ctx context.Context, c *client, p *Principal, buf *bytes.Buffer, run string, i int) (id, snap, code string) {
+	snap, code = snapshotFor(ctx, c, p, buf)
 	if code != "" {
-		return "", code
+		return "", "", code
 	}
 	team := teams[i%len(teams)]
 	env := envs[(i/len(teams))%len(envs)]
@@ -263,13 +264,13 @@ func register(ctx context.Context, c *client, p *Principal, buf *bytes.Buffer, r
 		add("TagSpecification.1.Tag.2.Value", env)
 	r, err := c.do(ctx, p, f.b, buf)
 	if err != nil || r.code != "" {
-		return "", r.code
+		return "", "", r.code
 	}
 	v, ok := between(buf.Bytes(), "<imageId>", "</imageId>")
 	if !ok || !imageIDRE.Match(v) {
-		return "", "NoImageId"
+		return "", "", "NoImageId"
 	}
-	return string(v), ""
+	return string(v), snap, ""
 }
 
 var (
