@@ -21,7 +21,7 @@ func TestCopyImageAcrossRegions(t *testing.T) {
 		Architecture: "arm64", VirtualizationType: aws.String("hvm"), EnaSupport: aws.Bool(true), SriovNetSupport: aws.String("simple"),
 		BootMode: ec2types.BootModeValuesUefi, TpmSupport: ec2types.TpmSupportValuesV20, ImdsSupport: ec2types.ImdsSupportValuesV20,
 		BlockDeviceMappings: []ec2types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvda"),
-			Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(snapshot), VolumeSize: aws.Int32(8)}}},
+			Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(e.fixture()), VolumeSize: aws.Int32(8)}}},
 		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeImage,
 			Tags: []ec2types.Tag{{Key: aws.String("Team"), Value: aws.String("blue")}}}},
 	})).ImageId

@@ -50,17 +50,18 @@ type call struct {
 // only by the steps below.
 func TestGoldenResponses(t *testing.T) {
 	e := startEnv(t)
-	id := e.register(owner, "golden") // ami-00000000000000001
+	id := e.register(owner, "golden") // ami-00000000000000003 on vol-…01's snap-…02
 	const (
-		id2  = "ami-00000000000000002" // register-image
-		cp   = "ami-00000000000000003" // copy-image
-		inst = "i-00000000000000006"   // run-instances (r-…05 is its reservation)
+		id2  = "ami-00000000000000004" // register-image
+		cp   = "ami-00000000000000005" // copy-image (snap-…06 is its snapshot)
+		inst = "i-00000000000000008"   // run-instances (r-…07 is its reservation)
+		// create-image makes ami-…09 and snap-…0a.
 		// rootVol is inst's root volume (instance.VolumeID(inst, "/dev/sda1")).
-		rootVol = "vol-c2932cb42f50f73e3"
+		rootVol = "vol-3bde55c3de40805c0"
 
-		vol      = "vol-00000000000000009"  // create-volume
-		snap     = "snap-0000000000000000a" // create-snapshot
-		snapCopy = "snap-0000000000000000b" // copy-snapshot
+		vol      = "vol-0000000000000000b"  // create-volume
+		snap     = "snap-0000000000000000c" // create-snapshot
+		snapCopy = "snap-0000000000000000d" // copy-snapshot
 	)
 	day := func(n int) string { return e.clock.Now().Add(time.Duration(n) * 24 * time.Hour).Format(time.RFC3339) }
 	v := func(kv ...string) []string { return kv }
@@ -73,7 +74,7 @@ func TestGoldenResponses(t *testing.T) {
 		{"reset-image-attribute", owner, v("ResetImageAttribute", "ImageId", id, "Attribute", "launchPermission")},
 		{"error-not-found", owner, v("DescribeImages", "ImageId.1", "ami-00000000000000099")},
 		{"error-dry-run", owner, v("ModifyImageAttribute", "ImageId", id, "Description.Value", "x", "DryRun", "true")},
-		{"register-image", owner, v("RegisterImage", "Name", "golden-2", "RootDeviceName", "/dev/sda1", "BlockDeviceMapping.1.DeviceName", "/dev/sda1", "BlockDeviceMapping.1.Ebs.SnapshotId", snapshot)},
+		{"register-image", owner, v("RegisterImage", "Name", "golden-2", "RootDeviceName", "/dev/sda1", "BlockDeviceMapping.1.DeviceName", "/dev/sda1", "BlockDeviceMapping.1.Ebs.SnapshotId", e.fixture())},
 
 		{"create-tags", owner, v("CreateTags", "ResourceId.1", id, "ResourceId.2", id2, "Tag.1.Key", "team", "Tag.1.Value", "web", "Tag.2.Key", "stage", "Tag.2.Value", "")},
 		{"describe-tags", owner, v("DescribeTags", "Filter.1.Name", "resource-id", "Filter.1.Value.1", id2)},

@@ -25,6 +25,8 @@ import (
 	"github.com/amigo-ec2/amigo/internal/audit"
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/image/imagetest"
+	"github.com/amigo-ec2/amigo/internal/resource"
+	snapshotpkg "github.com/amigo-ec2/amigo/internal/snapshot"
 	"github.com/amigo-ec2/amigo/internal/store/pgtest"
 )
 
@@ -35,11 +37,15 @@ const (
 	nested   = "333344445555" // in ou-ab12-22222222, under ou-ab12-11111111
 	stranger = "444455556666"
 
-	orgARN   = "arn:aws:organizations::111122223333:organization/o-exampleorg1"
-	ou1ARN   = "arn:aws:organizations::111122223333:ou/o-exampleorg1/ou-ab12-11111111"
-	ou2ARN   = "arn:aws:organizations::111122223333:ou/o-exampleorg1/ou-ab12-22222222"
-	region   = "us-east-1"
-	snapshot = "snap-0123456789abcdef0"
+	orgARN = "arn:aws:organizations::111122223333:organization/o-exampleorg1"
+	ou1ARN = "arn:aws:organizations::111122223333:ou/o-exampleorg1/ou-ab12-11111111"
+	ou2ARN = "arn:aws:organizations::111122223333:ou/o-exampleorg1/ou-ab12-22222222"
+	region = "us-east-1"
+	// snapshot is a public, completed 8 GiB snapshot of snapshotOwner in
+	// every region, planted in the store by e.fixture(): for tests about
+	// something other than snapshots that register images on it.
+	snapshot      = "snap-0123456789abcdef0"
+	snapshotOwner = "999988887777"
 )
 
 var keys = map[string][2]string{
@@ -56,6 +62,7 @@ var keys = map[string][2]string{
 
 // env is one amigo server on a random port with its own data folder.
 type env struct {
+	cfg      app.Config // as last started
 	t        *testing.T
 	dataDir  string
 	endpoint string
@@ -143,6 +150,7 @@ func (e *env) start() {
 		e.t.Fatal(err)
 	}
 	e.app = a
+	e.cfg = cfg
 	e.endpoint = "http://" + a.Addr()
 	e.cancel = cancel
 	e.done = make(chan error, 1)
@@ -238,8 +246,46 @@ func must[T any](t *testing.T) func(v T, err error) T {
 	}
 }
 
-// register creates an EBS image owned by who and returns its id.
+// fixture stores the shared fixture snapshot in every region unless it is
+// there, and returns its id.
+func (e *env) fixture() string {
+	e.t.Helper()
+	err := e.app.Store().Update(ctx, func(tx image.Tx) error {
+		for _, rgn := range resource.RegionNames() {
+			err := tx.InsertSnapshot(ctx, &snapshotpkg.Snapshot{Region: rgn, ID: snapshot, OwnerID: snapshotOwner, VolumeSize: 8,
+				State: snapshotpkg.StateCompleted, StartTime: imagetest.Epoch, CompletedAt: imagetest.Epoch, Public: true})
+			if errors.Is(err, resource.ErrExists) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if err := tx.SetSnapshotPermissions(ctx, rgn, snapshot, []snapshotpkg.Permission{{Group: snapshotpkg.GroupAll}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		e.t.Fatalf("plant %s: %v", snapshot, err)
+	}
+	return snapshot
+}
+
+// register creates an EBS image owned by who on a snapshot of its own
+// (newSnapshot: CreateVolume, CreateSnapshot) and returns its id. Under a pending delay a new volume is
+// still creating and cannot be snapshotted, so the image goes on the
+// fixture snapshot instead.
 func (e *env) register(who, name string) string {
+	e.t.Helper()
+	if e.cfg.Image.PendingDelay > 0 {
+		return e.registerOn(who, name, e.fixture())
+	}
+	return e.registerOn(who, name, e.newSnapshot(who))
+}
+
+// registerOn registers who's EBS image on snap.
+func (e *env) registerOn(who, name, snap string) string {
 	e.t.Helper()
 	out, err := e.client(who).RegisterImage(ctx, &ec2.RegisterImageInput{
 		Name:               aws.String(name),
@@ -248,7 +294,7 @@ func (e *env) register(who, name string) string {
 		VirtualizationType: aws.String("hvm"),
 		BlockDeviceMappings: []ec2types.BlockDeviceMapping{{
 			DeviceName: aws.String("/dev/xvda"),
-			Ebs:        &ec2types.EbsBlockDevice{SnapshotId: aws.String(snapshot), VolumeSize: aws.Int32(8)},
+			Ebs:        &ec2types.EbsBlockDevice{SnapshotId: aws.String(snap), VolumeSize: aws.Int32(8)},
 		}},
 	})
 	if err != nil {

@@ -27,7 +27,7 @@ func TestImageQuotaSDK(t *testing.T) {
 
 	want := "You have reached your quota of 3 for the number of images allowed in this Region. Deregister unused images, or request an increase in your AMIs quota."
 	_, err := c.RegisterImage(ctx, &ec2.RegisterImageInput{Name: aws.String("q-4"), RootDeviceName: aws.String("/dev/xvda"),
-		BlockDeviceMappings: []ec2types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvda"), Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(snapshot)}}}})
+		BlockDeviceMappings: []ec2types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvda"), Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(e.fixture())}}}})
 	if msg := apiErr(t, err, "ResourceLimitExceeded", 400); msg != want {
 		t.Fatalf("RegisterImage: %q", msg)
 	}

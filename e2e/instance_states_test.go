@@ -20,7 +20,7 @@ func TestInstanceTypeChecks(t *testing.T) {
 	x86 := e.register(owner, "x86")
 	arm := *must[*ec2.RegisterImageOutput](t)(c.RegisterImage(ctx, &ec2.RegisterImageInput{Name: aws.String("arm"), RootDeviceName: aws.String("/dev/xvda"),
 		Architecture: ec2types.ArchitectureValuesArm64, VirtualizationType: aws.String("hvm"),
-		BlockDeviceMappings: []ec2types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvda"), Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(snapshot)}}}})).ImageId
+		BlockDeviceMappings: []ec2types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvda"), Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(e.fixture())}}}})).ImageId
 	run := func(image string, itype ec2types.InstanceType) error {
 		_, err := c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(image), InstanceType: itype, MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
 		return err
@@ -427,7 +427,7 @@ func TestRunInstancesPlacement(t *testing.T) {
 	west := e.clientIn(owner, "us-west-1")
 	wimg := *must[*ec2.RegisterImageOutput](t)(west.RegisterImage(ctx, &ec2.RegisterImageInput{Name: aws.String("west"),
 		RootDeviceName: aws.String("/dev/xvda"), BlockDeviceMappings: []ec2types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvda"),
-			Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(snapshot)}}}})).ImageId
+			Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(e.fixture())}}}})).ImageId
 	wout := must[*ec2.RunInstancesOutput](t)(west.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(wimg), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)}))
 	if z := aws.ToString(wout.Instances[0].Placement.AvailabilityZone); z != "us-west-1b" {
 		t.Fatalf("default zone in us-west-1: %q (the region has no 'a')", z)

@@ -107,7 +107,7 @@ func TestImdsV2ImageRequiresTokens(t *testing.T) {
 		VirtualizationType: aws.String("hvm"), ImdsSupport: ec2types.ImdsSupportValuesV20, BootMode: ec2types.BootModeValuesUefi,
 		EnaSupport: aws.Bool(true),
 		BlockDeviceMappings: []ec2types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvda"),
-			Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(snapshot), VolumeSize: aws.Int32(8)}}},
+			Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(e.fixture()), VolumeSize: aws.Int32(8)}}},
 	})).ImageId
 	plain := e.register(owner, "imds-any")
 
@@ -223,7 +223,7 @@ func TestCreateImageFromInstance(t *testing.T) {
 		Name: aws.String("base"), RootDeviceName: aws.String("/dev/xvda"), Architecture: "x86_64",
 		VirtualizationType: aws.String("hvm"), EnaSupport: aws.Bool(true), BootMode: ec2types.BootModeValuesUefiPreferred,
 		BlockDeviceMappings: []ec2types.BlockDeviceMapping{
-			{DeviceName: aws.String("/dev/xvda"), Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(snapshot), VolumeSize: aws.Int32(8)}},
+			{DeviceName: aws.String("/dev/xvda"), Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(e.fixture()), VolumeSize: aws.Int32(8)}},
 			{DeviceName: aws.String("/dev/sdb"), Ebs: &ec2types.EbsBlockDevice{VolumeSize: aws.Int32(100), VolumeType: ec2types.VolumeTypeGp3}},
 			{DeviceName: aws.String("/dev/sdc"), Ebs: &ec2types.EbsBlockDevice{VolumeSize: aws.Int32(10)}},
 		},

@@ -292,7 +292,7 @@ func TestRegisterAndDeregister(t *testing.T) {
 	c := e.client(owner)
 	id := e.register(owner, "web-1")
 	_, err := c.RegisterImage(ctx, &ec2.RegisterImageInput{Name: aws.String("web-1"), RootDeviceName: aws.String("/dev/xvda"),
-		BlockDeviceMappings: []ec2types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvda"), Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(snapshot)}}}})
+		BlockDeviceMappings: []ec2types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvda"), Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(e.fixture())}}}})
 	if msg := apiErr(t, err, "InvalidAMIName.Duplicate", 400); !strings.Contains(msg, id) {
 		t.Fatalf("duplicate message %q does not name %s", msg, id)
 	}

@@ -92,14 +92,14 @@ func TestTagErrors(t *testing.T) {
 func TestRegisterWithTagSpecifications(t *testing.T) {
 	e := startEnv(t)
 	out := must[*ec2.RegisterImageOutput](t)(e.client(owner).RegisterImage(ctx, &ec2.RegisterImageInput{Name: aws.String("spec-tags"), RootDeviceName: aws.String("/dev/xvda"),
-		BlockDeviceMappings: []ec2types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvda"), Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(snapshot)}}},
+		BlockDeviceMappings: []ec2types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvda"), Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(e.fixture())}}},
 		TagSpecifications:   []ec2types.TagSpecification{{ResourceType: "image", Tags: []ec2types.Tag{{Key: aws.String("Env"), Value: aws.String("prod")}}}}}))
 	ids := e.visibleIDs(owner, &ec2.DescribeImagesInput{Filters: []ec2types.Filter{{Name: aws.String("tag:Env"), Values: []string{"prod"}}}})
 	if len(ids) != 1 || ids[0] != *out.ImageId {
 		t.Fatalf("tag filter found %v", ids)
 	}
 	_, err := e.client(owner).RegisterImage(ctx, &ec2.RegisterImageInput{Name: aws.String("spec-tags-2"), RootDeviceName: aws.String("/dev/xvda"),
-		BlockDeviceMappings: []ec2types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvda"), Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(snapshot)}}},
+		BlockDeviceMappings: []ec2types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvda"), Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(e.fixture())}}},
 		TagSpecifications:   []ec2types.TagSpecification{{ResourceType: "volume", Tags: []ec2types.Tag{{Key: aws.String("Env"), Value: aws.String("prod")}}}}})
 	apiErr(t, err, "InvalidParameterValue", 400)
 }

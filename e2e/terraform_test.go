@@ -169,8 +169,10 @@ func TestTerraformDataAMI(t *testing.T) {
 			root = aws.ToString(m.Ebs.SnapshotId)
 		}
 	}
-	if root != snapshot {
-		t.Fatalf("root snapshot %q", root)
+	// The image's own snapshot, which the owner can read.
+	snaps := must[*ec2.DescribeSnapshotsOutput](t)(c.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{SnapshotIds: []string{root}}))
+	if len(snaps.Snapshots) != 1 || aws.ToString(snaps.Snapshots[0].OwnerId) != owner {
+		t.Fatalf("root snapshot %q: %+v", root, snaps.Snapshots)
 	}
 }
 
@@ -227,8 +229,8 @@ func TestTerraformAMILaunchPermission(t *testing.T) {
 }
 
 // aws_ami_copy create: CopyImage in the destination region (with a client
-// token, as newer providers send), wait, deprecation, read. Destroy needs
-// DeleteSnapshot and is replayed with aws_ami_from_instance.
+// token, as newer providers send), wait, deprecation, read; destroy
+// (resourceAMIDelete, as for aws_ami_from_instance).
 func TestTerraformAMICopy(t *testing.T) {
 	e := slowEnv(t)
 	src := e.register(owner, "to-copy")
@@ -253,6 +255,42 @@ func TestTerraformAMICopy(t *testing.T) {
 	if aws.ToString(img.Name) != "copied" || aws.ToString(img.Description) != "copied" || aws.ToString(img.SourceImageId) != src ||
 		aws.ToString(img.DeprecationTime) != at.Format("2006-01-02T15:04:05.000Z") || tagMap(img.Tags)["Name"] != "copied" {
 		t.Fatalf("read %+v", img)
+	}
+	tfDestroyAMI(t, dst, img)
+}
+
+// tfDestroyAMI is resourceAMIDelete: DeregisterImage, then DeleteSnapshot
+// of each ebs_block_device snapshot at once (no retry; every error is
+// reported), then wait until DescribeImages says the image is gone.
+func tfDestroyAMI(t *testing.T, c *ec2.Client, img *ec2types.Image) {
+	t.Helper()
+	id := aws.ToString(img.ImageId)
+	must[*ec2.DeregisterImageOutput](t)(c.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(id)}))
+	var snaps []string
+	for _, m := range img.BlockDeviceMappings {
+		if m.Ebs != nil && aws.ToString(m.Ebs.SnapshotId) != "" {
+			snaps = append(snaps, aws.ToString(m.Ebs.SnapshotId))
+		}
+	}
+	if len(snaps) == 0 {
+		t.Fatalf("%s names no snapshot", id)
+	}
+	for _, s := range snaps {
+		if _, err := c.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(s)}); err != nil {
+			t.Errorf("deleting snapshot %s: %v", s, err)
+		}
+	}
+	tfWait(t, "image delete", func() (string, error) {
+		img, err := tfFindImageByID(c, id)
+		if err != nil {
+			return "", err
+		}
+		return string(img.State), nil
+	}, []string{"available", "pending", "failed"}, nil)
+	// The snapshots are gone too.
+	for _, s := range snaps {
+		_, err := c.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{SnapshotIds: []string{s}})
+		apiErr(t, err, "InvalidSnapshot.NotFound", 400)
 	}
 }
 
@@ -466,24 +504,5 @@ func TestTerraformAMIFromInstance(t *testing.T) {
 		t.Fatalf("read %+v", img)
 	}
 
-	must[*ec2.DeregisterImageOutput](t)(c.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(id)}))
-	t.Run("DeleteSnapshot", func(t *testing.T) {
-		for _, m := range img.BlockDeviceMappings {
-			if m.Ebs == nil || aws.ToString(m.Ebs.SnapshotId) == "" {
-				continue
-			}
-			_, err := c.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: m.Ebs.SnapshotId})
-			skipUnlessServed(t, err, "DeleteSnapshot", "the snapshots issue")
-			if err != nil && errCode(err) != "InvalidSnapshot.NotFound" {
-				t.Fatal(err)
-			}
-		}
-	})
-	tfWait(t, "image delete", func() (string, error) {
-		img, err := tfFindImageByID(c, id)
-		if err != nil {
-			return "", err
-		}
-		return string(img.State), nil
-	}, []string{"available", "pending", "failed"}, nil)
+	tfDestroyAMI(t, c, img)
 }

@@ -35,7 +35,7 @@ func TestBadTextRefusedAlike(t *testing.T) {
 			_, err := e.client(owner).RegisterImage(ctx, &ec2.RegisterImageInput{
 				Name: aws.String("img" + v), RootDeviceName: aws.String("/dev/xvda"),
 				BlockDeviceMappings: []ec2types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvda"),
-					Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(snapshot)}}},
+					Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(e.fixture())}}},
 			})
 			msg := apiErr(t, err, "InvalidParameterValue", 400)
 			if !strings.Contains(msg, "parameter Name ") {

@@ -37,6 +37,7 @@ type serveOptions struct {
 	auditOn, auditReads                bool
 	auditRetention                     time.Duration
 	auditMaxEvents                     int
+	allowUnknownSnapshots              bool
 	logLevel                           slog.Level
 }
 
@@ -61,6 +62,7 @@ func serveFlags(fs *flag.FlagSet) *serveOptions {
 	fs.StringVar(&o.catalog, "catalog", "", "public image catalogue: a YAML or JSON-lines file, or none; default: the embedded catalogue (AMIGO_CATALOG)")
 	fs.StringVar(&o.pprofAddr, "pprof", "", "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (AMIGO_PPROF); off by default")
 	fs.DurationVar(&o.pendingDelay, "pending-delay", 0, "how long new images (RegisterImage, CopyImage, CreateImage), volumes and snapshots stay pending (creating) before they are available (completed), and instances pending (launch, start) and stopping, e.g. 30s; 0 for at once (AMIGO_PENDING_DELAY)")
+	fs.BoolVar(&o.allowUnknownSnapshots, "allow-unknown-snapshots", false, "compatible mode for test suites written against looser emulators: RegisterImage accepts a well-formed snapshot id amigo has no record of as an external reference instead of answering InvalidSnapshot.NotFound (AMIGO_ALLOW_UNKNOWN_SNAPSHOTS)")
 	fs.StringVar(&o.catalogRegions, "catalog-regions", "", "comma-separated regions the catalogue is loaded into (AMIGO_CATALOG_REGIONS); default: every served region")
 	fs.StringVar(&o.regions, "regions", "", "comma-separated regions served; requests signed for any other are refused (AMIGO_REGIONS); default: every commercial region")
 	fs.StringVar(&o.throttle, "throttle", "off", "request throttling: off, or ec2 for EC2's token buckets per account, region and action; per process (AMIGO_THROTTLE)")
@@ -133,8 +135,9 @@ func (o *serveOptions) appConfig(log *slog.Logger) (app.Config, error) {
 			ConnectTimeout: o.pgConnect, AcquireTimeout: o.pgAcquire, StatementTimeout: o.pgStatement,
 			CacheImages: cacheSize(o.cacheImages)},
 		CacheImages: cacheSize(o.cacheImages),
-		Image:       image.Options{PublicImageQuota: o.quota, ImageQuota: o.imageQuota, PendingDelay: o.pendingDelay},
-		Instance:    instance.Options{Delays: instance.Delays{Pending: o.pendingDelay, Stopping: o.pendingDelay}}}
+		Image: image.Options{PublicImageQuota: o.quota, ImageQuota: o.imageQuota, PendingDelay: o.pendingDelay,
+			AllowUnknownSnapshots: o.allowUnknownSnapshots},
+		Instance: instance.Options{Delays: instance.Delays{Pending: o.pendingDelay, Stopping: o.pendingDelay}}}
 	for _, p := range []struct {
 		flag string
 		n    int

@@ -92,7 +92,7 @@ subcommands:
   hostile   attack a loopback --endpoint with each class of hostile client while a polite one is served
 
 operations for --mix: describe-id, describe-self, describe-all, modify-description,
-  modify-permission, describe-attribute (e.g. --mix describe-id=6,modify-description=2)
+  modify-permission, describe-attribute, describe-snapshot-id (e.g. --mix describe-id=6,modify-description=2)
 `)
 }
 
@@ -192,7 +192,7 @@ func addRunFlags(fs *flag.FlagSet) *runFlags {
 	return &runFlags{
 		endpoint: fs.String("endpoint", defaultEndpoint, "amigo endpoint"),
 		config:   fs.String("config", "", "bootstrap file whose keys sign the requests"),
-		mix:      fs.String("mix", DefaultMix, "weighted operations: describe-id, describe-self, describe-all, modify-description, modify-permission, describe-attribute"),
+		mix:      fs.String("mix", DefaultMix, "weighted operations: describe-id, describe-self, describe-all, modify-description, modify-permission, describe-attribute, describe-snapshot-id"),
 		region:   fs.String("region", "us-east-1", "region to sign for"),
 		ids:      fs.String("ids", "ids.txt", "ids file written by populate (needed by the operations that name an image)"),
 		conc:     fs.Int("concurrency", 64, "workers, each with one request in flight"),

@@ -96,7 +96,7 @@ organizations:
 }
 
 func TestIDsRoundTrip(t *testing.T) {
-	in := []OwnedImage{{"100000000001", "ami-0123456789abcdef0"}, {"100000000002", "ami-00000000000000001"}}
+	in := []OwnedImage{{"100000000001", "ami-0123456789abcdef0", ""}, {"100000000002", "ami-00000000000000001", "snap-00000000000000001"}}
 	var buf bytes.Buffer
 	if err := WriteIDs(&buf, in); err != nil {
 		t.Fatal(err)

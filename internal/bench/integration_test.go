@@ -31,7 +31,7 @@ func TestRunAgainstFloor(t *testing.T) {
 	}
 	rep, err := Run(context.Background(), RunConfig{
 		Endpoint: fl.URL(), Region: "us-east-1", Principals: principals(testDirectory(t)),
-		Images: []OwnedImage{{"100000000001", "ami-0123456789abcdef0"}, {"100000000003", "ami-0123456789abcdef1"}},
+		Images: []OwnedImage{{Owner: "100000000001", ID: "ami-0123456789abcdef0"}, {Owner: "100000000003", ID: "ami-0123456789abcdef1"}},
 		Mix:    mix, Concurrency: 8, Warmup: 200 * time.Millisecond, Duration: time.Second,
 	})
 	if err != nil {
@@ -153,7 +153,7 @@ func TestPopulateAndRunAgainstAmigo(t *testing.T) {
 		t.Errorf("images spread over %v, want all 4 accounts", owners)
 	}
 
-	mix, err := ParseMix("describe-id=6,describe-self=1,describe-all=1,modify-description=2,modify-permission=1,describe-attribute=1")
+	mix, err := ParseMix("describe-id=6,describe-self=1,describe-all=1,modify-description=2,modify-permission=1,describe-attribute=1,describe-snapshot-id=1")
 	if err != nil {
 		t.Fatal(err)
 	}

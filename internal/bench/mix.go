@@ -12,22 +12,24 @@ type Kind int
 
 // The operation kinds, in report order.
 const (
-	DescribeID        Kind = iota // DescribeImages ImageId.1=<an image of the signer>
-	DescribeSelf                  // DescribeImages Owner.1=self
-	DescribeAll                   // DescribeImages without arguments
-	ModifyDescription             // ModifyImageAttribute Description.Value=<random>
-	ModifyPermission              // ModifyImageAttribute LaunchPermission Add/Remove UserId, alternately
-	DescribeAttribute             // DescribeImageAttribute Attribute=launchPermission
+	DescribeID         Kind = iota // DescribeImages ImageId.1=<an image of the signer>
+	DescribeSelf                   // DescribeImages Owner.1=self
+	DescribeAll                    // DescribeImages without arguments
+	ModifyDescription              // ModifyImageAttribute Description.Value=<random>
+	ModifyPermission               // ModifyImageAttribute LaunchPermission Add/Remove UserId, alternately
+	DescribeAttribute              // DescribeImageAttribute Attribute=launchPermission
+	DescribeSnapshotID             // DescribeSnapshots SnapshotId.1=<the root snapshot of an image of the signer>
 	numKinds
 )
 
 var kindNames = [numKinds]string{
-	DescribeID:        "describe-id",
-	DescribeSelf:      "describe-self",
-	DescribeAll:       "describe-all",
-	ModifyDescription: "modify-description",
-	ModifyPermission:  "modify-permission",
-	DescribeAttribute: "describe-attribute",
+	DescribeID:         "describe-id",
+	DescribeSelf:       "describe-self",
+	DescribeAll:        "describe-all",
+	ModifyDescription:  "modify-description",
+	ModifyPermission:   "modify-permission",
+	DescribeAttribute:  "describe-attribute",
+	DescribeSnapshotID: "describe-snapshot-id",
 }
 
 func (k Kind) String() string {

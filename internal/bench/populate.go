@@ -136,6 +136,7 @@ func Populate(ctx context.Context, cfg PopulateConfig) (*PopulateResult, error) 
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	start := time.Now()
 	ids := make([]string, cfg.Images)
+	snaps := make([]string, cfg.Images)
 	var (
 		mu  sync.Mutex
 		res = &PopulateResult{Failed: map[string]int{}, ShareFailed: map[string]int{}}
@@ -155,13 +156,13 @@ func Populate(ctx context.Context, cfg PopulateConfig) (*PopulateResult, error) 
 			var buf bytes.Buffer
 			for i := range jobs {
 				p := ps[i%len(ps)]
-				id, code := register(ctx, c, p, &buf, run, i)
+				id, snap, code := register(ctx, c, p, &buf, run, i)
 				if code != "" {
 					fail(res.Failed, code)
 					done.Add(1)
 					continue
 				}
-				ids[i] = id
+				ids[i], snaps[i] = id, snap
 				org := orgOf[p.Account]
 				if org == nil {
 					org = anyOrg
@@ -203,15 +204,44 @@ feed:
 	stop()
 	for i, id := range ids {
 		if id != "" {
-			res.Images = append(res.Images, OwnedImage{Owner: ps[i%len(ps)].Account, ID: id})
+			res.Images = append(res.Images, OwnedImage{Owner: ps[i%len(ps)].Account, ID: id, Snapshot: snaps[i]})
 		}
 	}
 	res.Elapsed = time.Since(start)
 	return res, ctx.Err()
 }
 
-// register creates image i for p and returns its id, or the error code.
-func register(ctx context.Context, c *client, p *Principal, buf *bytes.Buffer, run string, i int) (id, code string) {
+// snapshotFor makes p a snapshot to register an image on, as a client
+// does (CreateVolume, then CreateSnapshot: amigo refuses snapshot ids it
+// has no record of), and returns its id, or the error code.
+func snapshotFor(ctx context.Context, c *client, p *Principal, buf *bytes.Buffer) (id, code string) {
+	f := newForm("CreateVolume").add("AvailabilityZone", c.region+"a").addInt("Size", 8).add("VolumeType", "gp3")
+	r, err := c.do(ctx, p, f.b, buf)
+	if err != nil || r.code != "" {
+		return "", r.code
+	}
+	vol, ok := between(buf.Bytes(), "<volumeId>", "</volumeId>")
+	if !ok {
+		return "", "NoVolumeId"
+	}
+	f = newForm("CreateSnapshot").add("VolumeId", string(vol))
+	if r, err = c.do(ctx, p, f.b, buf); err != nil || r.code != "" {
+		return "", r.code
+	}
+	snap, ok := between(buf.Bytes(), "<snapshotId>", "</snapshotId>")
+	if !ok {
+		return "", "NoSnapshotId"
+	}
+	return string(snap), ""
+}
+
+// register creates image i for p on a new snapshot and returns its id and
+// the snapshot's, or the error code.
+func register(ctx context.Context, c *client, p *Principal, buf *bytes.Buffer, run string, i int) (id, snap, code string) {
+	snap, code = snapshotFor(ctx, c, p, buf)
+	if code != "" {
+		return "", "", code
+	}
 	team := teams[i%len(teams)]
 	env := envs[(i/len(teams))%len(envs)]
 	name := "bench-" + run + "-" + strconv.Itoa(i)
@@ -223,7 +253,7 @@ func register(ctx context.Context, c *client, p *Principal, buf *bytes.Buffer, r
 		add("RootDeviceName", "/dev/xvda").
 		add("EnaSupport", "true").
 		add("BlockDeviceMapping.1.DeviceName", "/dev/xvda").
-		add("BlockDeviceMapping.1.Ebs.SnapshotId", fmt.Sprintf("snap-%017x", uint64(i)+0xbe0c0000)).
+		add("BlockDeviceMapping.1.Ebs.SnapshotId", snap).
 		addInt("BlockDeviceMapping.1.Ebs.VolumeSize", 8).
 		add("BlockDeviceMapping.1.Ebs.VolumeType", "gp3").
 		add("BlockDeviceMapping.1.Ebs.DeleteOnTermination", "true").
@@ -234,13 +264,13 @@ func register(ctx context.Context, c *client, p *Principal, buf *bytes.Buffer, r
 		add("TagSpecification.1.Tag.2.Value", env)
 	r, err := c.do(ctx, p, f.b, buf)
 	if err != nil || r.code != "" {
-		return "", r.code
+		return "", "", r.code
 	}
 	v, ok := between(buf.Bytes(), "<imageId>", "</imageId>")
 	if !ok || !imageIDRE.Match(v) {
-		return "", "NoImageId"
+		return "", "", "NoImageId"
 	}
-	return string(v), ""
+	return string(v), snap, ""
 }
 
 var (

@@ -64,8 +64,9 @@ func (c *RunConfig) check() error {
 
 // target is an image with the principal that owns it.
 type target struct {
-	p  *Principal
-	id string
+	p    *Principal
+	id   string
+	snap string // the image's root snapshot, when the ids file names it
 }
 
 // plan is what workers share, read-only.
@@ -86,7 +87,10 @@ func newPlan(cfg *RunConfig, c *client) (*plan, error) {
 	pl := &plan{cfg: cfg, client: c, other: make(map[string]string)}
 	for _, im := range cfg.Images {
 		if p := byAccount[im.Owner]; p != nil {
-			pl.targets = append(pl.targets, target{p: p, id: im.ID})
+			if cfg.Mix.weights[DescribeSnapshotID] > 0 && im.Snapshot == "" {
+				continue // only images with a known snapshot serve that kind
+			}
+			pl.targets = append(pl.targets, target{p: p, id: im.ID, snap: im.Snapshot})
 		}
 	}
 	if cfg.Mix.needsImages() && len(pl.targets) == 0 {
@@ -188,6 +192,8 @@ func (w *worker) body(k Kind) ([]byte, *Principal) {
 		f = newForm("ModifyImageAttribute").add("ImageId", t.id).add(op, w.pl.other[t.p.Account])
 	case DescribeAttribute:
 		f = newForm("DescribeImageAttribute").add("ImageId", t.id).add("Attribute", "launchPermission")
+	case DescribeSnapshotID:
+		f = newForm("DescribeSnapshots").add("SnapshotId.1", t.snap)
 	default:
 		panic("bench: unknown kind " + k.String())
 	}
@@ -199,6 +205,9 @@ func (w *worker) one(ctx context.Context, k Kind) (result, error) {
 	body, p := w.body(k)
 	r, err := w.pl.client.do(ctx, p, body, &w.buf)
 	if err == nil && r.code == "" && k == DescribeID && !bytes.Contains(w.buf.Bytes(), []byte("<imageId>")) {
+		r.code = codeEmptyResult
+	}
+	if err == nil && r.code == "" && k == DescribeSnapshotID && !bytes.Contains(w.buf.Bytes(), []byte("<snapshotId>")) {
 		r.code = codeEmptyResult
 	}
 	return r, err

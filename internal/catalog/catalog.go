@@ -25,6 +25,7 @@ import (
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/query"
 	"github.com/amigo-ec2/amigo/internal/resource"
+	"github.com/amigo-ec2/amigo/internal/snapshot"
 )
 
 //go:embed default.yaml
@@ -231,6 +232,27 @@ func (e Entry) Image(region string) *image.Image {
 	return img
 }
 
+// Snapshot is the snapshot record of the image's root device in one
+// region (spec ec2-snapshots §6.10): the image owner's, public unless the
+// entry is private, completed since the image's creation, with the alias
+// amazon only for Amazon's own; so CopyImage, CreateVolume and
+// DescribeSnapshots --owner-ids amazon work on it as on EC2.
+func (e Entry) Snapshot(region string) (*snapshot.Snapshot, []snapshot.Permission) {
+	img := e.Image(region)
+	alias := ""
+	if e.OwnerAlias == "amazon" {
+		alias = e.OwnerAlias
+	}
+	ebs := img.BlockDeviceMappings[0].Ebs
+	snap := &snapshot.Snapshot{Region: region, ID: ebs.SnapshotID, OwnerID: e.OwnerID, OwnerAlias: alias,
+		VolumeSize: *ebs.VolumeSize, State: snapshot.StateCompleted, StartTime: img.CreationDate, CompletedAt: img.CreationDate,
+		Public: !e.Private}
+	if e.Private {
+		return snap, nil
+	}
+	return snap, []snapshot.Permission{{Group: snapshot.GroupAll}}
+}
+
 func orDefault(v, d string) string {
 	if strings.TrimSpace(v) == "" {
 		return d
@@ -239,13 +261,17 @@ func orDefault(v, d string) string {
 }
 
 // Install writes the entries into each region, inserting new images and
-// refreshing existing ones, in one transaction per region. Running it
-// again changes nothing.
+// refreshing existing ones, with their snapshot records, in one
+// transaction per region. Running it again changes nothing.
 func Install(ctx context.Context, st image.Store, regions []string, es []Entry) error {
 	for _, region := range regions {
 		err := st.Update(ctx, func(tx image.Tx) error {
 			for _, e := range es {
 				img := e.Image(region)
+				newSnap, err := installSnapshot(ctx, tx, e, region)
+				if err != nil {
+					return err
+				}
 				old, err := tx.Image(ctx, region, img.ID)
 				switch {
 				case errors.Is(err, resource.ErrNotFound):
@@ -256,7 +282,10 @@ func Install(ctx context.Context, st image.Store, regions []string, es []Entry) 
 					return err
 				default:
 					img.LastLaunchedTime = old.LastLaunchedTime
-					if reflect.DeepEqual(old, img) {
+					// An image stored before its snapshot had a record is
+					// written once more, so the index of snapshot
+					// references knows it (DeleteSnapshot's InUse).
+					if !newSnap && reflect.DeepEqual(old, img) {
 						continue
 					}
 					if err := tx.UpdateImage(ctx, img); err != nil {
@@ -271,4 +300,22 @@ func Install(ctx context.Context, st image.Store, regions []string, es []Entry) 
 		}
 	}
 	return nil
+}
+
+// installSnapshot stores the entry's snapshot record in region unless it
+// is there, and says whether it stored it.
+func installSnapshot(ctx context.Context, tx image.Tx, e Entry, region string) (bool, error) {
+	snap, perms := e.Snapshot(region)
+	if _, err := tx.Snapshot(ctx, region, snap.ID); err == nil || !errors.Is(err, resource.ErrNotFound) {
+		return false, err
+	}
+	if err := tx.InsertSnapshot(ctx, snap); err != nil {
+		return false, err
+	}
+	if len(perms) > 0 {
+		if err := tx.SetSnapshotPermissions(ctx, region, snap.ID, perms); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }

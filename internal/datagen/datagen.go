@@ -11,6 +11,7 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/resource"
+	"github.com/amigo-ec2/amigo/internal/snapshot"
 )
 
 // Options shape the generated population.
@@ -39,7 +40,8 @@ var (
 	distros = []string{"al2023", "ubuntu-noble", "debian-12", "rhel-9", "windows-2022"}
 )
 
-// Generate inserts opts.Images images (and the owners' tags on them).
+// Generate inserts opts.Images images with their root snapshots' records
+// (and the owners' tags on the images).
 func Generate(ctx context.Context, st image.Store, o Options) error {
 	if o.Batch <= 0 {
 		o.Batch = 2000
@@ -62,6 +64,9 @@ func Generate(ctx context.Context, st image.Store, o Options) error {
 		}
 		err := st.Update(ctx, func(tx image.Tx) error {
 			for i, img := range imgs {
+				if err := insertSnapshot(ctx, tx, img); err != nil {
+					return err
+				}
 				if err := tx.InsertImage(ctx, img); err != nil {
 					return err
 				}
@@ -141,6 +146,33 @@ func one(rng *rand.Rand, o Options, owner string, k int, base time.Time) (*image
 	}
 	tags := []resource.Tag{{Key: "Team", Value: teams[rng.IntN(len(teams))]}, {Key: "Env", Value: envs[rng.IntN(len(envs))]}}
 	return img, tags
+}
+
+// insertSnapshot stores the record of img's root snapshot: its owner's,
+// completed when the image was created, shared as the image is where a
+// snapshot can be (accounts and public; a snapshot has no organization
+// grants), so copies by grantees work as with a publisher who shares both.
+func insertSnapshot(ctx context.Context, tx image.Tx, img *image.Image) error {
+	e := img.BlockDeviceMappings[0].Ebs
+	snap := &snapshot.Snapshot{Region: img.Region, ID: e.SnapshotID, OwnerID: img.OwnerID, VolumeSize: *e.VolumeSize,
+		State: snapshot.StateCompleted, StartTime: img.CreationDate, CompletedAt: img.CreationDate, Encrypted: *e.Encrypted,
+		Description: "Created by CreateImage(" + resource.NewID("i") + ") for " + img.ID, Public: img.IsPublic()}
+	var perms []snapshot.Permission
+	for _, p := range img.LaunchPermissions {
+		switch p.Kind {
+		case image.PermUser:
+			perms = append(perms, snapshot.Permission{UserID: p.Value})
+		case image.PermGroup:
+			perms = append(perms, snapshot.Permission{Group: snapshot.GroupAll})
+		}
+	}
+	if err := tx.InsertSnapshot(ctx, snap); err != nil {
+		return err
+	}
+	if len(perms) == 0 {
+		return nil
+	}
+	return tx.SetSnapshotPermissions(ctx, img.Region, snap.ID, perms)
 }
 
 func contains(ps []image.LaunchPermission, p image.LaunchPermission) bool {

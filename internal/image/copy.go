@@ -88,7 +88,8 @@ const (
 // CopyImage copies an image the caller may launch from SourceRegion into
 // the caller's region (spec §2.7). The copy is the caller's, private,
 // pending for PendingDelay, and records its source. It keeps the
-// technical attributes, block devices (with new snapshots) and product
+// technical attributes, block devices (with new snapshot records in the
+// caller's region) and product
 // codes; it never inherits launch permissions, deprecation, protection or
 // a disabled state. With CopyImageTags the caller's own tags on the source
 // come along. A ClientToken makes the call idempotent.
@@ -97,7 +98,8 @@ const (
 // InvalidAMIName.Malformed / .Duplicate, InvalidParameterValue,
 // InvalidParameterCombination, UnauthorizedOperation,
 // InvalidAMIID.NotFound (unknown, deregistered, or not launchable by the
-// caller), InvalidAMIID.Unavailable (source not available),
+// caller), InvalidRequest (snapshots the caller may not use: spec
+// ec2-snapshots §6.4), InvalidAMIID.Unavailable (source not available),
 // IdempotentParameterMismatch, TagLimitExceeded, ResourceLimitExceeded
 // (the image quota, in the destination region) and DryRunOperation.
 func (s *Service) CopyImage(ctx context.Context, c resource.Caller, r *CopyRequest) (string, error) {
@@ -141,6 +143,10 @@ func (s *Service) CopyImage(ctx context.Context, c resource.Caller, r *CopyReque
 	if err != nil {
 		return "", err
 	}
+	snapTags, err := resource.TagsFor(r.TagSpecifications, "snapshot", "image", "snapshot")
+	if err != nil {
+		return "", err
+	}
 	if err := resource.Authorize(c, "CopyImage", resource.ImageARN(c.Region, "*")); err != nil {
 		return "", err
 	}
@@ -167,6 +173,10 @@ func (s *Service) CopyImage(ctx context.Context, c resource.Caller, r *CopyReque
 			}
 		}
 		src, err := s.launchable(ctx, tx, c, r.SourceRegion, r.SourceImageID)
+		if err != nil {
+			return err
+		}
+		srcSnaps, err := s.sourceSnapshots(ctx, tx, c, src)
 		if err != nil {
 			return err
 		}
@@ -202,6 +212,9 @@ func (s *Service) CopyImage(ctx context.Context, c resource.Caller, r *CopyReque
 			if imgTags, err = resource.MergeTags(user, tags); err != nil {
 				return err
 			}
+		}
+		if err := s.copySnapshots(ctx, tx, c, src, img, srcSnaps, r, snapTags); err != nil {
+			return err
 		}
 		if err := tx.InsertImage(ctx, img); err != nil {
 			return err
@@ -259,7 +272,7 @@ func (s *Service) copyOf(c resource.Caller, src *Image, r *CopyRequest) *Image {
 		// Marketplace codes travel with every copy: they are what keeps a
 		// paid image from being made public.
 		ProductCodes:             append([]ProductCode(nil), src.ProductCodes...),
-		BlockDeviceMappings:      s.newSnapshots(src.Clone().BlockDeviceMappings),
+		BlockDeviceMappings:      src.Clone().BlockDeviceMappings, // copySnapshots gives them new snapshots
 		DeregistrationProtection: ProtectionDisabled,
 		SourceImageID:            src.ID,
 		SourceImageRegion:        src.Region,
@@ -277,17 +290,6 @@ func (s *Service) copyOf(c resource.Caller, src *Image, r *CopyRequest) *Image {
 	}
 	s.startPending(img)
 	return img
-}
-
-// newSnapshots gives every EBS mapping that has a snapshot a new one, as a
-// copy or a CreateImage does.
-func (s *Service) newSnapshots(ms []BlockDeviceMapping) []BlockDeviceMapping {
-	for i := range ms {
-		if e := ms[i].Ebs; e != nil && e.SnapshotID != "" {
-			e.SnapshotID = s.newID("snap")
-		}
-	}
-	return ms
 }
 
 // launchable returns the image in region if the caller may launch it (the

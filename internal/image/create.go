@@ -26,6 +26,10 @@ type Machine struct {
 	EnaSupport                                  *bool
 	// BlockDeviceMappings are the instance's volumes.
 	BlockDeviceMappings []BlockDeviceMapping
+	// VolumeIDs names the volume at each device (device name → vol- id),
+	// which the image's new snapshots record; devices without an entry
+	// make snapshots without a volume id.
+	VolumeIDs map[string]string
 }
 
 // CreateRequest is CreateImage's input besides the instance.
@@ -104,6 +108,14 @@ func (s *Service) CreateFrom(ctx context.Context, tx Tx, c resource.Caller, m *M
 	} else if !errors.Is(err, resource.ErrNotFound) {
 		return "", err
 	}
+	// Validated by Check, with the image's tags.
+	snapTags, err := resource.TagsFor(r.TagSpecifications, "snapshot", "image", "snapshot")
+	if err != nil {
+		return "", err
+	}
+	if err := s.createSnapshots(ctx, tx, c, m, img, snapTags); err != nil {
+		return "", err
+	}
 	if err := tx.InsertImage(ctx, img); err != nil {
 		return "", err
 	}
@@ -132,10 +144,7 @@ func (s *Service) imageOf(c resource.Caller, m *Machine, r *CreateRequest) *Imag
 				d.Ebs.DeleteOnTermination = clonePtr(o.Ebs.DeleteOnTermination)
 			}
 		}
-		if d.Ebs != nil {
-			d.Ebs.SnapshotID = s.newID("snap")
-		}
-		ms = append(ms, d)
+		ms = append(ms, d) // EBS devices get their snapshots in createSnapshots
 	}
 	platformDetails, usage := "Linux/UNIX", "RunInstances"
 	if m.Platform == "windows" {

@@ -9,15 +9,25 @@ import (
 
 const encryptedMessage = "Encrypted snapshots can\u2019t be shared publicly. Specify another snapshot."
 
-func encrypted(on bool) func(*image.RegisterRequest) {
-	return func(r *image.RegisterRequest) { r.BlockDeviceMappings[0].Ebs.Encrypted = &on }
+// encryptedSnapshot returns the fixture snapshot that is encrypted or not:
+// a mapping's encryption is its snapshot's.
+func encryptedSnapshot(on bool) string {
+	if on {
+		return it.EncryptedSnapshot
+	}
+	return it.Snapshot
 }
 
-// secondVolume adds /dev/xvdb on its own snapshot, encrypted or not.
+// encrypted puts the root device on an encrypted snapshot, or not.
+func encrypted(on bool) func(*image.RegisterRequest) {
+	return func(r *image.RegisterRequest) { r.BlockDeviceMappings[0].Ebs.SnapshotID = encryptedSnapshot(on) }
+}
+
+// secondVolume adds /dev/xvdb on a snapshot encrypted or not.
 func secondVolume(on bool) func(*image.RegisterRequest) {
 	return func(r *image.RegisterRequest) {
 		r.BlockDeviceMappings = append(r.BlockDeviceMappings, image.BlockDeviceMapping{DeviceName: "/dev/xvdb",
-			Ebs: &image.EbsBlockDevice{SnapshotID: "snap-0123456789abcdef1", Encrypted: &on}})
+			Ebs: &image.EbsBlockDevice{SnapshotID: encryptedSnapshot(on)}})
 	}
 }
 

@@ -22,6 +22,7 @@ func quotaService(t *testing.T, opts image.Options) *image.Service {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	opts.AllowUnknownSnapshots = true // about the quota, not the snapshots
 	s, err := image.NewService(context.Background(), st, opts)
 	if err != nil {
 		t.Fatal(err)

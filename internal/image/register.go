@@ -102,10 +102,12 @@ func checkNewEbs(m BlockDeviceMapping) error {
 	return nil
 }
 
-// RegisterImage creates an image owned by the caller (spec §2.5).
+// RegisterImage creates an image owned by the caller (spec §2.5), from
+// snapshots it may use (ec2-snapshots §6.2).
 //
 // Returns InvalidAMIName.Malformed / .Duplicate, InvalidParameterValue,
-// InvalidSnapshotID.Malformed, InvalidBlockDeviceMapping,
+// InvalidSnapshotID.Malformed, InvalidSnapshot.NotFound, IncorrectState,
+// InvalidBlockDeviceMapping,
 // ResourceLimitExceeded (the image quota), UnauthorizedOperation and
 // DryRunOperation.
 func (s *Service) RegisterImage(ctx context.Context, c resource.Caller, r *RegisterRequest) (string, error) {
@@ -163,6 +165,14 @@ func (s *Service) RegisterImage(ctx context.Context, c resource.Caller, r *Regis
 		return "", err
 	}
 	if r.DryRun {
+		// The snapshots are checked before DryRun answers (spec §8.3).
+		err := s.store.View(ctx, func(tx Tx) error {
+			_, err := s.checkSnapshots(ctx, tx, c, CloneMappings(r.BlockDeviceMappings))
+			return err
+		})
+		if err != nil {
+			return "", err
+		}
 		return "", awserr.DryRunOK()
 	}
 
@@ -205,7 +215,19 @@ func (s *Service) RegisterImage(ctx context.Context, c resource.Caller, r *Regis
 	if r.ImageLocation != "" {
 		img.Location = r.ImageLocation
 	}
+	mappings := img.BlockDeviceMappings
 	err = s.store.Update(ctx, func(tx Tx) error {
+		// checkSnapshots fills in the mappings; a retried function starts
+		// again from the request's.
+		img.BlockDeviceMappings = CloneMappings(mappings)
+		ready, err := s.checkSnapshots(ctx, tx, c, img.BlockDeviceMappings)
+		if err != nil {
+			return err
+		}
+		if ready.After(img.CreationDate) && (img.AvailableAt == nil || ready.After(*img.AvailableAt)) {
+			// Pending until its last snapshot completes.
+			img.State, img.AvailableAt = StatePending, &ready
+		}
 		if err := checkNameFree(ctx, tx, c.Region, c.Account, r.Name); err != nil {
 			return err
 		}
@@ -304,18 +326,18 @@ func (s *Service) DeregisterImage(ctx context.Context, c resource.Caller, id str
 		if dryRun {
 			return awserr.DryRunOK()
 		}
-		if deleteSnapshots {
-			for _, m := range img.BlockDeviceMappings {
-				if m.Ebs != nil && m.Ebs.SnapshotID != "" {
-					results = append(results, SnapshotResult{SnapshotID: m.Ebs.SnapshotID, ReturnCode: "success"})
-				}
-			}
-		}
 		wasPending := img.State == StatePending
 		img.State = StateDeregistered
 		img.DeregisteredAt = &now
 		if err := tx.UpdateImage(ctx, img); err != nil {
 			return err
+		}
+		if deleteSnapshots {
+			// After the update, so this image no longer holds them.
+			var err error
+			if results, err = s.deleteSnapshots(ctx, tx, c, img); err != nil {
+				return err
+			}
 		}
 		return s.emitAfter(ctx, tx, img, StateDeregistered, now, wasPending)
 	})

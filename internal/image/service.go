@@ -39,6 +39,11 @@ type Options struct {
 	// outbox with every qualifying change; off, nothing is written, so an
 	// outbox without a deliverer (no --events-url) does not grow.
 	Events bool
+	// AllowUnknownSnapshots is the compatible mode of
+	// --allow-unknown-snapshots (spec ec2-snapshots §6.2): RegisterImage
+	// takes a well-formed snapshot id amigo holds no record of as an
+	// external reference instead of answering InvalidSnapshot.NotFound.
+	AllowUnknownSnapshots bool
 }
 
 // Service implements the image actions over a Store. Every rule of the EC2

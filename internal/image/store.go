@@ -7,6 +7,7 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/outbox"
 	"github.com/amigo-ec2/amigo/internal/resource"
+	"github.com/amigo-ec2/amigo/internal/snapshot"
 )
 
 // Store is the durable home of images, launch permissions, tags and
@@ -39,6 +40,10 @@ type Tx interface {
 	// Enqueue writes an outbox message (a state change event) in the
 	// transaction, so it exists exactly when the change does.
 	outbox.Writer
+	// Snapshots, which image actions check, make and delete (the ties of
+	// spec ec2-snapshots §6). Image writes keep the engines' index of the
+	// snapshot ids live images name (snapshot.Tx.ImageUsingSnapshot).
+	snapshot.Tx
 
 	// Image returns the image with this id, deregistered or not.
 	Image(ctx context.Context, region, id string) (*Image, error)

@@ -146,7 +146,20 @@ func (inst *Instance) machine() *image.Machine {
 		RootDeviceName: inst.RootDeviceName, VirtualizationType: inst.VirtualizationType,
 		Hypervisor: inst.Hypervisor, SriovNetSupport: inst.SriovNetSupport, BootMode: inst.BootMode,
 		EnaSupport: inst.EnaSupport, BlockDeviceMappings: inst.BlockDeviceMappings,
+		VolumeIDs: inst.volumeIDs(),
 	}
+}
+
+// volumeIDs names the volume at each of the instance's EBS devices, as
+// RunInstances made them.
+func (inst *Instance) volumeIDs() map[string]string {
+	ids := map[string]string{}
+	for _, m := range inst.BlockDeviceMappings {
+		if m.Ebs != nil {
+			ids[m.DeviceName] = VolumeID(inst.ID, m.DeviceName)
+		}
+	}
+	return ids
 }
 
 // Query selects instances; zero fields do not narrow. Region "" means

@@ -98,8 +98,16 @@ func (s *Service) insert(ctx context.Context, tx Tx, c resource.Caller, snap *Sn
 	if o, ok := ctx.Value(outcomeKey{}).(Outcome); ok {
 		snap.State, snap.StateMessage, snap.CompletedAt = StateError, o.Message, now.Add(o.After)
 	}
+	return Insert(ctx, tx, snap, func() string { return s.ids.New("snap") }, tags)
+}
+
+// Insert stores a new snapshot under an id drawn from newID (drawing again
+// on a collision), with its owner's tags. The image actions that make
+// snapshots (CreateImage, CopyImage) and the catalogue use it; snap comes
+// with its state and times set.
+func Insert(ctx context.Context, tx Tx, snap *Snapshot, newID func() string, tags []resource.Tag) error {
 	for {
-		snap.ID = s.ids.New("snap")
+		snap.ID = newID()
 		err := tx.InsertSnapshot(ctx, snap)
 		if errors.Is(err, resource.ErrExists) {
 			continue // an id collision: draw again
@@ -113,7 +121,29 @@ func (s *Service) insert(ctx context.Context, tx Tx, c resource.Caller, snap *Sn
 	if len(tags) == 0 {
 		return nil
 	}
-	return tx.SetTags(ctx, c.Region, c.Account, snap.ID, tags)
+	return tx.SetTags(ctx, snap.Region, snap.OwnerID, snap.ID, tags)
+}
+
+// Resolve returns the snapshot of region with this id and whether the
+// caller may use it (spec §1.4). A snapshot amigo holds no record of is
+// (nil, false, nil): the image actions decide whether it is an external
+// reference (spec §6.2).
+func Resolve(ctx context.Context, tx Tx, c resource.Caller, region, id string) (*Snapshot, bool, error) {
+	snap, err := tx.Snapshot(ctx, region, id)
+	if errors.Is(err, resource.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	perms, err := tx.SnapshotPermissions(ctx, region, []string{id})
+	if err != nil {
+		return nil, false, err
+	}
+	cr := c
+	cr.Region = region
+	ok, err := Usable(ctx, tx, cr, snap, perms[id])
+	return snap, ok, err
 }
 
 // CreateVolume makes a volume in the caller's region, blank or restored

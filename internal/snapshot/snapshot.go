@@ -109,7 +109,12 @@ type Tx interface {
 	SetSnapshotPermissions(ctx context.Context, region, id string, perms []Permission) error
 	// ImageUsingSnapshot returns the id of an image of the region that is
 	// not deregistered and names the snapshot in its block device
-	// mappings, or "" when there is none.
+	// mappings (the oldest by creation date, then id), or "" when there is
+	// none. It is a look-up in the engines' index of snapshot references,
+	// which image writes maintain; images written before that index
+	// existed are in it only when their snapshot had a record then (the
+	// migration's backfill) — their other ids are external references,
+	// which no snapshot action can reach.
 	ImageUsingSnapshot(ctx context.Context, region, snapshotID string) (string, error)
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
 	"github.com/amigo-ec2/amigo/internal/resource"
+	"github.com/amigo-ec2/amigo/internal/snapshot"
 	"github.com/amigo-ec2/amigo/internal/store/sqlite"
 )
 
@@ -74,8 +75,13 @@ const (
 	Member   = "222233334444"
 	Stranger = "444455556666"
 	Region   = "us-east-1"
-	// Snapshot is the snapshot Register's images are backed by.
-	Snapshot = "snap-0123456789abcdef0"
+	// Snapshot is the snapshot Register's images are backed by: a public,
+	// completed 8 GiB snapshot of SnapshotOwner, in every region (New
+	// plants it), so any caller may register on it.
+	Snapshot      = "snap-0123456789abcdef0"
+	SnapshotOwner = "999988887777"
+	// EncryptedSnapshot is Owner's encrypted 8 GiB snapshot, in Region.
+	EncryptedSnapshot = "snap-0123456789abcdefe"
 )
 
 // Caller is account calling in Region with no organization and no policy.
@@ -131,6 +137,7 @@ func New(t testing.TB, opts image.Options) *Env {
 		t.Fatal(err)
 	}
 	e.Tags = instance.NewService(st, e.Svc, instance.Options{Now: opts.Now, NewID: opts.NewID}).Tagging()
+	e.plantSnapshots(t)
 	return e
 }
 
@@ -160,6 +167,31 @@ func (e *Env) Register(t testing.TB, c resource.Caller, name string, edits ...fu
 		t.Fatalf("register %s: %v", name, err)
 	}
 	return id
+}
+
+// plantSnapshots stores Snapshot in every region and EncryptedSnapshot in
+// Region.
+func (e *Env) plantSnapshots(t testing.TB) {
+	t.Helper()
+	ctx := context.Background()
+	err := e.Store.Update(ctx, func(tx image.Tx) error {
+		for _, region := range resource.RegionNames() {
+			err := tx.InsertSnapshot(ctx, &snapshot.Snapshot{Region: region, ID: Snapshot, OwnerID: SnapshotOwner, VolumeSize: 8,
+				State: snapshot.StateCompleted, StartTime: Epoch, CompletedAt: Epoch, Public: true})
+			if err != nil {
+				return err
+			}
+			if err := tx.SetSnapshotPermissions(ctx, region, Snapshot, []snapshot.Permission{{Group: snapshot.GroupAll}}); err != nil {
+				return err
+			}
+		}
+		return tx.InsertSnapshot(ctx, &snapshot.Snapshot{Region: Region, ID: EncryptedSnapshot, OwnerID: Owner, VolumeSize: 8,
+			State: snapshot.StateCompleted, StartTime: Epoch, CompletedAt: Epoch, Encrypted: true,
+			KmsKeyID: "arn:aws:kms:us-east-1:" + Owner + ":key/fixture"})
+	})
+	if err != nil {
+		t.Fatalf("plant snapshots: %v", err)
+	}
 }
 
 // AddPermissions adds launch permissions to image id as c: the answer of

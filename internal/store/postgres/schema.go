@@ -131,6 +131,9 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_key ON outbox (topic, key, seq);
 CREATE INDEX outbox_due ON outbox (topic, not_before);
 `,
+	// The snapshot ids each live image names (snapshotRefsSchema, in
+	// snapshots.go).
+	snapshotRefsSchema,
 }
 
 // migrationLock is the pg_advisory_xact_lock key that serializes migrations

@@ -12,6 +12,28 @@ import (
 	"github.com/amigo-ec2/amigo/internal/volume"
 )
 
+// snapshotRefsSchema is the index of snapshot references (see the sqlite
+// engine's note). The uncorrelated EXISTS is an InitPlan, a one-time
+// filter: without snapshot records no image is read.
+const snapshotRefsSchema = `
+CREATE TABLE image_snapshots (
+	region        text COLLATE "C" NOT NULL,
+	snapshot_id   text COLLATE "C" NOT NULL,
+	image_id      text COLLATE "C" NOT NULL,
+	creation_date bigint NOT NULL,
+	PRIMARY KEY (region, snapshot_id, image_id),
+	FOREIGN KEY (region, image_id) REFERENCES images (region, image_id) ON DELETE CASCADE
+);
+CREATE INDEX image_snapshots_image ON image_snapshots (region, image_id);
+
+INSERT INTO image_snapshots (region, snapshot_id, image_id, creation_date)
+SELECT DISTINCT i.region, m.value -> 'ebs' ->> 'snapshotId', i.image_id, i.creation_date
+FROM images i, jsonb_array_elements(i.doc::jsonb -> 'blockDeviceMappings') m
+WHERE EXISTS (SELECT 1 FROM snapshots) AND i.state <> 'deregistered'
+	AND m.value -> 'ebs' ->> 'snapshotId' IS NOT NULL
+ON CONFLICT DO NOTHING;
+`
+
 // storageSchema is the migration that adds volumes, snapshots and
 // snapshot permissions.
 const storageSchema = `
@@ -317,15 +339,14 @@ func (t *tx) SetSnapshotPermissions(ctx context.Context, region, id string, perm
 	return nil
 }
 
-// ImageUsingSnapshot scans the region's live images' documents (see the
-// sqlite engine's note).
+// ImageUsingSnapshot reads the index of snapshot references.
 func (t *tx) ImageUsingSnapshot(ctx context.Context, region, snapshotID string) (string, error) {
 	if !matchable(region) || !matchable(snapshotID) {
 		return "", nil
 	}
 	var id string
-	err := t.tx.QueryRow(ctx, `SELECT image_id FROM images WHERE region = $1 AND state <> 'deregistered' AND doc LIKE $2
-ORDER BY image_id LIMIT 1`, region, record.SnapshotPattern(snapshotID)).Scan(&id)
+	err := t.tx.QueryRow(ctx, `SELECT image_id FROM image_snapshots WHERE region = $1 AND snapshot_id = $2
+ORDER BY creation_date, image_id LIMIT 1`, region, snapshotID).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", nil
 	}

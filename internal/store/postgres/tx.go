@@ -76,6 +76,10 @@ var (
 	INSERT INTO launch_permissions (region, image_id, kind, value, seq)
 	SELECT ins.region, ins.image_id, p.kind, p.value, p.seq
 	FROM ins, unnest(` + placeholder(imageParams+1) + `::text[], ` + placeholder(imageParams+2) + `::text[], ` + placeholder(imageParams+3) + `::integer[]) AS p(kind, value, seq)
+), refs AS (
+	INSERT INTO image_snapshots (region, snapshot_id, image_id, creation_date)
+	SELECT ins.region, r.id, ins.image_id, ` + placeholder(imageParams+5) + `
+	FROM ins, unnest(` + placeholder(imageParams+4) + `::text[]) AS r(id)
 )
 SELECT count(*) FROM ins`
 	updateImageSQL = `UPDATE images SET ` + record.Assign(record.ImageValueColumns, len(record.ImageKeyColumns)+1, placeholder) + `
@@ -229,6 +233,14 @@ func permArrays(img *image.Image) (kinds, values []string, seqs []int32) {
 	return kinds, values, seqs
 }
 
+// snapshotRefs is record.SnapshotRefs as a non-nil array parameter.
+func snapshotRefs(img *image.Image) []string {
+	if refs := record.SnapshotRefs(img); refs != nil {
+		return refs
+	}
+	return []string{}
+}
+
 func (t *tx) InsertImage(ctx context.Context, img *image.Image) error {
 	if err := t.writable(ctx); err != nil {
 		return err
@@ -239,7 +251,7 @@ func (t *tx) InsertImage(ctx context.Context, img *image.Image) error {
 	}
 	kinds, values, seqs := permArrays(img)
 	args := append([]any{img.Region, img.ID}, cols...)
-	args = append(args, kinds, values, seqs)
+	args = append(args, kinds, values, seqs, snapshotRefs(img), record.Millis(img.CreationDate))
 	// ON CONFLICT DO NOTHING keeps the transaction usable when the image
 	// exists (a unique violation would abort it); the permissions follow
 	// only a row actually inserted. Under SERIALIZABLE a conflicting row
@@ -284,6 +296,16 @@ ON CONFLICT (region, image_id, kind, value) DO UPDATE SET seq = excluded.seq
 	WHERE launch_permissions.seq <> excluded.seq`, img.Region, img.ID, kinds, values, seqs)
 	}
 	notifyChange(b, change{kind: changeImage, region: img.Region, id: img.ID})
+	// The snapshot references follow the same way (record.SnapshotRefs).
+	refs := snapshotRefs(img)
+	b.Queue(`DELETE FROM image_snapshots WHERE region = $1 AND image_id = $2 AND snapshot_id <> ALL($3::text[])`,
+		img.Region, img.ID, refs)
+	if len(refs) > 0 {
+		b.Queue(`INSERT INTO image_snapshots (region, snapshot_id, image_id, creation_date)
+SELECT $1, r.id, $2, $4 FROM unnest($3::text[]) AS r(id)
+WHERE EXISTS (SELECT 1 FROM images WHERE region = $1 AND image_id = $2)
+ON CONFLICT DO NOTHING`, img.Region, img.ID, refs, record.Millis(img.CreationDate))
+	}
 	var found bool
 	upd.Exec(func(tag pgconn.CommandTag) error {
 		found = tag.RowsAffected() > 0

@@ -99,7 +99,10 @@ func (t *tx) InsertImage(ctx context.Context, img *image.Image) error {
 		return fmt.Errorf("sqlite: insert image %s: %w", img.ID, err)
 	}
 	t.touch(invalidation{res: resKey{img.Region, img.ID}, image: true})
-	return t.insertPerms(ctx, img)
+	if err := t.insertPerms(ctx, img); err != nil {
+		return err
+	}
+	return t.setSnapshotRefs(ctx, img, true)
 }
 
 func (t *tx) UpdateImage(ctx context.Context, img *image.Image) error {
@@ -124,7 +127,10 @@ func (t *tx) UpdateImage(ctx context.Context, img *image.Image) error {
 	if _, err := t.st.deletePerms.ExecContext(ctx, img.Region, img.ID); err != nil {
 		return fmt.Errorf("sqlite: update image %s: %w", img.ID, err)
 	}
-	return t.insertPerms(ctx, img)
+	if err := t.insertPerms(ctx, img); err != nil {
+		return err
+	}
+	return t.setSnapshotRefs(ctx, img, false)
 }
 
 // insertPerms stores img's launch permissions in their order, which
@@ -143,7 +149,7 @@ func (t *tx) DeleteImage(ctx context.Context, region, id string) error {
 	if err != nil {
 		return err
 	}
-	// Launch permissions go by ON DELETE CASCADE.
+	// Launch permissions and snapshot references go by ON DELETE CASCADE.
 	t.touch(invalidation{res: resKey{region, id}, image: true, tags: true})
 	res, err := t.exec(ctx, `DELETE FROM images WHERE region = ? AND image_id = ?`, region, id)
 	if err != nil {

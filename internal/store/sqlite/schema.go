@@ -185,6 +185,9 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_key ON outbox (topic, key, seq);
 CREATE INDEX outbox_due ON outbox (topic, not_before);
 `,
+	// The snapshot ids each live image names (snapshotRefsSchema, in
+	// snapshots.go).
+	snapshotRefsSchema,
 }
 
 // migrate brings the database on conn up to the latest schema version in one

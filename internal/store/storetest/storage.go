@@ -243,27 +243,57 @@ func testSnapshots(t *testing.T, h *harness) {
 
 func testImageUsingSnapshot(t *testing.T, h *harness) {
 	s := h.open(t)
-	uses := func(id string, n int, state string) *image.Image {
+	uses := func(id string, state string, snaps ...int) *image.Image {
 		img := newImage(region, id, acct1, id)
 		img.State = state
-		img.BlockDeviceMappings = []image.BlockDeviceMapping{{DeviceName: "/dev/xvda", Ebs: &image.EbsBlockDevice{SnapshotID: snapID(n)}}}
+		for i, n := range snaps {
+			img.BlockDeviceMappings = append(img.BlockDeviceMappings, image.BlockDeviceMapping{
+				DeviceName: fmt.Sprintf("/dev/xvd%c", 'a'+i), Ebs: &image.EbsBlockDevice{SnapshotID: snapID(n)}})
+		}
 		return img
 	}
-	gone := uses(amiID(1), 1, image.StateDeregistered)
-	live := uses(amiID(2), 2, image.StatePending)
-	other := uses(amiID(3), 3, image.StateAvailable)
-	other.Region = region2
-	insert(t, s, gone, live, other)
-	viewSnapshots(t, s, func(ctx context.Context, tx snapshot.Tx) error {
-		for n, want := range map[int]string{1: "", 2: amiID(2), 3: "", 4: ""} {
-			got, err := tx.ImageUsingSnapshot(ctx, region, snapID(n))
-			if err != nil {
-				return err
+	check := func(step string, want map[int]string) {
+		t.Helper()
+		viewSnapshots(t, s, func(ctx context.Context, tx snapshot.Tx) error {
+			for n, w := range want {
+				got, err := tx.ImageUsingSnapshot(ctx, region, snapID(n))
+				if err != nil {
+					return err
+				}
+				if got != w {
+					t.Errorf("%s: ImageUsingSnapshot(%s) = %q, want %q", step, snapID(n), got, w)
+				}
 			}
-			if got != want {
-				t.Errorf("ImageUsingSnapshot(%s) = %q, want %q", snapID(n), got, want)
+			return nil
+		})
+	}
+	gone := uses(amiID(1), image.StateDeregistered, 1)
+	live := uses(amiID(2), image.StatePending, 2, 5, 2)
+	other := uses(amiID(3), image.StateAvailable, 3)
+	other.Region = region2
+	// Two images name snapshot 6: the older one is named, whatever its id.
+	newer, older := uses(amiID(7), image.StateAvailable, 6), uses(amiID(8), image.StateAvailable, 6)
+	older.CreationDate = newer.CreationDate.Add(-time.Hour)
+	insert(t, s, gone, live, other, newer, older)
+	check("inserted", map[int]string{1: "", 2: amiID(2), 3: "", 4: "", 5: amiID(2), 6: amiID(8)})
+
+	// An update follows the mappings and the state.
+	live.BlockDeviceMappings = live.BlockDeviceMappings[1:2] // snapshot 5 only
+	older.State = image.StateDeregistered
+	gone.State = image.StateAvailable
+	update(t, s, func(ctx context.Context, tx image.Tx) error {
+		for _, img := range []*image.Image{live, older, gone} {
+			if err := tx.UpdateImage(ctx, img); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
+	check("updated", map[int]string{1: amiID(1), 2: "", 5: amiID(2), 6: amiID(7)})
+
+	// A deleted image takes its references along.
+	update(t, s, func(ctx context.Context, tx image.Tx) error {
+		return tx.DeleteImage(ctx, region, amiID(7))
+	})
+	check("deleted", map[int]string{6: ""})
 }

@@ -3,7 +3,9 @@ package record
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
+	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/snapshot"
 	"github.com/amigo-ec2/amigo/internal/volume"
 )
@@ -160,7 +162,18 @@ func PermissionFrom(kind, value string) snapshot.Permission {
 	return snapshot.Permission{UserID: value}
 }
 
-// SnapshotPattern is the LIKE pattern that finds an image document naming
-// a snapshot in its block device mappings: the exact bytes EncodeImage
-// writes. Snapshot ids hold no LIKE wildcards.
-func SnapshotPattern(id string) string { return `%"snapshotId":"` + id + `"%` }
+// SnapshotRefs is what an image puts in the image_snapshots index: the
+// distinct snapshot ids of its EBS mappings while it is not deregistered
+// (a deregistered image protects no snapshot), none after.
+func SnapshotRefs(img *image.Image) []string {
+	if img.State == image.StateDeregistered {
+		return nil
+	}
+	var ids []string
+	for _, m := range img.BlockDeviceMappings {
+		if m.Ebs != nil && m.Ebs.SnapshotID != "" && !slices.Contains(ids, m.Ebs.SnapshotID) {
+			ids = append(ids, m.Ebs.SnapshotID)
+		}
+	}
+	return ids
+}
