@@ -249,9 +249,10 @@ func (t *tx) findCached(ctx context.Context, q image.Query) ([]*image.Image, err
 		if err != nil {
 			return nil, err
 		}
-		// An answer larger than a share of the cache would only evict the
-		// hot set for images unlikely to be asked again (scan resistance).
-		keep := t.rc.roomFor(len(imgs))
+		// An answer larger than a share of the cache, or a batch of one
+		// (Bulk), would only evict the hot set for images unlikely to be
+		// asked again (scan resistance).
+		keep := !q.Bulk && t.rc.roomFor(len(imgs))
 		byID := make(map[string]*image.Image, len(imgs))
 		for _, img := range imgs {
 			byID[img.ID] = img
