@@ -17,6 +17,12 @@ func (r *DescribeRequest) Streams() bool {
 	return r.MaxResults == nil && len(r.ImageIDs) == 0
 }
 
+// bulkAfter is how many images a stream reads before its batches stop
+// filling an engine's read cache (Query.Bulk): the listings clients repeat
+// (an account's own images) stay cached, a listing of a hundred thousand
+// does not evict the hot set.
+const bulkAfter = 10000
+
 // errNotStreamed is a programming error: the caller did not ask Streams.
 var errNotStreamed = errors.New("image: StreamImages called for a request that does not stream")
 
@@ -53,13 +59,14 @@ func (s *Service) StreamImages(ctx context.Context, c resource.Caller, r *Descri
 		return nil, err
 	}
 	pg := resource.Page{NextToken: r.NextToken}
+	read := 0 // candidates read so far
 	return resource.NewStream(s.pages, c, pg, "images", p.criteria, func(ctx context.Context, after string, span, limit int) (rs []Described, found int, next string, err error) {
 		if none {
 			return nil, 0, "", nil
 		}
 		err = s.store.View(ctx, func(tx Tx) error {
 			q := p.query
-			q.AfterID, q.Limit, q.Bulk = after, limit, true
+			q.AfterID, q.Limit, q.Bulk = after, limit, read >= bulkAfter
 			if len(q.IDs) == 0 {
 				// A tag filter's ids bound the batch already; otherwise
 				// cut a range of the id space, so a batch's searches stay
@@ -73,6 +80,7 @@ func (s *Service) StreamImages(ctx context.Context, c resource.Caller, r *Descri
 				return err
 			}
 			found = len(imgs)
+			read += found
 			switch {
 			case found >= limit:
 				next = imgs[found-1].ID

@@ -202,8 +202,9 @@ func (t *tx) FindImages(ctx context.Context, q image.Query) ([]*image.Image, err
 
 // findCached is FindImages through the read cache. The ids come from q, or
 // from indexes alone as a superset (candidateQuery); the images come from
-// the cache, or SQLite for the rest, and q is applied in Go. When q has a
-// limit, SQLite selects the ids exactly instead (an index walk that reads
+// the cache, or SQLite for the rest, and q is applied in Go (a batch of a
+// long listing too: its range, AfterID to ThroughID, bounds the superset).
+// When q has a limit and no range, SQLite selects the ids exactly instead (an index walk that reads
 // no documents); an image that changed since that snapshot no longer
 // matches and is read again from the snapshot, so the answer and its Limit
 // stay those of one snapshot.

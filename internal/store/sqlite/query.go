@@ -105,26 +105,25 @@ WHERE lp.region = i.region AND lp.image_id = i.image_id AND (` + b.permTerms("lp
 // candidateQuery selects, from indexes alone, a superset of the ids of the
 // images matching q: unordered, possibly repeated, for a caller that applies
 // q itself (image.Query.Matches) to images it mostly holds in memory. ok is
-// false when q has a limit (a superset cannot honour it) or when findQuery's
-// indexes serve q better.
+// false when q has a limit without a range (a superset cannot honour it:
+// a limited batch of a long listing has one, ThroughID, which bounds the
+// superset) or when findQuery's indexes serve q better.
 func candidateQuery(q image.Query) (query string, args []any, ok bool) {
-	if q.Region == "" || len(q.IDs) > 0 || len(q.OwnerAliases) > 0 || q.Name != "" || q.NamePrefix != "" || q.Limit > 0 || q.ThroughID != "" {
+	if q.Region == "" || len(q.IDs) > 0 || len(q.OwnerAliases) > 0 || q.Name != "" || q.NamePrefix != "" || q.Limit > 0 && q.ThroughID == "" {
 		return "", nil, false
 	}
 	var b queryBuilder
+	r := idRange{q.AfterID, q.ThroughID}
 	switch {
 	case len(q.OwnerIDs) > 0:
 		owners := padStrings(q.OwnerIDs)
-		b.sql.WriteString(`SELECT image_id FROM images WHERE region = ? AND owner_id IN (` + placeholders(len(owners)) + `)`)
 		b.args = append(b.args, q.Region)
 		b.addStrings(owners)
-		if q.AfterID != "" {
-			b.and(`image_id > ?`, q.AfterID)
-		}
+		b.sql.WriteString(b.where(`SELECT image_id FROM images WHERE region = ? AND owner_id IN (`+placeholders(len(owners))+`)`, r))
 	case len(q.GrantedAny) > 0:
-		b.sql.WriteString(b.grantedCandidates(q.Region, idRange{after: q.AfterID}, q.GrantedAny))
+		b.sql.WriteString(b.grantedCandidates(q.Region, r, q.GrantedAny))
 	case q.VisibleTo != nil:
-		b.sql.WriteString(b.visibleCandidates(q.Region, idRange{after: q.AfterID}, *q.VisibleTo))
+		b.sql.WriteString(b.visibleCandidates(q.Region, r, *q.VisibleTo))
 	default:
 		return "", nil, false
 	}
