@@ -188,4 +188,3 @@ func (l *logLines) has(s string) bool {
 	defer l.mu.Unlock()
 	return strings.Contains(l.b.String(), s)
 }
-
