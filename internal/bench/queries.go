@@ -27,6 +27,7 @@ func queriesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	region := fs.String("region", "us-east-1", "region")
 	n := fs.Int("n", 50, "requests per query shape")
 	only := fs.String("only", "", "run only the shapes whose label contains this")
+	timeout := fs.Duration("timeout", requestTimeout, "bound on one request (a 100,000-image answer on a busy machine can take longer than the default)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -47,6 +48,7 @@ func queriesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer c.close()
+	c.http.Timeout = *timeout
 	var buf bytes.Buffer
 	// Learn one of the caller's images: its id and name.
 	if _, err := c.do(ctx, p, newForm("DescribeImages").add("Owner.1", "self").add("MaxResults", "5").b, &buf); err != nil {
