@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptrace"
 	"regexp"
 	"slices"
@@ -49,6 +50,9 @@ func queriesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer c.close()
 	c.http.Timeout = *timeout
+	if tr, ok := c.http.Transport.(*http.Transport); ok {
+		tr.ResponseHeaderTimeout = *timeout // an answer held whole sends nothing until it is complete
+	}
 	var buf bytes.Buffer
 	// Learn one of the caller's images: its id and name.
 	if _, err := c.do(ctx, p, newForm("DescribeImages").add("Owner.1", "self").add("MaxResults", "5").b, &buf); err != nil {
