@@ -9,15 +9,18 @@ import (
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/account"
+	"github.com/amigo-ec2/amigo/internal/app"
 	"github.com/amigo-ec2/amigo/internal/datagen"
+	"github.com/amigo-ec2/amigo/internal/instance"
 	"github.com/amigo-ec2/amigo/internal/store/sqlite"
 )
 
 // generate fills a data folder with a large synthetic population, straight
-// into the store: the way to build the million-image data set quickly.
+// into the store (SQLite, or PostgreSQL with --store): the way to build
+// the million-image data set quickly.
 func generate(args []string) error {
 	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
-	data := fs.String("data", env("AMIGO_DATA", "./amigo-data"), "folder of the SQLite store to fill")
+	cfg := storeFlags(fs)
 	config := fs.String("config", env("AMIGO_CONFIG", ""), "bootstrap file: its accounts own the first images, its organizations and OUs receive grants")
 	images := fs.Int("images", 100000, "number of images")
 	accounts := fs.Int("accounts", 1000, "number of owner accounts (the bootstrap file's first, then synthetic ones)")
@@ -51,10 +54,16 @@ func generate(args []string) error {
 			o.OUARNs = append(o.OUARNs, ou.ARN)
 		}
 	}
-	if err := os.MkdirAll(*data, 0o755); err != nil {
-		return err
+	var st instance.Store
+	var err error
+	if cfg.Store != "" {
+		st, err = app.OpenStore(context.Background(), *cfg) // PostgreSQL
+	} else {
+		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+			return err
+		}
+		st, err = sqlite.Open(filepath.Join(cfg.DataDir, "amigo.db"), sqlite.DefaultOptions())
 	}
-	st, err := sqlite.Open(filepath.Join(*data, "amigo.db"), sqlite.DefaultOptions())
 	if err != nil {
 		return err
 	}
@@ -71,7 +80,7 @@ func generate(args []string) error {
 	if err := st.Close(); err != nil {
 		return err
 	}
-	fi, _ := os.Stat(filepath.Join(*data, "amigo.db"))
+	fi, _ := os.Stat(filepath.Join(cfg.DataDir, "amigo.db"))
 	var size int64
 	if fi != nil {
 		size = fi.Size()

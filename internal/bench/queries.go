@@ -6,8 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptrace"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/account"
@@ -24,6 +27,8 @@ func queriesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	config := fs.String("config", "", "bootstrap file; its first account with a key asks")
 	region := fs.String("region", "us-east-1", "region")
 	n := fs.Int("n", 50, "requests per query shape")
+	only := fs.String("only", "", "run only the shapes whose label contains this")
+	timeout := fs.Duration("timeout", requestTimeout, "bound on one request (a 100,000-image answer on a busy machine can take longer than the default)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -44,6 +49,10 @@ func queriesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer c.close()
+	c.http.Timeout = *timeout
+	if tr, ok := c.http.Transport.(*http.Transport); ok {
+		tr.ResponseHeaderTimeout = *timeout // an answer held whole sends nothing until it is complete
+	}
 	var buf bytes.Buffer
 	// Learn one of the caller's images: its id and name.
 	if _, err := c.do(ctx, p, newForm("DescribeImages").add("Owner.1", "self").add("MaxResults", "5").b, &buf); err != nil {
@@ -73,13 +82,20 @@ func queriesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		{"first page, no arguments (MaxResults 1000)", newForm("DescribeImages").add("MaxResults", "1000")},
 	}
 	fmt.Fprintf(stdout, "asking as %s; %d requests per shape, one at a time\n\n", p.Account, *n)
-	fmt.Fprintf(stdout, "%-44s %8s %9s %9s %9s\n", "query", "images", "p50 ms", "p99 ms", "max ms")
+	fmt.Fprintf(stdout, "%-44s %8s %9s %9s %9s %15s %15s\n", "query", "images", "p50 ms", "p99 ms", "max ms", "1st byte p50", "1st byte max")
 	for _, s := range shapes {
-		var ds []time.Duration
+		if !strings.Contains(s.label, *only) {
+			continue
+		}
+		var ds, firsts []time.Duration
 		images := 0
 		for range *n {
+			// The first byte of the answer, as curl's time_starttransfer:
+			// from the request's start to the first byte of the response.
+			var first time.Duration
 			t0 := time.Now()
-			r, err := c.do(ctx, p, s.f.b, &buf)
+			tctx := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotFirstResponseByte: func() { first = time.Since(t0) }})
+			r, err := c.do(tctx, p, s.f.b, &buf)
 			d := time.Since(t0)
 			if err != nil {
 				return err
@@ -88,11 +104,14 @@ func queriesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 				return fmt.Errorf("bench queries: %s: %s", s.label, r.code)
 			}
 			ds = append(ds, d)
+			firsts = append(firsts, first)
 			images = bytes.Count(buf.Bytes(), []byte("<imageId>"))
 		}
 		slices.Sort(ds)
+		slices.Sort(firsts)
 		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-		fmt.Fprintf(stdout, "%-44s %8d %9.2f %9.2f %9.2f\n", s.label, images, ms(ds[len(ds)/2]), ms(ds[(len(ds)*99)/100]), ms(ds[len(ds)-1]))
+		fmt.Fprintf(stdout, "%-44s %8d %9.2f %9.2f %9.2f %15.2f %15.2f\n", s.label, images, ms(ds[len(ds)/2]), ms(ds[(len(ds)*99)/100]), ms(ds[len(ds)-1]),
+			ms(firsts[len(firsts)/2]), ms(firsts[len(firsts)-1]))
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/ec2api"
 	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/query"
 	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
@@ -150,6 +151,9 @@ func (h *handlers) describeImages(ctx context.Context, c resource.Caller, in *ec
 		DryRun:            flag(in.DryRun),
 	}
 	r.Filters = filters(in.Filters)
+	if r.Streams() {
+		return h.streamImages(ctx, c, r)
+	}
 	imgs, next, err := h.svc.DescribeImages(ctx, c, r)
 	if err != nil {
 		return nil, err
@@ -160,4 +164,27 @@ func (h *handlers) describeImages(ctx context.Context, c resource.Caller, in *ec
 		out.Images[i].ImageAllowed = d.Allowed
 	}
 	return out, nil
+}
+
+// streamImages answers an un-paged DescribeImages as a stream: the images
+// are read, converted and written a batch at a time (query.Stream), so
+// that a listing of every visible image at a million images is never held
+// whole. The bytes are those of the one-piece answer.
+func (h *handlers) streamImages(ctx context.Context, c resource.Caller, r *image.DescribeRequest) (any, error) {
+	s, err := h.svc.StreamImages(ctx, c, r)
+	if err != nil {
+		return nil, err
+	}
+	return &query.Stream{Out: &ec2api.DescribeImagesResult{}, List: "Images", Next: func(ctx context.Context) (any, error) {
+		ds, err := s.Next(ctx)
+		if err != nil || ds == nil {
+			return nil, err
+		}
+		out := make([]ec2api.Image, len(ds))
+		for i, d := range ds {
+			out[i] = imageOut(d.Image, d.Tags)
+			out[i].ImageAllowed = d.Allowed
+		}
+		return out, nil
+	}}, nil
 }

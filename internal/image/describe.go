@@ -84,36 +84,11 @@ func (s *Service) DescribeImages(ctx context.Context, c resource.Caller, r *Desc
 	var out []Described
 	next := ""
 	err = s.store.View(ctx, func(tx Tx) error {
-		var err error
-		if p.allowed, err = s.loadAllowedPolicy(ctx, tx, c); err != nil {
+		none, err := s.prepare(ctx, tx, c, p)
+		if err != nil || none {
 			return err
 		}
 		q := p.query
-		if p.tagFilter != nil && len(q.IDs) == 0 {
-			// Only images carrying the caller's tag can match: start from those.
-			tags, err := tx.ListTags(ctx, resource.TagQuery{Region: c.Region, Account: c.Account, Keys: []string{p.tagKey}})
-			if err != nil {
-				return err
-			}
-			for i, t := range tags {
-				if err := resource.Poll(ctx, i); err != nil {
-					return err
-				}
-				if resource.TypeOf(t.ResourceID) == "image" && p.tagFilter.MatchValue(t.Value) {
-					q.IDs = append(q.IDs, t.ResourceID)
-				}
-			}
-			switch {
-			case len(q.IDs) == 0:
-				out, next = nil, ""
-				return nil
-			case len(q.IDs) > maxTagCandidates:
-				q.IDs = nil // so common a tag that the other indexes serve better
-			default:
-				slices.Sort(q.IDs)
-				q.IDs = slices.Compact(q.IDs)
-			}
-		}
 		out, next, err = resource.List(ctx, s.pages, c, resource.Page{MaxResults: r.MaxResults, NextToken: r.NextToken}, resource.Listing[*Image, Described]{
 			Kind:     "images",
 			Criteria: p.criteria,
@@ -142,6 +117,43 @@ func (s *Service) DescribeImages(ctx context.Context, c resource.Caller, r *Desc
 		return nil
 	})
 	return out, next, err
+}
+
+// prepare does what a listing reads once, before its candidates: the
+// caller's Allowed AMIs policy, and for a tag filter the candidate ids from
+// the caller's tag index (into p.query.IDs). none reports that the tag
+// index leaves no candidate.
+func (s *Service) prepare(ctx context.Context, tx Tx, c resource.Caller, p *describePlan) (none bool, err error) {
+	if p.allowed, err = s.loadAllowedPolicy(ctx, tx, c); err != nil {
+		return false, err
+	}
+	if p.tagFilter == nil || len(p.query.IDs) > 0 {
+		return false, nil
+	}
+	// Only images carrying the caller's tag can match: start from those.
+	tags, err := tx.ListTags(ctx, resource.TagQuery{Region: c.Region, Account: c.Account, Keys: []string{p.tagKey}})
+	if err != nil {
+		return false, err
+	}
+	var ids []string
+	for i, t := range tags {
+		if err := resource.Poll(ctx, i); err != nil {
+			return false, err
+		}
+		if resource.TypeOf(t.ResourceID) == "image" && p.tagFilter.MatchValue(t.Value) {
+			ids = append(ids, t.ResourceID)
+		}
+	}
+	switch {
+	case len(ids) == 0:
+		return true, nil
+	case len(ids) > maxTagCandidates:
+		// so common a tag that the other indexes serve better
+	default:
+		slices.Sort(ids)
+		p.query.IDs = slices.Compact(ids)
+	}
+	return false, nil
 }
 
 func imageID(img *Image) string      { return img.ID }

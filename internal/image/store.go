@@ -66,6 +66,13 @@ type Tx interface {
 	// must not be changed: copy first (Image.Clone, or a struct copy for
 	// top-level fields). Image returns an image the caller may change.
 	FindImages(ctx context.Context, q Query) ([]*Image, error)
+	// ImageIDAfter returns the id n places after the id after (or after
+	// the start, for "") in region's id order, counting every image,
+	// deregistered or not; "" when fewer than n follow. It walks the
+	// primary key alone, so its cost is n index entries: a long listing
+	// uses it to cut the id space into ranges (Query.ThroughID) whose
+	// reads stay short however sparse its matches are.
+	ImageIDAfter(ctx context.Context, region, after string, n int) (string, error)
 }
 
 // Query selects candidate images through indexes. The image package applies
@@ -96,6 +103,15 @@ type Query struct {
 	// many (0 = no limit).
 	AfterID string
 	Limit   int
+	// ThroughID: only ids up to and including this one ("" = no bound).
+	// With AfterID it makes a range that engines apply inside their
+	// index searches too, so a batch of a long listing reads only its
+	// range.
+	ThroughID string
+	// Bulk marks one batch of a long listing: an engine with a read cache
+	// may serve it from the cache but does not fill the cache with it,
+	// which would evict the hot set for images unlikely to be asked again.
+	Bulk bool
 }
 
 // Matches reports whether img satisfies every field of q: the meaning of a
@@ -127,6 +143,9 @@ func (q *Query) Matches(img *Image) bool {
 		return false
 	}
 	if !q.IncludeDeregistered && img.State == StateDeregistered {
+		return false
+	}
+	if q.ThroughID != "" && img.ID > q.ThroughID {
 		return false
 	}
 	return q.AfterID == "" || img.ID > q.AfterID

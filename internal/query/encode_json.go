@@ -47,34 +47,48 @@ func writeJSONStruct(buf *bytes.Buffer, p *structPlan, base unsafe.Pointer) {
 		}
 		first = false
 		buf.WriteString(f.jsonKey)
-		fp := unsafe.Add(base, f.offset)
-		switch f.kind {
-		case kStruct:
-			writeJSONStruct(buf, f.sub, *(*unsafe.Pointer)(fp))
-		case kList:
-			h := (*sliceHeader)(fp)
-			buf.WriteByte('[')
-			for k := 0; k < h.len; k++ {
-				if k > 0 {
-					buf.WriteByte(',')
-				}
-				ep := unsafe.Add(h.data, uintptr(k)*f.elemSize)
-				if f.elem == kStruct {
-					writeJSONStruct(buf, f.sub, ep)
-				} else {
-					writeJSONScalar(buf, f.elem, ep)
-				}
-			}
-			buf.WriteByte(']')
-		case kBlob:
-			buf.WriteByte('"')
-			writeBase64(buf, *(*[]byte)(fp))
-			buf.WriteByte('"')
-		default:
-			writeJSONScalar(buf, f.kind, *(*unsafe.Pointer)(fp))
-		}
+		writeJSONValue(buf, f, unsafe.Add(base, f.offset))
 	}
 	buf.WriteByte('}')
+}
+
+// writeJSONValue writes the value of field f, which is at fp and present.
+func writeJSONValue(buf *bytes.Buffer, f *field, fp unsafe.Pointer) {
+	switch f.kind {
+	case kStruct:
+		writeJSONStruct(buf, f.sub, *(*unsafe.Pointer)(fp))
+	case kList:
+		buf.WriteByte('[')
+		writeJSONItems(buf, f, (*sliceHeader)(fp), 0, nil)
+		buf.WriteByte(']')
+	case kBlob:
+		buf.WriteByte('"')
+		writeBase64(buf, *(*[]byte)(fp))
+		buf.WriteByte('"')
+	default:
+		writeJSONScalar(buf, f.kind, *(*unsafe.Pointer)(fp))
+	}
+}
+
+// writeJSONItems writes the items of list field f's slice h, comma
+// separated; written counts the items already written before them (for
+// the comma), and flush, when not nil, is called between items once buf
+// holds StreamChunk bytes.
+func writeJSONItems(buf *bytes.Buffer, f *field, h *sliceHeader, written int, flush func(*bytes.Buffer)) {
+	for k := 0; k < h.len; k++ {
+		if written+k > 0 {
+			buf.WriteByte(',')
+		}
+		ep := unsafe.Add(h.data, uintptr(k)*f.elemSize)
+		if f.elem == kStruct {
+			writeJSONStruct(buf, f.sub, ep)
+		} else {
+			writeJSONScalar(buf, f.elem, ep)
+		}
+		if flush != nil && buf.Len() >= StreamChunk {
+			flush(buf)
+		}
+	}
 }
 
 // writeJSONScalar writes the value at p (not a pointer to it).

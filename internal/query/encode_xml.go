@@ -39,15 +39,25 @@ const StreamChunk = 256 << 10
 // thousand images then never sits whole in memory. flush may be nil.
 func EncodeXMLStream(buf *bytes.Buffer, flush func(*bytes.Buffer), action, requestID string, out any) {
 	p, base := source(out)
+	writeXMLHead(buf, action, requestID)
+	if p != nil {
+		writeXMLStruct(buf, p, base, flush)
+	}
+	writeXMLTail(buf, action)
+}
+
+// writeXMLHead writes what precedes an answer's members: the declaration,
+// the root element and the request id.
+func writeXMLHead(buf *bytes.Buffer, action, requestID string) {
 	buf.WriteString(xmlDecl)
 	buf.WriteByte('<')
 	writeActionName(buf, action)
 	buf.WriteString(`Response xmlns="` + namespace + `"><requestId>`)
 	writeXMLText(buf, requestID)
 	buf.WriteString("</requestId>")
-	if p != nil {
-		writeXMLStruct(buf, p, base, flush)
-	}
+}
+
+func writeXMLTail(buf *bytes.Buffer, action string) {
 	buf.WriteString("</")
 	writeActionName(buf, action)
 	buf.WriteString("Response>")
@@ -93,58 +103,69 @@ func writeActionName(buf *bytes.Buffer, action string) {
 // which is why only the top level, where nobody does, may flush.
 func writeXMLStruct(buf *bytes.Buffer, p *structPlan, base unsafe.Pointer, flush func(*bytes.Buffer)) {
 	for i := range p.fields {
-		f := &p.fields[i]
-		if f.xmlOpen == "" {
-			continue
+		writeXMLField(buf, &p.fields[i], base, flush)
+	}
+}
+
+// writeXMLField writes one member of the struct at base (nothing when it
+// is unset); flush as in writeXMLStruct.
+func writeXMLField(buf *bytes.Buffer, f *field, base unsafe.Pointer, flush func(*bytes.Buffer)) {
+	if f.xmlOpen == "" {
+		return
+	}
+	fp := unsafe.Add(base, f.offset)
+	switch f.kind {
+	case kStruct:
+		sp := *(*unsafe.Pointer)(fp)
+		if sp == nil {
+			return
 		}
-		fp := unsafe.Add(base, f.offset)
-		switch f.kind {
-		case kStruct:
-			sp := *(*unsafe.Pointer)(fp)
-			if sp == nil {
-				continue
-			}
-			writeXMLElem(buf, f.sub, sp, f.xmlOpen, f.xmlClose, f.xmlEmpty)
-		case kList:
-			h := (*sliceHeader)(fp)
-			if h.data == nil {
-				continue
-			}
-			if h.len == 0 {
-				buf.WriteString(f.xmlEmpty)
-				continue
-			}
-			buf.WriteString(f.xmlOpen)
-			for k := 0; k < h.len; k++ {
-				ep := unsafe.Add(h.data, uintptr(k)*f.elemSize)
-				if f.elem == kStruct {
-					writeXMLElem(buf, f.sub, ep, f.itemOpen, f.itemClose, f.itemEmpty)
-				} else {
-					buf.WriteString(f.itemOpen)
-					writeXMLScalar(buf, f.elem, ep)
-					buf.WriteString(f.itemClose)
-				}
-				if flush != nil && buf.Len() >= StreamChunk {
-					flush(buf)
-				}
-			}
-			buf.WriteString(f.xmlClose)
-		case kBlob:
-			b := *(*[]byte)(fp)
-			if b == nil {
-				continue
-			}
-			buf.WriteString(f.xmlOpen)
-			writeBase64(buf, b)
-			buf.WriteString(f.xmlClose)
-		default:
-			sp := *(*unsafe.Pointer)(fp)
-			if sp == nil {
-				continue
-			}
-			buf.WriteString(f.xmlOpen)
-			writeXMLScalar(buf, f.kind, sp)
-			buf.WriteString(f.xmlClose)
+		writeXMLElem(buf, f.sub, sp, f.xmlOpen, f.xmlClose, f.xmlEmpty)
+	case kList:
+		h := (*sliceHeader)(fp)
+		if h.data == nil {
+			return
+		}
+		if h.len == 0 {
+			buf.WriteString(f.xmlEmpty)
+			return
+		}
+		buf.WriteString(f.xmlOpen)
+		writeXMLItems(buf, f, h, flush)
+		buf.WriteString(f.xmlClose)
+	case kBlob:
+		b := *(*[]byte)(fp)
+		if b == nil {
+			return
+		}
+		buf.WriteString(f.xmlOpen)
+		writeBase64(buf, b)
+		buf.WriteString(f.xmlClose)
+	default:
+		sp := *(*unsafe.Pointer)(fp)
+		if sp == nil {
+			return
+		}
+		buf.WriteString(f.xmlOpen)
+		writeXMLScalar(buf, f.kind, sp)
+		buf.WriteString(f.xmlClose)
+	}
+}
+
+// writeXMLItems writes the items of list field f's slice h, calling flush
+// (when not nil) between items once buf holds StreamChunk bytes.
+func writeXMLItems(buf *bytes.Buffer, f *field, h *sliceHeader, flush func(*bytes.Buffer)) {
+	for k := 0; k < h.len; k++ {
+		ep := unsafe.Add(h.data, uintptr(k)*f.elemSize)
+		if f.elem == kStruct {
+			writeXMLElem(buf, f.sub, ep, f.itemOpen, f.itemClose, f.itemEmpty)
+		} else {
+			buf.WriteString(f.itemOpen)
+			writeXMLScalar(buf, f.elem, ep)
+			buf.WriteString(f.itemClose)
+		}
+		if flush != nil && buf.Len() >= StreamChunk {
+			flush(buf)
 		}
 	}
 }

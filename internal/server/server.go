@@ -72,6 +72,9 @@ type request struct {
 	account string
 	json    bool
 	service string // "" for EC2; else routed by sts.go
+	// deadline is the request's work deadline (zero: none), which a
+	// streamed answer's first batch keeps after handle returns.
+	deadline time.Time
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -92,8 +95,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	out := &answer{w: w, rc: http.NewResponseController(w), timeout: s.limits.WriteTimeout}
 	defer func() {
 		p := recover()
+		if a, ok := p.(abortStream); ok { // a streamed answer failed mid-way
+			status, code, p = a.status, a.code, http.ErrAbortHandler
+		}
 		switch {
 		case p == nil:
+		case p == http.ErrAbortHandler && code != "": // logged as writeStream says
 		case p == http.ErrAbortHandler: // a write failed mid-answer
 			status, code = 0, "ClientTimeout"
 		default:
@@ -125,6 +132,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			_ = out.rc.SetWriteDeadline(time.Now().Add(out.timeout))
 		}
 		s.writeSTS(w, req, res)
+		return
+	}
+	if st, ok := res.(*query.Stream); ok {
+		status, code = s.writeStream(out, r, req, t, st)
 		return
 	}
 	buf := s.getBuf()
@@ -221,6 +232,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, req *request, t 
 	}
 	ctx, cancel := s.requestContext(r)
 	defer cancel()
+	req.deadline = deadlineOf(ctx)
 	res, err := s.work(ctx, r, req, body)
 	return res, outcome(r, ctx, err)
 }

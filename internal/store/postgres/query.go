@@ -77,10 +77,14 @@ func findQuery(q image.Query) (sql string, args []any, ok bool) {
 	if !q.IncludeDeregistered {
 		b.and(`i.state <> ` + b.arg(image.StateDeregistered))
 	}
-	after := ""
+	var r idRange
 	if q.AfterID != "" {
-		after = b.arg(q.AfterID)
-		b.and(`i.image_id > ` + after)
+		r.after = b.arg(q.AfterID)
+		b.and(`i.image_id > ` + r.after)
+	}
+	if q.ThroughID != "" {
+		r.through = b.arg(q.ThroughID)
+		b.and(`i.image_id <= ` + r.through)
 	}
 
 	indexed := region == "" || len(ids) > 0 || len(owners) > 0 || len(aliases) > 0 || q.Name != "" || q.NamePrefix != ""
@@ -99,7 +103,7 @@ func findQuery(q image.Query) (sql string, args []any, ok bool) {
 			b.and(`EXISTS (SELECT 1 FROM launch_permissions lp
 WHERE lp.region = i.region AND lp.image_id = i.image_id AND ` + b.grantTerm("lp.", kinds, values) + `)`)
 		} else {
-			b.and(`i.image_id IN (` + b.grantBranch(region, after, kinds, values) + `)`)
+			b.and(`i.image_id IN (` + b.grantBranch(region, r, kinds, values) + `)`)
 			indexed = true
 		}
 	}
@@ -117,13 +121,10 @@ WHERE lp.region = i.region AND lp.image_id = i.image_id AND ` + b.grantTerm("lp.
 			// the viewer's own images and those granted to the public, its
 			// account, organization or OUs. Dropping disabled images it
 			// does not own makes it exact.
-			owned := `SELECT image_id FROM images WHERE region = ` + region + ` AND owner_id = ` + account
-			if after != "" {
-				owned += ` AND image_id > ` + after
-			}
+			owned := r.where(`SELECT image_id FROM images WHERE region = `+region+` AND owner_id = `+account, "image_id")
 			kinds = append(kinds, string(image.Public.Kind))
 			values = append(values, image.Public.Value)
-			b.and(`i.image_id IN (` + owned + ` UNION ALL ` + b.grantBranch(region, after, kinds, values) + `)`)
+			b.and(`i.image_id IN (` + owned + ` UNION ALL ` + b.grantBranch(region, r, kinds, values) + `)`)
 			b.and(`(i.owner_id = ` + account + ` OR i.state <> ` + disabled + `)`)
 		}
 	}
@@ -181,12 +182,23 @@ func (b *queryBuilder) grantTerm(col string, kinds, values []string) string {
 
 // grantBranch selects the ids of images holding any (kind, value) pair of
 // the arrays: one search of the grantee index per pair.
-func (b *queryBuilder) grantBranch(region, after string, kinds, values []string) string {
-	s := `SELECT lp.image_id FROM unnest(` + b.arg(kinds) + `::text[], ` + b.arg(values) + `::text[]) AS g(kind, value)
+func (b *queryBuilder) grantBranch(region string, r idRange, kinds, values []string) string {
+	return r.where(`SELECT lp.image_id FROM unnest(`+b.arg(kinds)+`::text[], `+b.arg(values)+`::text[]) AS g(kind, value)
 JOIN launch_permissions lp ON lp.kind = g.kind AND lp.value = g.value
-WHERE lp.region = ` + region
-	if after != "" {
-		s += ` AND lp.image_id > ` + after
+WHERE lp.region = `+region, "lp.image_id")
+}
+
+// idRange holds the placeholders of Query's AfterID and ThroughID ("" when
+// unset), which every candidate branch applies inside its index search.
+type idRange struct{ after, through string }
+
+// where adds the range, on column col, to a branch's conditions.
+func (r idRange) where(s, col string) string {
+	if r.after != "" {
+		s += ` AND ` + col + ` > ` + r.after
+	}
+	if r.through != "" {
+		s += ` AND ` + col + ` <= ` + r.through
 	}
 	return s
 }

@@ -208,8 +208,9 @@ func (t *tx) FindImages(ctx context.Context, q image.Query) ([]*image.Image, err
 
 // findCached is FindImages through the read cache. The ids come from q, or
 // from indexes alone as a superset (candidateQuery); the images come from
-// the cache, or SQLite for the rest, and q is applied in Go. When q has a
-// limit, SQLite selects the ids exactly instead (an index walk that reads
+// the cache, or SQLite for the rest, and q is applied in Go (a batch of a
+// long listing too: its range, AfterID to ThroughID, bounds the superset).
+// When q has a limit and no range, SQLite selects the ids exactly instead (an index walk that reads
 // no documents); an image that changed since that snapshot no longer
 // matches and is read again from the snapshot, so the answer and its Limit
 // stay those of one snapshot.
@@ -255,9 +256,10 @@ func (t *tx) findCached(ctx context.Context, q image.Query) ([]*image.Image, err
 		if err != nil {
 			return nil, err
 		}
-		// An answer larger than a share of the cache would only evict the
-		// hot set for images unlikely to be asked again (scan resistance).
-		keep := t.rc.roomFor(len(imgs))
+		// An answer larger than a share of the cache, or a batch of one
+		// (Bulk), would only evict the hot set for images unlikely to be
+		// asked again (scan resistance).
+		keep := !q.Bulk && t.rc.roomFor(len(imgs))
 		byID := make(map[string]*image.Image, len(imgs))
 		for _, img := range imgs {
 			byID[img.ID] = img

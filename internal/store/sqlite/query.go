@@ -66,6 +66,10 @@ func findQuery(q image.Query, cols string) (string, []any) {
 	if q.AfterID != "" {
 		b.and(`i.image_id > ?`, q.AfterID)
 	}
+	if q.ThroughID != "" {
+		b.and(`i.image_id <= ?`, q.ThroughID)
+	}
+	ids := idRange{q.AfterID, q.ThroughID}
 
 	indexed := q.Region == "" || len(q.IDs) > 0 || len(q.OwnerIDs) > 0 || len(q.OwnerAliases) > 0 || q.Name != "" || q.NamePrefix != ""
 	if len(q.GrantedAny) > 0 {
@@ -73,7 +77,7 @@ func findQuery(q image.Query, cols string) (string, []any) {
 			b.and(`EXISTS (SELECT 1 FROM launch_permissions lp
 WHERE lp.region = i.region AND lp.image_id = i.image_id AND (` + b.permTerms("lp.", q.GrantedAny) + `))`)
 		} else {
-			b.and(`i.image_id IN (` + b.grantedCandidates(q.Region, q.AfterID, q.GrantedAny) + `)`)
+			b.and(`i.image_id IN (` + b.grantedCandidates(q.Region, ids, q.GrantedAny) + `)`)
 			indexed = true
 		}
 	}
@@ -81,7 +85,7 @@ WHERE lp.region = i.region AND lp.image_id = i.image_id AND (` + b.permTerms("lp
 		if indexed {
 			b.visibleFilter(*v)
 		} else {
-			b.and(`i.image_id IN (` + b.visibleCandidates(q.Region, q.AfterID, *v) + `)`)
+			b.and(`i.image_id IN (` + b.visibleCandidates(q.Region, ids, *v) + `)`)
 			// Owners see their disabled images; nobody else does.
 			b.and(`(i.owner_id = ? OR i.state <> ?)`, v.Account, image.StateDisabled)
 		}
@@ -101,26 +105,25 @@ WHERE lp.region = i.region AND lp.image_id = i.image_id AND (` + b.permTerms("lp
 // candidateQuery selects, from indexes alone, a superset of the ids of the
 // images matching q: unordered, possibly repeated, for a caller that applies
 // q itself (image.Query.Matches) to images it mostly holds in memory. ok is
-// false when q has a limit (a superset cannot honour it) or when findQuery's
-// indexes serve q better.
+// false when q has a limit without a range (a superset cannot honour it:
+// a limited batch of a long listing has one, ThroughID, which bounds the
+// superset) or when findQuery's indexes serve q better.
 func candidateQuery(q image.Query) (query string, args []any, ok bool) {
-	if q.Region == "" || len(q.IDs) > 0 || len(q.OwnerAliases) > 0 || q.Name != "" || q.NamePrefix != "" || q.Limit > 0 {
+	if q.Region == "" || len(q.IDs) > 0 || len(q.OwnerAliases) > 0 || q.Name != "" || q.NamePrefix != "" || q.Limit > 0 && q.ThroughID == "" {
 		return "", nil, false
 	}
 	var b queryBuilder
+	r := idRange{q.AfterID, q.ThroughID}
 	switch {
 	case len(q.OwnerIDs) > 0:
 		owners := padStrings(q.OwnerIDs)
-		b.sql.WriteString(`SELECT image_id FROM images WHERE region = ? AND owner_id IN (` + placeholders(len(owners)) + `)`)
 		b.args = append(b.args, q.Region)
 		b.addStrings(owners)
-		if q.AfterID != "" {
-			b.and(`image_id > ?`, q.AfterID)
-		}
+		b.sql.WriteString(b.where(`SELECT image_id FROM images WHERE region = ? AND owner_id IN (`+placeholders(len(owners))+`)`, r))
 	case len(q.GrantedAny) > 0:
-		b.sql.WriteString(b.grantedCandidates(q.Region, q.AfterID, q.GrantedAny))
+		b.sql.WriteString(b.grantedCandidates(q.Region, r, q.GrantedAny))
 	case q.VisibleTo != nil:
-		b.sql.WriteString(b.visibleCandidates(q.Region, q.AfterID, *q.VisibleTo))
+		b.sql.WriteString(b.visibleCandidates(q.Region, r, *q.VisibleTo))
 	default:
 		return "", nil, false
 	}
@@ -158,24 +161,37 @@ func (b *queryBuilder) permTerms(col string, perms []image.LaunchPermission) str
 
 // grantedCandidates selects the ids of images holding any of perms: one
 // search of the grantee index per entry.
-func (b *queryBuilder) grantedCandidates(region, after string, perms []image.LaunchPermission) string {
+func (b *queryBuilder) grantedCandidates(region string, r idRange, perms []image.LaunchPermission) string {
 	perms = padPerms(perms)
 	branches := make([]string, len(perms))
 	for i, p := range perms {
-		branches[i] = b.grantBranch(region, after, `kind = ? AND value = ?`, string(p.Kind), p.Value)
+		branches[i] = b.grantBranch(region, r, `kind = ? AND value = ?`, string(p.Kind), p.Value)
 	}
 	return strings.Join(branches, " UNION ALL ")
 }
 
-func (b *queryBuilder) grantBranch(region, after, cond string, args ...any) string {
+// idRange is Query's AfterID and ThroughID, which every candidate branch
+// applies inside its index search ("" = unbounded on that side).
+type idRange struct{ after, through string }
+
+// where adds the range to a branch's conditions.
+func (b *queryBuilder) where(s string, r idRange) string {
+	if r.after != "" {
+		s += ` AND image_id > ?`
+		b.args = append(b.args, r.after)
+	}
+	if r.through != "" {
+		s += ` AND image_id <= ?`
+		b.args = append(b.args, r.through)
+	}
+	return s
+}
+
+func (b *queryBuilder) grantBranch(region string, r idRange, cond string, args ...any) string {
 	s := `SELECT image_id FROM launch_permissions WHERE region = ? AND ` + cond
 	b.args = append(b.args, region)
 	b.args = append(b.args, args...)
-	if after != "" {
-		s += ` AND image_id > ?`
-		b.args = append(b.args, after)
-	}
-	return s
+	return b.where(s, r)
 }
 
 // visibleCandidates selects a superset of the ids v may see: its own images
@@ -183,20 +199,16 @@ func (b *queryBuilder) grantBranch(region, after, cond string, args ...any) stri
 // of its OUs, each an index search. The caller drops disabled images that v
 // does not own, which makes the set exactly image.(*Image).VisibleTo (public
 // is the group/all grant row, which is_public mirrors).
-func (b *queryBuilder) visibleCandidates(region, after string, v resource.Viewer) string {
-	owned := `SELECT image_id FROM images WHERE region = ? AND owner_id = ?`
+func (b *queryBuilder) visibleCandidates(region string, r idRange, v resource.Viewer) string {
 	b.args = append(b.args, region, v.Account)
-	if after != "" {
-		owned += ` AND image_id > ?`
-		b.args = append(b.args, after)
-	}
+	owned := b.where(`SELECT image_id FROM images WHERE region = ? AND owner_id = ?`, r)
 	branches := []string{
 		owned,
-		b.grantBranch(region, after, `kind = ? AND value = ?`, string(image.Public.Kind), image.Public.Value),
-		b.grantBranch(region, after, `kind = ? AND value = ?`, string(image.PermUser), v.Account),
+		b.grantBranch(region, r, `kind = ? AND value = ?`, string(image.Public.Kind), image.Public.Value),
+		b.grantBranch(region, r, `kind = ? AND value = ?`, string(image.PermUser), v.Account),
 	}
 	if v.OrgARN != "" {
-		branches = append(branches, b.grantBranch(region, after, `kind = ? AND value = ?`, string(image.PermOrg), v.OrgARN))
+		branches = append(branches, b.grantBranch(region, r, `kind = ? AND value = ?`, string(image.PermOrg), v.OrgARN))
 	}
 	if len(v.OUARNs) > 0 {
 		args := []any{string(image.PermOU)}
@@ -204,7 +216,7 @@ func (b *queryBuilder) visibleCandidates(region, after string, v resource.Viewer
 		for _, ou := range ous {
 			args = append(args, ou)
 		}
-		branches = append(branches, b.grantBranch(region, after, `kind = ? AND value IN (`+placeholders(len(ous))+`)`, args...))
+		branches = append(branches, b.grantBranch(region, r, `kind = ? AND value IN (`+placeholders(len(ous))+`)`, args...))
 	}
 	return strings.Join(branches, " UNION ALL ")
 }

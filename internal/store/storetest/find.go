@@ -112,6 +112,14 @@ func testFindImages(t *testing.T, h *harness) {
 		{"VisibleTo, AfterID and Limit", image.Query{VisibleTo: viewer3, AfterID: amiID(5), Limit: 2}, n(6, 7)},
 		{"GrantedAny, AfterID and Limit", image.Query{GrantedAny: []image.LaunchPermission{image.Public, user(acct3)}, AfterID: amiID(3), Limit: 1}, n(5)},
 		{"AfterID past the end", image.Query{AfterID: amiID(99)}, nil},
+		{"ThroughID", image.Query{ThroughID: amiID(5)}, n(1, 2, 3, 5)},
+		{"AfterID and ThroughID", image.Query{AfterID: amiID(2), ThroughID: amiID(7)}, n(3, 5, 6, 7)},
+		{"empty range", image.Query{AfterID: amiID(7), ThroughID: amiID(7)}, nil},
+		{"range and Limit", image.Query{AfterID: amiID(1), ThroughID: amiID(8), Limit: 2}, n(2, 3)},
+		{"VisibleTo in a range", image.Query{VisibleTo: viewer3, AfterID: amiID(3), ThroughID: amiID(7)}, n(5, 6, 7)},
+		{"GrantedAny in a range", image.Query{GrantedAny: []image.LaunchPermission{image.Public, user(acct3)}, AfterID: amiID(1), ThroughID: amiID(5)}, n(3, 5)},
+		{"OwnerIDs in a range", image.Query{OwnerIDs: []string{acct1}, ThroughID: amiID(8)}, n(1, 2, 8)},
+		{"VisibleTo in a range, Bulk", image.Query{VisibleTo: viewer3, ThroughID: amiID(6), Bulk: true}, n(3, 5, 6)},
 	}
 	view(t, s, func(ctx context.Context, tx image.Tx) error {
 		for _, tc := range tests {
@@ -232,6 +240,8 @@ func matches(img *image.Image, q image.Query) bool {
 	case !q.IncludeDeregistered && img.State == image.StateDeregistered:
 		return false
 	case q.AfterID != "" && img.ID <= q.AfterID:
+		return false
+	case q.ThroughID != "" && img.ID > q.ThroughID:
 		return false
 	}
 	return true
@@ -354,6 +364,10 @@ func testFindImagesMatchesDomain(t *testing.T, h *harness) {
 				}
 				if rng.IntN(4) == 0 {
 					q.AfterID = amiID(rng.IntN(size))
+				}
+				if rng.IntN(4) == 0 {
+					q.ThroughID = amiID(rng.IntN(size + 20))
+					q.Bulk = rng.IntN(2) == 0
 				}
 				if rng.IntN(4) == 0 {
 					q.Limit = 1 + rng.IntN(20)

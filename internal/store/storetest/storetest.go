@@ -81,6 +81,8 @@ func RunEngine(t *testing.T, e Engine) {
 		{"FindImagesPagination", testFindImagesPagination},
 		{"FindImagesMatchesDomain", testFindImagesMatchesDomain},
 		{"FindImagesEveryRegion", testFindImagesEveryRegion},
+		{"ImageIDAfter", testImageIDAfter},
+		{"FindImagesInRanges", testFindImagesInRanges},
 		{"MalformedLookups", testMalformedLookups},
 		{"Tags", testTags},
 		{"ListTags", testListTags},
