@@ -164,6 +164,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		ops.Throttle = throttle.New(*cfg.Throttle)
 	}
 	m.WatchInFlight(srv.InFlight)
+	m.WatchInFlightLimit(srv.InFlightLimit)
 	srv.SetOps(ops)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

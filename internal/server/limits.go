@@ -38,7 +38,14 @@ type Limits struct {
 	MaxConns int
 	// MaxInFlight caps requests being worked on (body read, authenticated,
 	// answered); past it a request is shed at once with 503 Unavailable.
+	// The cap in force adapts below it (admission.go).
 	MaxInFlight int
+	// TargetLatency is the time in flight past which the cap shrinks; 0
+	// means DefaultTargetLatency, negative keeps the cap fixed.
+	TargetLatency time.Duration
+	// MaxInFlightPerKey caps the in-flight requests of one access key; 0
+	// means half the cap in force, negative no cap of its own.
+	MaxInFlightPerKey int
 	// MaxRunQueue caps the goroutines waiting for a CPU (requests queue
 	// there under CPU overload, before the handler sees them); past it
 	// requests are shed like past MaxInFlight. 0 means 4 × MaxInFlight
@@ -93,6 +100,7 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxInFlight == 0 {
 		l.MaxInFlight = DefaultMaxInFlight
 	}
+	def(&l.TargetLatency, DefaultTargetLatency)
 	if l.MaxRunQueue == 0 {
 		l.MaxRunQueue = 4 * max(l.MaxInFlight, 1)
 	}
@@ -111,7 +119,8 @@ func (s *Server) Limits() Limits { return s.limits }
 // SetLimits installs the budgets; call it before serving.
 func (s *Server) SetLimits(l Limits) {
 	s.limits = l.withDefaults()
-	s.inflight = newGate(s.limits.MaxInFlight)
+	s.inflight = newLimiter(s.limits.MaxInFlight, s.limits.TargetLatency)
+	s.keys = &keyShare{fixed: int64(s.limits.MaxInFlightPerKey), lim: s.inflight}
 	s.runq = newRunQueue(s.limits.MaxRunQueue)
 	s.writers = newGate(s.limits.MaxWriters)
 	s.bodyMem = newGate(int(s.limits.MaxBodyMemory))
@@ -161,20 +170,49 @@ func (g *gate) release(k int64) {
 // InFlight is the number of requests being worked on (for tests and probes).
 func (s *Server) InFlight() int { return int(s.inflight.n.Load()) }
 
-// ticket is what one request holds: an in-flight slot while it is worked
-// on and its answer is encoded, or a writer slot once its client reads
-// slowly.
+// InFlightLimit is the in-flight cap in force (admission.go).
+func (s *Server) InFlightLimit() int { return s.inflight.Limit() }
+
+// ticket is what one request holds: an in-flight slot (and its access
+// key's share) while it is worked on and its answer is encoded, or a writer
+// slot once its client reads slowly.
 type ticket struct {
 	s                *Server
 	inflight, writer bool
+	since            time.Time     // the in-flight slot was taken
+	key              *atomic.Int64 // the access key's count, while held
 }
 
 func (t *ticket) admit() bool {
 	if t.s.runq.over() {
 		return false
 	}
-	t.inflight = t.s.inflight.tryAcquire(1)
+	t.inflight = t.s.inflight.tryAcquire()
+	t.since = time.Now()
 	return t.inflight
+}
+
+// admitKey takes a share of the access key's; false sheds the request
+// (and gives back its in-flight slot, which did no work worth measuring).
+func (t *ticket) admitKey(id string) bool {
+	n, ok := t.s.keys.tryAcquire(id)
+	t.key = n
+	if !ok && t.inflight {
+		t.s.inflight.release(-1)
+		t.inflight = false
+	}
+	return ok
+}
+
+func (t *ticket) releaseInFlight() {
+	if t.key != nil {
+		t.key.Add(-1)
+		t.key = nil
+	}
+	if t.inflight {
+		t.s.inflight.release(time.Since(t.since))
+		t.inflight = false
+	}
 }
 
 // toWriter trades the in-flight slot for a writer slot: the client is
@@ -187,18 +225,12 @@ func (t *ticket) toWriter() bool {
 		}
 		t.writer = true
 	}
-	if t.inflight {
-		t.s.inflight.release(1)
-		t.inflight = false
-	}
+	t.releaseInFlight()
 	return true
 }
 
 func (t *ticket) release() {
-	if t.inflight {
-		t.s.inflight.release(1)
-		t.inflight = false
-	}
+	t.releaseInFlight()
 	if t.writer {
 		t.s.writers.release(1)
 		t.writer = false

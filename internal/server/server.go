@@ -39,7 +39,8 @@ type Server struct {
 
 	// The budgets (limits.go) and what they count.
 	limits   Limits
-	inflight *gate
+	inflight *limiter
+	keys     *keyShare
 	writers  *gate
 	bodyMem  *gate
 	runq     *runQueue
@@ -215,11 +216,11 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, req *request, t 
 	}
 	ctx, cancel := s.requestContext(r)
 	defer cancel()
-	res, err := s.work(ctx, r, req, body)
+	res, err := s.work(ctx, r, req, body, t)
 	return res, outcome(r, ctx, err)
 }
 
-func (s *Server) work(ctx context.Context, r *http.Request, req *request, body []byte) (any, error) {
+func (s *Server) work(ctx context.Context, r *http.Request, req *request, body []byte, t *ticket) (any, error) {
 	pre, err := scanParams(r, body)
 	if err != nil {
 		return nil, err
@@ -254,6 +255,11 @@ func (s *Server) work(ctx context.Context, r *http.Request, req *request, body [
 	key, ok := s.dir.Key(res.AccessKeyID)
 	if !ok { // the verifier only passes known keys; belt and braces
 		return nil, awserr.AuthFailureCredentials("AWS was not able to validate the provided access credentials")
+	}
+	if !t.admitKey(res.AccessKeyID) {
+		// One client holds its share of the cap: it is shed, not the others.
+		s.ops.Metrics.Shed()
+		return nil, errOverloaded()
 	}
 	req.account = key.Account
 	var params url.Values
