@@ -71,6 +71,8 @@ type request struct {
 	account string
 	json    bool
 	service string // "" for EC2; else routed by sts.go
+	// bodyHash is the body's SHA-256 in hex, computed as it was read.
+	bodyHash string
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -196,13 +198,14 @@ func (s *Server) putBuf(buf *bytes.Buffer) {
 
 // handle runs one request through the checks of spec §4.4 in order:
 // transport, action and version, authentication, decoding, then the action.
-// The body is read within its budgets before the request takes an in-flight
-// slot, and nothing is built from it before the signature is verified.
+// The body is read within its budgets and hashed as it arrives, and checked
+// against its X-Amz-Content-Sha256 before the request takes an in-flight
+// slot; nothing is built from it before the signature is verified.
 func (s *Server) handle(w http.ResponseWriter, r *http.Request, req *request, t *ticket) (any, error) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		return nil, awserr.Newf(awserr.CodeInvalidRequest, "The HTTP method %s is not supported.", r.Method)
 	}
-	body, reserved, err := s.readBody(w, r)
+	body, sum, reserved, err := s.readBody(w, r)
 	defer s.bodyMem.release(reserved)
 	if err != nil {
 		// The rest of the body is not wanted: without this net/http would
@@ -210,6 +213,12 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, req *request, t 
 		w.Header().Set("Connection", "close")
 		return nil, err
 	}
+	// A body that its own X-Amz-Content-Sha256 does not describe is
+	// refused before anything parses it or takes an in-flight slot.
+	if err := sigv4.CheckPayloadHash(r, sum); err != nil {
+		return nil, err
+	}
+	req.bodyHash = sum
 	if !t.admit() {
 		s.ops.Metrics.Shed()
 		return nil, errOverloaded()
@@ -248,7 +257,7 @@ func (s *Server) work(ctx context.Context, r *http.Request, req *request, body [
 		return nil, awserr.MissingParameter("Version")
 	}
 
-	res, err := s.verifier.Verify(r, body)
+	res, err := s.verifier.VerifyHashed(r, body, req.bodyHash)
 	if err != nil {
 		return nil, err
 	}
