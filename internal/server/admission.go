@@ -49,13 +49,10 @@ const minLimit = 8
 
 func newLimiter(max int, target time.Duration) *limiter {
 	l := &limiter{max: int64(max), floor: min(int64(max), minLimit), target: target, start: time.Now()}
-	// A slow start, as TCP's: a burst of heavy requests on a fresh server
-	// must not all be admitted before the first of them shows its cost.
-	// Quick work opens the cap to the maximum within about a second.
+	// No slow start: a fresh server must take a burst of writes (a
+	// populate, Terraform's parallelism) without shedding it, and heavy
+	// reads narrow the cap within a few windows.
 	l.limit.Store(int64(max))
-	if target > 0 {
-		l.limit.Store(l.floor)
-	}
 	return l
 }
 
@@ -73,8 +70,10 @@ func (l *limiter) tryAcquire() bool {
 	return true
 }
 
-// release gives back a slot held for the given time; held < 0 gives it
-// back without telling the cap anything (a request that did no work).
+// release gives back a slot held for the given time; held 0 counts no
+// slot time (a write: see ticket.read) but lets the cap grow; held < 0
+// gives it back without telling the cap anything (a request that did no
+// work).
 func (l *limiter) release(held time.Duration) {
 	if l.max <= 0 {
 		return

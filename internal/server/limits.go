@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -181,6 +182,11 @@ type ticket struct {
 	inflight, writer bool
 	since            time.Time     // the in-flight slot was taken
 	key              *atomic.Int64 // the access key's count, while held
+	// read: the request is a Describe, List, Get or Search, whose slot
+	// time tells the cap about CPU; a write's is mostly its wait for the
+	// one writer and its fsync, which admitting fewer writes would not
+	// shorten (group commit would only get smaller batches).
+	read bool
 }
 
 func (t *ticket) admit() bool {
@@ -210,9 +216,23 @@ func (t *ticket) releaseInFlight() {
 		t.key = nil
 	}
 	if t.inflight {
-		t.s.inflight.release(time.Since(t.since))
+		var held time.Duration
+		if t.read {
+			held = time.Since(t.since)
+		}
+		t.s.inflight.release(held)
 		t.inflight = false
 	}
+}
+
+// isRead says whether an action only reads (EC2's non-mutating kinds).
+func isRead(action string) bool {
+	for _, p := range []string{"Describe", "List", "Get", "Search"} {
+		if strings.HasPrefix(action, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // toWriter trades the in-flight slot for a writer slot: the client is

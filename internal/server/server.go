@@ -244,6 +244,7 @@ func (s *Server) work(ctx context.Context, r *http.Request, req *request, body [
 		return s.handleSTS(r, req, body, params, svc)
 	}
 	req.action = pre.action
+	t.read = isRead(pre.action)
 	if pre.action == "" {
 		return nil, awserr.New(awserr.CodeMissingAction, "The request must contain the parameter Action")
 	}
