@@ -41,8 +41,9 @@ type Limits struct {
 	// answered); past it a request is shed at once with 503 Unavailable.
 	// The cap in force adapts below it (admission.go).
 	MaxInFlight int
-	// TargetLatency is the time in flight past which the cap shrinks; 0
-	// means DefaultTargetLatency, negative keeps the cap fixed.
+	// TargetLatency is the time in flight of reads past which the cap
+	// shrinks (admission.go); 0 or negative keeps the cap fixed, the
+	// default: see SuggestedTargetLatency.
 	TargetLatency time.Duration
 	// MaxInFlightPerKey caps the in-flight requests of one access key; 0
 	// means half the cap in force, negative no cap of its own.
@@ -101,7 +102,6 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxInFlight == 0 {
 		l.MaxInFlight = DefaultMaxInFlight
 	}
-	def(&l.TargetLatency, DefaultTargetLatency)
 	if l.MaxRunQueue == 0 {
 		l.MaxRunQueue = 4 * max(l.MaxInFlight, 1)
 	}
