@@ -7,7 +7,7 @@ import (
 )
 
 // limiter is the cap on requests in flight. It moves between a floor and
-// --max-in-flight with the time admitted requests hold their slot (AIMD, as
+// --max-in-flight with the time admitted reads hold their slot (AIMD, as
 // TCP's congestion window or Netflix's concurrency-limits): when more than a
 // quarter of the slot time of a window went to requests that held their slot
 // longer than the target, the cap shrinks by a quarter; when requests were
@@ -19,7 +19,7 @@ import (
 // or the machine is busy fewer requests are admitted and each is answered
 // in about the target; the rest are shed with a retryable 503, which costs
 // microseconds. Cheap work (describe by id, writes waiting for their fsync)
-// keeps the full cap.
+// keeps the full cap. With no target (the default) the cap is fixed at max.
 type limiter struct {
 	max, floor int64
 	target     time.Duration

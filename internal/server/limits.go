@@ -39,7 +39,7 @@ type Limits struct {
 	MaxConns int
 	// MaxInFlight caps requests being worked on (body read, authenticated,
 	// answered); past it a request is shed at once with 503 Unavailable.
-	// The cap in force adapts below it (admission.go).
+	// With TargetLatency set, the cap in force adapts below it (admission.go).
 	MaxInFlight int
 	// TargetLatency is the time in flight of reads past which the cap
 	// shrinks (admission.go); 0 or negative keeps the cap fixed, the
