@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 )
 
 type rawResponse struct {
@@ -183,5 +184,66 @@ func TestJSONEnvelope(t *testing.T) {
 	r = e.post(t, owner, form("Action", "DescribeImageAttribute", "Version", "2016-11-15", "ImageId", id, "Attribute", "launchPermission"), accept)
 	if !strings.Contains(r.body, member) || !strings.Contains(r.body, nested) {
 		t.Fatalf("%s", r.body)
+	}
+}
+
+// TestPayloadHashBeforeParsing sends hand-made requests whose signed
+// X-Amz-Content-Sha256 describes another body. The signature is valid for
+// the claim, so only the body's own hash, computed as it is read, can
+// refuse them; the answer is SignatureDoesNotMatch before the body is
+// parsed (a body that would not parse, or names no action, gets the same
+// answer), and nothing changes.
+func TestPayloadHashBeforeParsing(t *testing.T) {
+	e := startEnv(t)
+	id := e.register(owner, "payload-hash")
+	modify := form("Action", "ModifyImageAttribute", "Version", "2016-11-15", "ImageId", id,
+		"Description.Value", "changed by a body the signature does not cover")
+	claimed := form("Action", "DescribeImages", "Version", "2016-11-15")
+	send := func(t *testing.T, body, claim string) rawResponse {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, e.endpoint+"/", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+		req.Header.Set("X-Amz-Content-Sha256", claim)
+		k := keys[owner]
+		if err := v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: k[0], SecretAccessKey: k[1]}, req,
+			claim, "ec2", region, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		return do(t, req)
+	}
+	sumOf := func(s string) string {
+		sum := sha256.Sum256([]byte(s))
+		return hex.EncodeToString(sum[:])
+	}
+	for _, tc := range []struct{ name, body string }{
+		{"a write", modify},
+		{"a body that does not parse", "Action=ModifyImageAttribute&Version=2016-11-15&ImageId=%zz"},
+		{"no action", "Version=2016-11-15"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := send(t, tc.body, sumOf(claimed))
+			if r.status != 403 || !strings.Contains(r.body, "<Code>SignatureDoesNotMatch</Code>") ||
+				!strings.Contains(r.body, "x-amz-content-sha256") {
+				t.Fatalf("a body its signed hash does not describe: %d %s, want 403 SignatureDoesNotMatch", r.status, r.body)
+			}
+		})
+	}
+	out, err := e.client(owner).DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := aws.ToString(out.Images[0].Description); strings.Contains(d, "does not cover") {
+		t.Errorf("the refused write changed the image: description %q", d)
+	}
+	// The same claim, matching its body (in upper case), and
+	// UNSIGNED-PAYLOAD are served.
+	if r := send(t, claimed, strings.ToUpper(sumOf(claimed))); r.status != 200 {
+		t.Errorf("a matching hash: %d %s", r.status, r.body)
+	}
+	if r := send(t, claimed, "UNSIGNED-PAYLOAD"); r.status != 200 {
+		t.Errorf("UNSIGNED-PAYLOAD: %d %s", r.status, r.body)
 	}
 }

@@ -23,6 +23,8 @@ func edgeFlags(fs *flag.FlagSet) func(cfg *app.Config) error {
 	requestTO := fs.Duration("request-timeout", server.DefaultRequestTimeout, "deadline of the work on one request, up to the first byte of its answer; past it 503 ServiceUnavailable (AMIGO_REQUEST_TIMEOUT)")
 	maxConns := fs.Int("max-conns", server.DefaultMaxConns, "open connections; past it a new connection gets 503 Unavailable and is closed (AMIGO_MAX_CONNS)")
 	maxInFlight := fs.Int("max-in-flight", server.DefaultMaxInFlight, "requests worked on at once; past it requests are shed at once with 503 Unavailable (AMIGO_MAX_IN_FLIGHT)")
+	target := fs.Duration("target-latency", 0, "time in flight of reads past which the in-flight cap shrinks (to 8 at least) so admitted requests stay quick, e.g. 200ms; 0 keeps the cap fixed at --max-in-flight (AMIGO_TARGET_LATENCY)")
+	perKey := fs.Int("max-in-flight-per-key", 0, "in-flight requests of one access key; 0 for half the cap in force, -1 for no cap of its own (AMIGO_MAX_IN_FLIGHT_PER_KEY)")
 	maxRunQueue := fs.Int("max-run-queue", 0, "goroutines waiting for a CPU; past it requests are shed with 503 Unavailable, as past --max-in-flight; 0 for 4 × --max-in-flight, -1 for no cap (AMIGO_MAX_RUN_QUEUE)")
 	maxWriters := fs.Int("max-writers", 0, "answers being written to clients at once; past it 503 Unavailable; 0 for 4 × --max-in-flight (AMIGO_MAX_WRITERS)")
 	drain := fs.Duration("shutdown-timeout", app.DefaultShutdownTimeout, "on SIGTERM, how long in-flight requests may finish before the remaining connections are closed (AMIGO_SHUTDOWN_TIMEOUT)")
@@ -39,6 +41,9 @@ func edgeFlags(fs *flag.FlagSet) func(cfg *app.Config) error {
 				return fmt.Errorf("--%s must be positive", name)
 			}
 		}
+		if *target < 0 {
+			return fmt.Errorf("--target-latency must not be negative")
+		}
 		if *maxWriters < 0 {
 			return fmt.Errorf("--max-writers must not be negative")
 		}
@@ -46,7 +51,7 @@ func edgeFlags(fs *flag.FlagSet) func(cfg *app.Config) error {
 			MaxHeaderBytes: *maxHeader, MaxBodyBytes: *maxBody, MaxBodyMemory: *bodyMem,
 			HeaderTimeout: *headerTO, BodyTimeout: *bodyTO, WriteTimeout: *writeTO, IdleTimeout: *idleTO,
 			RequestTimeout: *requestTO, MaxConns: *maxConns, MaxInFlight: *maxInFlight, MaxWriters: *maxWriters,
-			MaxRunQueue: *maxRunQueue,
+			MaxRunQueue: *maxRunQueue, TargetLatency: *target, MaxInFlightPerKey: *perKey,
 		}
 		cfg.ShutdownTimeout = *drain
 		return nil

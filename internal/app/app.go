@@ -193,6 +193,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		ops.Trail = server.Trail{Recorder: rec, Pages: svc.Pages()}
 		m.WatchAuditDrops(rec.Dropped)
 	}
+	m.WatchInFlightLimit(srv.InFlightLimit)
 	srv.SetOps(ops)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

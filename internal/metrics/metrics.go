@@ -144,6 +144,18 @@ func (m *Metrics) WatchInFlight(n func() int) {
 	}, func() float64 { return float64(n()) }))
 }
 
+// WatchInFlightLimit exports the in-flight cap in force: it adapts below
+// --max-in-flight to the time requests take (--target-latency).
+func (m *Metrics) WatchInFlightLimit(n func() int) {
+	if m == nil || n == nil {
+		return
+	}
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "amigo_requests_in_flight_limit",
+		Help: "The in-flight cap in force, between a floor and --max-in-flight, following --target-latency.",
+	}, func() float64 { return float64(n()) }))
+}
+
 // Shed counts a request refused because too many were in flight.
 func (m *Metrics) Shed() {
 	if m == nil {

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
@@ -17,14 +19,17 @@ const bodyStep = 16 << 10
 // readBody reads the request body within the budgets: at most MaxBodyBytes,
 // by the body deadline, and reserving memory from MaxBodyMemory before the
 // buffer grows, so a body that trickles in holds only what it has sent.
-// The caller gives back the reserved bytes with s.bodyMem.release.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, reserved int64, err error) {
+// It hashes the body as it arrives: sum is its SHA-256 in lower-case hex,
+// which the X-Amz-Content-Sha256 check and the signature use without a
+// second pass. The caller gives back the reserved bytes with
+// s.bodyMem.release.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, sum string, reserved int64, err error) {
 	limit := s.limits.MaxBodyBytes
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
-		return nil, 0, nil
+		return nil, emptySum, 0, nil
 	}
 	if limit > 0 && r.ContentLength > limit {
-		return nil, 0, errBodyTooLarge(limit)
+		return nil, "", 0, errBodyTooLarge(limit)
 	}
 	if d := s.limits.BodyTimeout; d > 0 {
 		rc := http.NewResponseController(w)
@@ -40,6 +45,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 			body, reserved = nil, 0
 		}
 	}()
+	h := sha256.New()
 	for {
 		if len(body) == cap(body) {
 			next := max(2*int64(cap(body)), bodyStep)
@@ -51,13 +57,13 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 			}
 			if limit > 0 {
 				if int64(len(body)) > limit {
-					return nil, reserved, errBodyTooLarge(limit)
+					return nil, "", reserved, errBodyTooLarge(limit)
 				}
 				next = min(next, limit+1)
 			}
 			grow := next - int64(cap(body))
 			if !s.bodyMem.tryAcquire(grow) {
-				return nil, reserved, errOverloaded()
+				return nil, "", reserved, errOverloaded()
 			}
 			reserved += grow
 			nb := make([]byte, len(body), next)
@@ -65,26 +71,30 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 			body = nb
 		}
 		n, rerr := r.Body.Read(body[len(body):cap(body)])
+		h.Write(body[len(body) : len(body)+n])
 		body = body[:len(body)+n]
 		if rerr == io.EOF {
 			break
 		}
 		if rerr != nil {
 			if errors.Is(rerr, os.ErrDeadlineExceeded) {
-				return nil, reserved, awserr.New(awserr.CodeMalformedQueryString, "The request body did not arrive in time.")
+				return nil, "", reserved, awserr.New(awserr.CodeMalformedQueryString, "The request body did not arrive in time.")
 			}
 			var tooBig *http.MaxBytesError
 			if errors.As(rerr, &tooBig) {
-				return nil, reserved, errBodyTooLarge(limit)
+				return nil, "", reserved, errBodyTooLarge(limit)
 			}
 			if r.Context().Err() != nil {
-				return nil, reserved, errClientGone
+				return nil, "", reserved, errClientGone
 			}
-			return nil, reserved, awserr.New(awserr.CodeMalformedQueryString, "The request body could not be read.")
+			return nil, "", reserved, awserr.New(awserr.CodeMalformedQueryString, "The request body could not be read.")
 		}
 	}
 	if limit > 0 && int64(len(body)) > limit {
-		return nil, reserved, errBodyTooLarge(limit)
+		return nil, "", reserved, errBodyTooLarge(limit)
 	}
-	return body, reserved, nil
+	return body, hex.EncodeToString(h.Sum(nil)), reserved, nil
 }
+
+// emptySum is the SHA-256 of no bytes, in hex.
+const emptySum = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

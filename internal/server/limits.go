@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -38,7 +39,15 @@ type Limits struct {
 	MaxConns int
 	// MaxInFlight caps requests being worked on (body read, authenticated,
 	// answered); past it a request is shed at once with 503 Unavailable.
+	// With TargetLatency set, the cap in force adapts below it (admission.go).
 	MaxInFlight int
+	// TargetLatency is the time in flight of reads past which the cap
+	// shrinks (admission.go); 0 or negative keeps the cap fixed, the
+	// default: see SuggestedTargetLatency.
+	TargetLatency time.Duration
+	// MaxInFlightPerKey caps the in-flight requests of one access key; 0
+	// means half the cap in force, negative no cap of its own.
+	MaxInFlightPerKey int
 	// MaxRunQueue caps the goroutines waiting for a CPU (requests queue
 	// there under CPU overload, before the handler sees them); past it
 	// requests are shed like past MaxInFlight. 0 means 4 × MaxInFlight
@@ -111,7 +120,8 @@ func (s *Server) Limits() Limits { return s.limits }
 // SetLimits installs the budgets; call it before serving.
 func (s *Server) SetLimits(l Limits) {
 	s.limits = l.withDefaults()
-	s.inflight = newGate(s.limits.MaxInFlight)
+	s.inflight = newLimiter(s.limits.MaxInFlight, s.limits.TargetLatency)
+	s.keys = &keyShare{fixed: int64(s.limits.MaxInFlightPerKey), lim: s.inflight}
 	s.runq = newRunQueue(s.limits.MaxRunQueue)
 	s.writers = newGate(s.limits.MaxWriters)
 	s.bodyMem = newGate(int(s.limits.MaxBodyMemory))
@@ -161,20 +171,68 @@ func (g *gate) release(k int64) {
 // InFlight is the number of requests being worked on (for tests and probes).
 func (s *Server) InFlight() int { return int(s.inflight.n.Load()) }
 
-// ticket is what one request holds: an in-flight slot while it is worked
-// on and its answer is encoded, or a writer slot once its client reads
-// slowly.
+// InFlightLimit is the in-flight cap in force (admission.go).
+func (s *Server) InFlightLimit() int { return s.inflight.Limit() }
+
+// ticket is what one request holds: an in-flight slot (and its access
+// key's share) while it is worked on and its answer is encoded, or a writer
+// slot once its client reads slowly.
 type ticket struct {
 	s                *Server
 	inflight, writer bool
+	since            time.Time     // the in-flight slot was taken
+	key              *atomic.Int64 // the access key's count, while held
+	// read: the request is a Describe, List, Get or Search, whose slot
+	// time tells the cap about CPU; a write's is mostly its wait for the
+	// one writer and its fsync, which admitting fewer writes would not
+	// shorten (group commit would only get smaller batches).
+	read bool
 }
 
 func (t *ticket) admit() bool {
 	if t.s.runq.over() {
 		return false
 	}
-	t.inflight = t.s.inflight.tryAcquire(1)
+	t.inflight = t.s.inflight.tryAcquire()
+	t.since = time.Now()
 	return t.inflight
+}
+
+// admitKey takes a share of the access key's; false sheds the request
+// (and gives back its in-flight slot, which did no work worth measuring).
+func (t *ticket) admitKey(id string) bool {
+	n, ok := t.s.keys.tryAcquire(id)
+	t.key = n
+	if !ok && t.inflight {
+		t.s.inflight.release(-1)
+		t.inflight = false
+	}
+	return ok
+}
+
+func (t *ticket) releaseInFlight() {
+	if t.key != nil {
+		t.key.Add(-1)
+		t.key = nil
+	}
+	if t.inflight {
+		var held time.Duration
+		if t.read {
+			held = time.Since(t.since)
+		}
+		t.s.inflight.release(held)
+		t.inflight = false
+	}
+}
+
+// isRead says whether an action only reads (EC2's non-mutating kinds).
+func isRead(action string) bool {
+	for _, p := range []string{"Describe", "List", "Get", "Search"} {
+		if strings.HasPrefix(action, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // toWriter trades the in-flight slot for a writer slot: the client is
@@ -187,18 +245,12 @@ func (t *ticket) toWriter() bool {
 		}
 		t.writer = true
 	}
-	if t.inflight {
-		t.s.inflight.release(1)
-		t.inflight = false
-	}
+	t.releaseInFlight()
 	return true
 }
 
 func (t *ticket) release() {
-	if t.inflight {
-		t.s.inflight.release(1)
-		t.inflight = false
-	}
+	t.releaseInFlight()
 	if t.writer {
 		t.s.writers.release(1)
 		t.writer = false

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -434,4 +435,33 @@ func FuzzScanParams(f *testing.F) {
 			t.Fatalf("scanForm found Action %q in %q, url.ParseQuery %q", p.action, s, want["Action"])
 		}
 	})
+}
+
+// A body that its signed X-Amz-Content-Sha256 does not describe is refused
+// before it is parsed (its malformed escape would be MalformedQueryString)
+// and before the action runs.
+func TestPayloadHashCheckedBeforeParsing(t *testing.T) {
+	var ran atomic.Bool
+	ts := startServer(t, Limits{}, func(context.Context, *ec2api.DescribeImagesRequest) (any, error) {
+		ran.Store(true)
+		return &ec2api.DescribeImagesResult{}, nil
+	})
+	claimed := "Action=DescribeImages&Version=" + APIVersion
+	r := signed(t, ts.url, form, claimed)
+	sum := sha256.Sum256([]byte(claimed))
+	r.Header.Set("X-Amz-Content-Sha256", hex.EncodeToString(sum[:]))
+	// Re-signed with the claim, then given another body.
+	creds := aws.Credentials{AccessKeyID: account.DefaultKeyID, SecretAccessKey: account.DefaultSecret}
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, r, hex.EncodeToString(sum[:]), "ec2", "us-east-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	other := "Action=DescribeImages&Version=" + APIVersion + "&Owner.1=%zz"
+	r.Body, r.ContentLength = io.NopCloser(strings.NewReader(other)), int64(len(other))
+	status, code, _ := call(t, r)
+	if status != 403 || code != "SignatureDoesNotMatch" {
+		t.Errorf("a body its signed hash does not describe: %d %s, want 403 SignatureDoesNotMatch", status, code)
+	}
+	if ran.Load() {
+		t.Error("the action ran")
+	}
 }

@@ -39,7 +39,8 @@ type Server struct {
 
 	// The budgets (limits.go) and what they count.
 	limits   Limits
-	inflight *gate
+	inflight *limiter
+	keys     *keyShare
 	writers  *gate
 	bodyMem  *gate
 	runq     *runQueue
@@ -75,6 +76,8 @@ type request struct {
 	// deadline is the request's work deadline (zero: none), which a
 	// streamed answer's first batch keeps after handle returns.
 	deadline time.Time
+	// bodyHash is the body's SHA-256 in hex, computed as it was read.
+	bodyHash string
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -212,13 +215,14 @@ func (s *Server) putBuf(buf *bytes.Buffer) {
 
 // handle runs one request through the checks of spec §4.4 in order:
 // transport, action and version, authentication, decoding, then the action.
-// The body is read within its budgets before the request takes an in-flight
-// slot, and nothing is built from it before the signature is verified.
+// The body is read within its budgets and hashed as it arrives, and checked
+// against its X-Amz-Content-Sha256 before the request takes an in-flight
+// slot; nothing is built from it before the signature is verified.
 func (s *Server) handle(w http.ResponseWriter, r *http.Request, req *request, t *ticket) (any, error) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		return nil, awserr.Newf(awserr.CodeInvalidRequest, "The HTTP method %s is not supported.", r.Method)
 	}
-	body, reserved, err := s.readBody(w, r)
+	body, sum, reserved, err := s.readBody(w, r)
 	defer s.bodyMem.release(reserved)
 	if err != nil {
 		// The rest of the body is not wanted: without this net/http would
@@ -226,6 +230,12 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, req *request, t 
 		w.Header().Set("Connection", "close")
 		return nil, err
 	}
+	// A body that its own X-Amz-Content-Sha256 does not describe is
+	// refused before anything parses it or takes an in-flight slot.
+	if err := sigv4.CheckPayloadHash(r, sum); err != nil {
+		return nil, err
+	}
+	req.bodyHash = sum
 	if !t.admit() {
 		s.ops.Metrics.Shed()
 		return nil, errOverloaded()
@@ -233,11 +243,11 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, req *request, t 
 	ctx, cancel := s.requestContext(r)
 	defer cancel()
 	req.deadline = deadlineOf(ctx)
-	res, err := s.work(ctx, r, req, body)
+	res, err := s.work(ctx, r, req, body, t)
 	return res, outcome(r, ctx, err)
 }
 
-func (s *Server) work(ctx context.Context, r *http.Request, req *request, body []byte) (out any, err error) {
+func (s *Server) work(ctx context.Context, r *http.Request, req *request, body []byte, t *ticket) (out any, err error) {
 	if s.ops.Trail.Recorder != nil && isCloudTrail(r) {
 		return s.handleCloudTrail(ctx, r, req, body)
 	}
@@ -255,6 +265,7 @@ func (s *Server) work(ctx context.Context, r *http.Request, req *request, body [
 		return s.handleSTS(r, req, body, params, svc)
 	}
 	req.action = pre.action
+	t.read = isRead(pre.action)
 	if pre.action == "" {
 		return nil, awserr.New(awserr.CodeMissingAction, "The request must contain the parameter Action")
 	}
@@ -268,13 +279,18 @@ func (s *Server) work(ctx context.Context, r *http.Request, req *request, body [
 		return nil, awserr.MissingParameter("Version")
 	}
 
-	res, err := s.verifier.Verify(r, body)
+	res, err := s.verifier.VerifyHashed(r, body, req.bodyHash)
 	if err != nil {
 		return nil, err
 	}
 	key, ok := s.dir.Key(res.AccessKeyID)
 	if !ok { // the verifier only passes known keys; belt and braces
 		return nil, awserr.AuthFailureCredentials("AWS was not able to validate the provided access credentials")
+	}
+	if !t.admitKey(res.AccessKeyID) {
+		// One client holds its share of the cap: it is shed, not the others.
+		s.ops.Metrics.Shed()
+		return nil, errOverloaded()
 	}
 	req.account = key.Account
 	ctx, event := s.beginAudit(ctx, r, req, key, res.Region)

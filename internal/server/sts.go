@@ -84,7 +84,7 @@ func (s *Server) handleSTS(r *http.Request, req *request, body []byte, params ur
 	if svc != "sts" {
 		return nil, errInvalidToken()
 	}
-	res, err := s.stsVerifier.Verify(r, body)
+	res, err := s.stsVerifier.VerifyHashed(r, body, req.bodyHash)
 	if err != nil {
 		return nil, stsAuthError(err, r, s.stsVerifier.Now)
 	}

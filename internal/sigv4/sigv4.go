@@ -135,11 +135,33 @@ func presignMarker(name string) bool {
 //   - RequestExpired (400): outside the clock skew, presigned URL expired.
 //   - MalformedQueryString (400): undecodable query string.
 func (v *Verifier) Verify(r *http.Request, body []byte) (*Result, error) {
-	res, err := v.verify(r, body)
+	return v.VerifyHashed(r, body, "")
+}
+
+// VerifyHashed is Verify for a body whose SHA-256 (lower-case hex) the
+// caller computed while reading it; "" computes it here.
+func (v *Verifier) VerifyHashed(r *http.Request, body []byte, bodyHash string) (*Result, error) {
+	res, err := v.verify(r, body, bodyHash)
 	if err != nil {
 		return nil, err // not a typed nil
 	}
 	return res, nil
+}
+
+// CheckPayloadHash compares the body's SHA-256 (lower-case hex), computed
+// as it was read, with the X-Amz-Content-Sha256 header, so that a body the
+// header does not describe is refused before anything parses it or spends
+// on verifying its signature. It returns nil when the header is absent or
+// UNSIGNED-PAYLOAD (the signature check covers the rest), and otherwise
+// SignatureDoesNotMatch (403) with S3's wording: EC2 publishes no code of
+// its own for it, and the signature covers the claimed hash, so the
+// request's signature cannot describe this body.
+func CheckPayloadHash(r *http.Request, bodyHash string) error {
+	claim := r.Header.Get(ParamContentSHA256)
+	if claim == "" || claim == unsignedPayload || strings.EqualFold(claim, bodyHash) {
+		return nil
+	}
+	return errMismatch(msgPayloadHash)
 }
 
 // signed is what either form says about its signature.
@@ -156,7 +178,7 @@ type signed struct {
 	excludeParam  string // left out of the canonical query
 }
 
-func (v *Verifier) verify(r *http.Request, body []byte) (*Result, *awserr.Error) {
+func (v *Verifier) verify(r *http.Request, body []byte, bodyHash string) (*Result, *awserr.Error) {
 	if r == nil || r.URL == nil {
 		return nil, awserr.Internal(errors.New("sigv4: nil request or URL"))
 	}
@@ -208,7 +230,7 @@ func (v *Verifier) verify(r *http.Request, body []byte) (*Result, *awserr.Error)
 	if err != nil {
 		return nil, err
 	}
-	return v.check(r, body, params, &s)
+	return v.check(r, body, bodyHash, params, &s)
 }
 
 // fromHeader reads the Authorization header form.
@@ -331,7 +353,7 @@ func isSigV2(r *http.Request, params []queryParam, body []byte) bool {
 
 // check validates the scope and the clock, looks up the secret and compares
 // the signature.
-func (v *Verifier) check(r *http.Request, body []byte, params []queryParam, s *signed) (*Result, *awserr.Error) {
+func (v *Verifier) check(r *http.Request, body []byte, bodyHash string, params []queryParam, s *signed) (*Result, *awserr.Error) {
 	sc, err := parseCredential(s.credential)
 	if err != nil {
 		return nil, err
@@ -368,7 +390,9 @@ func (v *Verifier) check(r *http.Request, body []byte, params []queryParam, s *s
 		return nil, errAuthFailure()
 	}
 
-	bodyHash := hashHex(body)
+	if bodyHash == "" {
+		bodyHash = hashHex(body)
+	}
 	payloadHash := s.payloadHash
 	if payloadHash == "" {
 		payloadHash = bodyHash

@@ -1041,3 +1041,36 @@ func BenchmarkVerifyPresigned(b *testing.B) {
 		}
 	}
 }
+
+func TestCheckPayloadHash(t *testing.T) {
+	body := hashHex([]byte("Action=DescribeImages"))
+	other := hashHex([]byte("Action=ModifyImageAttribute"))
+	tests := []struct {
+		name, header string
+		ok           bool
+	}{
+		{"no header", "", true},
+		{"unsigned", "UNSIGNED-PAYLOAD", true},
+		{"the body's", body, true},
+		{"the body's in upper case", strings.ToUpper(body), true},
+		{"another body's", other, false},
+		{"not a hash", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, _ := http.NewRequest(http.MethodPost, "http://ec2.us-east-1.amazonaws.com/", nil)
+			if tc.header != "" {
+				r.Header.Set(ParamContentSHA256, tc.header)
+			}
+			err := CheckPayloadHash(r, body)
+			if (err == nil) != tc.ok {
+				t.Fatalf("CheckPayloadHash = %v, want ok=%v", err, tc.ok)
+			}
+			if err != nil {
+				if e := awserr.From(err); e.Code != awserr.CodeSignatureDoesNotMatch || e.Status != 403 {
+					t.Errorf("got %s %d, want SignatureDoesNotMatch 403", e.Code, e.Status)
+				}
+			}
+		})
+	}
+}

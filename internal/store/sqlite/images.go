@@ -26,6 +26,9 @@ func (t *tx) Image(ctx context.Context, region, id string) (*image.Image, error)
 	if err == nil && t.rc != nil {
 		t.rc.putImage(t.seen, frozen(img))
 	}
+	if err == nil {
+		t.notePerms(img)
+	}
 	return img, err
 }
 
@@ -102,6 +105,7 @@ func (t *tx) InsertImage(ctx context.Context, img *image.Image) error {
 	if err := t.insertPerms(ctx, img); err != nil {
 		return err
 	}
+	t.notePerms(img)
 	return t.setSnapshotRefs(ctx, img, true)
 }
 
@@ -124,12 +128,16 @@ func (t *tx) UpdateImage(ctx context.Context, img *image.Image) error {
 	} else if n == 0 {
 		return resource.ErrNotFound
 	}
+	if prev, ok := t.perms[resKey{img.Region, img.ID}]; ok && slices.Equal(prev, img.LaunchPermissions) {
+		return nil // as this function read them: the rows stand
+	}
 	if _, err := t.st.deletePerms.ExecContext(ctx, img.Region, img.ID); err != nil {
 		return fmt.Errorf("sqlite: update image %s: %w", img.ID, err)
 	}
 	if err := t.insertPerms(ctx, img); err != nil {
 		return err
 	}
+	t.notePerms(img)
 	return t.setSnapshotRefs(ctx, img, false)
 }
 
@@ -151,6 +159,7 @@ func (t *tx) DeleteImage(ctx context.Context, region, id string) error {
 	}
 	// Launch permissions and snapshot references go by ON DELETE CASCADE.
 	t.touch(invalidation{res: resKey{region, id}, image: true, tags: true})
+	delete(t.perms, resKey{region, id})
 	res, err := t.exec(ctx, `DELETE FROM images WHERE region = ? AND image_id = ?`, region, id)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete image %s: %w", id, err)

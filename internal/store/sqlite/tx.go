@@ -5,11 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
 	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 )
@@ -99,6 +101,22 @@ type tx struct {
 	// the cache cannot serve.
 	rc   *readCache
 	seen uint64
+
+	// Write only: the launch permissions of each image as this function
+	// read or last wrote them, so that UpdateImage rewrites the rows only
+	// when they changed (a description or IMDS change leaves them alone).
+	perms map[resKey][]image.LaunchPermission
+}
+
+// notePerms records the launch permissions img has in the transaction now.
+func (t *tx) notePerms(img *image.Image) {
+	if !t.write {
+		return
+	}
+	if t.perms == nil {
+		t.perms = make(map[resKey][]image.LaunchPermission, 1)
+	}
+	t.perms[resKey{img.Region, img.ID}] = slices.Clone(img.LaunchPermissions)
 }
 
 var _ instance.Tx = (*tx)(nil)
