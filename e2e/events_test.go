@@ -169,7 +169,7 @@ func TestEventsEveryTransition(t *testing.T) {
 	out, err := c.RegisterImage(ctx, &ec2.RegisterImageInput{Name: aws.String("events-a"), RootDeviceName: aws.String("/dev/xvda"),
 		Architecture: "x86_64", VirtualizationType: aws.String("hvm"),
 		BlockDeviceMappings: []ec2types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvda"),
-			Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(snapshot), VolumeSize: aws.Int32(8)}}}})
+			Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String(e.fixture()), VolumeSize: aws.Int32(8)}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +275,9 @@ func TestEventsAcrossKill9(t *testing.T) {
 	r := newReceiver(t)
 	r.stop()
 	addr := freeAddr(t)
-	flags := []string{"--events-url", r.url(), "--pending-delay", "2s"}
+	// The images go on an id amigo holds no record of: this test is about
+	// the outbox, not snapshots.
+	flags := []string{"--events-url", r.url(), "--pending-delay", "2s", "--allow-unknown-snapshots"}
 	cmd := startProcess(t, dataDir, addr, flags...)
 	e := &env{t: t, endpoint: "http://" + addr}
 

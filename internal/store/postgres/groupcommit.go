@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/amigo-ec2/amigo/internal/store"
 )
 
 // DefaultGroupCommit is how many Updates one transaction carries at most:
@@ -166,7 +168,13 @@ func (g *groupCommit) runBatch(batch []*groupReq) {
 		}
 		savepoint = "RELEASE SAVEPOINT g; SAVEPOINT g"
 		t := &tx{tx: ptx, docs: s.docs, write: true}
-		panicked, err := callFn(r.fn, t)
+		panicked, err := callFn(func(t *tx) error {
+			if err := r.fn(t); err != nil {
+				return err
+			}
+			// The call's audit event, outbox entry: in fn's savepoint.
+			return store.WriteAttached(r.ctx, t)
+		}, t)
 		if panicked != nil {
 			results[i].panicked = panicked
 		}
@@ -205,6 +213,8 @@ func (g *groupCommit) runBatch(batch []*groupReq) {
 	for i, r := range batch {
 		if !ok[i] {
 			results[i] = groupResult{again: true}
+		} else if results[i].err == nil {
+			store.Committed(r.ctx)
 		}
 		r.done <- results[i]
 	}

@@ -128,16 +128,17 @@ func (t *tx) UpdateImage(ctx context.Context, img *image.Image) error {
 	} else if n == 0 {
 		return resource.ErrNotFound
 	}
-	if prev, ok := t.perms[resKey{img.Region, img.ID}]; ok && slices.Equal(prev, img.LaunchPermissions) {
-		return nil // as this function read them: the rows stand
+	// Permission rows as this function read them stand; others are
+	// rewritten.
+	if prev, ok := t.perms[resKey{img.Region, img.ID}]; !ok || !slices.Equal(prev, img.LaunchPermissions) {
+		if _, err := t.st.deletePerms.ExecContext(ctx, img.Region, img.ID); err != nil {
+			return fmt.Errorf("sqlite: update image %s: %w", img.ID, err)
+		}
+		if err := t.insertPerms(ctx, img); err != nil {
+			return err
+		}
+		t.notePerms(img)
 	}
-	if _, err := t.st.deletePerms.ExecContext(ctx, img.Region, img.ID); err != nil {
-		return fmt.Errorf("sqlite: update image %s: %w", img.ID, err)
-	}
-	if err := t.insertPerms(ctx, img); err != nil {
-		return err
-	}
-	t.notePerms(img)
 	return t.setSnapshotRefs(ctx, img, false)
 }
 

@@ -291,6 +291,18 @@ func testImageUsingSnapshot(t *testing.T, h *harness) {
 	})
 	check("updated", map[int]string{1: amiID(1), 2: "", 5: amiID(2), 6: amiID(7)})
 
+	// Read and written back in one transaction with its permissions as
+	// read (what DeregisterImage does): the references still follow.
+	update(t, s, func(ctx context.Context, tx image.Tx) error {
+		img, err := tx.Image(ctx, region, amiID(1))
+		if err != nil {
+			return err
+		}
+		img.State = image.StateDeregistered
+		return tx.UpdateImage(ctx, img)
+	})
+	check("deregistered after a read", map[int]string{1: ""})
+
 	// A deleted image takes its references along.
 	update(t, s, func(ctx context.Context, tx image.Tx) error {
 		return tx.DeleteImage(ctx, region, amiID(7))
