@@ -3,14 +3,10 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
 // After kill -9 during a burst of changes, every acknowledged change has
@@ -32,39 +28,7 @@ func TestKill9EveryAcknowledgedChangeHasOneEvent(t *testing.T) {
 		imgs[w] = e.register(owner, fmt.Sprintf("audit-crash-%d", w))
 	}
 
-	var mu sync.Mutex
-	acked := map[string]string{} // user id → image
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := range imgs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := e.client(owner)
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				user := fmt.Sprintf("8%03d%08d", w, i)
-				_, err := c.ModifyImageAttribute(ctx, &ec2.ModifyImageAttributeInput{ImageId: aws.String(imgs[w]),
-					LaunchPermission: &ec2types.LaunchPermissionModifications{Add: []ec2types.LaunchPermission{{UserId: aws.String(user)}}}})
-				if err == nil {
-					mu.Lock()
-					acked[user] = imgs[w]
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	time.Sleep(1500 * time.Millisecond)
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
-	close(stop)
-	wg.Wait()
+	acked := burstThenKill(t, e, cmd, imgs[:], "8")
 	if len(acked) < 10 {
 		t.Fatalf("only %d changes acknowledged before the kill; the test proves nothing", len(acked))
 	}

@@ -97,42 +97,8 @@ func TestKill9KeepsAcknowledgedChanges(t *testing.T) {
 		imgs[w] = e.register(owner, fmt.Sprintf("crash-%d", w))
 	}
 
-	var mu sync.Mutex
-	acked := map[string]string{} // user id → image
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := e.client(owner)
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				user := fmt.Sprintf("7%03d%08d", w, i)
-				_, err := c.ModifyImageAttribute(ctx, &ec2.ModifyImageAttributeInput{ImageId: aws.String(imgs[w]),
-					LaunchPermission: &ec2types.LaunchPermissionModifications{Add: []ec2types.LaunchPermission{{UserId: aws.String(user)}}}})
-				if err == nil {
-					mu.Lock()
-					acked[user] = imgs[w]
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	time.Sleep(1500 * time.Millisecond)
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
-	close(stop)
-	wg.Wait()
-	mu.Lock()
+	acked := burstThenKill(t, e, cmd, imgs[:], "7")
 	n := len(acked)
-	mu.Unlock()
 	if n < 10 {
 		t.Fatalf("only %d changes acknowledged before the kill; the test proves nothing", n)
 	}
@@ -168,4 +134,46 @@ func launchPermsOf(t *testing.T, e *env, id string) []string {
 		}
 	}
 	return ids
+}
+
+// burstThenKill grants launch permissions on imgs, one writer per image,
+// kills the process after 1.5 s and returns the grants it acknowledged
+// (user id → image). Every user id starts with digit, so two tests' grants
+// differ.
+func burstThenKill(t *testing.T, e *env, cmd *exec.Cmd, imgs []string, digit string) map[string]string {
+	t.Helper()
+	var mu sync.Mutex
+	acked := map[string]string{}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range imgs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := e.client(owner)
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				user := fmt.Sprintf("%s%03d%08d", digit, w, i)
+				_, err := c.ModifyImageAttribute(ctx, &ec2.ModifyImageAttributeInput{ImageId: aws.String(imgs[w]),
+					LaunchPermission: &ec2types.LaunchPermissionModifications{Add: []ec2types.LaunchPermission{{UserId: aws.String(user)}}}})
+				if err == nil {
+					mu.Lock()
+					acked[user] = imgs[w]
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	close(stop)
+	wg.Wait()
+	return acked
 }
