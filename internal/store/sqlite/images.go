@@ -27,7 +27,7 @@ func (t *tx) Image(ctx context.Context, region, id string) (*image.Image, error)
 		t.rc.putImage(t.seen, frozen(img))
 	}
 	if err == nil {
-		t.notePerms(img)
+		t.noteRows(img)
 	}
 	return img, err
 }
@@ -105,7 +105,7 @@ func (t *tx) InsertImage(ctx context.Context, img *image.Image) error {
 	if err := t.insertPerms(ctx, img); err != nil {
 		return err
 	}
-	t.notePerms(img)
+	t.noteRows(img)
 	return t.setSnapshotRefs(ctx, img, true)
 }
 
@@ -128,18 +128,24 @@ func (t *tx) UpdateImage(ctx context.Context, img *image.Image) error {
 	} else if n == 0 {
 		return resource.ErrNotFound
 	}
-	// Permission rows as this function read them stand; others are
-	// rewritten.
-	if prev, ok := t.perms[resKey{img.Region, img.ID}]; !ok || !slices.Equal(prev, img.LaunchPermissions) {
+	// Child rows as this function read them stand; others are rewritten.
+	key := resKey{img.Region, img.ID}
+	prev, known := t.rows[key]
+	if !known || !slices.Equal(prev.perms, img.LaunchPermissions) {
 		if _, err := t.st.deletePerms.ExecContext(ctx, img.Region, img.ID); err != nil {
 			return fmt.Errorf("sqlite: update image %s: %w", img.ID, err)
 		}
 		if err := t.insertPerms(ctx, img); err != nil {
 			return err
 		}
-		t.notePerms(img)
 	}
-	return t.setSnapshotRefs(ctx, img, false)
+	if refs := record.SnapshotRefs(img); !known || !slices.Equal(prev.refs, refs) {
+		if err := t.setSnapshotRefs(ctx, img, false); err != nil {
+			return err
+		}
+	}
+	t.noteRows(img)
+	return nil
 }
 
 // insertPerms stores img's launch permissions in their order, which
@@ -160,7 +166,7 @@ func (t *tx) DeleteImage(ctx context.Context, region, id string) error {
 	}
 	// Launch permissions and snapshot references go by ON DELETE CASCADE.
 	t.touch(invalidation{res: resKey{region, id}, image: true, tags: true})
-	delete(t.perms, resKey{region, id})
+	delete(t.rows, resKey{region, id})
 	res, err := t.exec(ctx, `DELETE FROM images WHERE region = ? AND image_id = ?`, region, id)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete image %s: %w", id, err)

@@ -102,21 +102,28 @@ type tx struct {
 	rc   *readCache
 	seen uint64
 
-	// Write only: the launch permissions of each image as this function
-	// read or last wrote them, so that UpdateImage rewrites the rows only
-	// when they changed (a description or IMDS change leaves them alone).
-	perms map[resKey][]image.LaunchPermission
+	// Write only: each image's child rows as this function read or last
+	// wrote them, so that UpdateImage rewrites them only when they changed
+	// (a description or IMDS change leaves them alone).
+	rows map[resKey]imageRows
 }
 
-// notePerms records the launch permissions img has in the transaction now.
-func (t *tx) notePerms(img *image.Image) {
+// imageRows are the child rows of an image that UpdateImage keeps: its
+// launch permissions and the snapshot ids it references.
+type imageRows struct {
+	perms []image.LaunchPermission
+	refs  []string
+}
+
+// noteRows records the child rows img has in the transaction now.
+func (t *tx) noteRows(img *image.Image) {
 	if !t.write {
 		return
 	}
-	if t.perms == nil {
-		t.perms = make(map[resKey][]image.LaunchPermission, 1)
+	if t.rows == nil {
+		t.rows = make(map[resKey]imageRows, 1)
 	}
-	t.perms[resKey{img.Region, img.ID}] = slices.Clone(img.LaunchPermissions)
+	t.rows[resKey{img.Region, img.ID}] = imageRows{perms: slices.Clone(img.LaunchPermissions), refs: record.SnapshotRefs(img)}
 }
 
 var _ instance.Tx = (*tx)(nil)
