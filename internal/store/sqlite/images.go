@@ -27,7 +27,7 @@ func (t *tx) Image(ctx context.Context, region, id string) (*image.Image, error)
 		t.rc.putImage(t.seen, frozen(img))
 	}
 	if err == nil {
-		t.noteRows(img)
+		t.noteRows(img, nil)
 	}
 	return img, err
 }
@@ -105,8 +105,9 @@ func (t *tx) InsertImage(ctx context.Context, img *image.Image) error {
 	if err := t.insertPerms(ctx, img); err != nil {
 		return err
 	}
-	t.noteRows(img)
-	return t.setSnapshotRefs(ctx, img, true)
+	refs := record.SnapshotRefs(img)
+	t.noteRows(img, refs)
+	return t.setSnapshotRefs(ctx, img, refs, true)
 }
 
 func (t *tx) UpdateImage(ctx context.Context, img *image.Image) error {
@@ -139,12 +140,13 @@ func (t *tx) UpdateImage(ctx context.Context, img *image.Image) error {
 			return err
 		}
 	}
-	if refs := record.SnapshotRefs(img); !known || !slices.Equal(prev.refs, refs) {
-		if err := t.setSnapshotRefs(ctx, img, false); err != nil {
+	refs := record.SnapshotRefs(img)
+	if !known || !slices.Equal(prev.refs, refs) {
+		if err := t.setSnapshotRefs(ctx, img, refs, false); err != nil {
 			return err
 		}
 	}
-	t.noteRows(img)
+	t.noteRows(img, refs)
 	return nil
 }
 

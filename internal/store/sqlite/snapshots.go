@@ -410,16 +410,17 @@ ORDER BY creation_date, image_id LIMIT 1`, []any{region, snapshotID}, &id)
 	return id, nil
 }
 
-// setSnapshotRefs makes the index rows of img what record.SnapshotRefs
-// says; fresh is true for a new image (nothing to remove).
-func (t *tx) setSnapshotRefs(ctx context.Context, img *image.Image, fresh bool) error {
+// setSnapshotRefs makes the index rows of img refs, which is
+// record.SnapshotRefs(img); fresh is true for a new image (nothing to
+// remove).
+func (t *tx) setSnapshotRefs(ctx context.Context, img *image.Image, refs []string, fresh bool) error {
 	if !fresh {
 		if _, err := t.exec(ctx, `DELETE FROM image_snapshots WHERE region = ? AND image_id = ?`, img.Region, img.ID); err != nil {
 			return fmt.Errorf("sqlite: snapshot references of %s: %w", img.ID, err)
 		}
 	}
 	created := record.Millis(img.CreationDate)
-	for _, id := range record.SnapshotRefs(img) {
+	for _, id := range refs {
 		if _, err := t.exec(ctx, `INSERT INTO image_snapshots (region, snapshot_id, image_id, creation_date) VALUES (?, ?, ?, ?)`,
 			img.Region, id, img.ID, created); err != nil {
 			return fmt.Errorf("sqlite: snapshot references of %s: %w", img.ID, err)

@@ -115,15 +115,19 @@ type imageRows struct {
 	refs  []string
 }
 
-// noteRows records the child rows img has in the transaction now.
-func (t *tx) noteRows(img *image.Image) {
+// noteRows records the child rows img has in the transaction now; refs
+// is record.SnapshotRefs(img) when the caller has it, nil to compute it.
+func (t *tx) noteRows(img *image.Image, refs []string) {
 	if !t.write {
 		return
+	}
+	if refs == nil {
+		refs = record.SnapshotRefs(img)
 	}
 	if t.rows == nil {
 		t.rows = make(map[resKey]imageRows, 1)
 	}
-	t.rows[resKey{img.Region, img.ID}] = imageRows{perms: slices.Clone(img.LaunchPermissions), refs: record.SnapshotRefs(img)}
+	t.rows[resKey{img.Region, img.ID}] = imageRows{perms: slices.Clone(img.LaunchPermissions), refs: refs}
 }
 
 var _ instance.Tx = (*tx)(nil)
