@@ -56,6 +56,7 @@ var keys = map[string][2]string{
 	"readonly":     {"AKIAOWNERREADONLY00", "rosecret"},
 	"no-modify":    {"AKIAOWNERNOMODIFY00", "nomodsecret"},
 	"builder":      {"AKIAOWNERBUILDER000", "buildersecret"}, // IAM user ci-builder
+	"keeper":       {"AKIAOWNERKEEPER0000", "keepersecret"},  // added by withKeeper, not in accounts.yaml
 	"wrong-secret": {"AKIAOWNER0000000000", "not-the-secret"},
 	"unknown-key":  {"AKIANOBODY000000000", "whatever"},
 }

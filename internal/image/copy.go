@@ -98,8 +98,8 @@ const (
 // InvalidAMIName.Malformed / .Duplicate, InvalidParameterValue,
 // InvalidParameterCombination, UnauthorizedOperation,
 // InvalidAMIID.NotFound (unknown, deregistered, or not launchable by the
-// caller), InvalidRequest (snapshots the caller may not use: spec
-// ec2-snapshots §6.4), InvalidAMIID.Unavailable (source not available),
+// caller), InvalidRequest (another account's Marketplace image, or
+// snapshots the caller may not use: spec ec2-snapshots §6.4), InvalidAMIID.Unavailable (source not available),
 // IdempotentParameterMismatch, TagLimitExceeded, ResourceLimitExceeded
 // (the image quota, in the destination region) and DryRunOperation.
 func (s *Service) CopyImage(ctx context.Context, c resource.Caller, r *CopyRequest) (string, error) {
@@ -175,6 +175,11 @@ func (s *Service) CopyImage(ctx context.Context, c resource.Caller, r *CopyReque
 		src, err := s.launchable(ctx, tx, c, r.SourceRegion, r.SourceImageID)
 		if err != nil {
 			return err
+		}
+		// Marketplace images stay in the account that subscribed
+		// (spec ec2-snapshots §6.4), checked before the storage.
+		if src.OwnerID != c.Account && src.HasMarketplaceCode() {
+			return errMarketplaceCopy()
 		}
 		srcSnaps, err := s.sourceSnapshots(ctx, tx, c, src)
 		if err != nil {

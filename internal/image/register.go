@@ -94,10 +94,36 @@ func checkMappings(ms []BlockDeviceMapping, newDevice bool) error {
 	return nil
 }
 
+// checkRegisterEbs refuses what RegisterImage's EBS mappings may not carry
+// (spec ec2-snapshots §6.2): the encryption of a snapshot's volume is the
+// snapshot's, so Encrypted (either value) may not come with a SnapshotId;
+// and a KMS key is only for the mappings of launches. An empty KmsKeyId is
+// absent, as the SDKs send it.
+//
+// Returns InvalidParameter and UnknownParameter.
+func checkRegisterEbs(ms []BlockDeviceMapping) error {
+	for _, m := range ms {
+		e := m.Ebs
+		if e == nil {
+			continue
+		}
+		if e.SnapshotID != "" && e.Encrypted != nil {
+			return awserr.New(awserr.CodeInvalidParameter, "Parameter encrypted is invalid. You cannot specify the encrypted flag if specifying a snapshot id in a block device mapping.")
+		}
+		if e.KmsKeyID != "" {
+			// EC2's answer to a key in an image's mapping (observed for
+			// CreateImage, hashicorp/packer#6212); the spec's
+			// InvalidParameterCombination is a guess.
+			return awserr.New(awserr.CodeUnknownParameter, "The parameter KmsKeyId is not recognized")
+		}
+	}
+	return nil
+}
+
 // checkNewEbs is the rule that a new EBS device needs a snapshot or a size.
 func checkNewEbs(m BlockDeviceMapping) error {
 	if m.Ebs != nil && m.Ebs.SnapshotID == "" && m.Ebs.VolumeSize == nil {
-		return awserr.Newf(awserr.CodeInvalidBlockDeviceMapping, "The block device mapping for %s must specify a snapshot or a volume size", m.DeviceName)
+		return awserr.Newf(awserr.CodeInvalidBlockDeviceMapping, "Either snapshot ID or volume size must be provided for: %s", m.DeviceName)
 	}
 	return nil
 }
@@ -107,7 +133,8 @@ func checkNewEbs(m BlockDeviceMapping) error {
 //
 // Returns InvalidAMIName.Malformed / .Duplicate, InvalidParameterValue,
 // InvalidSnapshotID.Malformed, InvalidSnapshot.NotFound, IncorrectState,
-// InvalidBlockDeviceMapping,
+// InvalidBlockDeviceMapping, InvalidParameter and UnknownParameter
+// (checkRegisterEbs),
 // ResourceLimitExceeded (the image quota), UnauthorizedOperation and
 // DryRunOperation.
 func (s *Service) RegisterImage(ctx context.Context, c resource.Caller, r *RegisterRequest) (string, error) {
@@ -142,6 +169,9 @@ func (s *Service) RegisterImage(ctx context.Context, c resource.Caller, r *Regis
 		return "", awserr.Newf(awserr.CodeInvalidRamDiskIdMalformed, "Invalid id: %q (expecting \"ari-...\")", r.RamdiskID)
 	}
 	if err := checkMappings(r.BlockDeviceMappings, true); err != nil {
+		return "", err
+	}
+	if err := checkRegisterEbs(r.BlockDeviceMappings); err != nil {
 		return "", err
 	}
 	fillEbsDefaults(r.BlockDeviceMappings)

@@ -34,6 +34,13 @@ func errNoStorageAccess() error {
 	return awserr.New(awserr.CodeInvalidRequest, "You do not have permission to access the storage of this ami")
 }
 
+// errMarketplaceCopy is CopyImage's refusal of another account's image
+// with a Marketplace product code (spec §6.4; EC2's message, code not
+// recorded: InvalidRequest as the storage refusal).
+func errMarketplaceCopy() error {
+	return awserr.New(awserr.CodeInvalidRequest, "Images from AWS Marketplace cannot be copied to another AWS account")
+}
+
 // checkSnapshots applies RegisterImage's snapshot rules to its mappings in
 // request order (spec §6.2): each snapshot exists in the region and the
 // caller may use it (own, granted or public), is not in error, and is no
@@ -218,7 +225,7 @@ const (
 // that nothing else needs (spec §6.5), and reports one result per
 // distinct snapshot id in mapping order: skipped while another image that
 // is not deregistered names it, missing-permissions for another account's
-// snapshot, client-error for an id with no record (already deleted) —
+// snapshot or one the caller's IAM policy does not let it delete, client-error for an id with no record (already deleted) —
 // except that with AllowUnknownSnapshots such an id is an external
 // reference and reads success, there being nothing to delete.
 func (s *Service) deleteSnapshots(ctx context.Context, tx Tx, c resource.Caller, img *Image) ([]SnapshotResult, error) {
@@ -239,7 +246,15 @@ func (s *Service) deleteSnapshots(ctx context.Context, tx Tx, c resource.Caller,
 	return out, nil
 }
 
+// deleteSnapshot deletes one snapshot for DeregisterImage as DeleteSnapshot
+// would, on the caller's own IAM policy: a policy that allows
+// DeregisterImage but not ec2:DeleteSnapshot on this snapshot's ARN keeps
+// it (missing-permissions). The policy comes first, as it does for
+// DeleteSnapshot itself (spec §8.3).
 func (s *Service) deleteSnapshot(ctx context.Context, tx Tx, c resource.Caller, id string) (string, error) {
+	if resource.Authorize(c, "DeleteSnapshot", resource.SnapshotARN(c.Region, id)) != nil {
+		return snapshotMissingPermissions, nil
+	}
 	other, err := tx.ImageUsingSnapshot(ctx, c.Region, id)
 	if err != nil {
 		return "", err
