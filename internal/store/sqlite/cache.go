@@ -8,10 +8,11 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/resource"
+	"github.com/amigo-ec2/amigo/internal/snapshot"
 )
 
-// readCache holds decoded images, each account's tags on a resource, and
-// settings, so that hot reads skip SQLite (and often the read transaction)
+// readCache holds decoded images, snapshots with their permissions, each
+// account's tags on a resource, and settings, so that hot reads skip SQLite (and often the read transaction)
 // altogether. It is exact because this Store owns every write to its file
 // (Open takes an exclusive lock on it):
 //
@@ -41,6 +42,7 @@ type cacheShard struct {
 	// dirty is the commit number of the latest invalidation in this shard.
 	dirty    uint64
 	images   map[resKey]*image.Image
+	snaps    map[resKey]snapEntry
 	tags     map[resKey]map[string][]resource.Tag // by account; an empty list is "no tags"
 	settings map[settingKey]settingVal
 	// hits and misses count lookups, under mu (kept per shard so counting
@@ -50,6 +52,13 @@ type cacheShard struct {
 
 type resKey struct{ region, id string }
 
+// snapEntry is a snapshot with its createVolumePermission entries, read in
+// one transaction: DescribeSnapshots needs both for every snapshot.
+type snapEntry struct {
+	snap  *snapshot.Snapshot
+	perms []snapshot.Permission
+}
+
 type settingKey struct{ region, account, name string }
 
 type settingVal struct {
@@ -58,10 +67,12 @@ type settingVal struct {
 }
 
 // An invalidation is one key the writer touched: an image (and so every
-// account's tags on it, when tags is set), or one setting.
+// account's tags on it, when tags is set), a snapshot or its permissions,
+// or one setting.
 type invalidation struct {
 	res     resKey
 	image   bool
+	snap    bool
 	tags    bool
 	setting *settingKey
 }
@@ -73,6 +84,7 @@ func newReadCache(maxImages int) *readCache {
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.images = make(map[resKey]*image.Image)
+		s.snaps = make(map[resKey]snapEntry)
 		s.tags = make(map[resKey]map[string][]resource.Tag)
 		s.settings = make(map[settingKey]settingVal)
 	}
@@ -137,6 +149,34 @@ func (c *readCache) putImage(seen uint64, img *image.Image) {
 		evictOne(s.images)
 	}
 	s.images[k] = img
+}
+
+// snapshot returns the cached snapshot and permissions themselves:
+// read-only.
+func (c *readCache) snapshot(region, id string) (snapEntry, bool) {
+	s := c.shard(id)
+	s.mu.Lock()
+	e, ok := s.snaps[resKey{region, id}]
+	s.count(ok)
+	s.mu.Unlock()
+	return e, ok
+}
+
+// putSnapshot caches e (which the cache then owns) as read by a View that
+// noted seen. Snapshots share the images' bound.
+func (c *readCache) putSnapshot(seen uint64, e snapEntry) {
+	s := c.shard(e.snap.ID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dirty > seen {
+		return
+	}
+	k := resKey{e.snap.Region, e.snap.ID}
+	if _, ok := s.snaps[k]; !ok && len(s.snaps) >= c.maxImages {
+		evictOne(s.snaps)
+	}
+	e.perms = slices.Clip(e.perms)
+	s.snaps[k] = e
 }
 
 // tags returns account's cached tags on a resource; ok is false when they
@@ -216,6 +256,9 @@ func (c *readCache) invalidate(keys []invalidation) {
 		}
 		if k.image {
 			delete(s.images, k.res)
+		}
+		if k.snap {
+			delete(s.snaps, k.res)
 		}
 		if k.tags {
 			delete(s.tags, k.res)

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/resource"
@@ -14,8 +16,8 @@ import (
 )
 
 // storageSchema is the migration that adds volumes, snapshots and
-// snapshot permissions, with planner statistics (see migration 2). They
-// are not in the read cache: nothing reads them on a hot path yet.
+// snapshot permissions, with planner statistics (see migration 2).
+// Snapshots read by id go through the read cache (FindSnapshots).
 const storageSchema = `
 CREATE TABLE volumes (
 	region    TEXT NOT NULL,
@@ -284,6 +286,15 @@ func (t *tx) FindVolumes(ctx context.Context, q volume.Query) ([]*volume.Volume,
 }
 
 func (t *tx) Snapshot(ctx context.Context, region, id string) (*snapshot.Snapshot, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if t.rc != nil {
+		if e, ok := t.rc.snapshot(region, id); ok {
+			c := *e.snap
+			return &c, nil
+		}
+	}
 	return getOne(ctx, t, "snapshot "+id, `SELECT `+snapshotColumns+` FROM snapshots WHERE region = ? AND snapshot_id = ?`,
 		[]any{region, id}, record.ScanSnapshot)
 }
@@ -293,7 +304,16 @@ func (t *tx) InsertSnapshot(ctx context.Context, s *snapshot.Snapshot) error {
 	if err != nil {
 		return err
 	}
-	return t.insertRow(ctx, "snapshot "+s.ID, "snapshots", snapshotColumns, vals)
+	return t.touched(resKey{s.Region, s.ID}, t.insertRow(ctx, "snapshot "+s.ID, "snapshots", snapshotColumns, vals))
+}
+
+// touched notes a snapshot write for the read cache once it succeeded,
+// and returns its error.
+func (t *tx) touched(k resKey, err error) error {
+	if err == nil {
+		t.touch(invalidation{res: k, snap: true})
+	}
+	return err
 }
 
 func (t *tx) UpdateSnapshot(ctx context.Context, s *snapshot.Snapshot) error {
@@ -302,15 +322,80 @@ func (t *tx) UpdateSnapshot(ctx context.Context, s *snapshot.Snapshot) error {
 		return err
 	}
 	key := len(record.SnapshotKeyColumns)
-	return t.execOne(ctx, "update snapshot "+s.ID, updateSnapshotSQL, append(vals[key:], vals[:key]...)...)
+	return t.touched(resKey{s.Region, s.ID}, t.execOne(ctx, "update snapshot "+s.ID, updateSnapshotSQL, append(vals[key:], vals[:key]...)...))
 }
 
 func (t *tx) DeleteSnapshot(ctx context.Context, region, id string) error {
 	// Permissions go by ON DELETE CASCADE.
-	return t.execOne(ctx, "delete snapshot "+id, `DELETE FROM snapshots WHERE region = ? AND snapshot_id = ?`, region, id)
+	return t.touched(resKey{region, id}, t.execOne(ctx, "delete snapshot "+id, `DELETE FROM snapshots WHERE region = ? AND snapshot_id = ?`, region, id))
 }
 
 func (t *tx) FindSnapshots(ctx context.Context, q snapshot.Query) ([]*snapshot.Snapshot, error) {
+	if t.rc != nil && q.Region != "" && len(q.IDs) > 0 && t.rc.roomFor(len(q.IDs)) {
+		return t.findSnapshotsCached(ctx, q)
+	}
+	return t.findSnapshotsSQL(ctx, q)
+}
+
+// findSnapshotsCached is FindSnapshots by ids through the read cache
+// (DescribeSnapshots by id, as DescribeImages by id): the snapshots and
+// their permissions come from the cache, or SQLite for the rest, and q's
+// owners, visibility (as the SQL's), AfterID and Limit are applied here.
+// It hands out copies.
+func (t *tx) findSnapshotsCached(ctx context.Context, q snapshot.Query) ([]*snapshot.Snapshot, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ids := slices.Compact(slices.Sorted(slices.Values(q.IDs)))
+	entries := make([]snapEntry, len(ids))
+	var miss []string
+	for i, id := range ids {
+		if e, ok := t.rc.snapshot(q.Region, id); ok {
+			entries[i] = e
+		} else {
+			miss = append(miss, id)
+		}
+	}
+	if len(miss) > 0 {
+		snaps, err := t.findSnapshotsSQL(ctx, snapshot.Query{Region: q.Region, IDs: miss})
+		if err != nil {
+			return nil, err
+		}
+		perms, err := t.snapshotPermissionsSQL(ctx, q.Region, miss)
+		if err != nil {
+			return nil, err
+		}
+		byID := make(map[string]snapEntry, len(snaps))
+		for _, s := range snaps {
+			e := snapEntry{snap: s, perms: perms[s.ID]}
+			t.rc.putSnapshot(t.seen, e)
+			byID[s.ID] = e
+		}
+		for i, id := range ids {
+			if entries[i].snap == nil {
+				entries[i] = byID[id]
+			}
+		}
+	}
+	var out []*snapshot.Snapshot
+	for _, e := range entries {
+		s := e.snap
+		switch {
+		case s == nil, q.AfterID != "" && s.ID <= q.AfterID,
+			len(q.OwnerIDs) > 0 && !slices.Contains(q.OwnerIDs, s.OwnerID),
+			q.VisibleTo != "" && s.OwnerID != q.VisibleTo && !s.Public && !slices.Contains(e.perms, snapshot.Permission{UserID: q.VisibleTo}):
+			continue
+		}
+		c := *s
+		out = append(out, &c)
+		if q.Limit > 0 && len(out) == q.Limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+func (t *tx) findSnapshotsSQL(ctx context.Context, q snapshot.Query) ([]*snapshot.Snapshot, error) {
 	var b queryBuilder
 	b.sql.WriteString(`SELECT ` + snapshotColumns + ` FROM snapshots s WHERE 1 = 1`)
 	if q.Region != "" {
@@ -353,6 +438,32 @@ func scanPermRow(r record.Row) (permRow, error) {
 }
 
 func (t *tx) SnapshotPermissions(ctx context.Context, region string, ids []string) (map[string][]snapshot.Permission, error) {
+	if t.rc == nil {
+		return t.snapshotPermissionsSQL(ctx, region, ids)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make(map[string][]snapshot.Permission, len(ids))
+	var miss []string
+	for _, id := range ids {
+		if e, ok := t.rc.snapshot(region, id); !ok {
+			miss = append(miss, id)
+		} else if len(e.perms) > 0 {
+			out[id] = slices.Clone(e.perms)
+		}
+	}
+	if len(miss) > 0 {
+		fetched, err := t.snapshotPermissionsSQL(ctx, region, miss)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(out, fetched)
+	}
+	return out, nil
+}
+
+func (t *tx) snapshotPermissionsSQL(ctx context.Context, region string, ids []string) (map[string][]snapshot.Permission, error) {
 	out := map[string][]snapshot.Permission{}
 	ids = dedupe(ids)
 	for len(ids) > 0 {
@@ -379,6 +490,7 @@ func (t *tx) SetSnapshotPermissions(ctx context.Context, region, id string, perm
 	if err != nil {
 		return err
 	}
+	t.touch(invalidation{res: resKey{region, id}, snap: true})
 	if _, err := t.exec(ctx, `DELETE FROM snapshot_permissions WHERE region = ? AND snapshot_id = ?`, region, id); err != nil {
 		return fmt.Errorf("sqlite: set permissions of %s: %w", id, err)
 	}
