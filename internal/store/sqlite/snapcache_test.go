@@ -99,7 +99,9 @@ func TestSnapshotCacheReadsItsWrites(t *testing.T) {
 	}
 	check("failed update", seen{byID: "two", asOwner: "two", asOther: "two", perms: other + ";"})
 
-	update(func(ctx context.Context, tx snapshot.Tx) error { return tx.SetSnapshotPermissions(ctx, region, id, nil) })
+	update(func(ctx context.Context, tx snapshot.Tx) error {
+		return tx.SetSnapshotPermissions(ctx, region, id, nil)
+	})
 	check("revoke", seen{byID: "two", asOwner: "two"})
 
 	update(func(ctx context.Context, tx snapshot.Tx) error { return tx.DeleteSnapshot(ctx, region, id) })
