@@ -99,7 +99,8 @@ const (
 // InvalidParameterCombination, UnauthorizedOperation,
 // InvalidAMIID.NotFound (unknown, deregistered, or not launchable by the
 // caller), InvalidRequest (another account's Marketplace image, or
-// snapshots the caller may not use: spec ec2-snapshots §6.4), InvalidAMIID.Unavailable (source not available),
+// snapshots the caller may not use: spec ec2-snapshots §6.4),
+// InvalidAMIID.Unavailable (source not available),
 // IdempotentParameterMismatch, TagLimitExceeded, ResourceLimitExceeded
 // (the image quota, in the destination region) and DryRunOperation.
 func (s *Service) CopyImage(ctx context.Context, c resource.Caller, r *CopyRequest) (string, error) {

@@ -225,7 +225,8 @@ const (
 // that nothing else needs (spec §6.5), and reports one result per
 // distinct snapshot id in mapping order: skipped while another image that
 // is not deregistered names it, missing-permissions for another account's
-// snapshot or one the caller's IAM policy does not let it delete, client-error for an id with no record (already deleted) —
+// snapshot or one the caller's IAM policy does not let it delete,
+// client-error for an id with no record (already deleted) —
 // except that with AllowUnknownSnapshots such an id is an external
 // reference and reads success, there being nothing to delete.
 func (s *Service) deleteSnapshots(ctx context.Context, tx Tx, c resource.Caller, img *Image) ([]SnapshotResult, error) {

@@ -12,8 +12,8 @@ import (
 )
 
 // readCache holds decoded images, snapshots with their permissions, each
-// account's tags on a resource, and settings, so that hot reads skip SQLite (and often the read transaction)
-// altogether. It is exact because this Store owns every write to its file
+// account's tags on a resource, and settings, so that hot reads skip
+// SQLite (and often the read transaction) altogether. It is exact because this Store owns every write to its file
 // (Open takes an exclusive lock on it):
 //
 //   - The writer, after a transaction ends (committed or not), drops every
