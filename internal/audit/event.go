@@ -239,3 +239,42 @@ type Store interface {
 	// ExportEvents calls fn with every event, oldest first.
 	ExportEvents(ctx context.Context, fn func(*Event) error) error
 }
+
+// TypeSep brackets each of an event's resource types in ResourceTypes.
+// No resource type contains it, so a lookup value that does can match
+// nothing.
+const TypeSep = "|"
+
+// ResourceTypes is the event's distinct resource types, each between
+// TypeSep ("|AWS::EC2::Ami|"), or "" without resources: the engines keep
+// it in a column and match a ResourceType lookup with a substring test
+// for TypeSep+value+TypeSep, so that attribute needs no index rows.
+func (e *Event) ResourceTypes() string {
+	if len(e.Resources) == 0 {
+		return ""
+	}
+	var b []byte
+	seen := make([]string, 0, len(e.Resources))
+	for _, r := range e.Resources {
+		if slices.Contains(seen, r.Type) {
+			continue
+		}
+		seen = append(seen, r.Type)
+		b = append(append(b, TypeSep...), r.Type...)
+	}
+	return string(append(b, TypeSep...))
+}
+
+// ResourceNames is the event's distinct resource names: the one lookup
+// attribute the engines index by rows of its own, since it is the one
+// that picks a few events out of many (an image's history). The others
+// are columns of the event, searched within the account's time range.
+func (e *Event) ResourceNames() []string {
+	out := make([]string, 0, len(e.Resources))
+	for _, r := range e.Resources {
+		if !slices.Contains(out, r.Name) {
+			out = append(out, r.Name)
+		}
+	}
+	return out
+}
