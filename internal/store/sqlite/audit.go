@@ -39,15 +39,24 @@ ANALYZE sqlite_schema;
 `
 
 // auditLookupSchema reshapes the trail for cheap writes (migration, in
-// schema.go). An event used to be indexed by a row per lookup attribute,
-// about ten B-tree insertions on as many pages of its account; now the
-// attributes that pick many events (EventName, ReadOnly, EventSource,
-// Username, AccessKeyId, ResourceType) are columns of the event, copied
-// into its account's time index, and LookupEvents by one of them walks
-// that index newest first, filtering without reading the events. Only
-// ResourceName keeps rows of its own (audit_resources), and EventId an
-// index that version 7 UUIDs append to. Existing events get their columns
-// and resource rows from their records.
+// schema.go). An event used to be indexed, in its own transaction, by a
+// row per lookup attribute: about ten B-tree insertions on as many pages,
+// most of them a random page of the event's account or resource, each
+// written whole to the WAL and again at checkpoint. Now:
+//
+//   - The attributes but ResourceName are columns of the event. Its write
+//     is the row, appended by seq, and an EventId index entry, appended
+//     too (version 7 UUIDs are ordered by time): pages the events of a
+//     batch share.
+//   - The per-account index, audit_lookup (the columns, newest first, so
+//     that a lookup by one of them filters the index without reading
+//     events), and audit_resources (a row per resource name) are filled
+//     later by mergeAudit, a few thousand events at a time in key order,
+//     so that a page takes many rows per write rather than one.
+//     audit_merged.seq is how far they go; lookups read the few events
+//     past it from audit_events directly.
+//
+// Existing events get their columns from their records, and are indexed.
 const auditLookupSchema = `
 ALTER TABLE audit_events ADD COLUMN event_id  TEXT    NOT NULL DEFAULT '';
 ALTER TABLE audit_events ADD COLUMN name      TEXT    NOT NULL DEFAULT '';
@@ -66,6 +75,19 @@ UPDATE audit_events SET
 		ELSE COALESCE(json_extract(record, '$.userIdentity.userName'), '') END,
 	rtypes     = COALESCE((SELECT '|' || group_concat(t, '|') || '|' FROM
 		(SELECT DISTINCT json_extract(j.value, '$.ResourceType') AS t FROM json_each(audit_events.resources) j)), '');
+CREATE TABLE audit_lookup (
+	account    TEXT    NOT NULL,
+	region     TEXT    NOT NULL,
+	event_time INTEGER NOT NULL,
+	seq        INTEGER NOT NULL,
+	name       TEXT    NOT NULL,
+	read_only  INTEGER NOT NULL,
+	source     TEXT    NOT NULL,
+	access_key TEXT    NOT NULL,
+	username   TEXT    NOT NULL,
+	rtypes     TEXT    NOT NULL,
+	PRIMARY KEY (account, region, event_time, seq)
+) WITHOUT ROWID;
 CREATE TABLE audit_resources (
 	account    TEXT    NOT NULL,
 	region     TEXT    NOT NULL,
@@ -74,21 +96,36 @@ CREATE TABLE audit_resources (
 	seq        INTEGER NOT NULL,
 	PRIMARY KEY (account, region, name, event_time, seq)
 ) WITHOUT ROWID;
+CREATE TABLE audit_merged (
+	one INTEGER PRIMARY KEY CHECK (one = 1),
+	seq INTEGER NOT NULL
+);
+INSERT INTO audit_lookup (account, region, event_time, seq, name, read_only, source, access_key, username, rtypes)
+SELECT account, region, event_time, seq, name, read_only, source, access_key, username, rtypes FROM audit_events;
 INSERT OR IGNORE INTO audit_resources (account, region, name, event_time, seq)
 SELECT e.account, e.region, json_extract(j.value, '$.ResourceName'), e.event_time, e.seq
 FROM audit_events e, json_each(e.resources) j WHERE json_extract(j.value, '$.ResourceName') IS NOT NULL;
+INSERT INTO audit_merged (one, seq) SELECT 1, COALESCE(MAX(seq), 0) FROM audit_events;
 DROP TABLE audit_attributes;
 DROP INDEX audit_events_time;
-CREATE INDEX audit_events_lookup ON audit_events
-	(account, region, event_time, seq, name, read_only, source, access_key, username, rtypes);
 CREATE INDEX audit_events_id ON audit_events (event_id);
-DELETE FROM sqlite_stat1 WHERE tbl IN ('audit_events', 'audit_attributes', 'audit_resources');
+DELETE FROM sqlite_stat1 WHERE tbl IN ('audit_events', 'audit_attributes', 'audit_lookup', 'audit_resources');
 INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES
-	('audit_events', 'audit_events_lookup', '10000000 100000 20000 2 1 1 1 1 1 1 1'),
 	('audit_events', 'audit_events_id', '10000000 1'),
+	('audit_lookup', 'audit_lookup', '10000000 100000 20000 2 1'),
 	('audit_resources', 'audit_resources', '10000000 100000 20000 20 2 1');
 ANALYZE sqlite_schema;
 `
+
+// Merging (mergeAudit): the writer merges once auditMergeEvery events
+// are past the indexes, at most auditMergeMax in a transaction. Bigger
+// merges share pages among more events; smaller ones hold the writer for
+// less and leave lookups fewer unindexed events to read.
+// Options.AuditMerge overrides both (tests).
+const (
+	auditMergeEvery = 2048
+	auditMergeMax   = 4096
+)
 
 var _ audit.Store = (*Store)(nil)
 
@@ -101,8 +138,8 @@ const insertEventSQL = `INSERT INTO audit_events
 (account, region, event_time, resources, record, event_id, name, read_only, source, access_key, username, rtypes)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-// InsertEvent stores e with its lookup columns, and a row per resource
-// name (audit.Tx).
+// InsertEvent stores e with its lookup columns (audit.Tx); mergeAudit
+// indexes it later.
 func (t *tx) InsertEvent(ctx context.Context, e *audit.Event) error {
 	ctx, err := t.writeCtx(ctx)
 	if err != nil {
@@ -116,26 +153,77 @@ func (t *tx) InsertEvent(ctx context.Context, e *audit.Event) error {
 	if err != nil {
 		return err
 	}
-	ms := e.Time.UnixMilli()
-	r, err := t.exec(ctx, insertEventSQL, e.Account, e.Region, ms, string(res), string(rec),
+	r, err := t.exec(ctx, insertEventSQL, e.Account, e.Region, e.Time.UnixMilli(), string(res), string(rec),
 		e.ID, e.Name, e.ReadOnly, e.Source, e.Identity.AccessKeyID, e.Identity.Username(), e.ResourceTypes())
 	if err != nil {
 		return fmt.Errorf("sqlite: insert event: %w", err)
 	}
-	seq, err := r.LastInsertId()
-	if err != nil {
+	if e.Seq, err = r.LastInsertId(); err != nil {
 		return err
 	}
-	e.Seq = seq
-	for _, name := range e.ResourceNames() {
-		// OR IGNORE: no row can collide (seq is new), and a statement that
-		// cannot fail halfway needs no statement journal.
-		if _, err := t.exec(ctx, `INSERT OR IGNORE INTO audit_resources (account, region, name, event_time, seq) VALUES (?, ?, ?, ?, ?)`,
-			e.Account, e.Region, name, ms, seq); err != nil {
-			return fmt.Errorf("sqlite: insert event resources: %w", err)
+	t.s.auditUnmerged++ // rolled back ones too: merging early is harmless
+	return nil
+}
+
+// maybeMergeAudit runs mergeAudit in a transaction of its own when enough
+// events wait for it. Only the writer goroutine calls it, between batches.
+func (s *Store) maybeMergeAudit() {
+	every, most := auditMergeEvery, auditMergeMax
+	if s.opts.AuditMerge > 0 {
+		every, most = s.opts.AuditMerge, 2*s.opts.AuditMerge
+	}
+	if s.auditUnmerged < every || s.opts.ReadOnly {
+		return
+	}
+	start := time.Now()
+	if err := s.exec(`BEGIN IMMEDIATE`); err != nil {
+		return
+	}
+	n, err := s.writeTx().mergeAudit(context.Background(), most)
+	if err != nil {
+		s.rollback()
+		s.auditUnmerged = 0 // tried again after as many events more
+		return
+	}
+	if s.commit(1, start) == nil {
+		s.auditUnmerged = max(s.auditUnmerged-n, 0)
+		if n < most {
+			s.auditUnmerged = 0
 		}
 	}
-	return nil
+}
+
+// mergeAudit indexes up to limit of the events past audit_merged.seq, in
+// key order, and returns how many it indexed.
+func (t *tx) mergeAudit(ctx context.Context, limit int) (int, error) {
+	var from, to, n int64
+	if err := t.queryRow(ctx, `SELECT m.seq, COALESCE(MAX(e.seq), m.seq), COUNT(e.seq) FROM audit_merged m
+LEFT JOIN (SELECT seq FROM audit_events WHERE seq > (SELECT seq FROM audit_merged) ORDER BY seq LIMIT ?) e`,
+		[]any{limit}, &from, &to, &n); err != nil {
+		return 0, fmt.Errorf("sqlite: merge events: %w", err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	// OR IGNORE: the rows are new (their seqs are past the mark); a
+	// statement that cannot fail halfway needs no statement journal.
+	for _, q := range []string{
+		`INSERT OR IGNORE INTO audit_lookup (account, region, event_time, seq, name, read_only, source, access_key, username, rtypes)
+SELECT account, region, event_time, seq, name, read_only, source, access_key, username, rtypes
+FROM audit_events WHERE seq > ? AND seq <= ? ORDER BY account, region, event_time, seq`,
+		`INSERT OR IGNORE INTO audit_resources (account, region, name, event_time, seq)
+SELECT e.account, e.region, json_extract(j.value, '$.ResourceName') AS rn, e.event_time, e.seq
+FROM audit_events e, json_each(e.resources) j WHERE e.seq > ? AND e.seq <= ? AND rn IS NOT NULL
+ORDER BY e.account, e.region, rn, e.event_time, e.seq`,
+	} {
+		if _, err := t.exec(ctx, q, from, to); err != nil {
+			return 0, fmt.Errorf("sqlite: merge events: %w", err)
+		}
+	}
+	if _, err := t.exec(ctx, `UPDATE audit_merged SET seq = ?`, to); err != nil {
+		return 0, fmt.Errorf("sqlite: merge events: %w", err)
+	}
+	return int(n), nil
 }
 
 // PruneBefore deletes up to limit of the oldest events before cutoff.
@@ -148,8 +236,10 @@ WHERE event_time < ? ORDER BY seq LIMIT ?`, cutoff.UnixMilli(), limit)
 // newest keep.
 func (t *tx) PruneAccount(ctx context.Context, account string, keep, limit int) (int, error) {
 	return t.pruneWhere(ctx, `SELECT seq, account, region, event_time, resources, record FROM audit_events
-WHERE account = ? AND seq <= (SELECT seq FROM audit_events WHERE account = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)
-ORDER BY seq LIMIT ?`, account, account, keep, limit)
+WHERE account = ?1 AND seq <= (SELECT seq FROM (SELECT seq FROM audit_lookup WHERE account = ?1
+	UNION ALL SELECT seq FROM audit_events WHERE seq > (SELECT seq FROM audit_merged) AND account = ?1)
+	ORDER BY seq DESC LIMIT 1 OFFSET ?2)
+ORDER BY seq LIMIT ?3`, account, keep, limit)
 }
 
 // pruneWhere deletes the events query selects with their resource rows,
@@ -171,6 +261,10 @@ func (t *tx) pruneWhere(ctx context.Context, query string, args ...any) (int, er
 				e.Account, e.Region, name, ms, e.Seq); err != nil {
 				return 0, fmt.Errorf("sqlite: prune events: %w", err)
 			}
+		}
+		if _, err := t.exec(ctx, `DELETE FROM audit_lookup WHERE account = ? AND region = ? AND event_time = ? AND seq = ?`,
+			e.Account, e.Region, ms, e.Seq); err != nil {
+			return 0, fmt.Errorf("sqlite: prune events: %w", err)
 		}
 		if _, err := t.exec(ctx, `DELETE FROM audit_events WHERE seq = ?`, e.Seq); err != nil {
 			return 0, fmt.Errorf("sqlite: prune events: %w", err)
@@ -235,56 +329,54 @@ func (s *Store) LookupEvents(ctx context.Context, q audit.Query) ([]*audit.Event
 	}
 	const cols = `e.seq, e.account, e.region, e.event_time, e.resources, e.record`
 	a := q.Attribute
-	switch a.Key {
-	case audit.KeyResourceName:
-		return t.scanEvents(ctx, `SELECT `+cols+`
-FROM audit_resources a JOIN audit_events e ON e.seq = a.seq
-WHERE a.account = ? AND a.region = ? AND a.name = ? AND a.event_time >= ? AND (a.event_time, a.seq) < (?, ?)
-ORDER BY a.event_time DESC, a.seq DESC LIMIT ?`, q.Account, q.Region, a.Value,
-			q.Start.UnixMilli(), afterMs, afterSeq, q.Limit)
-	case audit.KeyEventID:
+	if a.Key == audit.KeyEventID {
 		return t.scanEvents(ctx, `SELECT `+cols+` FROM audit_events e INDEXED BY audit_events_id
 WHERE e.event_id = ? AND e.account = ? AND e.region = ? AND e.event_time >= ? AND (e.event_time, e.seq) < (?, ?)
 ORDER BY e.event_time DESC, e.seq DESC LIMIT ?`, a.Value, q.Account, q.Region,
 			q.Start.UnixMilli(), afterMs, afterSeq, q.Limit)
 	}
-	cond, arg, ok := lookupFilter(a)
+	// The page comes from the indexed events (audit_lookup, which covers
+	// every column it is filtered by, or audit_resources) and the few past
+	// audit_merged.seq, read from audit_events.
+	indexed, tail, arg, ok := lookupFilter(a)
 	if !ok {
 		return nil, nil
 	}
-	// The inner select reads the time index alone (it covers every
-	// column it names), newest first, until it has the page.
-	return t.scanEvents(ctx, `SELECT `+cols+` FROM (SELECT seq FROM audit_events INDEXED BY audit_events_lookup
-WHERE account = ? AND region = ? AND event_time >= ? AND (event_time, seq) < (?, ?) AND `+cond+`
-ORDER BY event_time DESC, seq DESC LIMIT ?) k JOIN audit_events e ON e.seq = k.seq
-ORDER BY e.event_time DESC, e.seq DESC`, q.Account, q.Region, q.Start.UnixMilli(), afterMs, afterSeq, arg, q.Limit)
+	return t.scanEvents(ctx, `SELECT `+cols+` FROM (
+	SELECT seq FROM (`+indexed+` AND event_time >= ?3 AND (event_time, seq) < (?4, ?5) ORDER BY event_time DESC, seq DESC LIMIT ?7)
+	UNION ALL
+	SELECT seq FROM audit_events WHERE seq > (SELECT seq FROM audit_merged) AND account = ?1 AND region = ?2
+		AND event_time >= ?3 AND (event_time, seq) < (?4, ?5) AND `+tail+`
+) k JOIN audit_events e ON e.seq = k.seq
+ORDER BY e.event_time DESC, e.seq DESC LIMIT ?7`, q.Account, q.Region, q.Start.UnixMilli(), afterMs, afterSeq, arg, q.Limit)
 }
 
-// lookupFilter is the condition on audit_events' lookup columns that a
-// (not ResourceName, not EventId) attribute sets, with its argument;
-// "1 = ?" with any argument for no attribute. ok is false when nothing
-// can match.
-func lookupFilter(a audit.Attribute) (cond string, arg any, ok bool) {
+// lookupFilter returns, for a lookup attribute (not EventId), the query
+// of the indexed events' seqs for account ?1 and region ?2, the condition
+// the unindexed events must meet, and the argument (?6) of both. ok is
+// false when nothing can match.
+func lookupFilter(a audit.Attribute) (indexed, tail string, arg any, ok bool) {
+	const byColumns = `SELECT seq, event_time FROM audit_lookup WHERE account = ?1 AND region = ?2 AND `
 	switch a.Key {
 	case "":
-		return "1 = ?", 1, true
-	case audit.KeyEventName:
-		return "name = ?", a.Value, true
-	case audit.KeyReadOnly:
-		return "read_only = ?", a.Value == "true", true
-	case audit.KeyEventSource:
-		return "source = ?", a.Value, true
-	case audit.KeyAccessKeyID:
-		return "access_key = ?", a.Value, true
-	case audit.KeyUsername:
-		return "username = ?", a.Value, true
+		return byColumns + `?6 = 1`, `?6 = 1`, 1, true
+	case audit.KeyResourceName:
+		return `SELECT seq, event_time FROM audit_resources WHERE account = ?1 AND region = ?2 AND name = ?6`,
+			`EXISTS (SELECT 1 FROM json_each(resources) WHERE json_extract(value, '$.ResourceName') = ?6)`, a.Value, true
 	case audit.KeyResourceType:
 		if strings.Contains(a.Value, audit.TypeSep) {
-			return "", nil, false
+			return "", "", nil, false
 		}
-		return "instr(rtypes, ?) > 0", audit.TypeSep + a.Value + audit.TypeSep, true
+		return byColumns + `instr(rtypes, ?6) > 0`, `instr(rtypes, ?6) > 0`, audit.TypeSep + a.Value + audit.TypeSep, true
+	case audit.KeyReadOnly:
+		return byColumns + `read_only = ?6`, `read_only = ?6`, a.Value == "true", true
 	}
-	return "", nil, false
+	col, known := map[string]string{audit.KeyEventName: "name", audit.KeyEventSource: "source",
+		audit.KeyAccessKeyID: "access_key", audit.KeyUsername: "username"}[a.Key]
+	if !known {
+		return "", "", nil, false
+	}
+	return byColumns + col + ` = ?6`, col + ` = ?6`, a.Value, true
 }
 
 // AccountsOver returns the accounts holding more than max events.
@@ -297,7 +389,9 @@ func (s *Store) AccountsOver(ctx context.Context, max int) ([]string, error) {
 	if ctx, err = t.dctx(ctx); err != nil {
 		return nil, err
 	}
-	rows, done, err := t.query(ctx, `SELECT account FROM audit_events GROUP BY account HAVING COUNT(*) > ?`, max)
+	rows, done, err := t.query(ctx, `SELECT account FROM (SELECT account FROM audit_lookup
+UNION ALL SELECT account FROM audit_events WHERE seq > (SELECT seq FROM audit_merged))
+GROUP BY account HAVING COUNT(*) > ?`, max)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: accounts over: %w", err)
 	}

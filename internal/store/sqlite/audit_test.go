@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/amigo-ec2/amigo/internal/audit"
 	"github.com/amigo-ec2/amigo/internal/store/storetest"
 )
 
@@ -53,5 +54,35 @@ func TestAuditLookupSchemaUpgrade(t *testing.T) {
 	}
 	s := openTest(t, path, DefaultOptions())
 	defer s.Close()
+	storetest.CheckAuditLookups(t, s, evs)
+}
+
+// Lookups read indexed events and those past the merge mark alike.
+func TestAuditLookupAcrossMerge(t *testing.T) {
+	opts := DefaultOptions()
+	opts.AuditMerge = 7 // merges after the 2nd and 4th batches of 5: 4 events unmerged
+	s := openTest(t, filepath.Join(t.TempDir(), "amigo.db"), opts)
+	defer s.Close()
+	evs := storetest.AuditUpgradeEvents()
+	for i := 0; i < len(evs); i += 5 {
+		err := s.UpdateAudit(t.Context(), func(tx audit.PruneTx) error {
+			for _, e := range evs[i:min(i+5, len(evs))] {
+				if err := tx.InsertEvent(t.Context(), e); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var merged int64
+	if err := s.rdb.QueryRow(`SELECT seq FROM audit_merged`).Scan(&merged); err != nil {
+		t.Fatal(err)
+	}
+	if merged != evs[19].Seq {
+		t.Fatalf("merged up to %d of %d events: want some of them", merged, evs[len(evs)-1].Seq)
+	}
 	storetest.CheckAuditLookups(t, s, evs)
 }

@@ -117,6 +117,7 @@ func (s *Store) writeLoop() {
 		}
 		s.runBatch(batch, errs[:len(batch)])
 		clear(batch)
+		s.maybeMergeAudit()
 	}
 }
 
