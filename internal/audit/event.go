@@ -73,6 +73,33 @@ type Event struct {
 	ErrorCode         string
 	ErrorMessage      string
 	Resources         []Resource
+
+	// enc caches Encode's result (Pending.Prepare fills it early).
+	enc *Encoded
+}
+
+// Encoded is an event in the forms the engines store: its record, its
+// resources as JSON, and ResourceTypes.
+type Encoded struct {
+	Record, Resources []byte
+	ResourceTypes     string
+}
+
+// Encode returns the event's stored forms, computed once.
+func (e *Event) Encode() (*Encoded, error) {
+	if e.enc != nil {
+		return e.enc, nil
+	}
+	rec, err := e.Record()
+	if err != nil {
+		return nil, err
+	}
+	res, err := json.Marshal(e.Resources)
+	if err != nil {
+		return nil, err
+	}
+	e.enc = &Encoded{Record: rec, Resources: res, ResourceTypes: e.ResourceTypes()}
+	return e.enc, nil
 }
 
 // record is the JSON text of CloudTrailEvent, fields in CloudTrail's order.

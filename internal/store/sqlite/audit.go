@@ -145,16 +145,12 @@ func (t *tx) InsertEvent(ctx context.Context, e *audit.Event) error {
 	if err != nil {
 		return err
 	}
-	rec, err := e.Record()
+	enc, err := e.Encode()
 	if err != nil {
 		return err
 	}
-	res, err := json.Marshal(e.Resources)
-	if err != nil {
-		return err
-	}
-	r, err := t.exec(ctx, insertEventSQL, e.Account, e.Region, e.Time.UnixMilli(), string(res), string(rec),
-		e.ID, e.Name, e.ReadOnly, e.Source, e.Identity.AccessKeyID, e.Identity.Username(), e.ResourceTypes())
+	r, err := t.exec(ctx, insertEventSQL, e.Account, e.Region, e.Time.UnixMilli(), string(enc.Resources), string(enc.Record),
+		e.ID, e.Name, e.ReadOnly, e.Source, e.Identity.AccessKeyID, e.Identity.Username(), enc.ResourceTypes)
 	if err != nil {
 		return fmt.Errorf("sqlite: insert event: %w", err)
 	}
