@@ -234,8 +234,8 @@ type Tx interface {
 // PruneTx is Tx with the bounds' deletions, which run in small batches.
 type PruneTx interface {
 	Tx
-	// PruneBefore deletes up to limit of the oldest events (by Seq) older
-	// than cutoff, and returns how many it deleted.
+	// PruneBefore deletes those of the limit oldest events (by Seq)
+	// that are older than cutoff, and returns how many it deleted.
 	PruneBefore(ctx context.Context, cutoff time.Time, limit int) (int, error)
 	// PruneAccount deletes up to limit of account's oldest events, beyond
 	// its newest keep, and returns how many it deleted.

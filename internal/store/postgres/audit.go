@@ -120,9 +120,13 @@ func (t *tx) InsertEvent(ctx context.Context, e *audit.Event) error {
 
 const eventColumns = `seq, event_time, resources, record`
 
-// PruneBefore deletes up to limit of the oldest events before cutoff.
+// PruneBefore deletes those of the limit oldest events (by seq) that are
+// older than cutoff. It looks no further: events are written in time
+// order, and a search of the whole trail for an old one, which no index
+// serves, would take as long as the trail is big.
 func (t *tx) PruneBefore(ctx context.Context, cutoff time.Time, limit int) (int, error) {
-	return t.pruneWhere(ctx, `SELECT `+eventColumns+` FROM audit_events WHERE event_time < $1 ORDER BY seq LIMIT $2`,
+	return t.pruneWhere(ctx, `SELECT `+eventColumns+` FROM audit_events
+WHERE seq IN (SELECT seq FROM audit_events ORDER BY seq LIMIT $2) AND event_time < $1 ORDER BY seq`,
 		cutoff.UnixMilli(), limit)
 }
 

@@ -222,10 +222,13 @@ ORDER BY e.account, e.region, rn, e.event_time, e.seq`,
 	return int(n), nil
 }
 
-// PruneBefore deletes up to limit of the oldest events before cutoff.
+// PruneBefore deletes those of the limit oldest events (by seq) that are
+// older than cutoff. It looks no further: events are written in time
+// order, and a search of the whole trail for an old one, which no index
+// serves, would hold the writer for as long as the trail is big.
 func (t *tx) PruneBefore(ctx context.Context, cutoff time.Time, limit int) (int, error) {
 	return t.pruneWhere(ctx, `SELECT seq, account, region, event_time, resources, record FROM audit_events
-WHERE event_time < ? ORDER BY seq LIMIT ?`, cutoff.UnixMilli(), limit)
+WHERE seq IN (SELECT seq FROM audit_events ORDER BY seq LIMIT ?2) AND event_time < ?1 ORDER BY seq`, cutoff.UnixMilli(), limit)
 }
 
 // PruneAccount deletes up to limit of account's oldest events beyond its
