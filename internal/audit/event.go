@@ -73,6 +73,33 @@ type Event struct {
 	ErrorCode         string
 	ErrorMessage      string
 	Resources         []Resource
+
+	// enc caches Encode's result (Pending.Prepare fills it early).
+	enc *Encoded
+}
+
+// Encoded is an event in the forms the engines store: its record, its
+// resources as JSON, and ResourceTypes.
+type Encoded struct {
+	Record, Resources []byte
+	ResourceTypes     string
+}
+
+// Encode returns the event's stored forms, computed once.
+func (e *Event) Encode() (*Encoded, error) {
+	if e.enc != nil {
+		return e.enc, nil
+	}
+	rec, err := e.Record()
+	if err != nil {
+		return nil, err
+	}
+	res, err := json.Marshal(e.Resources)
+	if err != nil {
+		return nil, err
+	}
+	e.enc = &Encoded{Record: rec, Resources: res, ResourceTypes: e.ResourceTypes()}
+	return e.enc, nil
 }
 
 // record is the JSON text of CloudTrailEvent, fields in CloudTrail's order.
@@ -207,8 +234,8 @@ type Tx interface {
 // PruneTx is Tx with the bounds' deletions, which run in small batches.
 type PruneTx interface {
 	Tx
-	// PruneBefore deletes up to limit of the oldest events (by Seq) older
-	// than cutoff, and returns how many it deleted.
+	// PruneBefore deletes those of the limit oldest events (by Seq)
+	// that are older than cutoff, and returns how many it deleted.
 	PruneBefore(ctx context.Context, cutoff time.Time, limit int) (int, error)
 	// PruneAccount deletes up to limit of account's oldest events, beyond
 	// its newest keep, and returns how many it deleted.
@@ -238,4 +265,43 @@ type Store interface {
 	AccountsOver(ctx context.Context, max int) ([]string, error)
 	// ExportEvents calls fn with every event, oldest first.
 	ExportEvents(ctx context.Context, fn func(*Event) error) error
+}
+
+// TypeSep brackets each of an event's resource types in ResourceTypes.
+// No resource type contains it, so a lookup value that does can match
+// nothing.
+const TypeSep = "|"
+
+// ResourceTypes is the event's distinct resource types, each between
+// TypeSep ("|AWS::EC2::Ami|"), or "" without resources: the engines keep
+// it in a column and match a ResourceType lookup with a substring test
+// for TypeSep+value+TypeSep, so that attribute needs no index rows.
+func (e *Event) ResourceTypes() string {
+	if len(e.Resources) == 0 {
+		return ""
+	}
+	var b []byte
+	seen := make([]string, 0, len(e.Resources))
+	for _, r := range e.Resources {
+		if slices.Contains(seen, r.Type) {
+			continue
+		}
+		seen = append(seen, r.Type)
+		b = append(append(b, TypeSep...), r.Type...)
+	}
+	return string(append(b, TypeSep...))
+}
+
+// ResourceNames is the event's distinct resource names: the one lookup
+// attribute the engines index by rows of its own, since it is the one
+// that picks a few events out of many (an image's history). The others
+// are columns of the event, searched within the account's time range.
+func (e *Event) ResourceNames() []string {
+	out := make([]string, 0, len(e.Resources))
+	for _, r := range e.Resources {
+		if !slices.Contains(out, r.Name) {
+			out = append(out, r.Name)
+		}
+	}
+	return out
 }

@@ -126,6 +126,10 @@ type Pending struct {
 	// mu guards e and created against Created from the caller while an
 	// engine's writer goroutine writes the event.
 	mu sync.Mutex
+	// ready is the event Prepare encoded, while nothing changed since
+	// (gen counts the changes: SetParameters, Created).
+	ready         *Event
+	gen, readyGen uint64
 }
 
 type pendingKey struct{}
@@ -155,6 +159,7 @@ func (p *Pending) SetParameters(action string, in any) {
 	p.mu.Lock()
 	p.e.RequestParameters = params
 	p.e.Resources = appendResources(p.e.Resources, res...)
+	p.gen++
 	p.mu.Unlock()
 }
 
@@ -190,6 +195,7 @@ func Created(ctx context.Context, field string, ids ...string) {
 		p.created = map[string][]string{}
 	}
 	p.created[field] = append([]string(nil), ids...)
+	p.gen++
 }
 
 // WriteTx writes the event of a successful change in the change's own
@@ -199,8 +205,30 @@ func (p *Pending) WriteTx(ctx context.Context, tx any) error {
 	if !ok {
 		return nil
 	}
-	e := p.final(nil)
+	p.mu.Lock()
+	e := p.ready
+	if p.readyGen != p.gen {
+		e = nil
+	}
+	p.ready = nil // a retry writes a fresh copy
+	p.mu.Unlock()
+	if e == nil {
+		e = p.final(nil)
+	}
 	return t.InsertEvent(ctx, e)
+}
+
+// Prepare completes and encodes the event of a successful change before
+// its update is queued (store.Preparer), so the engine's writer only
+// inserts it. Its time is then when the update was queued, not written.
+func (p *Pending) Prepare() {
+	e := p.final(nil)
+	if _, err := e.Encode(); err != nil {
+		return // WriteTx encodes again, and reports it
+	}
+	p.mu.Lock()
+	p.ready, p.readyGen = e, p.gen
+	p.mu.Unlock()
 }
 
 // final completes the event for writing: time, id, and the outcome (err

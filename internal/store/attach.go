@@ -69,3 +69,25 @@ func WasCommitted(ctx context.Context) bool {
 	at, _ := ctx.Value(attachKey{}).(*attached)
 	return at != nil && at.written.Load()
 }
+
+// A Preparer is an Attachment with work it can do before the update, on
+// the caller's goroutine (encoding an audit event), so that the engine's
+// writer, which every update waits for, only writes.
+type Preparer interface {
+	Prepare()
+}
+
+// PrepareAttached calls Prepare on ctx's attachments that are Preparers,
+// unless an update under ctx committed them. Engines call it before they
+// queue an update; it is an optimization, never needed for correctness.
+func PrepareAttached(ctx context.Context) {
+	at, _ := ctx.Value(attachKey{}).(*attached)
+	if at == nil || at.written.Load() {
+		return
+	}
+	for _, a := range at.list {
+		if p, ok := a.(Preparer); ok {
+			p.Prepare()
+		}
+	}
+}

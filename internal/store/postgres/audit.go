@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,35 +47,72 @@ func (s *Store) UpdateAudit(ctx context.Context, fn func(audit.PruneTx) error) e
 	return update(s, ctx, fn, asAuditTx)
 }
 
+// auditLookupSchema reshapes the trail for cheap writes (migration, in
+// schema.go): the lookup attributes but ResourceName become columns of
+// the event, searched within the account's time range, so an event costs
+// its row, its time and id index entries and a row per resource name
+// instead of a row per attribute. Existing events get their columns and
+// resource rows from their records.
+const auditLookupSchema = `
+ALTER TABLE audit_events
+	ADD COLUMN event_id   text COLLATE "C" NOT NULL DEFAULT '',
+	ADD COLUMN name       text COLLATE "C" NOT NULL DEFAULT '',
+	ADD COLUMN read_only  boolean NOT NULL DEFAULT false,
+	ADD COLUMN source     text COLLATE "C" NOT NULL DEFAULT '',
+	ADD COLUMN access_key text COLLATE "C" NOT NULL DEFAULT '',
+	ADD COLUMN username   text COLLATE "C" NOT NULL DEFAULT '',
+	ADD COLUMN rtypes     text COLLATE "C" NOT NULL DEFAULT '';
+UPDATE audit_events e SET
+	event_id   = COALESCE(r.j->>'eventID', ''),
+	name       = COALESCE(r.j->>'eventName', ''),
+	read_only  = COALESCE((r.j->>'readOnly')::boolean, false),
+	source     = COALESCE(r.j->>'eventSource', ''),
+	access_key = COALESCE(r.j->'userIdentity'->>'accessKeyId', ''),
+	username   = CASE WHEN r.j->'userIdentity'->>'type' = 'Root' THEN 'root'
+		ELSE COALESCE(r.j->'userIdentity'->>'userName', '') END,
+	rtypes     = COALESCE((SELECT '|' || string_agg(DISTINCT x->>'ResourceType', '|') || '|'
+		FROM jsonb_array_elements(CASE WHEN jsonb_typeof(e.resources::jsonb) = 'array' THEN e.resources::jsonb ELSE '[]' END) x), '')
+FROM (SELECT seq, record::jsonb AS j FROM audit_events) r WHERE r.seq = e.seq;
+CREATE TABLE audit_resources (
+	account    text COLLATE "C" NOT NULL,
+	region     text COLLATE "C" NOT NULL,
+	name       text COLLATE "C" NOT NULL,
+	event_time bigint NOT NULL,
+	seq        bigint NOT NULL,
+	PRIMARY KEY (account, region, name, event_time, seq)
+);
+INSERT INTO audit_resources (account, region, name, event_time, seq)
+SELECT e.account, e.region, x->>'ResourceName', e.event_time, e.seq
+FROM audit_events e, jsonb_array_elements(CASE WHEN jsonb_typeof(e.resources::jsonb) = 'array' THEN e.resources::jsonb ELSE '[]' END) x
+WHERE x->>'ResourceName' IS NOT NULL
+ON CONFLICT DO NOTHING;
+DROP TABLE audit_attributes;
+CREATE INDEX audit_events_id ON audit_events (event_id);
+`
+
 const insertEventSQL = `WITH ev AS (
-	INSERT INTO audit_events (account, region, event_time, resources, record) VALUES ($1, $2, $3, $4, $5)
+	INSERT INTO audit_events (account, region, event_time, resources, record, event_id, name, read_only, source, access_key, username, rtypes)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 	RETURNING seq
-), attrs AS (
-	INSERT INTO audit_attributes (account, region, key, value, event_time, seq)
-	SELECT $1, $2, a.key, a.value, $3, ev.seq FROM ev, unnest($6::text[], $7::text[]) AS a(key, value)
+), res AS (
+	INSERT INTO audit_resources (account, region, name, event_time, seq)
+	SELECT $1, $2, n, $3, ev.seq FROM ev, unnest($13::text[]) AS n
 )
 SELECT seq FROM ev`
 
-// InsertEvent stores e and a row per lookup attribute (audit.Tx), in one
-// round trip.
+// InsertEvent stores e with its lookup columns and a row per resource
+// name (audit.Tx), in one round trip.
 func (t *tx) InsertEvent(ctx context.Context, e *audit.Event) error {
 	if err := t.writable(ctx); err != nil {
 		return err
 	}
-	rec, err := e.Record()
+	enc, err := e.Encode()
 	if err != nil {
 		return err
 	}
-	res, err := json.Marshal(e.Resources)
-	if err != nil {
-		return err
-	}
-	attrs := e.Attributes()
-	keys, values := make([]string, len(attrs)), make([]string, len(attrs))
-	for i, a := range attrs {
-		keys[i], values[i] = a.Key, a.Value
-	}
-	if err := t.tx.QueryRow(ctx, insertEventSQL, e.Account, e.Region, e.Time.UnixMilli(), string(res), string(rec), keys, values).Scan(&e.Seq); err != nil {
+	if err := t.tx.QueryRow(ctx, insertEventSQL, e.Account, e.Region, e.Time.UnixMilli(), string(enc.Resources), string(enc.Record),
+		e.ID, e.Name, e.ReadOnly, e.Source, e.Identity.AccessKeyID, e.Identity.Username(), enc.ResourceTypes,
+		e.ResourceNames()).Scan(&e.Seq); err != nil {
 		return t.fail(err, "insert event")
 	}
 	return nil
@@ -82,9 +120,13 @@ func (t *tx) InsertEvent(ctx context.Context, e *audit.Event) error {
 
 const eventColumns = `seq, event_time, resources, record`
 
-// PruneBefore deletes up to limit of the oldest events before cutoff.
+// PruneBefore deletes those of the limit oldest events (by seq) that are
+// older than cutoff. It looks no further: events are written in time
+// order, and a search of the whole trail for an old one, which no index
+// serves, would take as long as the trail is big.
 func (t *tx) PruneBefore(ctx context.Context, cutoff time.Time, limit int) (int, error) {
-	return t.pruneWhere(ctx, `SELECT `+eventColumns+` FROM audit_events WHERE event_time < $1 ORDER BY seq LIMIT $2`,
+	return t.pruneWhere(ctx, `SELECT `+eventColumns+` FROM audit_events
+WHERE seq IN (SELECT seq FROM audit_events ORDER BY seq LIMIT $2) AND event_time < $1 ORDER BY seq`,
 		cutoff.UnixMilli(), limit)
 }
 
@@ -108,19 +150,19 @@ func (t *tx) pruneWhere(ctx context.Context, query string, args ...any) (int, er
 		return 0, nil
 	}
 	seqs := make([]int64, len(evs))
-	var accts, regions, keys, values []string
-	var times, aseqs []int64
+	var accts, regions, names []string
+	var times, rseqs []int64
 	for i, e := range evs {
 		seqs[i] = e.Seq
-		for _, a := range e.Attributes() {
-			accts, regions, keys, values = append(accts, e.Account), append(regions, e.Region), append(keys, a.Key), append(values, a.Value)
-			times, aseqs = append(times, e.Time.UnixMilli()), append(aseqs, e.Seq)
+		for _, n := range e.ResourceNames() {
+			accts, regions, names = append(accts, e.Account), append(regions, e.Region), append(names, n)
+			times, rseqs = append(times, e.Time.UnixMilli()), append(rseqs, e.Seq)
 		}
 	}
-	if _, err := t.tx.Exec(ctx, `DELETE FROM audit_attributes a USING unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[]) AS d(account, region, key, value, event_time, seq)
-WHERE a.account = d.account AND a.region = d.region AND a.key = d.key AND a.value = d.value AND a.event_time = d.event_time AND a.seq = d.seq`,
-		accts, regions, keys, values, times, aseqs); err != nil {
-		return 0, t.fail(err, "prune event attributes")
+	if _, err := t.tx.Exec(ctx, `DELETE FROM audit_resources a USING unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) AS d(account, region, name, event_time, seq)
+WHERE a.account = d.account AND a.region = d.region AND a.name = d.name AND a.event_time = d.event_time AND a.seq = d.seq`,
+		accts, regions, names, times, rseqs); err != nil {
+		return 0, t.fail(err, "prune event resources")
 	}
 	if _, err := t.tx.Exec(ctx, `DELETE FROM audit_events WHERE seq = ANY($1)`, seqs); err != nil {
 		return 0, t.fail(err, "prune events")
@@ -169,18 +211,47 @@ func (s *Store) LookupEvents(ctx context.Context, q audit.Query) (out []*audit.E
 	if q.AfterSeq != 0 {
 		afterMs, afterSeq = min(q.AfterTime.UnixMilli(), afterMs), q.AfterSeq
 	}
+	a := q.Attribute
+	var cond string
+	var arg any
+	switch a.Key {
+	case "":
+		cond, arg = "true OR $6::int = 0", 0
+	case audit.KeyEventID:
+		cond, arg = "event_id = $6", a.Value
+	case audit.KeyEventName:
+		cond, arg = "name = $6", a.Value
+	case audit.KeyReadOnly:
+		cond, arg = "read_only = $6", a.Value == "true"
+	case audit.KeyEventSource:
+		cond, arg = "source = $6", a.Value
+	case audit.KeyAccessKeyID:
+		cond, arg = "access_key = $6", a.Value
+	case audit.KeyUsername:
+		cond, arg = "username = $6", a.Value
+	case audit.KeyResourceType:
+		if strings.Contains(a.Value, audit.TypeSep) {
+			return nil, nil
+		}
+		cond, arg = "strpos(rtypes, $6) > 0", audit.TypeSep+a.Value+audit.TypeSep
+	case audit.KeyResourceName: // rows of its own, below
+	default:
+		return nil, nil
+	}
 	err = s.readAudit(ctx, func(t *tx) (err error) {
-		if q.Attribute.Key == "" {
-			out, err = t.scanEvents(ctx, `SELECT `+eventColumns+` FROM audit_events
-WHERE account = $1 AND region = $2 AND event_time >= $3 AND (event_time, seq) < ($4, $5)
-ORDER BY event_time DESC, seq DESC LIMIT $6`, q.Account, q.Region, q.Start.UnixMilli(), afterMs, afterSeq, q.Limit)
+		if a.Key == audit.KeyResourceName {
+			out, err = t.scanEvents(ctx, `SELECT e.seq, e.event_time, e.resources, e.record
+FROM audit_resources a JOIN audit_events e ON e.seq = a.seq
+WHERE a.account = $1 AND a.region = $2 AND a.name = $3 AND a.event_time >= $4 AND (a.event_time, a.seq) < ($5, $6)
+ORDER BY a.event_time DESC, a.seq DESC LIMIT $7`, q.Account, q.Region, a.Value,
+				q.Start.UnixMilli(), afterMs, afterSeq, q.Limit)
 			return err
 		}
-		out, err = t.scanEvents(ctx, `SELECT e.seq, e.event_time, e.resources, e.record
-FROM audit_attributes a JOIN audit_events e ON e.seq = a.seq
-WHERE a.account = $1 AND a.region = $2 AND a.key = $3 AND a.value = $4 AND a.event_time >= $5 AND (a.event_time, a.seq) < ($6, $7)
-ORDER BY a.event_time DESC, a.seq DESC LIMIT $8`, q.Account, q.Region, q.Attribute.Key, q.Attribute.Value,
-			q.Start.UnixMilli(), afterMs, afterSeq, q.Limit)
+		// The other attributes are columns: the time index, newest first,
+		// filtered (EventId by its own index, the planner's choice).
+		out, err = t.scanEvents(ctx, `SELECT `+eventColumns+` FROM audit_events
+WHERE account = $1 AND region = $2 AND event_time >= $3 AND (event_time, seq) < ($4, $5) AND (`+cond+`)
+ORDER BY event_time DESC, seq DESC LIMIT $7`, q.Account, q.Region, q.Start.UnixMilli(), afterMs, afterSeq, arg, q.Limit)
 		return err
 	})
 	return out, err

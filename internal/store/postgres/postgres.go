@@ -338,6 +338,7 @@ func (s *Store) UpdateInstances(ctx context.Context, fn func(instance.Tx) error)
 }
 
 func update[T any](s *Store, ctx context.Context, fn func(T) error, as func(*tx) T) error {
+	store.PrepareAttached(ctx)
 	if s.group == nil {
 		return updateAlone(s, ctx, fn, as)
 	}

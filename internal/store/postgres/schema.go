@@ -134,6 +134,9 @@ CREATE INDEX outbox_due ON outbox (topic, not_before);
 	// The snapshot ids each live image names (snapshotRefsSchema, in
 	// snapshots.go).
 	snapshotRefsSchema,
+	// The audit trail's lookup attributes as columns of the event, all
+	// but ResourceName (auditLookupSchema, in audit.go).
+	auditLookupSchema,
 }
 
 // migrationLock is the pg_advisory_xact_lock key that serializes migrations

@@ -2,16 +2,24 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/amigo-ec2/amigo/internal/audit"
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/resource"
+	"github.com/amigo-ec2/amigo/internal/store"
 )
 
 // benchStore returns a store holding n images owned by 10 accounts; about
@@ -68,37 +76,78 @@ func BenchmarkUpdateParallel(b *testing.B) {
 		if !group {
 			name = "NoGroupCommit"
 		}
-		b.Run(name, func(b *testing.B) {
-			opts := DefaultOptions()
-			opts.GroupCommit = group
-			s := benchStore(b, opts, 100)
-			ctx := b.Context()
-			var next atomic.Int64
-			commits := s.commits.Load()
-			b.ReportAllocs()
-			b.SetParallelism(16)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					n := next.Add(1)
-					id := benchID(int(n % 100))
-					err := s.Update(ctx, func(tx image.Tx) error {
-						img, err := tx.Image(ctx, "us-east-1", id)
-						if err != nil {
-							return err
-						}
-						img.Description = fmt.Sprint("update ", n)
-						return tx.UpdateImage(ctx, img)
-					})
-					if err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-			b.ReportMetric(float64(s.commits.Load()-commits)/float64(b.N), "commits/op")
-		})
+		b.Run(name, func(b *testing.B) { benchUpdateParallel(b, group, false) })
 	}
+	// With each update's CloudTrail event attached, as the server writes
+	// it: the audit trail's cost on the writer is the difference.
+	b.Run("GroupCommitAudit", func(b *testing.B) { benchUpdateParallel(b, true, true) })
+}
+
+// benchEvent is an event the size of a ModifyImageAttribute one.
+func benchEvent(account, id string) *audit.Event {
+	return &audit.Event{Account: account, Region: "us-east-1", Time: time.Now(), ID: uuid.Must(uuid.NewV7()).String(),
+		Name: "ModifyImageAttribute", Source: audit.SourceEC2,
+		Identity: audit.Identity{Type: "IAMUser", PrincipalID: "AIDA" + account, ARN: "arn:aws:iam::" + account + ":user/ci",
+			AccountID: account, AccessKeyID: "AKIA" + account, UserName: "ci"},
+		SourceIP: "127.0.0.1", UserAgent: "aws-sdk-go-v2/1.36.3 ua/2.1 os/linux lang/go#1.24.1 md/GOOS#linux md/GOARCH#amd64 api/ec2#1.210.0",
+		RequestID:         uuid.NewString(),
+		RequestParameters: json.RawMessage(`{"imageId":"` + id + `","description":{"value":"update"}}`),
+		ResponseElements:  json.RawMessage(`{"requestId":"` + uuid.NewString() + `","_return":true}`),
+		Resources:         []audit.Resource{{Type: "AWS::EC2::Ami", Name: id}}}
+}
+
+type benchAttachment struct{ e *audit.Event }
+
+func (a benchAttachment) WriteTx(ctx context.Context, tx any) error {
+	return tx.(audit.Tx).InsertEvent(ctx, a.e)
+}
+
+// wchar is the bytes this process has passed to write calls so far.
+func wchar() int64 {
+	b, _ := os.ReadFile("/proc/self/io")
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "wchar: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+func benchUpdateParallel(b *testing.B, group, withAudit bool) {
+	opts := DefaultOptions()
+	opts.GroupCommit = group
+	s := benchStore(b, opts, 100)
+	ctx := b.Context()
+	var next atomic.Int64
+	commits, written := s.commits.Load(), wchar()
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			n := next.Add(1)
+			id := benchID(int(n % 100))
+			uctx := ctx
+			if withAudit {
+				uctx = store.Attach(ctx, benchAttachment{benchEvent(benchAccount(int(n%10)), id)})
+			}
+			err := s.Update(uctx, func(tx image.Tx) error {
+				img, err := tx.Image(ctx, "us-east-1", id)
+				if err != nil {
+					return err
+				}
+				img.Description = fmt.Sprint("update ", n)
+				return tx.UpdateImage(ctx, img)
+			})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(s.commits.Load()-commits)/float64(b.N), "commits/op")
+	b.ReportMetric(float64(wchar()-written)/float64(b.N), "wbytes/op")
 }
 
 // cacheModes runs a read benchmark with the read cache on (the default)

@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -58,7 +60,10 @@ func testSnapshotRefsBackfill(t *testing.T, records bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`DROP TABLE image_snapshots`, `DELETE FROM schema_migrations WHERE version = (SELECT MAX(version) FROM schema_migrations)`} {
+	// The migrations after it go too (undoMigrationsAfterRefs).
+	undo := append(undoMigrationsAfterRefs(), `DROP TABLE image_snapshots`,
+		fmt.Sprintf(`DELETE FROM schema_migrations WHERE version >= %d`, slices.Index(migrations, snapshotRefsSchema)+1))
+	for _, q := range undo {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
@@ -88,4 +93,20 @@ func testSnapshotRefsBackfill(t *testing.T, records bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// undoMigrationsAfterRefs returns the statements that take a database back
+// from the latest schema to the one just after snapshotRefsSchema.
+func undoMigrationsAfterRefs() []string {
+	var out []string
+	if slices.Contains(migrations, auditLookupSchema) {
+		out = append(out, `DROP TABLE audit_lookup`, `DROP TABLE audit_resources`, `DROP TABLE audit_merged`, `DROP INDEX audit_events_id`)
+		for _, c := range []string{"event_id", "name", "read_only", "source", "access_key", "username", "rtypes"} {
+			out = append(out, `ALTER TABLE audit_events DROP COLUMN `+c)
+		}
+		out = append(out, `CREATE TABLE audit_attributes (account TEXT NOT NULL, region TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+	event_time INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (account, region, key, value, event_time, seq)) WITHOUT ROWID`,
+			`CREATE INDEX audit_events_time ON audit_events (account, region, event_time, seq)`)
+	}
+	return out
 }

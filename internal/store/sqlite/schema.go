@@ -188,6 +188,9 @@ CREATE INDEX outbox_due ON outbox (topic, not_before);
 	// The snapshot ids each live image names (snapshotRefsSchema, in
 	// snapshots.go).
 	snapshotRefsSchema,
+	// The audit trail's lookup attributes as columns of the event, all
+	// but ResourceName (auditLookupSchema, in audit.go).
+	auditLookupSchema,
 }
 
 // migrate brings the database on conn up to the latest schema version in one

@@ -53,6 +53,9 @@ type Options struct {
 	ReadOnly bool
 	// Observer, when set, hears of every commit (batch size and latency).
 	Observer store.Observer
+	// AuditMerge, when positive, indexes audit events once this many wait,
+	// at most twice as many at a time (tests: see mergeAudit).
+	AuditMerge int
 }
 
 // DefaultOptions returns the options amigo runs with.
@@ -87,6 +90,10 @@ type Store struct {
 	// docs memoizes decoded image documents for reads the read cache does
 	// not serve: the writer's, and every read when the cache is off.
 	docs *record.Docs
+
+	// auditUnmerged counts the events written since the last audit merge
+	// (writer goroutine only; see mergeAudit).
+	auditUnmerged int
 
 	rdb *sql.DB     // query-only pool for View
 	rst *statements // prepared on rdb, bound to each View transaction
@@ -222,6 +229,10 @@ func (s *Store) open() error {
 		}
 		if err := releaseLeases(ctx, s.wconn); err != nil {
 			return err
+		}
+		// Events a crash left unindexed are merged with the first writes.
+		if err := s.wconn.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_events WHERE seq > (SELECT seq FROM audit_merged)`).Scan(&s.auditUnmerged); err != nil {
+			return fmt.Errorf("sqlite: open %s: %w", s.path, err)
 		}
 	}
 	if s.wst, err = prepare(ctx, s.wconn, true); err != nil {

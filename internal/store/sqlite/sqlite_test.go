@@ -49,6 +49,7 @@ func TestConformance(t *testing.T) {
 		opts := DefaultOptions()
 		opts.MaxBatch = 2
 		opts.ReadConns = 1
+		opts.AuditMerge = 4 // audit lookups over indexed and unindexed events
 		storetest.RunEngine(t, engine(opts))
 	})
 }

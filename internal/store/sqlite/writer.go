@@ -59,6 +59,7 @@ func (s *Store) update(ctx context.Context, req *request) error {
 	if s.opts.ReadOnly {
 		return errReadOnlyStore
 	}
+	store.PrepareAttached(ctx)
 	if err := s.enqueue(ctx, req); err != nil {
 		return err
 	}
@@ -117,6 +118,7 @@ func (s *Store) writeLoop() {
 		}
 		s.runBatch(batch, errs[:len(batch)])
 		clear(batch)
+		s.maybeMergeAudit()
 	}
 }
 

@@ -156,6 +156,33 @@ func testAuditLookup(t *testing.T, h *harness) {
 	byRes := q
 	byRes.Attribute = audit.Attribute{Key: audit.KeyResourceName, Value: amiID(0)}
 	check("by resource", look(byRes), "09", "06", "03", "00")
+	// Every other attribute, with a value that matches and one that
+	// does not (the engines answer most of them from event columns).
+	for _, c := range []struct {
+		key, hit, miss string
+		want           []string
+	}{
+		{audit.KeyEventID, "00000000-0000-4000-8000-000000000007", "00000000-0000-4000-8000-000000000107", []string{"07"}},
+		{audit.KeyReadOnly, "false", "true", []string{"09", "08", "07", "06", "05", "04", "03", "02", "01", "00"}},
+		{audit.KeyEventSource, audit.SourceEC2, audit.SourceSTS, []string{"09", "08", "07", "06", "05", "04", "03", "02", "01", "00"}},
+		{audit.KeyAccessKeyID, "AKIA" + acct1, "AKIA" + acct2, []string{"09", "08", "07", "06", "05", "04", "03", "02", "01", "00"}},
+		{audit.KeyUsername, "root", "alice", []string{"09", "08", "07", "06", "05", "04", "03", "02", "01", "00"}},
+		{audit.KeyResourceType, "AWS::EC2::Ami", "AWS::EC2::Ami|AWS::EC2::Ami", []string{"09", "08", "07", "06", "05", "04", "03", "02", "01", "00"}},
+	} {
+		by := q
+		by.Attribute = audit.Attribute{Key: c.key, Value: c.hit}
+		check("by "+c.key, look(by), c.want...)
+		by.Attribute.Value = c.miss
+		check("by "+c.key+" (no match)", look(by))
+	}
+	namePage := byName
+	namePage.Limit = 2
+	got, err := st.LookupEvents(ctx, namePage)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("first page by name: %v %d", err, len(got))
+	}
+	namePage.AfterTime, namePage.AfterSeq = got[1].Time, got[1].Seq
+	check("next page by name", look(namePage), "05", "03")
 	timed := q
 	timed.Start, timed.End = auditEpoch.Add(2*time.Second), auditEpoch.Add(4*time.Second)
 	check("time range", look(timed), "04", "03", "02")
