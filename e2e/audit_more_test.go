@@ -223,4 +223,3 @@ func (e *env) postSTS(t *testing.T, who, form string) rawResponse {
 	}
 	return do(t, req)
 }
-

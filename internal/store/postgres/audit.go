@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -163,28 +162,7 @@ func (s *Store) readAudit(ctx context.Context, fn func(*tx) error) error {
 	return view(s, ctx, fn, func(t *tx) *tx { return t })
 }
 
-// LookupEvents returns up to q.Limit events matching q, newest first.
-func (s *Store) LookupEvents(ctx context.Context, q audit.Query) (out []*audit.Event, err error) {
-	afterMs, afterSeq := q.End.UnixMilli(), int64(math.MaxInt64)
-	if q.AfterSeq != 0 {
-		afterMs, afterSeq = min(q.AfterTime.UnixMilli(), afterMs), q.AfterSeq
-	}
-	err = s.readAudit(ctx, func(t *tx) (err error) {
-		if q.Attribute.Key == "" {
-			out, err = t.scanEvents(ctx, `SELECT `+eventColumns+` FROM audit_events
-WHERE account = $1 AND region = $2 AND event_time >= $3 AND (event_time, seq) < ($4, $5)
-ORDER BY event_time DESC, seq DESC LIMIT $6`, q.Account, q.Region, q.Start.UnixMilli(), afterMs, afterSeq, q.Limit)
-			return err
-		}
-		out, err = t.scanEvents(ctx, `SELECT e.seq, e.event_time, e.resources, e.record
-FROM audit_attributes a JOIN audit_events e ON e.seq = a.seq
-WHERE a.account = $1 AND a.region = $2 AND a.key = $3 AND a.value = $4 AND a.event_time >= $5 AND (a.event_time, a.seq) < ($6, $7)
-ORDER BY a.event_time DESC, a.seq DESC LIMIT $8`, q.Account, q.Region, q.Attribute.Key, q.Attribute.Value,
-			q.Start.UnixMilli(), afterMs, afterSeq, q.Limit)
-		return err
-	})
-	return out, err
-}
+// LookupEvents is in audit_order.go.
 
 // AccountsOver returns the accounts holding more than max events.
 func (s *Store) AccountsOver(ctx context.Context, max int) (out []string, err error) {

@@ -134,6 +134,10 @@ CREATE INDEX outbox_due ON outbox (topic, not_before);
 	// The snapshot ids each live image names (snapshotRefsSchema, in
 	// snapshots.go).
 	snapshotRefsSchema,
+	// Each event's writing transaction, which orders the trail so that a
+	// lookup never passes over an event still to commit (auditOrderSchema,
+	// in audit_order.go).
+	auditOrderSchema,
 }
 
 // migrationLock is the pg_advisory_xact_lock key that serializes migrations

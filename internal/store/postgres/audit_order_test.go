@@ -1,0 +1,122 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/amigo-ec2/amigo/internal/audit"
+	"github.com/amigo-ec2/amigo/internal/store/pgtest"
+)
+
+func orderEvent(i int, t time.Time) *audit.Event {
+	const acct = "111122223333"
+	return &audit.Event{Account: acct, Region: "us-east-1", Time: t,
+		ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), Name: "ModifyImageAttribute", Source: audit.SourceEC2,
+		Identity:  audit.Identity{Type: "Root", PrincipalID: acct, ARN: "arn:aws:iam::" + acct + ":root", AccountID: acct, AccessKeyID: "AKIA" + acct},
+		Resources: []audit.Resource{{Type: "AWS::EC2::Ami", Name: "ami-0123456789abcdef0"}}}
+}
+
+func lookupIDs(t *testing.T, s *Store, attr audit.Attribute, start time.Time) []string {
+	t.Helper()
+	evs, err := s.LookupEvents(t.Context(), audit.Query{Account: "111122223333", Region: "us-east-1",
+		Attribute: attr, Start: start, End: start.Add(time.Hour), Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := []string{}
+	for _, e := range evs {
+		out = append(out, e.ID[len(e.ID)-1:])
+	}
+	return out
+}
+
+// Two processes write events in overlapping transactions: the one that
+// began first commits last. While it runs, the other's event is not shown
+// (it would sit above an event still to come, and a reader listing down to
+// the newest event it saw would pass over that one); once both have
+// committed, both are shown, in commit-consistent order. A long
+// transaction of another database on the server holds nothing back.
+func TestAuditOrderUnderOverlap(t *testing.T) {
+	dsn := pgtest.Start(t)
+	a, b := openTest(t, dsn, testOptions), openTest(t, dsn, testOptions)
+	defer a.Close()
+	defer b.Close()
+	ctx := t.Context()
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	byName := audit.Attribute{Key: audit.KeyEventName, Value: "ModifyImageAttribute"}
+
+	inserted, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- a.UpdateAudit(ctx, func(tx audit.PruneTx) error {
+			if err := tx.InsertEvent(ctx, orderEvent(1, t0)); err != nil {
+				return err
+			}
+			close(inserted)
+			<-release
+			return nil
+		})
+	}()
+	select {
+	case <-inserted:
+	case err := <-done:
+		t.Fatalf("first transaction: %v", err)
+	}
+	if err := b.UpdateAudit(ctx, func(tx audit.PruneTx) error {
+		return tx.InsertEvent(ctx, orderEvent(2, t0.Add(time.Second)))
+	}); err != nil {
+		close(release)
+		t.Fatal(err)
+	}
+	for _, attr := range []audit.Attribute{{}, byName} {
+		if got := lookupIDs(t, b, attr, t0); len(got) != 0 {
+			t.Errorf("lookup (%v) while the older transaction runs: %v, want nothing yet", attr, got)
+		}
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for _, attr := range []audit.Attribute{{}, byName} {
+		if got := fmt.Sprint(lookupIDs(t, b, attr, t0)); got != "[2 1]" {
+			t.Errorf("lookup (%v) after both committed: %s, want [2 1]", attr, got)
+		}
+	}
+
+	// A page continues below its last event, by the same order.
+	first, err := b.LookupEvents(ctx, audit.Query{Account: "111122223333", Region: "us-east-1", Start: t0, End: t0.Add(time.Hour), Limit: 1})
+	if err != nil || len(first) != 1 {
+		t.Fatalf("first page: %v %d", err, len(first))
+	}
+	next, err := b.LookupEvents(ctx, audit.Query{Account: "111122223333", Region: "us-east-1", Start: t0, End: t0.Add(time.Hour), Limit: 1,
+		AfterTime: first[0].Time, AfterSeq: first[0].Seq})
+	if err != nil || len(next) != 1 || next[0].ID != orderEvent(1, t0).ID {
+		t.Fatalf("second page: %v %v", err, next)
+	}
+
+	// Another database's transaction, open with an xid, delays nothing.
+	other, err := pgx.Connect(ctx, pgtest.Start(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(context.Background())
+	otx, err := other.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = otx.Rollback(context.Background()) }()
+	if _, err := otx.Exec(ctx, `SELECT pg_current_xact_id()`); err != nil { // takes an xid
+		t.Fatal(err)
+	}
+	if err := b.UpdateAudit(ctx, func(tx audit.PruneTx) error {
+		return tx.InsertEvent(ctx, orderEvent(3, t0.Add(2*time.Second)))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(lookupIDs(t, b, audit.Attribute{}, t0)); got != "[3 2 1]" {
+		t.Errorf("with another database's transaction open: %s, want [3 2 1]", got)
+	}
+}
