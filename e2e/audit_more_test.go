@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/amigo-ec2/amigo/internal/app"
 	"github.com/amigo-ec2/amigo/internal/throttle"
@@ -222,4 +223,36 @@ func (e *env) postSTS(t *testing.T, who, form string) rawResponse {
 		t.Fatal(err)
 	}
 	return do(t, req)
+}
+
+// A receiver that refuses an event for good (a 4xx other than 408 and
+// 429) makes amigo give that event up at once, counted and logged, and the
+// image's next event goes out after it; 429 and 408 are retried.
+func TestEventsPermanentRefusalGivesUp(t *testing.T) {
+	r := newReceiver(t)
+	e := eventsEnv(t, r)
+	refusedImg, retriedImg := "ami-00000000000000003", "ami-00000000000000006" // the ids e.register gives below (a volume and a snapshot before each)
+	r.mu.Lock()
+	r.refuse[refusedImg+"/available"] = []int{http.StatusBadRequest, http.StatusBadRequest}
+	r.refuse[retriedImg+"/available"] = []int{http.StatusTooManyRequests, http.StatusRequestTimeout}
+	r.mu.Unlock()
+	if id := e.register(owner, "refused"); id != refusedImg {
+		t.Fatalf("registered %s, want %s", id, refusedImg)
+	}
+	if id := e.register(owner, "retried"); id != retriedImg {
+		t.Fatalf("registered %s, want %s", id, retriedImg)
+	}
+	// The refused image's next event is not held up behind the refusal.
+	must[*ec2.DisableImageOutput](t)(e.client(owner).DisableImage(ctx, &ec2.DisableImageInput{ImageId: aws.String(refusedImg)}))
+	r.waitFor(map[string][]string{refusedImg: {"disabled"}, retriedImg: {"available"}})
+	r.mu.Lock()
+	refusedTries, retriedTries := r.tries[refusedImg+"/available"], r.tries[retriedImg+"/available"]
+	r.mu.Unlock()
+	if refusedTries != 1 {
+		t.Errorf("the 400 was tried %d times, want once", refusedTries)
+	}
+	if retriedTries != 2 {
+		t.Errorf("429 then 408: %d refusals seen, want 2 before delivery", retriedTries)
+	}
+	wantLines(t, e.scrape(t), `amigo_events_rejected_total 1`, `amigo_events_delivered_total 2`, `amigo_events_delivery_failures_total 2`)
 }
