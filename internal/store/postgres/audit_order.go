@@ -2,7 +2,12 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -57,11 +62,17 @@ ALTER TABLE audit_events ALTER COLUMN xid SET DEFAULT pg_current_xact_id();
 CREATE INDEX audit_events_xid ON audit_events (account, region, xid, seq);
 `
 
-// auditHorizon is h above, computed in the statement's own snapshot.
-const auditHorizon = `(SELECT COALESCE(min(x), pg_snapshot_xmax(pg_current_snapshot()))
+// auditHorizon is h above, computed in the statement's own snapshot. It
+// is read by a statement of its own and passed to the lookup as a value
+// (the planner then walks the (account, region, xid, seq) index instead
+// of sorting the whole trail). That is sound whatever the lookup's own
+// snapshot: the events of this database with xid < h belong to
+// transactions that had all ended when h was read, so every later
+// snapshot sees exactly the same ones.
+const auditHorizon = `SELECT COALESCE(min(x), pg_snapshot_xmax(pg_current_snapshot()))::text
 	FROM pg_snapshot_xip(pg_current_snapshot()) AS x
 	WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a
-		WHERE a.backend_xid = x::xid AND a.datname IS DISTINCT FROM current_database()))`
+		WHERE a.backend_xid = x::xid AND a.datname IS DISTINCT FROM current_database())`
 
 // lookupCursor returns the (xid, seq) position of the event seq, where a
 // page ended. An event pruned since (retention runs while pages are read)
@@ -77,13 +88,27 @@ func (t *tx) lookupCursor(ctx context.Context, seq int64) (xid string, found boo
 	return xid, true, nil
 }
 
+// walkRows is how many events, newest first, an attribute lookup probes
+// before it takes the attribute for a rare one (see LookupEvents).
+const walkRows = 500
+
 // LookupEvents returns up to q.Limit events matching q, newest first in
 // the order above. q.AfterSeq continues below that event's position;
 // q.AfterTime is not needed on this engine.
+//
+// With a lookup attribute, the events come in the trail's order while the
+// attribute rows are indexed by time, so neither index gives the page
+// alone. A common attribute (EventName, ReadOnly) is answered by walking
+// the events newest first and probing each one's attribute row; when
+// walkRows events hold fewer than a page of matches, the attribute is
+// rare (ResourceName, EventId), and its remaining events are gathered
+// from the attribute rows and sorted.
 func (s *Store) LookupEvents(ctx context.Context, q audit.Query) (out []*audit.Event, err error) {
 	err = s.readAudit(ctx, func(t *tx) (err error) {
-		// $1.. are shared by both statements: account, region, start, end,
-		// cursor xid, cursor seq, limit, then key and value.
+		var h string
+		if err := t.tx.QueryRow(ctx, auditHorizon).Scan(&h); err != nil {
+			return t.fail(err, "lookup horizon")
+		}
 		curXID, curSeq := "18446744073709551615", int64(1<<63-1) // past every event
 		cursor := `(e.xid, e.seq) < ($5::xid8, $6)`
 		if q.AfterSeq != 0 {
@@ -97,20 +122,105 @@ func (s *Store) LookupEvents(ctx context.Context, q audit.Query) (out []*audit.E
 				curXID, cursor = "0", `($5::xid8 IS NOT NULL AND e.seq < $6)`
 			}
 		}
-		args := []any{q.Account, q.Region, q.Start.UnixMilli(), q.End.UnixMilli(), curXID, curSeq, q.Limit}
+		// $1.. : account, region, start, end, cursor xid, cursor seq,
+		// horizon, then key and value.
+		args := []any{q.Account, q.Region, q.Start.UnixMilli(), q.End.UnixMilli(), curXID, curSeq, h}
 		where := `e.account = $1 AND e.region = $2 AND e.event_time >= $3 AND e.event_time <= $4 AND ` + cursor +
-			` AND e.xid < ` + auditHorizon
+			` AND e.xid < $7::xid8`
+		const order = ` ORDER BY e.xid DESC, e.seq DESC LIMIT `
 		if q.Attribute.Key == "" {
 			out, err = t.scanEvents(ctx, `SELECT e.seq, e.event_time, e.resources, e.record FROM audit_events e
-WHERE `+where+` ORDER BY e.xid DESC, e.seq DESC LIMIT $7`, args...)
+WHERE `+where+order+strconv.Itoa(q.Limit), search(args)...)
 			return err
 		}
-		// The attribute rows find the events; their order is the events'.
-		out, err = t.scanEvents(ctx, `SELECT e.seq, e.event_time, e.resources, e.record
-FROM audit_attributes a JOIN audit_events e ON e.seq = a.seq
-WHERE a.account = $1 AND a.region = $2 AND a.key = $8 AND a.value = $9 AND a.event_time >= $3 AND a.event_time <= $4
-	AND `+where+` ORDER BY e.xid DESC, e.seq DESC LIMIT $7`, append(args, q.Attribute.Key, q.Attribute.Value)...)
+		args = append(args, q.Attribute.Key, q.Attribute.Value)
+		// The LATERAL with LIMIT 1 probes each event's attribute row by
+		// its primary key; an EXISTS would be planned as one hash of every
+		// matching row, as costly as the sort this walk avoids.
+		walked, err := t.walkEvents(ctx, q.Limit, `SELECT e.seq, e.event_time, e.xid::text, m.hit IS NOT NULL,
+	CASE WHEN m.hit THEN e.resources END, CASE WHEN m.hit THEN e.record END
+FROM audit_events e LEFT JOIN LATERAL (SELECT true AS hit FROM audit_attributes a
+	WHERE a.account = e.account AND a.region = e.region AND a.key = $8 AND a.value = $9
+		AND a.event_time = e.event_time AND a.seq = e.seq LIMIT 1) m ON true
+WHERE `+where+order+strconv.Itoa(walkRows), search(args)...)
+		if err != nil {
+			return err
+		}
+		out = walked.matches
+		if len(out) == q.Limit || walked.rows < walkRows {
+			return nil
+		}
+		// Rare: gather the rest below the last event walked, from the
+		// attribute rows (OFFSET 0 keeps the planner from driving the
+		// join from the events' index, which would walk them all).
+		args[4], args[5] = walked.lastXID, walked.lastSeq
+		rest, err := t.scanEvents(ctx, `SELECT e.seq, e.event_time, e.resources, e.record
+FROM (SELECT a.seq FROM audit_attributes a
+	WHERE a.account = $1 AND a.region = $2 AND a.key = $8 AND a.value = $9 AND a.event_time >= $3 AND a.event_time <= $4
+	OFFSET 0) m
+JOIN audit_events e ON e.seq = m.seq
+WHERE `+strings.Replace(where, cursor, `(e.xid, e.seq) < ($5::xid8, $6)`, 1)+
+			order+strconv.Itoa(q.Limit-len(out)), search(args)...)
+		out = append(out, rest...)
 		return err
 	})
 	return out, err
+}
+
+// search runs a lookup as searches run (searchMode): planned for its
+// values each time. A generic plan does not know the horizon and the
+// cursor, and sorts the whole trail instead of walking its index.
+func search(args []any) []any { return append([]any{searchMode}, args...) }
+
+// walked is what walkEvents saw: how many events, the first matching ones
+// decoded (up to the page), and the position of the last event.
+type walked struct {
+	rows    int
+	matches []*audit.Event
+	lastXID string
+	lastSeq int64
+}
+
+func (t *tx) walkEvents(ctx context.Context, limit int, query string, args ...any) (w walked, err error) {
+	rows, err := t.tx.Query(ctx, query, args...)
+	if err != nil {
+		return w, t.fail(err, "events")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			seq, ms  int64
+			xid      string
+			match    bool
+			res, rec *string
+		)
+		if err := rows.Scan(&seq, &ms, &xid, &match, &res, &rec); err != nil {
+			return w, t.fail(err, "events")
+		}
+		w.rows, w.lastXID, w.lastSeq = w.rows+1, xid, seq
+		if !match || len(w.matches) == limit {
+			continue
+		}
+		e, err := decodeEvent(seq, ms, *res, *rec)
+		if err != nil {
+			return w, err
+		}
+		w.matches = append(w.matches, e)
+	}
+	if err := rows.Err(); err != nil {
+		return w, t.fail(err, "events")
+	}
+	return w, nil
+}
+
+func decodeEvent(seq, ms int64, res, rec string) (*audit.Event, error) {
+	var resources []audit.Resource
+	if err := json.Unmarshal([]byte(res), &resources); err != nil {
+		return nil, fmt.Errorf("postgres: event %d: %w", seq, err)
+	}
+	e, err := audit.FromRecord(seq, time.UnixMilli(ms).UTC(), []byte(rec), resources)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: event %d: %w", seq, err)
+	}
+	return e, nil
 }
