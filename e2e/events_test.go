@@ -54,10 +54,15 @@ type receiver struct {
 	byID   map[string]amiEvent
 	order  []amiEvent          // distinct events, in order of first arrival
 	states map[string][]string // image id → states, in order of first arrival
+	// refuse answers the events of "image/state" with the status given,
+	// once per entry of the list; tries counts those POSTs.
+	refuse map[string][]int
+	tries  map[string]int
 }
 
 func newReceiver(t *testing.T) *receiver {
-	r := &receiver{t: t, addr: freeAddr(t), byID: map[string]amiEvent{}, states: map[string][]string{}}
+	r := &receiver{t: t, addr: freeAddr(t), byID: map[string]amiEvent{}, states: map[string][]string{},
+		refuse: map[string][]int{}, tries: map[string]int{}}
 	r.start()
 	t.Cleanup(r.stop)
 	return r
@@ -102,6 +107,13 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.posts++
+	if k := ev.Detail.ImageID + "/" + ev.Detail.State; len(r.refuse[k]) > 0 {
+		status := r.refuse[k][0]
+		r.refuse[k] = r.refuse[k][1:]
+		r.tries[k]++
+		w.WriteHeader(status)
+		return
+	}
 	if _, dup := r.byID[ev.ID]; !dup {
 		r.byID[ev.ID] = ev
 		r.order = append(r.order, ev)

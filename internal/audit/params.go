@@ -166,3 +166,37 @@ func singular(name string) string {
 	}
 	return name
 }
+
+// JSONParameters turns the JSON body of a JSON-protocol call (LookupEvents)
+// into requestParameters: the same members, names in lower camel case, as
+// CloudTrail records the calls of JSON services. An empty or unreadable
+// body, or one with no member, records null.
+func JSONParameters(body []byte) json.RawMessage {
+	var v map[string]any
+	if json.Unmarshal(body, &v) != nil || len(v) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(lowerKeys(v))
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+func lowerKeys(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, val := range x {
+			r, size := utf8.DecodeRuneInString(k)
+			m[string(unicode.ToLower(r))+k[size:]] = lowerKeys(val)
+		}
+		return m
+	case []any:
+		for i := range x {
+			x[i] = lowerKeys(x[i])
+		}
+		return x
+	}
+	return v
+}

@@ -73,3 +73,16 @@ func TestAttributes(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+func TestJSONParameters(t *testing.T) {
+	got := string(JSONParameters([]byte(`{"LookupAttributes":[{"AttributeKey":"EventName","AttributeValue":"RunInstances"}],"MaxResults":5}`)))
+	want := `{"lookupAttributes":[{"attributeKey":"EventName","attributeValue":"RunInstances"}],"maxResults":5}`
+	if got != want {
+		t.Errorf("JSONParameters = %s, want %s", got, want)
+	}
+	for _, body := range []string{"", "{}", "not json", "[1]"} {
+		if p := JSONParameters([]byte(body)); p != nil {
+			t.Errorf("JSONParameters(%q) = %s, want nil (null)", body, p)
+		}
+	}
+}

@@ -163,6 +163,14 @@ func (p *Pending) SetParameters(action string, in any) {
 	p.mu.Unlock()
 }
 
+// SetRequestParameters records params (JSON; nil is null) as the call's
+// requestParameters, for calls that are not EC2's (see JSONParameters).
+func (p *Pending) SetRequestParameters(params json.RawMessage) {
+	p.mu.Lock()
+	p.e.RequestParameters = params
+	p.mu.Unlock()
+}
+
 func appendResources(list []Resource, add ...Resource) []Resource {
 	for _, r := range add {
 		dup := false

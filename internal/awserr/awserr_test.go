@@ -133,6 +133,7 @@ var cloudTrailCases = []struct {
 	{CodeInvalidNextToken, 400},
 	{CodeInvalidEventCategory, 400},
 	{CodeUnrecognizedClient, 400},
+	{CodeThrottlingException, 400},
 	{CodeInvalidSignatureException, 400},
 	{CodeMissingAuthTokenException, 400},
 	{CodeAccessDeniedException, 400},

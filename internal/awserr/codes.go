@@ -18,6 +18,7 @@ const (
 	CodeSerializationException        = "SerializationException"
 	CodeUnknownOperationException     = "UnknownOperationException"
 	CodeUnrecognizedClient            = "UnrecognizedClientException"
+	CodeThrottlingException           = "ThrottlingException"
 	CodeAuthFailure                   = "AuthFailure"
 	CodeBlocked                       = "Blocked"
 	CodeDryRunOperation               = "DryRunOperation"
@@ -217,6 +218,9 @@ var table = []Row{
 	{CloudTrail, CodeAccessDeniedException, VariantDefault, http.StatusBadRequest},
 	{CloudTrail, CodeSerializationException, VariantDefault, http.StatusBadRequest},
 	{CloudTrail, CodeUnknownOperationException, VariantDefault, http.StatusBadRequest},
+	// LookupEvents past its rate: a client fault in CloudTrail's model, so
+	// 400 as JSON services answer it; the SDKs retry it by its code.
+	{CloudTrail, CodeThrottlingException, VariantDefault, http.StatusBadRequest},
 	{CloudTrail, CodeInternalFailure, VariantDefault, http.StatusInternalServerError},
 	{CloudTrail, CodeServiceUnavailable, VariantDefault, http.StatusServiceUnavailable},
 }

@@ -9,8 +9,8 @@ import (
 // EventMetrics count the AMI state change events' deliveries; they
 // satisfy outbox.Observer.
 type EventMetrics struct {
-	delivered, failed, gaveUp prometheus.Counter
-	backlog                   prometheus.Gauge
+	delivered, failed, gaveUp, rejected prometheus.Counter
+	backlog                             prometheus.Gauge
 }
 
 // Events returns the event delivery collectors, registered on first use
@@ -28,18 +28,22 @@ func (m *Metrics) Events() *EventMetrics {
 			}),
 			failed: prometheus.NewCounter(prometheus.CounterOpts{
 				Name: "amigo_events_delivery_failures_total",
-				Help: "Event delivery attempts that failed (error or non-2xx answer); each is retried with backoff.",
+				Help: "Event delivery attempts that failed (no answer, a timeout, or a 3xx, 5xx, 408 or 429 answer); each is retried with backoff.",
 			}),
 			gaveUp: prometheus.NewCounter(prometheus.CounterOpts{
 				Name: "amigo_events_dropped_total",
 				Help: "Events given up, undelivered 24 hours after their change.",
+			}),
+			rejected: prometheus.NewCounter(prometheus.CounterOpts{
+				Name: "amigo_events_rejected_total",
+				Help: "Events given up at once because the receiver refused them for good (a 4xx other than 408 and 429).",
 			}),
 			backlog: prometheus.NewGauge(prometheus.GaugeOpts{
 				Name: "amigo_events_backlog",
 				Help: "Events in the outbox not yet delivered, due or scheduled (read at most once a second).",
 			}),
 		}
-		m.reg.MustRegister(e.delivered, e.failed, e.gaveUp, e.backlog)
+		m.reg.MustRegister(e.delivered, e.failed, e.gaveUp, e.rejected, e.backlog)
 		m.events = e
 	})
 	return m.events
@@ -53,6 +57,9 @@ func (e *EventMetrics) Failed() { e.failed.Inc() }
 
 // GaveUp implements outbox.Observer.
 func (e *EventMetrics) GaveUp() { e.gaveUp.Inc() }
+
+// Rejected implements outbox.Observer.
+func (e *EventMetrics) Rejected() { e.rejected.Inc() }
 
 // Backlog implements outbox.Observer.
 func (e *EventMetrics) Backlog(n int) { e.backlog.Set(float64(n)) }

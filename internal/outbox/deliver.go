@@ -3,6 +3,7 @@ package outbox
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -45,16 +46,20 @@ type Options struct {
 // Observer hears what a Deliverer does. It must be quick.
 type Observer interface {
 	// Delivered counts a message the receiver accepted; Failed a delivery
-	// attempt that did not succeed; GaveUp a message dropped after MaxAge.
+	// attempt that did not succeed (and is retried); GaveUp a message
+	// dropped after MaxAge; Rejected a message dropped because the
+	// receiver refused it for good (see Permanent).
 	Delivered()
 	Failed()
 	GaveUp()
+	Rejected()
 	// Backlog reports the undelivered messages after a round.
 	Backlog(n int)
 }
 
 // Deliverer POSTs one topic's messages to a URL, as application/json, and
-// counts any 2xx answer as delivered. It never holds a store transaction
+// counts any 2xx answer as delivered; a permanent refusal (Permanent) gives
+// the message up at once, and anything else is retried with backoff. It never holds a store transaction
 // while it waits for the receiver.
 type Deliverer struct {
 	store Store
@@ -155,7 +160,20 @@ func (d *Deliverer) Round(ctx context.Context) (int, error) {
 				mu.Unlock()
 				return
 			}
-			if err := d.post(ctx, m); err != nil {
+			err := d.post(ctx, m)
+			var refused *Refused
+			if errors.As(err, &refused) && Permanent(refused.Status) {
+				// The same body would be refused again for 24 hours, and
+				// hold up the image's later events meanwhile.
+				d.opts.Log.Warn("events: the receiver refused an event; giving it up", "id", m.ID, "key", m.Key,
+					"status", refused.Status, "attempt", m.Attempts+1)
+				d.observe(Observer.Rejected)
+				mu.Lock()
+				done = append(done, m.Seq)
+				mu.Unlock()
+				return
+			}
+			if err != nil {
 				d.observe(Observer.Failed)
 				d.opts.Log.Info("events: delivery failed", "id", m.ID, "attempt", m.Attempts+1, "error", err)
 				// A fresh context: the lease must end even when ctx did.
@@ -223,7 +241,23 @@ func (d *Deliverer) post(ctx context.Context, m Message) error {
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("receiver answered %s", resp.Status)
+		return &Refused{Status: resp.StatusCode, Text: resp.Status}
 	}
 	return nil
+}
+
+// Refused is a receiver's answer other than 2xx.
+type Refused struct {
+	Status int
+	Text   string // the status line's text, for the log
+}
+
+func (r *Refused) Error() string { return fmt.Sprintf("receiver answered %s", r.Text) }
+
+// Permanent reports an answer that retrying the same message cannot
+// change: a 4xx, except 408 (Request Timeout) and 429 (Too Many
+// Requests), which say "later". 5xx, 3xx and network errors are retried
+// until MaxAge, as EventBridge retries its targets.
+func Permanent(status int) bool {
+	return status >= 400 && status <= 499 && status != http.StatusRequestTimeout && status != http.StatusTooManyRequests
 }

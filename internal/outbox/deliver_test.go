@@ -2,8 +2,10 @@ package outbox
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -46,13 +48,14 @@ func (s *memStore) Retry(_ context.Context, seq int64, next time.Time) error {
 func (s *memStore) Backlog(context.Context, string) (int, error) { return 0, nil }
 
 type counts struct {
-	mu                        sync.Mutex
-	delivered, failed, gaveUp int
+	mu                                  sync.Mutex
+	delivered, failed, gaveUp, rejected int
 }
 
 func (c *counts) Delivered()  { c.mu.Lock(); c.delivered++; c.mu.Unlock() }
 func (c *counts) Failed()     { c.mu.Lock(); c.failed++; c.mu.Unlock() }
 func (c *counts) GaveUp()     { c.mu.Lock(); c.gaveUp++; c.mu.Unlock() }
+func (c *counts) Rejected()   { c.mu.Lock(); c.rejected++; c.mu.Unlock() }
 func (c *counts) Backlog(int) {}
 
 func TestBackoffIsBoundedAndJittered(t *testing.T) {
@@ -121,4 +124,59 @@ func TestRunStopsWithItsContext(t *testing.T) {
 	}()
 	cancel()
 	<-done
+}
+
+func TestPermanent(t *testing.T) {
+	for status, want := range map[int]bool{400: true, 401: true, 403: true, 404: true, 410: true, 413: true, 422: true, 499: true,
+		408: false, 429: false, 500: false, 502: false, 503: false, 301: false, 200: false} {
+		if got := Permanent(status); got != want {
+			t.Errorf("Permanent(%d) = %v, want %v", status, got, want)
+		}
+	}
+}
+
+// A permanent refusal gives the message up at once (counted apart, and
+// marked done so the key's next message goes out); 408 and 429 are
+// retried like 5xx.
+func TestRoundGivesUpPermanentRefusals(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		buf := make([]byte, 8)
+		n, _ := r.Body.Read(buf)
+		switch string(buf[:n]) {
+		case "400":
+			w.WriteHeader(http.StatusBadRequest)
+		case "404":
+			w.WriteHeader(http.StatusNotFound)
+		case "408":
+			w.WriteHeader(http.StatusRequestTimeout)
+		case "429":
+			w.WriteHeader(http.StatusTooManyRequests)
+		}
+	}))
+	defer srv.Close()
+	st := &memStore{due: []Message{
+		{Seq: 1, ID: "a", Key: "A", Created: now, Body: []byte("400")},
+		{Seq: 2, ID: "b", Key: "B", Created: now, Body: []byte("404")},
+		{Seq: 3, ID: "c", Key: "C", Created: now, Body: []byte("408")},
+		{Seq: 4, ID: "d", Key: "D", Created: now, Body: []byte("429")},
+	}}
+	c := &counts{}
+	d := NewDeliverer(st, "t", srv.URL, Options{Now: func() time.Time { return now }, Observer: c})
+	if n, err := d.Round(t.Context()); err != nil || n != 4 {
+		t.Fatalf("Round = %d, %v", n, err)
+	}
+	slices.Sort(st.done)
+	if fmt.Sprint(st.done) != "[1 2]" {
+		t.Errorf("done %v, want the two refused for good", st.done)
+	}
+	if _, ok := st.retried[3]; !ok {
+		t.Error("408 not retried")
+	}
+	if _, ok := st.retried[4]; !ok {
+		t.Error("429 not retried")
+	}
+	if c.rejected != 2 || c.failed != 2 || c.gaveUp != 0 || c.delivered != 0 {
+		t.Errorf("observed %d rejected, %d failed, %d given up, %d delivered; want 2, 2, 0, 0", c.rejected, c.failed, c.gaveUp, c.delivered)
+	}
 }

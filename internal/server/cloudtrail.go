@@ -68,7 +68,7 @@ func (s *Server) trailVerifier() *sigv4.Verifier {
 
 // handleCloudTrail answers a CloudTrail call: LookupEvents over the
 // caller's own trail in the signed Region.
-func (s *Server) handleCloudTrail(ctx context.Context, r *http.Request, req *request, body []byte) (any, error) {
+func (s *Server) handleCloudTrail(ctx context.Context, r *http.Request, req *request, body []byte) (out any, err error) {
 	req.service = serviceCloudTrail
 	req.json = false
 	target := r.Header.Get("X-Amz-Target")
@@ -85,13 +85,27 @@ func (s *Server) handleCloudTrail(ctx context.Context, r *http.Request, req *req
 	if req.action != "LookupEvents" {
 		return nil, awserr.CloudTrail.New(awserr.CodeUnknownOperationException, "")
 	}
+	// LookupEvents is itself a read-only event of the trail (spec §6.1),
+	// recorded after it answers, so a page never lists its own lookup.
+	ctx, event := s.beginAuditOf(ctx, r, req, key, res.Region, audit.SourceTrail, true)
+	defer func() { finishAuditAs(ctx, event, err, false) }()
+	if event != nil {
+		event.SetRequestParameters(audit.JSONParameters(body))
+	}
+	// CloudTrail's own rate, with EC2's throttling switched on (spec §6.7):
+	// first after authentication, as EC2's buckets are.
+	if l := s.ops.Throttle; l != nil {
+		if err := l.AllowLookup(key.Account, res.Region); err != nil {
+			return nil, err
+		}
+	}
 	if key.Policy != nil && key.Policy.Decide("cloudtrail:LookupEvents", "*") != iam.Allowed {
 		p := key.Principal()
 		return nil, awserr.CloudTrail.Newf(awserr.CodeAccessDeniedException,
 			"User: %s is not authorized to perform: cloudtrail:LookupEvents because no identity-based policy allows the cloudtrail:LookupEvents action", p.ARN)
 	}
 	tr := s.ops.Trail
-	out, err := tr.Recorder.Lookup(ctx, tr.Pages, key.Account, res.Region, body)
+	lookup, err := tr.Recorder.Lookup(ctx, tr.Pages, key.Account, res.Region, body)
 	if err != nil {
 		e := awserr.From(err)
 		if e.Code == awserr.CodeInternalError {
@@ -99,7 +113,7 @@ func (s *Server) handleCloudTrail(ctx context.Context, r *http.Request, req *req
 		}
 		return nil, e
 	}
-	return out, nil
+	return lookup, nil
 }
 
 // trailAuthError rewords the verifier's EC2 answers as JSON services give
@@ -140,6 +154,12 @@ func (s *Server) writeCloudTrail(w http.ResponseWriter, req *request, out any, e
 
 // beginAudit starts the event of an authenticated EC2 call.
 func (s *Server) beginAudit(ctx context.Context, r *http.Request, req *request, key account.Key, region string) (context.Context, *audit.Pending) {
+	return s.beginAuditOf(ctx, r, req, key, region, audit.SourceEC2, readOnlyAction(req.action))
+}
+
+// beginAuditOf starts the event of an authenticated call to source (EC2,
+// STS or CloudTrail on the shared endpoint, spec around-images §6.1).
+func (s *Server) beginAuditOf(ctx context.Context, r *http.Request, req *request, key account.Key, region, source string, readOnly bool) (context.Context, *audit.Pending) {
 	rec := s.ops.Trail.Recorder
 	if rec == nil {
 		return ctx, nil
@@ -154,8 +174,8 @@ func (s *Server) beginAudit(ctx context.Context, r *http.Request, req *request, 
 		ip = r.RemoteAddr
 	}
 	return rec.Begin(ctx, audit.Call{
-		Account: key.Account, Region: region, Name: req.action, Source: audit.SourceEC2,
-		ReadOnly: readOnlyAction(req.action), Identity: id, SourceIP: ip,
+		Account: key.Account, Region: region, Name: req.action, Source: source,
+		ReadOnly: readOnly, Identity: id, SourceIP: ip,
 		UserAgent: r.Header.Get("User-Agent"), RequestID: req.id,
 	})
 }
@@ -163,6 +183,12 @@ func (s *Server) beginAudit(ctx context.Context, r *http.Request, req *request, 
 // finishAudit ends it with the call's outcome. EC2's codes are recorded
 // with the Client. or Server. prefix CloudTrail gives them (spec §6.4).
 func finishAudit(ctx context.Context, p *audit.Pending, err error) {
+	finishAuditAs(ctx, p, err, true)
+}
+
+// finishAuditAs is finishAudit; prefixed is false for STS and CloudTrail,
+// whose records carry the bare code (spec §6.4, Appendix).
+func finishAuditAs(ctx context.Context, p *audit.Pending, err error, prefixed bool) {
 	if p == nil {
 		return
 	}
@@ -171,11 +197,15 @@ func finishAudit(ctx context.Context, p *audit.Pending, err error) {
 		return
 	}
 	e := awserr.From(err)
-	prefix := "Client."
-	if e.Status >= 500 {
-		prefix = "Server."
+	code := e.Code
+	if prefixed {
+		prefix := "Client."
+		if e.Status >= 500 {
+			prefix = "Server."
+		}
+		code = prefix + code
 	}
-	p.Finish(ctx, &audit.Failure{Code: prefix + e.Code, Message: e.Message})
+	p.Finish(ctx, &audit.Failure{Code: code, Message: e.Message})
 }
 
 // readOnlyAction reports an action that changes nothing (spec §6.1).

@@ -262,7 +262,7 @@ func (s *Server) work(ctx context.Context, r *http.Request, req *request, body [
 			return nil, err
 		}
 		req.service = svc
-		return s.handleSTS(r, req, body, params, svc)
+		return s.handleSTS(ctx, r, req, body, params, svc)
 	}
 	req.action = pre.action
 	t.read = isRead(pre.action)
@@ -336,7 +336,7 @@ func wantsJSON(r *http.Request) bool {
 func (s *Server) writeError(out *answer, req *request, err error) (int, string) {
 	e := awserr.From(err)
 	switch {
-	case (e.Code == awserr.CodeUnavailable || e.Code == awserr.CodeRequestLimitExceeded) && e.Cause == nil:
+	case (e.Code == awserr.CodeUnavailable || e.Code == awserr.CodeRequestLimitExceeded || e.Code == awserr.CodeThrottlingException) && e.Cause == nil:
 		// Shedding and throttling are the budgets working, not failures:
 		// the access log and the metrics count them.
 	case e.Code == awserr.CodeServiceUnavailable:

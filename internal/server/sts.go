@@ -2,11 +2,13 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/account"
+	"github.com/amigo-ec2/amigo/internal/audit"
 	"github.com/amigo-ec2/amigo/internal/awserr"
 	"github.com/amigo-ec2/amigo/internal/iam"
 	"github.com/amigo-ec2/amigo/internal/region"
@@ -78,7 +80,7 @@ func (s *Server) stsService(r *http.Request, version string) string {
 // service amigo does not serve (iam, for instance), which gets STS's
 // InvalidClientTokenId so that clients falling back between identity calls
 // (the Terraform provider) move on to the next.
-func (s *Server) handleSTS(r *http.Request, req *request, body []byte, params url.Values, svc string) (any, error) {
+func (s *Server) handleSTS(ctx context.Context, r *http.Request, req *request, body []byte, params url.Values, svc string) (out any, err error) {
 	req.json = false // the JSON envelope is an EC2 extension
 	req.action = params.Get("Action")
 	if svc != "sts" {
@@ -93,6 +95,12 @@ func (s *Server) handleSTS(r *http.Request, req *request, body []byte, params ur
 		return nil, errInvalidToken()
 	}
 	req.account = key.Account
+	// Recorded as CloudTrail records STS (spec around-images §6.1):
+	// eventSource sts.amazonaws.com, read-only, so with --audit-reads like
+	// EC2's reads; a refusal always, with its bare code. Unauthenticated
+	// calls are not recorded (nor are EC2's).
+	_, event := s.beginAuditOf(ctx, r, req, key, res.Region, audit.SourceSTS, true)
+	defer func() { finishAuditAs(ctx, event, err, false) }()
 	for name := range params {
 		if sigv4.IsAuthParam(name) {
 			params.Del(name)

@@ -82,9 +82,21 @@ var unfilteredKinds = map[string]bool{
 	"DescribeVolumes": true,
 }
 
-// EC2 returns EC2's bucket for action; plain says the call has neither
+// LookupEvents names CloudTrail's LookupEvents in a Limiter: its own
+// bucket per account and Region, apart from every EC2 action's.
+const LookupEvents = "cloudtrail:LookupEvents"
+
+// LookupEventsBucket is CloudTrail's documented rate for LookupEvents:
+// "two per second, per account, per Region" (CloudTrail API Reference,
+// LookupEvents; spec around-images §6.7). A burst of two, then two a second.
+var LookupEventsBucket = Bucket{2, 2}
+
+// EC2 returns EC2's bucket for action (and LookupEvents' for LookupEvents); plain says the call has neither
 // filters nor pagination (it matters only for the listed Describe* kinds).
 func EC2(action string, plain bool) Bucket {
+	if action == LookupEvents {
+		return LookupEventsBucket
+	}
 	if b, ok := uncategorized[action]; ok {
 		return b
 	}
@@ -174,6 +186,23 @@ func (l *Limiter) Allow(account, region, action string, plain bool, n int) error
 	}
 	calls.tokens--
 	return nil
+}
+
+// AllowLookup takes a token from LookupEvents' bucket of (account,
+// region); it returns CloudTrail's ThrottlingException, taking nothing,
+// when the bucket is empty.
+func (l *Limiter) AllowLookup(account, region string) error {
+	if err := l.Allow(account, region, LookupEvents, false, 0); err != nil {
+		return ErrLookupLimited()
+	}
+	return nil
+}
+
+// ErrLookupLimited is CloudTrail's answer to a throttled LookupEvents: the
+// code of CloudTrail's model and the text JSON services send with it
+// (spec around-images §6.7, Appendix).
+func ErrLookupLimited() *awserr.Error {
+	return awserr.CloudTrail.New(awserr.CodeThrottlingException, "Rate exceeded")
 }
 
 // level returns the bucket of k, refilled up to now; l.mu is held.

@@ -42,6 +42,7 @@ func TestEC2Table(t *testing.T) {
 		{"CreateStoreImageTask", false, Bucket{50, 0.1}},
 		{"DescribeStoreImageTasks", false, Bucket{50, 0.5}},
 		{"CreateKeyPair", false, Bucket{50, 5}},
+		{LookupEvents, false, Bucket{2, 2}},
 	}
 	for _, tt := range tests {
 		if got := EC2(tt.action, tt.plain); got != tt.want {
@@ -136,5 +137,39 @@ func TestResourceRateBucket(t *testing.T) {
 	}
 	if l.Allow("a", "r", "StopInstances", false, 1) == nil {
 		t.Fatal("StopInstances refilled more than 20 instances a second")
+	}
+}
+
+// LookupEvents: two a second per account and Region, apart from EC2's
+// buckets, refused with CloudTrail's ThrottlingException.
+func TestLookupEvents(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	l := New(Options{Now: func() time.Time { return now }})
+	const acct, rgn = "111122223333", "us-east-1"
+	for i := range 2 {
+		if err := l.AllowLookup(acct, rgn); err != nil {
+			t.Fatalf("lookup %d: %v", i+1, err)
+		}
+	}
+	err := l.AllowLookup(acct, rgn)
+	var e *awserr.Error
+	if !errors.As(err, &e) || e.Code != awserr.CodeThrottlingException || e.Status != 400 || e.Message != "Rate exceeded" {
+		t.Fatalf("third lookup in the same instant: %v", err)
+	}
+	if err := l.AllowLookup(acct, "eu-west-1"); err != nil {
+		t.Errorf("another Region's bucket: %v", err)
+	}
+	if err := l.AllowLookup("444455556666", rgn); err != nil {
+		t.Errorf("another account's bucket: %v", err)
+	}
+	if err := l.Allow(acct, rgn, "DescribeImages", false, 0); err != nil {
+		t.Errorf("EC2's buckets are apart: %v", err)
+	}
+	now = now.Add(500 * time.Millisecond) // one token back
+	if err := l.AllowLookup(acct, rgn); err != nil {
+		t.Errorf("after half a second: %v", err)
+	}
+	if err := l.AllowLookup(acct, rgn); err == nil {
+		t.Error("a second lookup in the same half second went through")
 	}
 }

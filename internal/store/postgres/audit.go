@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -205,57 +203,7 @@ func (s *Store) readAudit(ctx context.Context, fn func(*tx) error) error {
 	return view(s, ctx, fn, func(t *tx) *tx { return t })
 }
 
-// LookupEvents returns up to q.Limit events matching q, newest first.
-func (s *Store) LookupEvents(ctx context.Context, q audit.Query) (out []*audit.Event, err error) {
-	afterMs, afterSeq := q.End.UnixMilli(), int64(math.MaxInt64)
-	if q.AfterSeq != 0 {
-		afterMs, afterSeq = min(q.AfterTime.UnixMilli(), afterMs), q.AfterSeq
-	}
-	a := q.Attribute
-	var cond string
-	var arg any
-	switch a.Key {
-	case "":
-		cond, arg = "true OR $6::int = 0", 0
-	case audit.KeyEventID:
-		cond, arg = "event_id = $6", a.Value
-	case audit.KeyEventName:
-		cond, arg = "name = $6", a.Value
-	case audit.KeyReadOnly:
-		cond, arg = "read_only = $6", a.Value == "true"
-	case audit.KeyEventSource:
-		cond, arg = "source = $6", a.Value
-	case audit.KeyAccessKeyID:
-		cond, arg = "access_key = $6", a.Value
-	case audit.KeyUsername:
-		cond, arg = "username = $6", a.Value
-	case audit.KeyResourceType:
-		if strings.Contains(a.Value, audit.TypeSep) {
-			return nil, nil
-		}
-		cond, arg = "strpos(rtypes, $6) > 0", audit.TypeSep+a.Value+audit.TypeSep
-	case audit.KeyResourceName: // rows of its own, below
-	default:
-		return nil, nil
-	}
-	err = s.readAudit(ctx, func(t *tx) (err error) {
-		if a.Key == audit.KeyResourceName {
-			out, err = t.scanEvents(ctx, `SELECT e.seq, e.event_time, e.resources, e.record
-FROM audit_resources a JOIN audit_events e ON e.seq = a.seq
-WHERE a.account = $1 AND a.region = $2 AND a.name = $3 AND a.event_time >= $4 AND (a.event_time, a.seq) < ($5, $6)
-ORDER BY a.event_time DESC, a.seq DESC LIMIT $7`, q.Account, q.Region, a.Value,
-				q.Start.UnixMilli(), afterMs, afterSeq, q.Limit)
-			return err
-		}
-		// The other attributes are columns: the time index, newest first,
-		// filtered (EventId by its own index, the planner's choice).
-		out, err = t.scanEvents(ctx, `SELECT `+eventColumns+` FROM audit_events
-WHERE account = $1 AND region = $2 AND event_time >= $3 AND (event_time, seq) < ($4, $5) AND (`+cond+`)
-ORDER BY event_time DESC, seq DESC LIMIT $7`, q.Account, q.Region, q.Start.UnixMilli(), afterMs, afterSeq, arg, q.Limit)
-		return err
-	})
-	return out, err
-}
+// LookupEvents is in audit_order.go.
 
 // AccountsOver returns the accounts holding more than max events.
 func (s *Store) AccountsOver(ctx context.Context, max int) (out []string, err error) {

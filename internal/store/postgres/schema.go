@@ -137,6 +137,10 @@ CREATE INDEX outbox_due ON outbox (topic, not_before);
 	// The audit trail's lookup attributes as columns of the event, all
 	// but ResourceName (auditLookupSchema, in audit.go).
 	auditLookupSchema,
+	// Each event's writing transaction, which orders the trail so that a
+	// lookup never passes over an event still to commit (auditOrderSchema,
+	// in audit_order.go).
+	auditOrderSchema,
 }
 
 // migrationLock is the pg_advisory_xact_lock key that serializes migrations
