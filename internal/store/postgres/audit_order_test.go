@@ -168,39 +168,6 @@ func BenchmarkLookupEvents(b *testing.B) {
 			}
 		})
 	}
-	// The lookups as they were before the transaction order (time order,
-	// one statement, no horizon), through the same transaction and
-	// decoding, for comparison on the same data.
-	oldLookup := func(q audit.Query) ([]*audit.Event, error) {
-		var out []*audit.Event
-		err := s.readAudit(ctx, func(t *tx) (err error) {
-			if q.Attribute.Key == "" {
-				out, err = t.scanEvents(ctx, `SELECT seq, event_time, resources, record FROM audit_events
-WHERE account = $1 AND region = $2 AND event_time >= $3 AND (event_time, seq) < ($4, $5)
-ORDER BY event_time DESC, seq DESC LIMIT $6`, q.Account, q.Region, q.Start.UnixMilli(), q.End.UnixMilli(), int64(1<<63-1), q.Limit)
-				return err
-			}
-			out, err = t.scanEvents(ctx, `SELECT e.seq, e.event_time, e.resources, e.record
-FROM audit_attributes a JOIN audit_events e ON e.seq = a.seq
-WHERE a.account = $1 AND a.region = $2 AND a.key = $3 AND a.value = $4 AND a.event_time >= $5 AND (a.event_time, a.seq) < ($6, $7)
-ORDER BY a.event_time DESC, a.seq DESC LIMIT $8`, q.Account, q.Region, q.Attribute.Key, q.Attribute.Value,
-				q.Start.UnixMilli(), q.End.UnixMilli(), int64(1<<63-1), q.Limit)
-			return err
-		})
-		return out, err
-	}
-	for _, c := range []struct {
-		name string
-		q    audit.Query
-	}{{"all-time-order", q}, {"by-name-time-order", byName}, {"by-rare-name-time-order", rare}} {
-		b.Run(c.name, func(b *testing.B) {
-			for b.Loop() {
-				if evs, err := oldLookup(c.q); err != nil || len(evs) < 49 {
-					b.Fatal(len(evs), err)
-				}
-			}
-		})
-	}
 }
 
 // Lookups by a common attribute (walked) and a rare one (walked, then
