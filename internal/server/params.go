@@ -21,6 +21,7 @@ type preamble struct {
 	action, version string
 	json            []byte // the body of a JSON request
 	form            bool   // the body is a form to parse
+	cost            costHints
 }
 
 // scanParams checks the query string and body for well-formed encoding and
@@ -42,6 +43,7 @@ func scanParams(r *http.Request, body []byte) (preamble, error) {
 			if p.action == "" {
 				p.action = jsonAction(body)
 			}
+			p.cost = jsonHints(body)
 			return p, nil
 		}
 		m, err := scanForm(string(body), &p, "The request body is not a well-formed query string.")
@@ -81,6 +83,8 @@ func scanForm(s string, p *preamble, malformed string) (int, error) {
 			if p.version == "" {
 				p.version, _ = url.QueryUnescape(value)
 			}
+		default:
+			p.cost.note(name, value)
 		}
 	}
 	return n, nil
