@@ -239,6 +239,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, req *request, t 
 	req.bodyHash = sum
 	if !t.admit() {
 		s.ops.Metrics.Shed()
+		req.action = peekAction(r, body) // for the metrics' label alone
 		return nil, errOverloaded()
 	}
 	ctx, cancel := s.requestContext(r)
