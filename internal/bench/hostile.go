@@ -107,6 +107,7 @@ type ClassReport struct {
 	PeakMemory uint64            `json:"peak_memory_bytes,omitempty"`
 	Up         bool              `json:"server_up"`
 	Problems   []string          `json:"problems,omitempty"`
+	failSample string            // the polite client's first failure
 }
 
 // Hostile runs the classes one after the other.
@@ -214,6 +215,12 @@ func runClass(ctx context.Context, cfg *HostileConfig, c *client, name string, a
 		for ctx.Err() == nil {
 			t0 := time.Now()
 			r, err := c.do(ctx, cfg.Principal, polite, &buf)
+			if err != nil && ctx.Err() == nil {
+				// A connection error (a kept-alive connection the server
+				// closed as the request went out) is retried at once, as
+				// the SDKs' retryers do; a second one is a failure.
+				r, err = c.do(ctx, cfg.Principal, polite, &buf)
+			}
 			switch {
 			case ctx.Err() != nil:
 				// Cut off by the end of the class: it took at least this
@@ -229,6 +236,9 @@ func runClass(ctx context.Context, cfg *HostileConfig, c *client, name string, a
 				sleep(ctx, 20*time.Millisecond) // as a retryer would
 			default:
 				rep.ServedFail++
+				if rep.failSample == "" {
+					rep.failSample = fmt.Sprintf("%d %s %v", r.status, r.code, err)
+				}
 			}
 			sleep(ctx, 10*time.Millisecond)
 		}
@@ -272,7 +282,7 @@ func judge(cfg *HostileConfig, rep *ClassReport) {
 		rep.Problems = append(rep.Problems, "the well-behaved client was never answered during the attack")
 	}
 	if rep.ServedFail > 0 {
-		rep.Problems = append(rep.Problems, fmt.Sprintf("the well-behaved client got %d errors other than 503", rep.ServedFail))
+		rep.Problems = append(rep.Problems, fmt.Sprintf("the well-behaved client got %d errors other than 503 (first: %s)", rep.ServedFail, rep.failSample))
 	}
 	if cfg.P99Bound > 0 && rep.P99MS > float64(cfg.P99Bound.Milliseconds()) {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("the well-behaved client's p99 %.1f ms is over %s", rep.P99MS, cfg.P99Bound))
