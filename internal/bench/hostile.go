@@ -547,8 +547,37 @@ func attackNeverRead(ctx context.Context, cfg *HostileConfig, h *hostileTarget, 
 				return
 			}
 		}
-		out.add("none")
+		drainAnswers(conn, out)
 	})
+}
+
+// drainAnswers reads, at the end of a never-read class, the answers the
+// server left in a connection's buffers: a server that paces such a
+// client (its key's share full, its requests refused with 503 after a
+// wait) refuses it there rather than closing the connection. Nothing read
+// counts "none".
+func drainAnswers(conn net.Conn, out *outcomes) {
+	_ = conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	br := bufio.NewReader(conn)
+	got := false
+	for range 64 {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			break
+		}
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		got = true
+		if resp.StatusCode == http.StatusOK {
+			out.add("ok")
+		} else {
+			out.add(strconv.Itoa(resp.StatusCode) + " " + ErrorCode(b))
+		}
+	}
+	if !got {
+		out.add("none")
+	}
 }
 
 // attackOverload sends signed requests from many workers that never back
