@@ -145,7 +145,7 @@ func (m *Metrics) WatchInFlight(n func() int) {
 	}
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "amigo_requests_in_flight",
-		Help: "Requests holding a slot of the in-flight cap (--max-in-flight).",
+		Help: "Units of the in-flight cap (--max-in-flight) held by requests being worked on: one per small call, more for a listing.",
 	}, func() float64 { return float64(n()) }))
 }
 
