@@ -205,7 +205,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		drain = DefaultShutdownTimeout
 	}
 	a := &App{Service: svc, Instances: insts, Server: srv, store: st, log: cfg.Logger, drain: drain, audit: rec,
-		ln: server.LimitListener(ln, srv.Limits().MaxConns), http: srv.HTTPServer()}
+		ln: server.LimitListener(ln, srv.Limits().MaxConns, m.ConnRefused), http: srv.HTTPServer()}
 	if cfg.EventsURL != "" {
 		eo := cfg.Events
 		eo.Observer = m.Events()

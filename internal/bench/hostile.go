@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
+
+	"github.com/amigo-ec2/amigo/internal/server"
 )
 
 // The hostile-client suite: each class of attack runs against one endpoint
@@ -56,6 +58,39 @@ type HostileConfig struct {
 	// MaxBodyBytes is the server's body cap (the big-bodies class sends
 	// bodies just under and over it).
 	MaxBodyBytes int64
+	// The server's deadlines (zero: its defaults). The classes that only
+	// a deadline ends (slow-bodies, never-read, many-connections below the
+	// connection cap) run until it has passed, so that they show the
+	// attacker refused rather than a class shorter than the deadline.
+	HeaderTimeout, BodyTimeout, WriteTimeout time.Duration
+}
+
+// classTime is how long a class attacks: cfg.Duration, and for the classes
+// a deadline ends, long enough to see it pass (2 s of margin for a loaded
+// machine).
+func classTime(cfg *HostileConfig, name string) time.Duration {
+	def := func(v, d time.Duration) time.Duration {
+		if v == 0 {
+			return d
+		}
+		return max(v, 0)
+	}
+	const margin = 2 * time.Second
+	d := cfg.Duration
+	switch name {
+	case "never-read":
+		// The kernel's socket buffers take megabytes before a write
+		// blocks, and the attacker's key gets few listings admitted at a
+		// time (the rest are refused into the buffers); then the write
+		// deadline runs. Half the deadline again for that.
+		w := def(cfg.WriteTimeout, server.DefaultWriteTimeout)
+		return max(3*d, w+w/2+margin)
+	case "slow-bodies":
+		return max(d, def(cfg.BodyTimeout, server.DefaultBodyTimeout)+margin)
+	case "many-connections":
+		return max(d, def(cfg.HeaderTimeout, server.DefaultHeaderTimeout)+margin)
+	}
+	return d
 }
 
 // HostileClasses names the classes in the order they run.
@@ -75,6 +110,7 @@ type ClassReport struct {
 	PeakMemory uint64            `json:"peak_memory_bytes,omitempty"`
 	Up         bool              `json:"server_up"`
 	Problems   []string          `json:"problems,omitempty"`
+	failSample string            // the polite client's first failure
 }
 
 // Hostile runs the classes one after the other.
@@ -147,11 +183,7 @@ type hostileTarget struct {
 
 func runClass(ctx context.Context, cfg *HostileConfig, c *client, name string, attack attackFunc) ClassReport {
 	rep := ClassReport{Class: name}
-	d := cfg.Duration
-	if name == "never-read" {
-		d *= 3 // the kernel's socket buffers take megabytes before a write blocks
-	}
-	ctx, cancel := context.WithTimeout(ctx, d)
+	ctx, cancel := context.WithTimeout(ctx, classTime(cfg, name))
 	defer cancel()
 	attacker := cfg.Attacker
 	if attacker == nil {
@@ -186,6 +218,12 @@ func runClass(ctx context.Context, cfg *HostileConfig, c *client, name string, a
 		for ctx.Err() == nil {
 			t0 := time.Now()
 			r, err := c.do(ctx, cfg.Principal, polite, &buf)
+			if err != nil && ctx.Err() == nil {
+				// A connection error (a kept-alive connection the server
+				// closed as the request went out) is retried at once, as
+				// the SDKs' retryers do; a second one is a failure.
+				r, err = c.do(ctx, cfg.Principal, polite, &buf)
+			}
 			switch {
 			case ctx.Err() != nil:
 				// Cut off by the end of the class: it took at least this
@@ -201,6 +239,9 @@ func runClass(ctx context.Context, cfg *HostileConfig, c *client, name string, a
 				sleep(ctx, 20*time.Millisecond) // as a retryer would
 			default:
 				rep.ServedFail++
+				if rep.failSample == "" {
+					rep.failSample = fmt.Sprintf("%d %s %v", r.status, r.code, err)
+				}
 			}
 			sleep(ctx, 10*time.Millisecond)
 		}
@@ -244,7 +285,7 @@ func judge(cfg *HostileConfig, rep *ClassReport) {
 		rep.Problems = append(rep.Problems, "the well-behaved client was never answered during the attack")
 	}
 	if rep.ServedFail > 0 {
-		rep.Problems = append(rep.Problems, fmt.Sprintf("the well-behaved client got %d errors other than 503", rep.ServedFail))
+		rep.Problems = append(rep.Problems, fmt.Sprintf("the well-behaved client got %d errors other than 503 (first: %s)", rep.ServedFail, rep.failSample))
 	}
 	if cfg.P99Bound > 0 && rep.P99MS > float64(cfg.P99Bound.Milliseconds()) {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("the well-behaved client's p99 %.1f ms is over %s", rep.P99MS, cfg.P99Bound))
@@ -373,26 +414,37 @@ func attackSignedHeaders(ctx context.Context, cfg *HostileConfig, h *hostileTarg
 	parallel(ctx, 4*cfg.Scale, func(ctx context.Context) { exchange(ctx, h.addr, raw, out) })
 }
 
-// attackBigBodies sends unsigned bodies just under and over the body cap.
+// fakeAuth is an Authorization header (and its date) naming the
+// attacker's key with a signature that cannot match: the server must read
+// the body before it can tell.
+func (h *hostileTarget) fakeAuth() []string {
+	now := time.Now().UTC()
+	return []string{fmt.Sprintf("Authorization: AWS4-HMAC-SHA256 Credential=%s/%s/%s/ec2/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=%s",
+		h.p.creds.AccessKeyID, now.Format("20060102"), h.client.region, strings.Repeat("0", 64)),
+		"X-Amz-Date: " + now.Format("20060102T150405Z")}
+}
+
+// attackBigBodies sends bodies just under and over the body cap, unsigned
+// (refused without being read) and with a signature that does not match
+// (read and hashed before the signature can be checked).
 func attackBigBodies(ctx context.Context, cfg *HostileConfig, h *hostileTarget, out *outcomes) {
 	under := bytes.Repeat([]byte("a"), int(cfg.MaxBodyBytes)-64)
 	under = append([]byte("Action=DescribeImages&Version="+APIVersion+"&X="), under...)
 	over := make([]byte, cfg.MaxBodyBytes+1)
-	rawUnder := rawRequest(h.addr, nil, under, len(under))
-	rawOver := rawRequest(h.addr, nil, over, len(over))
+	auth := h.fakeAuth()
+	raws := [][]byte{rawRequest(h.addr, nil, under, len(under)), rawRequest(h.addr, nil, over, len(over)),
+		rawRequest(h.addr, auth, under, len(under)), rawRequest(h.addr, auth, over, len(over))}
 	var n atomic.Int64
 	parallel(ctx, 8*cfg.Scale, func(ctx context.Context) {
-		raw := rawUnder
-		if n.Add(1)%2 == 0 {
-			raw = rawOver
-		}
-		exchange(ctx, h.addr, raw, out)
+		exchange(ctx, h.addr, raws[n.Add(1)%int64(len(raws))], out)
 	})
 }
 
-// attackSlowBodies sends headers promising a body, then trickles it.
+// attackSlowBodies sends headers promising a body, then trickles it. The
+// head carries a signature, so the server has to wait for the body (an
+// unsigned one it refuses at once).
 func attackSlowBodies(ctx context.Context, cfg *HostileConfig, h *hostileTarget, out *outcomes) {
-	head := rawRequest(h.addr, nil, nil, 100000)
+	head := rawRequest(h.addr, h.fakeAuth(), nil, 100000)
 	parallel(ctx, 16*cfg.Scale, func(ctx context.Context) {
 		conn, err := dialCtx(ctx, h.addr)
 		if err != nil {
@@ -495,8 +547,37 @@ func attackNeverRead(ctx context.Context, cfg *HostileConfig, h *hostileTarget, 
 				return
 			}
 		}
-		out.add("none")
+		drainAnswers(conn, out)
 	})
+}
+
+// drainAnswers reads, at the end of a never-read class, the answers the
+// server left in a connection's buffers: a server that paces such a
+// client (its key's share full, its requests refused with 503 after a
+// wait) refuses it there rather than closing the connection. Nothing read
+// counts "none".
+func drainAnswers(conn net.Conn, out *outcomes) {
+	_ = conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	br := bufio.NewReader(conn)
+	got := false
+	for range 64 {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			break
+		}
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		got = true
+		if resp.StatusCode == http.StatusOK {
+			out.add("ok")
+		} else {
+			out.add(strconv.Itoa(resp.StatusCode) + " " + ErrorCode(b))
+		}
+	}
+	if !got {
+		out.add("none")
+	}
 }
 
 // attackOverload sends signed requests from many workers that never back
@@ -581,7 +662,10 @@ func hostileCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	classes := fs.String("classes", "", "comma-separated classes to run (default all): "+strings.Join(HostileClasses, ", "))
 	memBound := fs.Int("memory-bound", 512, "pass mark for the server's resident memory, MB")
 	p99 := fs.Duration("p99-bound", 500*time.Millisecond, "pass mark for the well-behaved client's p99")
-	maxBody := fs.Int64("max-body-bytes", 1<<20, "the server's --max-body-bytes")
+	maxBody := fs.Int64("max-body-bytes", server.DefaultMaxBodyBytes, "the server's --max-body-bytes")
+	headerTO := fs.Duration("header-timeout", server.DefaultHeaderTimeout, "the server's --header-timeout (many-connections runs past it)")
+	bodyTO := fs.Duration("body-timeout", server.DefaultBodyTimeout, "the server's --body-timeout (slow-bodies runs past it)")
+	writeTO := fs.Duration("write-timeout", server.DefaultWriteTimeout, "the server's --write-timeout (never-read runs past it)")
 	sameKey := fs.Bool("same-key", false, "the signed attacks use the polite client's key (default: the second account's, when the file has one)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -602,7 +686,8 @@ func hostileCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return errors.New("no account of the bootstrap file has an access key")
 	}
 	cfg := HostileConfig{Endpoint: *endpoint, Region: *region, Principal: ps[0], Duration: *duration, Scale: *scale,
-		MemoryBound: uint64(*memBound) << 20, P99Bound: *p99, MaxBodyBytes: *maxBody}
+		MemoryBound: uint64(*memBound) << 20, P99Bound: *p99, MaxBodyBytes: *maxBody,
+		HeaderTimeout: *headerTO, BodyTimeout: *bodyTO, WriteTimeout: *writeTO}
 	if len(ps) > 1 && !*sameKey {
 		cfg.Attacker = ps[1]
 	}

@@ -33,6 +33,7 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	shed     prometheus.Counter
+	refused  prometheus.Counter
 	faults   *prometheus.CounterVec
 
 	commits    prometheus.Counter
@@ -63,6 +64,10 @@ func New(actions []string) *Metrics {
 		Name: "amigo_requests_shed_total",
 		Help: "Requests refused with a retryable 503 because the in-flight cap or the run queue was full.",
 	})
+	m.refused = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "amigo_connections_refused_total",
+		Help: "Connections refused at the connection cap (--max-conns): answered 503 Unavailable and closed, or closed at once when many are being refused.",
+	})
 	m.faults = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "amigo_faults_injected_total",
 		Help: "Faults injected by the rules of /_amigo/faults, by action and kind (error, delay, outcome).",
@@ -86,7 +91,7 @@ func New(actions []string) *Metrics {
 		Help:    "Time of the COMMIT statement alone, which with synchronous=FULL is the WAL fsync.",
 		Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 12),
 	})
-	m.reg.MustRegister(m.requests, m.duration, m.shed, m.faults,
+	m.reg.MustRegister(m.requests, m.duration, m.shed, m.refused, m.faults,
 		m.commits, m.batch, m.commitTime, m.fsyncTime,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -140,7 +145,7 @@ func (m *Metrics) WatchInFlight(n func() int) {
 	}
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "amigo_requests_in_flight",
-		Help: "Requests holding a slot of the in-flight cap (--max-in-flight).",
+		Help: "Units of the in-flight cap (--max-in-flight) held by requests being worked on: one per small call, more for a listing.",
 	}, func() float64 { return float64(n()) }))
 }
 
@@ -162,6 +167,15 @@ func (m *Metrics) Shed() {
 		return
 	}
 	m.shed.Inc()
+}
+
+// ConnRefused counts a connection refused at the connection cap; its
+// request, if any, never reaches the handler, so it is in no other count.
+func (m *Metrics) ConnRefused() {
+	if m == nil {
+		return
+	}
+	m.refused.Inc()
 }
 
 // Fault counts one injected fault of kind (error, delay or outcome).

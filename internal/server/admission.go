@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,12 +61,16 @@ func newLimiter(max int, target time.Duration) *limiter {
 	return l
 }
 
-func (l *limiter) tryAcquire() bool {
+func (l *limiter) tryAcquire() bool { return l.tryAcquireN(1) }
+
+// tryAcquireN takes w units of the cap (cost.go: a listing is worth many
+// small calls).
+func (l *limiter) tryAcquireN(w int64) bool {
 	if l.max <= 0 {
 		return true
 	}
-	if l.n.Add(1) > l.limit.Load() {
-		l.n.Add(-1)
+	if l.n.Add(w) > l.limit.Load() {
+		l.n.Add(-w)
 		if !l.refused.Load() {
 			l.refused.Store(true)
 		}
@@ -78,11 +83,14 @@ func (l *limiter) tryAcquire() bool {
 // slot time (a write: see ticket.read) but lets the cap grow; held < 0
 // gives it back without telling the cap anything (a request that did no
 // work).
-func (l *limiter) release(held time.Duration) {
+func (l *limiter) release(held time.Duration) { l.releaseN(1, held) }
+
+// releaseN gives back w units held for the given time (see release).
+func (l *limiter) releaseN(w int64, held time.Duration) {
 	if l.max <= 0 {
 		return
 	}
-	l.n.Add(-1)
+	l.n.Add(-w)
 	if l.target <= 0 || l.floor >= l.max || held < 0 {
 		return
 	}
@@ -113,12 +121,28 @@ func (l *limiter) Limit() int { return int(l.limit.Load()) }
 
 // keyShare bounds what one access key may hold of the in-flight cap, so a
 // client that sends many heavy requests is shed before the others: a key
-// may hold at most half the cap in force (or MaxInFlightPerKey). Counted
-// from the signature's verification until the in-flight slot is given up.
+// may hold at most half the cap in force (or MaxInFlightPerKey), in units
+// of cost (cost.go), so two un-paged listings fill a key's share of the
+// default cap. Counted from the signature's verification until the request
+// is done, also while its answer waits for a slow reader (then the cap's
+// own units are given back, ticket.toWriter): a key that does not read
+// its answers pins its own share, nobody else's.
 type keyShare struct {
 	fixed int64 // > 0: a fixed cap; 0: half the limiter's; < 0: none
 	lim   *limiter
-	keys  sync.Map // access key id → *atomic.Int64; ids are verified, so bounded by the directory
+	keys  sync.Map // access key id → *keyCount; ids are verified, so bounded by the directory
+	// waiting counts the requests waiting for their key's share
+	// (waitN), at most maxWaiters; past it they are shed at once.
+	waiting    atomic.Int64
+	maxWaiters int64
+}
+
+// keyCount is one key's units held, and the requests waiting for them in
+// arrival order.
+type keyCount struct {
+	atomic.Int64
+	mu      sync.Mutex
+	waiters []chan struct{}
 }
 
 func (k *keyShare) capacity() int64 {
@@ -130,18 +154,119 @@ func (k *keyShare) capacity() int64 {
 	return max(minLimit/2, k.lim.limit.Load()/2)
 }
 
-func (k *keyShare) tryAcquire(id string) (*atomic.Int64, bool) {
+func (k *keyShare) tryAcquire(id string) (*keyCount, bool) { return k.tryAcquireN(id, 1) }
+
+// tryAcquireN takes w units of id's share; the count is nil when keys have
+// no share of their own.
+func (k *keyShare) tryAcquireN(id string, w int64) (*keyCount, bool) {
 	if k.fixed < 0 || k.lim.max <= 0 {
 		return nil, true
 	}
 	v, ok := k.keys.Load(id)
 	if !ok {
-		v, _ = k.keys.LoadOrStore(id, new(atomic.Int64))
+		v, _ = k.keys.LoadOrStore(id, new(keyCount))
 	}
-	n := v.(*atomic.Int64)
-	if n.Add(1) > k.capacity() {
-		n.Add(-1)
-		return nil, false
+	n := v.(*keyCount)
+	return n, k.take(n, w)
+}
+
+func (k *keyShare) take(n *keyCount, w int64) bool {
+	if n.Add(w) > k.capacity() {
+		n.Add(-w)
+		return false
 	}
-	return n, true
+	return true
+}
+
+// waitN waits up to d (or ctx's end) for w units of n's share, in arrival
+// order with the key's other waiters. This is the key's small fair queue:
+// a burst from one client (Terraform's parallel lookups) is served in turn
+// rather than refused, and a client that keeps more requests coming than
+// its share is slowed to its share's pace, its excess answered 503 after
+// the wait instead of at once — at once, a client that never backs off
+// turns every refusal into a new request and keeps the CPUs busy with
+// them. Past maxWaiters waiting requests (all keys) it refuses at once.
+// The waiter holds no unit of the in-flight cap.
+func (k *keyShare) waitN(ctx context.Context, n *keyCount, w int64, d time.Duration) bool {
+	if k.waiting.Add(1) > k.maxWaiters {
+		k.waiting.Add(-1)
+		return false
+	}
+	defer k.waiting.Add(-1)
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		ch := make(chan struct{}, 1)
+		n.mu.Lock()
+		n.waiters = append(n.waiters, ch)
+		n.mu.Unlock()
+		if k.take(n, w) { // units freed before we queued: no wake-up comes
+			if !n.remove(ch) {
+				<-ch // one was sent to us after all: pass it on
+			}
+			k.wakeIfRoom(n)
+			return true
+		}
+		select {
+		case <-ch:
+			if k.take(n, w) {
+				k.wakeIfRoom(n)
+				return true
+			}
+		case <-timer.C:
+			if !n.remove(ch) {
+				k.wake(n) // woken as the time ran out: pass it on
+			}
+			return false
+		case <-ctx.Done():
+			if !n.remove(ch) {
+				k.wake(n)
+			}
+			return false
+		}
+	}
+}
+
+// remove takes ch out of the queue; false if a waker already had.
+func (n *keyCount) remove(ch chan struct{}) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for i, c := range n.waiters {
+		if c == ch {
+			n.waiters = append(n.waiters[:i], n.waiters[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// wake tells the first waiter that units were given back.
+func (k *keyShare) wake(n *keyCount) {
+	n.mu.Lock()
+	var ch chan struct{}
+	if len(n.waiters) > 0 {
+		ch = n.waiters[0]
+		n.waiters = n.waiters[1:]
+	}
+	n.mu.Unlock()
+	if ch != nil {
+		ch <- struct{}{} // buffered, and only the one who dequeued it sends
+	}
+}
+
+// wakeIfRoom passes a wake-up on while the share has room: one release of
+// a listing's units may admit several small calls.
+func (k *keyShare) wakeIfRoom(n *keyCount) {
+	if n.Load() < k.capacity() {
+		k.wake(n)
+	}
+}
+
+// release gives back w units of n (nil: nothing was taken).
+func (k *keyShare) release(n *keyCount, w int64) {
+	if n == nil {
+		return
+	}
+	n.Add(-w)
+	k.wake(n)
 }

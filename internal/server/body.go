@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/awserr"
+	"github.com/amigo-ec2/amigo/internal/sigv4"
 )
 
 // bodyStep is the first reservation for a body of unknown length; the
@@ -28,8 +29,17 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 		return nil, emptySum, 0, nil
 	}
+	tooLarge := func() error { return errBodyTooLarge(limit) }
+	if sigv4.Unsigned(r) && (limit <= 0 || limit > maxUnsignedBody) {
+		// Only a small form body can make an unsigned request more than
+		// unsigned (a SigV2 AWSAccessKeyId, or the Action and Version
+		// errors that come first, spec §4.4): a larger one is refused as
+		// unsigned, unread past maxUnsignedBody.
+		limit = maxUnsignedBody
+		tooLarge = sigv4.MissingAuth
+	}
 	if limit > 0 && r.ContentLength > limit {
-		return nil, "", 0, errBodyTooLarge(limit)
+		return nil, "", 0, tooLarge()
 	}
 	if d := s.limits.BodyTimeout; d > 0 {
 		rc := http.NewResponseController(w)
@@ -57,7 +67,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 			}
 			if limit > 0 {
 				if int64(len(body)) > limit {
-					return nil, "", reserved, errBodyTooLarge(limit)
+					return nil, "", reserved, tooLarge()
 				}
 				next = min(next, limit+1)
 			}
@@ -82,7 +92,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 			}
 			var tooBig *http.MaxBytesError
 			if errors.As(rerr, &tooBig) {
-				return nil, "", reserved, errBodyTooLarge(limit)
+				return nil, "", reserved, tooLarge()
 			}
 			if r.Context().Err() != nil {
 				return nil, "", reserved, errClientGone
@@ -91,10 +101,14 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 		}
 	}
 	if limit > 0 && int64(len(body)) > limit {
-		return nil, "", reserved, errBodyTooLarge(limit)
+		return nil, "", reserved, tooLarge()
 	}
 	return body, hex.EncodeToString(h.Sum(nil)), reserved, nil
 }
+
+// maxUnsignedBody is the most of an unsigned request's body that is read
+// (readBody): room for any SigV2 form request a client sends.
+const maxUnsignedBody = 64 << 10
 
 // emptySum is the SHA-256 of no bytes, in hex.
 const emptySum = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

@@ -114,6 +114,17 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
+// maxKeyWaiters bounds the requests waiting for their key's share: half
+// the connection cap, so that waiters can pace a client with as many
+// workers as connections it may open while the rest of the connections
+// stay for others; a waiter costs its goroutine and a small body.
+func maxKeyWaiters(l Limits) int64 {
+	if l.MaxConns > 0 {
+		return int64(max(1, l.MaxConns/2))
+	}
+	return DefaultMaxConns / 2
+}
+
 // Limits returns the budgets in force, defaults filled in.
 func (s *Server) Limits() Limits { return s.limits }
 
@@ -121,7 +132,7 @@ func (s *Server) Limits() Limits { return s.limits }
 func (s *Server) SetLimits(l Limits) {
 	s.limits = l.withDefaults()
 	s.inflight = newLimiter(s.limits.MaxInFlight, s.limits.TargetLatency)
-	s.keys = &keyShare{fixed: int64(s.limits.MaxInFlightPerKey), lim: s.inflight}
+	s.keys = &keyShare{fixed: int64(s.limits.MaxInFlightPerKey), lim: s.inflight, maxWaiters: maxKeyWaiters(s.limits)}
 	s.runq = newRunQueue(s.limits.MaxRunQueue)
 	s.writers = newGate(s.limits.MaxWriters)
 	s.bodyMem = newGate(int(s.limits.MaxBodyMemory))
@@ -168,20 +179,24 @@ func (g *gate) release(k int64) {
 	}
 }
 
-// InFlight is the number of requests being worked on (for tests and probes).
+// InFlight is the units of the in-flight cap held by requests being worked
+// on: one per request, a listing's cost (cost.go) (for tests and probes).
 func (s *Server) InFlight() int { return int(s.inflight.n.Load()) }
 
 // InFlightLimit is the in-flight cap in force (admission.go).
 func (s *Server) InFlightLimit() int { return s.inflight.Limit() }
 
-// ticket is what one request holds: an in-flight slot (and its access
-// key's share) while it is worked on and its answer is encoded, or a writer
-// slot once its client reads slowly.
+// ticket is what one request holds: units of the in-flight cap and of its
+// access key's share while it is worked on and its answer is encoded (one
+// unit on arrival, its cost once it is known: cost.go), or a writer slot
+// and the key's units once its client reads slowly.
 type ticket struct {
-	s                *Server
-	inflight, writer bool
-	since            time.Time     // the in-flight slot was taken
-	key              *atomic.Int64 // the access key's count, while held
+	s      *Server
+	units  int64 // of the in-flight cap; 0: none held
+	writer bool
+	since  time.Time // the in-flight units were taken
+	key    *keyCount // the access key's count, while held
+	keyN   int64     // units of it held
 	// read: the request is a Describe, List, Get or Search, whose slot
 	// time tells the cap about CPU; a write's is mostly its wait for the
 	// one writer and its fsync, which admitting fewer writes would not
@@ -193,35 +208,72 @@ func (t *ticket) admit() bool {
 	if t.s.runq.over() {
 		return false
 	}
-	t.inflight = t.s.inflight.tryAcquire()
-	t.since = time.Now()
-	return t.inflight
-}
-
-// admitKey takes a share of the access key's; false sheds the request
-// (and gives back its in-flight slot, which did no work worth measuring).
-func (t *ticket) admitKey(id string) bool {
-	n, ok := t.s.keys.tryAcquire(id)
-	t.key = n
-	if !ok && t.inflight {
-		t.s.inflight.release(-1)
-		t.inflight = false
+	if !t.s.inflight.tryAcquireN(1) {
+		return false
 	}
-	return ok
+	t.units, t.since = 1, time.Now()
+	return true
 }
 
+// keyWait is how long a request may wait for its access key's share
+// (keyShare.waitN): long enough to pace a client that never backs off to a
+// few refusals per second per worker, short against an SDK's timeouts.
+const keyWait = 250 * time.Millisecond
+
+// maxWaitBody: a request waits for its key's share only with a body of at
+// most this size; a waiter holds its body, and bodies share MaxBodyMemory.
+const maxWaitBody = 64 << 10
+
+// admitKey takes w units (the request's cost, at least 1) of the access
+// key's share, waiting for them if wait allows, and the units beyond the
+// one taken on arrival from the in-flight cap; false sheds the request (and
+// gives back what it held, which did no work worth measuring).
+func (t *ticket) admitKey(ctx context.Context, id string, w int64, wait bool) bool {
+	k := t.s.keys
+	n, ok := k.tryAcquireN(id, w)
+	if !ok && wait {
+		// The in-flight unit is not held while waiting: waiters must not
+		// fill the cap that other keys' requests need.
+		t.s.inflight.releaseN(t.units, -1)
+		t.units = 0
+		ok = k.waitN(ctx, n, w, keyWait)
+	}
+	if ok && w > t.units {
+		if t.s.inflight.tryAcquireN(w - t.units) {
+			if t.units == 0 {
+				t.since = time.Now()
+			}
+			t.units = w
+		} else {
+			k.release(n, w)
+			ok = false
+		}
+	}
+	if !ok {
+		t.s.inflight.releaseN(t.units, -1)
+		t.units = 0
+		return false
+	}
+	t.key, t.keyN = n, w
+	return true
+}
+
+// releaseInFlight gives back the in-flight units.
 func (t *ticket) releaseInFlight() {
-	if t.key != nil {
-		t.key.Add(-1)
-		t.key = nil
-	}
-	if t.inflight {
+	if t.units > 0 {
 		var held time.Duration
 		if t.read {
 			held = time.Since(t.since)
 		}
-		t.s.inflight.release(held)
-		t.inflight = false
+		t.s.inflight.releaseN(t.units, held)
+		t.units = 0
+	}
+}
+
+func (t *ticket) releaseKey() {
+	if t.key != nil {
+		t.s.keys.release(t.key, t.keyN)
+		t.key, t.keyN = nil, 0
 	}
 }
 
@@ -235,9 +287,12 @@ func isRead(action string) bool {
 	return false
 }
 
-// toWriter trades the in-flight slot for a writer slot: the client is
-// reading slowly, so the request waits rather than works. False when no
-// writer slot is free (the request keeps its in-flight slot).
+// toWriter trades the in-flight units for a writer slot: the client is
+// reading slowly, so the request mostly waits rather than works. It keeps
+// its key's units: a streamed listing still reads and encodes between its
+// writes, and a key whose clients do not read must not get more work
+// admitted in their place. False when no writer slot is free (the request
+// keeps its in-flight units).
 func (t *ticket) toWriter() bool {
 	if !t.writer {
 		if !t.s.writers.tryAcquire(1) {
@@ -251,6 +306,7 @@ func (t *ticket) toWriter() bool {
 
 func (t *ticket) release() {
 	t.releaseInFlight()
+	t.releaseKey()
 	if t.writer {
 		t.s.writers.release(1)
 		t.writer = false

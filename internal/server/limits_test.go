@@ -60,6 +60,49 @@ func (b *syncBuffer) String() string {
 
 func startServer(t *testing.T, l Limits, h handleFunc) *testServer {
 	t.Helper()
+	return startServerDir(t, account.Default(), l, h)
+}
+
+// twoKeys is a directory of two accounts: the default key's and otherKey's.
+func twoKeys(t *testing.T) *account.Directory {
+	t.Helper()
+	d, err := account.Parse([]byte(`accounts:
+  - id: "` + account.DefaultAccount + `"
+    access_keys: [{id: ` + account.DefaultKeyID + `, secret: ` + account.DefaultSecret + `}]
+  - id: "111122223333"
+    access_keys: [{id: ` + otherKey + `, secret: ` + otherSecret + `}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+const (
+	otherKey    = "AKIAOTHERKEY0000001"
+	otherSecret = "othersecret"
+	// fakeAuth names the default key with a signature that cannot match.
+	fakeAuth = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0000000000000000000000000000000000000000000000000000000000000000"
+)
+
+// signedAs is a form POST of body signed with key id (otherKey's secret).
+func signedAs(t *testing.T, url, body, id string) *http.Request {
+	t.Helper()
+	r, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header.Set("Content-Type", form)
+	sum := sha256.Sum256([]byte(body))
+	creds := aws.Credentials{AccessKeyID: id, SecretAccessKey: otherSecret}
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, r, hex.EncodeToString(sum[:]), "ec2", "us-east-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func startServerDir(t *testing.T, dir *account.Directory, l Limits, h handleFunc) *testServer {
+	t.Helper()
 	logs := &syncBuffer{}
 	actions := map[string]ec2.Action{"DescribeImages": {
 		New: func() any { return new(ec2api.DescribeImagesRequest) },
@@ -67,14 +110,14 @@ func startServer(t *testing.T, l Limits, h handleFunc) *testServer {
 			return h(ctx, in.(*ec2api.DescribeImagesRequest))
 		},
 	}}
-	s := New(account.Default(), actions, slog.New(slog.NewJSONHandler(logs, nil)))
+	s := New(dir, actions, slog.New(slog.NewJSONHandler(logs, nil)))
 	s.SetLimits(l)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := s.HTTPServer()
-	lln := LimitListener(ln, s.Limits().MaxConns).(*limitListener)
+	lln := LimitListener(ln, s.Limits().MaxConns, nil).(*limitListener)
 	go func() { _ = hs.Serve(lln) }()
 	t.Cleanup(func() { _ = hs.Close() })
 	return &testServer{s: s, ln: lln, url: "http://" + ln.Addr().String() + "/", log: logs}
@@ -393,7 +436,9 @@ func TestBodyMemoryBudget(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: 500000\r\n\r\nAction=", form)
+		// Signed-looking, so the body must be read (an unsigned one is
+		// refused unread: TestUnsignedBodyNotRead).
+		fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nAuthorization: %s\r\nContent-Length: 500000\r\n\r\nAction=", form, fakeAuth)
 	}
 	time.Sleep(100 * time.Millisecond)
 	if status, code, _ := call(t, signed(t, ts.url, form, "Action=DescribeImages&Version="+APIVersion)); status != 200 {

@@ -19,17 +19,22 @@ import (
 // connection, probes included). Past the cap a new connection is answered
 // 503 Unavailable with the EC2 error and closed, rather than left waiting in
 // the kernel's queue, so a client learns at once and retries. max ≤ 0 means
-// no cap.
-func LimitListener(ln net.Listener, max int) net.Listener {
+// no cap. refused, when not nil, is called for each connection refused
+// (the metrics' count).
+func LimitListener(ln net.Listener, max int, refused func()) net.Listener {
 	if max <= 0 {
 		return ln
 	}
-	return &limitListener{Listener: ln, max: int64(max)}
+	if refused == nil {
+		refused = func() {}
+	}
+	return &limitListener{Listener: ln, max: int64(max), refused: refused}
 }
 
 type limitListener struct {
 	net.Listener
 	max      int64
+	refused  func()
 	open     atomic.Int64
 	refusing atomic.Int64
 }
@@ -51,6 +56,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			return &limitConn{Conn: c, l: l}, nil
 		}
 		l.open.Add(-1)
+		l.refused()
 		if l.refusing.Add(1) > maxRefusing {
 			l.refusing.Add(-1)
 			c.Close()

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"mime"
 	"net/http"
@@ -21,6 +22,7 @@ type preamble struct {
 	action, version string
 	json            []byte // the body of a JSON request
 	form            bool   // the body is a form to parse
+	cost            costHints
 }
 
 // scanParams checks the query string and body for well-formed encoding and
@@ -42,6 +44,7 @@ func scanParams(r *http.Request, body []byte) (preamble, error) {
 			if p.action == "" {
 				p.action = jsonAction(body)
 			}
+			p.cost = jsonHints(body)
 			return p, nil
 		}
 		m, err := scanForm(string(body), &p, "The request body is not a well-formed query string.")
@@ -81,6 +84,8 @@ func scanForm(s string, p *preamble, malformed string) (int, error) {
 			if p.version == "" {
 				p.version, _ = url.QueryUnescape(value)
 			}
+		default:
+			p.cost.note(name, value)
 		}
 	}
 	return n, nil
@@ -149,3 +154,34 @@ func jsonAction(body []byte) string {
 	_ = json.Unmarshal(body, &v) // a body of the wrong shape fails again, properly, in DecodeJSON
 	return v.Action
 }
+
+// peekAction finds Action where it costs next to nothing, to label a
+// request shed before its parameters are scanned (metrics, access log):
+// in the URL's query, or as the body's first parameter, where the SDKs put
+// it. Elsewhere it is not looked for, and the request counts as unknown.
+// Nothing but the label is taken from it: the request is not verified.
+func peekAction(r *http.Request, body []byte) string {
+	q := r.URL.RawQuery
+	for q != "" {
+		var pair string
+		pair, q, _ = strings.Cut(q, "&")
+		if v, ok := strings.CutPrefix(pair, "Action="); ok {
+			if len(v) > maxActionName {
+				return ""
+			}
+			return v
+		}
+	}
+	if rest, ok := bytes.CutPrefix(body, []byte("Action=")); ok {
+		if i := bytes.IndexByte(rest, '&'); i >= 0 {
+			rest = rest[:i]
+		}
+		if len(rest) <= maxActionName {
+			return string(rest)
+		}
+	}
+	return ""
+}
+
+// maxActionName bounds a peeked action name (EC2's longest are under 64).
+const maxActionName = 64

@@ -34,6 +34,7 @@ type Server struct {
 	dir      *account.Directory
 	verifier *sigv4.Verifier
 	actions  map[string]ec2.Action
+	listing  map[string]bool // actions that answer lists (cost.go)
 	log      *slog.Logger
 	bufs     sync.Pool
 
@@ -56,7 +57,7 @@ type Server struct {
 // New returns a Server over the given directory and actions, with the
 // default Limits.
 func New(dir *account.Directory, actions map[string]ec2.Action, log *slog.Logger) *Server {
-	s := &Server{dir: dir, actions: actions, log: log}
+	s := &Server{dir: dir, actions: actions, log: log, listing: listings(actions)}
 	s.verifier = sigv4.NewVerifier(func(id string) (string, bool) {
 		k, ok := dir.Key(id)
 		return k.Secret, ok
@@ -238,6 +239,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, req *request, t 
 	req.bodyHash = sum
 	if !t.admit() {
 		s.ops.Metrics.Shed()
+		req.action = peekAction(r, body) // for the metrics' label alone
 		return nil, errOverloaded()
 	}
 	ctx, cancel := s.requestContext(r)
@@ -287,8 +289,9 @@ func (s *Server) work(ctx context.Context, r *http.Request, req *request, body [
 	if !ok { // the verifier only passes known keys; belt and braces
 		return nil, awserr.AuthFailureCredentials("AWS was not able to validate the provided access credentials")
 	}
-	if !t.admitKey(res.AccessKeyID) {
-		// One client holds its share of the cap: it is shed, not the others.
+	if !t.admitKey(ctx, res.AccessKeyID, s.cost(pre.action, pre.cost), len(body) <= maxWaitBody) {
+		// One client holds its share of the cap, or the cap has no room
+		// for this request's cost: it is shed, not the others.
 		s.ops.Metrics.Shed()
 		return nil, errOverloaded()
 	}

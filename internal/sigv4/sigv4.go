@@ -119,6 +119,34 @@ func presignMarker(name string) bool {
 	return false
 }
 
+// Unsigned reports whether r carries no signature that its head could
+// show: no Authorization header and no signature parameter (SigV4's
+// presigned form, SigV2's AWSAccessKeyId) in the URL's query. Only a SigV2
+// form body can still hold one; SigV4's presigned parameters count only in
+// the URL, as Verify reads them (AWS's SigV4 documentation: "query string
+// parameters"; the SDKs' presigners put them there). MissingAuth is the
+// answer to an unsigned request.
+func Unsigned(r *http.Request) bool {
+	for _, a := range r.Header.Values("Authorization") {
+		if strings.TrimSpace(a) != "" {
+			return false
+		}
+	}
+	params, ok := parseQuery(r.URL.RawQuery)
+	if !ok {
+		return false // malformed: Verify's own answer, after the transport checks
+	}
+	for _, p := range params {
+		if presignMarker(p.name) || p.name == "AWSAccessKeyId" {
+			return false
+		}
+	}
+	return true
+}
+
+// MissingAuth is EC2's answer to a request without credentials.
+func MissingAuth() error { return errMissingAuth() }
+
 // Verify checks the SigV4 signature of r, whose body has already been read
 // into body (r.Body is not read). It supports the Authorization header form
 // and the presigned query form (X-Amz-Algorithm, X-Amz-Credential,
