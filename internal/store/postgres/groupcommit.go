@@ -6,8 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/amigo-ec2/amigo/internal/store"
 )
 
@@ -142,32 +140,27 @@ func (g *groupCommit) runBatch(batch []*groupReq) {
 	ctx := context.Background()
 	s.attempts.Add(1)
 	start := time.Now()
-	ptx, release, err := s.begin(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
-	if err != nil {
+	p := newPipe(s, beginSerializable)
+	if err := p.acquire(ctx); err != nil {
 		again()
 		return
 	}
-	defer release()
-	defer s.rollback(ctx, ptx)
-	// One round trip per fn for its savepoint: the previous fn's release
-	// and the next savepoint travel together (simple protocol, two
-	// statements).
-	pg := ptx.Conn().PgConn()
-	savepoint := "SAVEPOINT g"
+	defer p.end(ctx)
+	// Each fn runs in a savepoint. Neither it, nor the release of the
+	// previous one, travels alone: they go with the fn's first statement,
+	// and the last fn's writes with COMMIT (see pipe).
+	savepoint := []string{"SAVEPOINT g"}
 	for i, r := range batch {
 		if r.ctx.Err() != nil {
 			results[i], ok[i] = groupResult{err: r.ctx.Err()}, true
 			continue
 		}
-		sctx, cancel := s.statementContext(ctx)
-		_, err := pg.Exec(sctx, savepoint).ReadAll()
-		cancel()
-		if err != nil {
-			again()
-			return
+		for _, sp := range savepoint {
+			p.later(queued{sql: sp})
 		}
-		savepoint = "RELEASE SAVEPOINT g; SAVEPOINT g"
-		t := &tx{tx: ptx, docs: s.docs, write: true}
+		savepoint = []string{"RELEASE SAVEPOINT g", "SAVEPOINT g"}
+		m := p.mark()
+		t := &tx{tx: p, pipe: p, docs: s.docs, write: true}
 		panicked, err := callFn(func(t *tx) error {
 			if err := r.fn(t); err != nil {
 				return err
@@ -178,28 +171,28 @@ func (g *groupCommit) runBatch(batch []*groupReq) {
 		if panicked != nil {
 			results[i].panicked = panicked
 		}
-		if panicked != nil || t.conflict != nil || isConflict(err) {
+		// A queued statement that failed may have been an earlier fn's:
+		// who failed is unknown, so everyone runs again alone.
+		if panicked != nil || t.conflict != nil || p.conflict != nil || p.failedLater != nil || isConflict(err) {
 			again()
 			return
 		}
 		if err != nil {
-			// Undo fn; ROLLBACK TO keeps the savepoint, which the next
-			// round releases.
-			if _, serr := ptx.Exec(ctx, "ROLLBACK TO SAVEPOINT g"); serr != nil {
-				again()
-				return
-			}
+			// Undo fn: what it queued was never sent, and ROLLBACK TO
+			// (which keeps the savepoint, released by the next round)
+			// undoes what was.
+			p.dropFrom(m)
+			p.later(queued{sql: "ROLLBACK TO SAVEPOINT g"})
 		}
 		results[i], ok[i] = groupResult{err: err}, true
 	}
-	cctx, cancel := context.WithTimeout(ctx, s.finishTimeout())
-	defer cancel()
 	synced := time.Now()
-	if err := ptx.Commit(cctx); err != nil {
-		if isConflict(err) {
-			again()
-			return
-		}
+	laterErr, err := p.commit(ctx)
+	if laterErr != nil || isConflict(err) {
+		again()
+		return
+	}
+	if err != nil {
 		err = unavailable(fmt.Errorf("postgres: commit: %w", err))
 		for _, r := range batch {
 			r.done <- groupResult{err: err}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/amigo-ec2/amigo/internal/store/internal/readcache"
 )
 
 // How the read cache stays exact across processes.
@@ -42,7 +44,7 @@ import (
 // Failures: while the listening session is down, notifications are lost.
 // Syncs then fail, and a View that cannot sync within syncTimeout reads the
 // database instead, which is always exact. On reconnecting, the listener
-// LISTENs again and only then drops the whole cache (dropAll), raising
+// LISTENs again and only then drops the whole cache (DropAll), raising
 // every shard's invalidation number: a value read before the drop cannot
 // enter the cache, and one read after it comes from a snapshot taken while
 // the session listened, whose later changes will be heard of.
@@ -112,7 +114,7 @@ func parseChange(p string) (c change, all bool) {
 // listener keeps one process's cache in step with the database.
 type listener struct {
 	cfg     *pgx.ConnConfig // for both sessions
-	cache   *readCache
+	cache   *readcache.Cache
 	channel string // this process's marker channel
 
 	mu          sync.Mutex
@@ -126,7 +128,7 @@ type listener struct {
 	wg     sync.WaitGroup
 }
 
-func startListener(cfg *pgx.ConnConfig, cache *readCache) *listener {
+func startListener(cfg *pgx.ConnConfig, cache *readcache.Cache) *listener {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	l := &listener{cfg: cfg, cache: cache, channel: "amigo_sync_" + hex.EncodeToString(b[:]),
@@ -194,7 +196,7 @@ func (l *listener) listen(ctx context.Context) {
 		close(l.deliveredCh) // waiters see the change of health
 		l.deliveredCh = make(chan struct{})
 		l.mu.Unlock()
-		l.cache.dropAll()
+		l.cache.DropAll()
 		sleep(ctx, reconnectDelay)
 	}
 }
@@ -213,7 +215,7 @@ func (l *listener) session(ctx context.Context) {
 	}
 	// Only now: a value read before this point may predate a change
 	// whose notification was lost.
-	l.cache.dropAll()
+	l.cache.DropAll()
 	l.mu.Lock()
 	l.healthy = true
 	l.mu.Unlock()
@@ -243,9 +245,9 @@ func (l *listener) session(ctx context.Context) {
 			continue
 		}
 		if c, all := parseChange(n.Payload); all {
-			l.cache.dropAll()
+			l.cache.DropAll()
 		} else {
-			l.cache.invalidate(c)
+			l.cache.Invalidate(c.invalidation())
 		}
 	}
 }

@@ -76,6 +76,7 @@ import (
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
 	"github.com/amigo-ec2/amigo/internal/store"
+	"github.com/amigo-ec2/amigo/internal/store/internal/readcache"
 	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 )
 
@@ -162,7 +163,7 @@ type Store struct {
 
 	// cache serves Views' hot reads (nil when off), kept exact by
 	// listener (see listen.go).
-	cache    *readCache
+	cache    *readcache.Cache
 	listener *listener
 
 	closed    atomic.Bool
@@ -223,7 +224,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		if n == 0 {
 			n = DefaultCacheImages
 		}
-		s.cache = newReadCache(n)
+		s.cache = readcache.New(n)
 		// The pool's connection settings (timeouts, runtime parameters)
 		// serve the listener's two sessions too.
 		s.listener = startListener(cfg.ConnConfig.Copy(), s.cache)
@@ -237,7 +238,7 @@ func (s *Store) CacheStats() (hits, misses uint64) {
 	if s.cache == nil {
 		return 0, 0
 	}
-	return s.cache.stats()
+	return s.cache.Stats()
 }
 
 // begin acquires a connection, within AcquireTimeout, and begins a
@@ -312,12 +313,13 @@ func view[T any](s *Store, ctx context.Context, fn func(T) error, as func(*tx) T
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	lt := &lazyTx{s: s}
-	defer lt.end(ctx)
-	t := &tx{tx: lt, docs: s.docs, s: s, rc: s.cache}
+	// The transaction begins at its first statement, with it (see pipe).
+	p := newPipe(s, beginReadOnly)
+	defer p.end(ctx)
+	t := &tx{tx: p, docs: s.docs, s: s, rc: s.cache}
 	if s.cache != nil {
 		// Before the first statement, so before the snapshot.
-		t.seen = s.cache.now()
+		t.seen = s.cache.Now()
 	}
 	return fn(as(t))
 }
@@ -387,32 +389,34 @@ func updateAlone[T any](s *Store, ctx context.Context, fn func(T) error, as func
 func attempt[T any](s *Store, ctx context.Context, fn func(T) error, as func(*tx) T) (retry bool, err error) {
 	s.attempts.Add(1)
 	start := time.Now()
-	ptx, release, err := s.begin(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
-	if err != nil {
+	p := newPipe(s, beginSerializable)
+	if err := p.acquire(ctx); err != nil {
 		return false, err
 	}
-	defer release()
 	// Covers a panic in fn too: the connection goes back to the pool
-	// clean. After a commit it does nothing.
-	defer s.rollback(ctx, ptx)
-	t := &tx{tx: ptx, docs: s.docs, write: true}
+	// clean. After a commit it only releases it.
+	defer p.end(ctx)
+	t := &tx{tx: p, pipe: p, docs: s.docs, write: true}
 	err = fn(as(t))
 	if err == nil {
 		err = store.WriteAttached(ctx, t) // the call's audit event, outbox entry
 	}
 	if err != nil {
-		return t.conflict != nil || isConflict(err), err
+		return t.conflict != nil || p.conflict != nil || isConflict(err), err
 	}
-	if t.conflict != nil {
+	if c := cmp.Or(t.conflict, p.conflict); c != nil {
 		// fn went on after a failed statement (the transaction is
 		// aborted) and returned nil: the commit could only roll back.
-		return true, t.conflict
+		return true, c
 	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.finishTimeout())
-	defer cancel()
 	synced := time.Now()
-	if err := ptx.Commit(cctx); err != nil {
-		// Serialization failures are also detected at commit.
+	laterErr, err := p.commit(ctx)
+	if err == nil {
+		err = laterErr
+	}
+	if err != nil {
+		// Serialization failures are also detected at commit, and by
+		// the writes that travel with it.
 		return isConflict(err), unavailable(fmt.Errorf("postgres: commit: %w", err))
 	}
 	if o := s.opts.Observer; o != nil {

@@ -1,0 +1,279 @@
+// Package readcache is the read cache both store engines keep in front of
+// their database: decoded images, each account's tags on a resource, and
+// settings, in shards, each stamped with the number of the latest
+// invalidation that touched it.
+//
+// The rule that keeps it exact is the same in both engines, and lives here:
+// a reader notes Now before its snapshot is taken, and a value it read may
+// enter the cache only if no invalidation since touched the value's shard
+// (otherwise the value could predate that write and stay stale forever).
+// What differs is who invalidates: the sqlite engine's writer, after each
+// of its transactions, and the postgres engine's listener, on each
+// notification of a commit from any process. Each engine's documentation
+// says why that is every write.
+//
+// Lookups return the cached values themselves, which the image.Tx contract
+// makes read-only; Frozen makes the copy the cache keeps safe against a
+// caller that appends to a shared slice anyway.
+package readcache
+
+import (
+	"hash/maphash"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/amigo-ec2/amigo/internal/image"
+	"github.com/amigo-ec2/amigo/internal/resource"
+)
+
+// Shards is how many independently locked parts the cache has.
+const Shards = 64
+
+// Key names a resource (an image, or the resource tags are on).
+type Key struct{ Region, ID string }
+
+// SettingKey names one setting of an account.
+type SettingKey struct{ Region, Account, Name string }
+
+// SettingVal is a setting as read: Found is false for "not set", which is
+// cached too.
+type SettingVal struct {
+	Value string
+	Found bool
+}
+
+// An Invalidation is one key a write touched: an image, every account's
+// tags on a resource, or one setting.
+type Invalidation struct {
+	Res     Key
+	Image   bool
+	Tags    bool
+	Setting *SettingKey
+}
+
+// Cache is the read cache. Its methods are safe for concurrent use, except
+// that Invalidate and DropAll must be called by one goroutine at a time
+// (each engine's single invalidator).
+type Cache struct {
+	seq    atomic.Uint64 // last published invalidation number
+	seed   maphash.Seed
+	shards [Shards]shard
+	// per-shard bounds
+	maxImages, maxTagged, maxSettings int
+}
+
+type shard struct {
+	mu sync.Mutex
+	// dirty is the invalidation number of the latest invalidation in this
+	// shard.
+	dirty    uint64
+	images   map[Key]*image.Image
+	tags     map[Key]map[string][]resource.Tag // by account; an empty list is "no tags"
+	settings map[SettingKey]SettingVal
+	// hits and misses count lookups, under mu (per shard, so counting adds
+	// no shared cache line to the read path); Stats sums them.
+	hits, misses uint64
+}
+
+// New returns an empty cache for about maxImages images, and as many
+// resources' tags.
+func New(maxImages int) *Cache {
+	c := &Cache{seed: maphash.MakeSeed()}
+	per := max(maxImages/Shards, 1)
+	c.maxImages, c.maxTagged, c.maxSettings = per, per, max(per/8, 16)
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.images = make(map[Key]*image.Image)
+		s.tags = make(map[Key]map[string][]resource.Tag)
+		s.settings = make(map[SettingKey]SettingVal)
+	}
+	return c
+}
+
+// RoomFor reports whether n entries read together should be cached: not
+// when they would fill more than half of it (scan resistance).
+func (c *Cache) RoomFor(n int) bool {
+	return n <= c.maxImages*Shards/2
+}
+
+func (c *Cache) shard(key string) *shard {
+	return &c.shards[maphash.String(c.seed, key)%Shards]
+}
+
+// Now is the invalidation number a reader notes before its snapshot, to
+// pass to the Put methods.
+func (c *Cache) Now() uint64 { return c.seq.Load() }
+
+// Image returns the cached image itself, or nil: read-only, clone it to
+// change it.
+func (c *Cache) Image(region, id string) *image.Image {
+	s := c.shard(id)
+	s.mu.Lock()
+	img := s.images[Key{region, id}]
+	s.count(img != nil)
+	s.mu.Unlock()
+	return img
+}
+
+// count counts one lookup; the caller holds s.mu.
+func (s *shard) count(hit bool) {
+	if hit {
+		s.hits++
+	} else {
+		s.misses++
+	}
+}
+
+// Stats returns how many lookups found their value (hits) and how many did
+// not (misses).
+func (c *Cache) Stats() (hits, misses uint64) {
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		hits += s.hits
+		misses += s.misses
+		s.mu.Unlock()
+	}
+	return hits, misses
+}
+
+// PutImage caches img, which the cache then owns (see Frozen), as read by a
+// reader that noted seen.
+func (c *Cache) PutImage(seen uint64, img *image.Image) {
+	s := c.shard(img.ID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dirty > seen {
+		return
+	}
+	k := Key{img.Region, img.ID}
+	if _, ok := s.images[k]; !ok && len(s.images) >= c.maxImages {
+		evictOne(s.images)
+	}
+	s.images[k] = img
+}
+
+// Tags returns account's cached tags on a resource; ok is false when they
+// are not cached.
+func (c *Cache) Tags(region, account, id string) (tags []resource.Tag, ok bool) {
+	s := c.shard(id)
+	s.mu.Lock()
+	tags, ok = s.tags[Key{region, id}][account]
+	s.count(ok)
+	s.mu.Unlock()
+	return tags, ok
+}
+
+// PutTags caches account's tags on each resource of ids (none when absent
+// from byID), as read by a reader that noted seen.
+func (c *Cache) PutTags(seen uint64, region, account string, ids []string, byID map[string][]resource.Tag) {
+	for _, id := range ids {
+		s := c.shard(id)
+		s.mu.Lock()
+		if s.dirty <= seen {
+			k := Key{region, id}
+			m := s.tags[k]
+			if m == nil {
+				if len(s.tags) >= c.maxTagged {
+					evictOne(s.tags)
+				}
+				m = make(map[string][]resource.Tag, 1)
+				s.tags[k] = m
+			}
+			m[account] = slices.Clip(slices.Clone(byID[id]))
+		}
+		s.mu.Unlock()
+	}
+}
+
+// Setting returns a cached setting; ok is false when it is not cached.
+func (c *Cache) Setting(k SettingKey) (SettingVal, bool) {
+	s := c.shard(k.Account)
+	s.mu.Lock()
+	v, ok := s.settings[k]
+	s.count(ok)
+	s.mu.Unlock()
+	return v, ok
+}
+
+// PutSetting caches a setting as read by a reader that noted seen.
+func (c *Cache) PutSetting(seen uint64, k SettingKey, v SettingVal) {
+	s := c.shard(k.Account)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dirty > seen {
+		return
+	}
+	if _, ok := s.settings[k]; !ok && len(s.settings) >= c.maxSettings {
+		evictOne(s.settings)
+	}
+	s.settings[k] = v
+}
+
+// Invalidate drops what one write (or one transaction) touched, stamps the
+// shards with the next invalidation number and only then publishes it, so
+// a reader that notes it has a snapshot at least that recent.
+func (c *Cache) Invalidate(keys ...Invalidation) {
+	if len(keys) == 0 {
+		return
+	}
+	n := c.seq.Load() + 1
+	for _, k := range keys {
+		var s *shard
+		if k.Setting != nil {
+			s = c.shard(k.Setting.Account)
+		} else {
+			s = c.shard(k.Res.ID)
+		}
+		s.mu.Lock()
+		s.dirty = n
+		if k.Setting != nil {
+			delete(s.settings, *k.Setting)
+		}
+		if k.Image {
+			delete(s.images, k.Res)
+		}
+		if k.Tags {
+			delete(s.tags, k.Res)
+		}
+		s.mu.Unlock()
+	}
+	c.seq.Store(n)
+}
+
+// DropAll empties the cache and refuses every value read before it: for
+// when invalidations may have been missed.
+func (c *Cache) DropAll() {
+	n := c.seq.Load() + 1
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		s.dirty = n
+		clear(s.images)
+		clear(s.tags)
+		clear(s.settings)
+		s.mu.Unlock()
+	}
+	c.seq.Store(n)
+}
+
+// Frozen returns the copy of img the cache keeps: deep, and with every
+// slice at full capacity, so that even a caller breaking the read-only rule
+// by appending to a shared image cannot write into the cached one.
+func Frozen(img *image.Image) *image.Image {
+	c := img.Clone()
+	c.BlockDeviceMappings = slices.Clip(c.BlockDeviceMappings)
+	c.ProductCodes = slices.Clip(c.ProductCodes)
+	c.LaunchPermissions = slices.Clip(c.LaunchPermissions)
+	return c
+}
+
+// evictOne drops an arbitrary entry (Go's map order is randomised), which
+// keeps a full shard bounded at no bookkeeping cost per hit.
+func evictOne[K comparable, V any](m map[K]V) {
+	for k := range m {
+		delete(m, k)
+		return
+	}
+}
