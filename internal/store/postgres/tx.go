@@ -44,7 +44,7 @@ type querier interface {
 // tx implements image.Tx on a pgx transaction.
 type tx struct {
 	tx    querier
-	pipe  *pipe // the same, for what can wait (later)
+	pipe  *pipe        // the same, for what can wait (later)
 	docs  *record.Docs // the store's
 	write bool
 
