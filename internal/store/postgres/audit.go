@@ -74,7 +74,11 @@ func (t *tx) InsertEvent(ctx context.Context, e *audit.Event) error {
 	for i, a := range attrs {
 		keys[i], values[i] = a.Key, a.Value
 	}
-	if err := t.tx.QueryRow(ctx, insertEventSQL, e.Account, e.Region, e.Time.UnixMilli(), string(res), string(rec), keys, values).Scan(&e.Seq); err != nil {
+	// Nothing waits for the answer (Seq is set when it comes): the event
+	// travels with the next statement or COMMIT (see pipe).
+	err = t.later(ctx, queued{sql: insertEventSQL, args: []any{e.Account, e.Region, e.Time.UnixMilli(), string(res), string(rec), keys, values},
+		row: func(row pgx.Row) error { return row.Scan(&e.Seq) }})
+	if err != nil {
 		return t.fail(err, "insert event")
 	}
 	return nil

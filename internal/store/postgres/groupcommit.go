@@ -160,7 +160,7 @@ func (g *groupCommit) runBatch(batch []*groupReq) {
 		}
 		savepoint = []string{"RELEASE SAVEPOINT g", "SAVEPOINT g"}
 		m := p.mark()
-		t := &tx{tx: p, pipe: p, docs: s.docs, write: true}
+		t := &tx{tx: p, pipe: p, docs: s.docs, write: true, wc: s.cache}
 		panicked, err := callFn(func(t *tx) error {
 			if err := r.fn(t); err != nil {
 				return err
@@ -199,6 +199,7 @@ func (g *groupCommit) runBatch(batch []*groupReq) {
 		}
 		return
 	}
+	p.committed()
 	if o := s.opts.Observer; o != nil {
 		end := time.Now()
 		o.Commit(len(batch), end.Sub(start), end.Sub(synced))

@@ -2,12 +2,13 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/amigo-ec2/amigo/internal/store/internal/readcache"
 )
 
 // pipe is one transaction on one pooled connection, sent in as few round
@@ -42,6 +43,10 @@ type pipe struct {
 	queued, sent int
 	// failedLater is the first error of a queued statement.
 	failedLater error
+	// changes are the cache keys the transaction's writes touched, for
+	// the store to drop from its own cache as soon as it commits (the
+	// listener drops them too, later).
+	changes []readcache.Invalidation
 	// conflict is the first serialization failure or deadlock any
 	// statement met (the tx records its own too; this one also sees those
 	// of statements queued by another tx on the pipe, under group commit).
@@ -119,8 +124,8 @@ func (p *pipe) statementContext(ctx context.Context) (context.Context, context.C
 	return p.s.statementContext(ctx)
 }
 
-// prefix moves BEGIN and the queue into a new batch; n is how many results
-// come before the caller's. It returns nil when nothing waits.
+// prefix moves BEGIN and the queue into a new batch; began and items say
+// what results come before the caller's. It returns nil when nothing waits.
 func (p *pipe) prefix() (b *pgx.Batch, began bool, items []queued) {
 	if p.begin == "" && len(p.queue) == 0 {
 		return nil, false, nil
@@ -397,10 +402,15 @@ func (r *firstRow) Scan(dest ...any) error {
 	return r.p.note(r.rows.Err())
 }
 
-// errNotFoundLater is a queued UpdateImage that found no row: impossible
-// for an image the transaction read (see tx.UpdateImage), so a broken
-// invariant, never a client's mistake.
-var errNotFoundLater = errors.New("image read in this transaction not found by its update")
+// committed drops what the committed transaction changed from the store's
+// cache: its own next transactions then find the cache current without
+// waiting for the listener.
+func (p *pipe) committed() {
+	if c := p.s.cache; c != nil && len(p.changes) > 0 {
+		c.Invalidate(p.changes...)
+	}
+	p.changes = nil
+}
 
 // errRow and errBatch report an error that came before any statement.
 type errRow struct{ err error }

@@ -361,7 +361,7 @@ func updateAlone[T any](s *Store, ctx context.Context, fn func(T) error, as func
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		retry, err := attempt(s, ctx, fn, as)
+		retry, err := attempt(s, ctx, fn, as, n == 1)
 		if !retry {
 			if err == nil {
 				store.Committed(ctx)
@@ -386,7 +386,9 @@ func updateAlone[T any](s *Store, ctx context.Context, fn func(T) error, as func
 // attempt runs fn once in a transaction of its own. retry reports a
 // serialization failure or deadlock: err is then that failure (or fn's
 // error, if fn returned one).
-func attempt[T any](s *Store, ctx context.Context, fn func(T) error, as func(*tx) T) (retry bool, err error) {
+// A first attempt may read images through the read cache (checkedImage); a
+// retry reads the database, whose rows a stale cache entry made it fail.
+func attempt[T any](s *Store, ctx context.Context, fn func(T) error, as func(*tx) T, first bool) (retry bool, err error) {
 	s.attempts.Add(1)
 	start := time.Now()
 	p := newPipe(s, beginSerializable)
@@ -397,6 +399,9 @@ func attempt[T any](s *Store, ctx context.Context, fn func(T) error, as func(*tx
 	// clean. After a commit it only releases it.
 	defer p.end(ctx)
 	t := &tx{tx: p, pipe: p, docs: s.docs, write: true}
+	if first {
+		t.wc = s.cache
+	}
 	err = fn(as(t))
 	if err == nil {
 		err = store.WriteAttached(ctx, t) // the call's audit event, outbox entry
@@ -419,6 +424,7 @@ func attempt[T any](s *Store, ctx context.Context, fn func(T) error, as func(*tx
 		// the writes that travel with it.
 		return isConflict(err), unavailable(fmt.Errorf("postgres: commit: %w", err))
 	}
+	p.committed()
 	if o := s.opts.Observer; o != nil {
 		end := time.Now()
 		o.Commit(1, end.Sub(start), end.Sub(synced))

@@ -134,6 +134,22 @@ CREATE INDEX outbox_due ON outbox (topic, not_before);
 	// The snapshot ids each live image names (snapshotRefsSchema, in
 	// snapshots.go).
 	snapshotRefsSchema,
+
+	// amigo_still(ok) fails the transaction, as a serialization failure,
+	// unless ok: the check of a read an Update took from the read cache
+	// (tx.checkedImage). The check is queued with the writes that follow
+	// it, so it must stop them on the server: a result the client judges
+	// comes after the whole pipeline, COMMIT included, has run.
+	`
+CREATE FUNCTION amigo_still(ok boolean) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+	IF ok IS NOT TRUE THEN
+		RAISE EXCEPTION 'a row changed since the read cache read it' USING ERRCODE = 'serialization_failure';
+	END IF;
+	RETURN true;
+END
+$$;
+`,
 }
 
 // migrationLock is the pg_advisory_xact_lock key that serializes migrations

@@ -54,6 +54,10 @@ type tx struct {
 	// and rewrites the child rows only when they changed.
 	rows map[readcache.Key]imageRows
 
+	// Update only: the read cache, when this attempt may read images from
+	// it (see checkedImage).
+	wc *readcache.Cache
+
 	// View only: the read cache (nil when off), the invalidation number
 	// noted before the first statement, and whether the cache may answer
 	// (0 not asked yet, 1 yes, -1 no: see listener.sync).
@@ -98,7 +102,13 @@ func (t *tx) later(ctx context.Context, qs ...queued) error {
 	if t.pipe == nil {
 		b := &pgx.Batch{}
 		for _, q := range qs {
-			b.Queue(q.sql, q.args...)
+			qq := b.Queue(q.sql, q.args...)
+			switch {
+			case q.row != nil:
+				qq.QueryRow(q.row)
+			case q.check != nil:
+				qq.Exec(q.check)
+			}
 		}
 		return t.tx.SendBatch(ctx, b).Close()
 	}
@@ -130,6 +140,8 @@ var (
 SELECT count(*) FROM ins`
 	updateImageSQL = `UPDATE images SET ` + record.Assign(record.ImageValueColumns, len(record.ImageKeyColumns)+1, placeholder) + `
 WHERE region = $1 AND image_id = $2`
+	updateKnownImageSQL = `WITH u AS (` + updateImageSQL + ` RETURNING 1)
+SELECT amigo_still(EXISTS (SELECT FROM u))`
 )
 
 // placeholder is PostgreSQL's placeholder for parameter n (record.Assign).
@@ -223,39 +235,76 @@ func (t *tx) Image(ctx context.Context, region, id string) (*image.Image, error)
 			return img.Clone(), nil
 		}
 	}
-	img, err := t.imageSQL(ctx, region, id)
+	if t.wc != nil {
+		if img, ver := t.wc.ImageVersion(region, id); img != nil && ver != 0 {
+			return t.checkedImage(ctx, img, ver)
+		}
+	}
+	img, ver, err := t.imageSQL(ctx, region, id)
 	if err == nil {
 		if t.rc != nil {
-			t.rc.PutImage(t.seen, readcache.Frozen(img))
+			t.rc.PutImageVersion(t.seen, readcache.Frozen(img), ver)
 		}
 		t.noteRows(img, nil)
 	}
 	return img, err
 }
 
-func (t *tx) imageSQL(ctx context.Context, region, id string) (*image.Image, error) {
+// checkedImage is an Update's read of an image through the read cache,
+// which saves the round trip a modification would otherwise spend reading.
+// The cache may be behind the database (another process's commit not yet
+// heard of), so the transaction checks, in its own snapshot, that the row
+// is the version the cache holds: a read like any other (SERIALIZABLE
+// tracks it), with the answer known in advance. The check need not be
+// waited for: it travels with the writes (see pipe), and when it fails
+// amigo_still fails the transaction on the server, before the writes
+// behind it, as a serialization failure: it runs again, reading the
+// database.
+// Launch permissions are rows of their own, but every change to them
+// updates the image's row too (UpdateImage), so the image's version covers
+// them.
+func (t *tx) checkedImage(ctx context.Context, cached *image.Image, ver uint64) (*image.Image, error) {
+	err := t.later(ctx, queued{sql: `SELECT amigo_still(EXISTS (SELECT FROM images i
+WHERE i.region = $1 AND i.image_id = $2 AND ` + imageVersion + ` = $3))`,
+		args: []any{cached.Region, cached.ID, int64(ver)}})
+	if err != nil {
+		return nil, t.fail(err, "image %s", cached.ID)
+	}
+	img := cached.Clone()
+	t.noteRows(img, nil)
+	return img, nil
+}
+
+// imageVersion is the SQL of a row's version: the id of the transaction
+// that wrote it, which every UPDATE changes (see checkedImage).
+const imageVersion = `i.xmin::text::bigint`
+
+// imageSQL reads an image with its launch permissions and its row's
+// version (see checkedImage).
+func (t *tx) imageSQL(ctx context.Context, region, id string) (*image.Image, uint64, error) {
 	// One statement returns the image once per launch permission (or once
 	// with NULLs): one round trip instead of two.
-	rows, err := t.tx.Query(ctx, `SELECT `+record.ImageColumns+`, lp.kind, lp.value FROM images i
+	rows, err := t.tx.Query(ctx, `SELECT `+record.ImageColumns+`, lp.kind, lp.value, `+imageVersion+` FROM images i
 LEFT JOIN launch_permissions lp ON lp.region = i.region AND lp.image_id = i.image_id
 WHERE i.region = $1 AND i.image_id = $2 ORDER BY lp.seq`, region, id)
 	if err != nil {
-		return nil, t.fail(err, "image %s", id)
+		return nil, 0, t.fail(err, "image %s", id)
 	}
 	defer rows.Close()
 	var img *image.Image
+	var ver int64
 	for rows.Next() {
 		var kind, value *string
 		if img == nil {
-			img, err = t.scanImage(rows, &kind, &value)
+			img, err = t.scanImage(rows, &kind, &value, &ver)
 			if err != nil {
-				return nil, t.fail(err, "image %s", id)
+				return nil, 0, t.fail(err, "image %s", id)
 			}
 		} else {
 			// nil destinations skip the image's columns.
 			dest := record.SkipImage(nil, &kind, &value)
-			if err := rows.Scan(dest[:]...); err != nil {
-				return nil, t.fail(err, "image %s", id)
+			if err := rows.Scan(append(dest[:], nil)...); err != nil {
+				return nil, 0, t.fail(err, "image %s", id)
 			}
 		}
 		if kind != nil {
@@ -263,12 +312,12 @@ WHERE i.region = $1 AND i.image_id = $2 ORDER BY lp.seq`, region, id)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, t.fail(err, "image %s", id)
+		return nil, 0, t.fail(err, "image %s", id)
 	}
 	if img == nil {
-		return nil, resource.ErrNotFound
+		return nil, 0, resource.ErrNotFound
 	}
-	return img, nil
+	return img, uint64(ver), nil
 }
 
 // permArrays returns img's launch permissions, distinct by image.Tx's
@@ -309,7 +358,7 @@ func (t *tx) InsertImage(ctx context.Context, img *image.Image) error {
 	var inserted int
 	b := &pgx.Batch{}
 	b.Queue(insertImageSQL, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&inserted) })
-	notifyChange(b, change{kind: changeImage, region: img.Region, id: img.ID})
+	t.notifyChange(b, change{kind: changeImage, region: img.Region, id: img.ID})
 	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
 		return t.fail(err, "insert image %s", img.ID)
 	}
@@ -332,15 +381,18 @@ func (t *tx) UpdateImage(ctx context.Context, img *image.Image) error {
 	prev, known := t.rows[key]
 	refs := snapshotRefs(img)
 	var found bool
-	qs := []queued{{sql: updateImageSQL, args: append([]any{img.Region, img.ID}, cols...),
+	upd := queued{sql: updateImageSQL, args: append([]any{img.Region, img.ID}, cols...),
 		check: func(tag pgconn.CommandTag) error {
 			found = tag.RowsAffected() > 0
-			if known && !found {
-				return errNotFoundLater
-			}
 			return nil
-		}},
-		notifyQuery(change{kind: changeImage, region: img.Region, id: img.ID})}
+		}}
+	if known {
+		// The row is there (see below); amigo_still makes sure on the
+		// server, since no one waits for the answer.
+		upd = queued{sql: updateKnownImageSQL, args: upd.args}
+	}
+	qs := []queued{upd,
+		t.notifyQuery(change{kind: changeImage, region: img.Region, id: img.ID})}
 	// The permissions change by difference: rows that stay are rewritten
 	// only when their position moved, so adding one grant writes one row.
 	// Both permission statements are no-ops when the image does not exist.
@@ -411,7 +463,7 @@ func (t *tx) DeleteImage(ctx context.Context, region, id string) error {
 	DELETE FROM tags WHERE region = $1 AND resource_id = $2 AND EXISTS (SELECT 1 FROM del)
 )
 SELECT count(*) FROM del`, region, id).QueryRow(func(row pgx.Row) error { return row.Scan(&deleted) })
-	notifyChange(b, change{kind: changeImageAndTags, region: region, id: id})
+	t.notifyChange(b, change{kind: changeImageAndTags, region: region, id: id})
 	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
 		return t.fail(err, "delete image %s", id)
 	}
@@ -492,16 +544,16 @@ func (t *tx) findByID(ctx context.Context, q image.Query) ([]*image.Image, error
 		}
 	}
 	if len(miss) > 0 {
-		imgs, err := t.findImagesSQL(ctx, image.Query{Region: q.Region, IDs: miss, IncludeDeregistered: true})
+		imgs, vers, err := t.imagesByID(ctx, q.Region, miss)
 		if err != nil {
 			return nil, err
 		}
 		keep := t.rc.RoomFor(len(imgs))
 		byID := make(map[string]*image.Image, len(imgs))
-		for _, img := range imgs {
+		for i, img := range imgs {
 			byID[img.ID] = img
 			if keep {
-				t.rc.PutImage(t.seen, readcache.Frozen(img))
+				t.rc.PutImageVersion(t.seen, readcache.Frozen(img), vers[i])
 			}
 		}
 		for i, id := range ids {
@@ -515,6 +567,45 @@ func (t *tx) findByID(ctx context.Context, q image.Query) ([]*image.Image, error
 		out = out[:q.Limit]
 	}
 	return out, nil
+}
+
+// imagesByID reads the images of ids (distinct and matchable), with their
+// launch permissions and row versions: two statements in one round trip,
+// which for a View's first read carries its BEGIN too (see pipe).
+func (t *tx) imagesByID(ctx context.Context, region string, ids []string) (imgs []*image.Image, vers []uint64, err error) {
+	byID := make(map[string]*image.Image, len(ids))
+	b := &pgx.Batch{}
+	b.Queue(`SELECT `+record.ImageColumns+`, `+imageVersion+` FROM images i
+WHERE i.region = $1 AND i.image_id = ANY($2)`, region, ids).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var ver int64
+			img, err := t.scanImage(rows, &ver)
+			if err != nil {
+				return err
+			}
+			imgs, vers = append(imgs, img), append(vers, uint64(ver))
+			byID[img.ID] = img
+		}
+		return rows.Err()
+	})
+	b.Queue(`SELECT image_id, kind, value FROM launch_permissions
+WHERE region = $1 AND image_id = ANY($2) ORDER BY image_id, seq`, region, ids).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var id string
+			var p image.LaunchPermission
+			if err := rows.Scan(&id, &p.Kind, &p.Value); err != nil {
+				return err
+			}
+			if img := byID[id]; img != nil {
+				img.LaunchPermissions = append(img.LaunchPermissions, p)
+			}
+		}
+		return rows.Err()
+	})
+	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, nil, t.fail(err, "images by id")
+	}
+	return imgs, vers, nil
 }
 
 // findImagesSQL is FindImages read entirely from the database.
@@ -659,7 +750,7 @@ func (t *tx) SetTags(ctx context.Context, region, account, resourceID string, ta
 		keys[i], values[i] = tag.Key, tag.Value
 	}
 	// Nothing here needs an answer: it goes with the next statement.
-	qs := []queued{notifyQuery(change{kind: changeTags, region: region, id: resourceID}),
+	qs := []queued{t.notifyQuery(change{kind: changeTags, region: region, id: resourceID}),
 		{sql: `DELETE FROM tags WHERE region = $1 AND account = $2 AND resource_id = $3`, args: []any{region, account, resourceID}}}
 	if len(keys) > 0 {
 		qs = append(qs, queued{sql: `INSERT INTO tags (region, account, resource_id, key, value)
@@ -735,7 +826,7 @@ func (t *tx) SetSetting(ctx context.Context, region, account, name, value string
 	}
 	err := t.later(ctx, queued{sql: `INSERT INTO settings (region, account, name, value) VALUES ($1, $2, $3, $4)
 ON CONFLICT (region, account, name) DO UPDATE SET value = excluded.value`, args: []any{region, account, name, value}},
-		notifyQuery(change{kind: changeSetting, region: region, account: account, id: name}))
+		t.notifyQuery(change{kind: changeSetting, region: region, account: account, id: name}))
 	if err != nil {
 		return t.fail(err, "set setting %s", name)
 	}
@@ -806,11 +897,21 @@ func listTagsQuery(q resource.TagQuery) (sql string, args []any, ok bool) {
 
 // notifyChange queues in b the notification of a change (see listener):
 // sent in the write's own round trip, delivered only if it commits.
-func notifyChange(b *pgx.Batch, c change) {
+// The transaction's pipe notes the change too, for the store to drop at
+// once from its own cache when the transaction commits.
+func (t *tx) notifyChange(b *pgx.Batch, c change) {
 	b.Queue(notifySQL, c.payload())
+	t.noteChange(c)
 }
 
 // notifyQuery is notifyChange's statement, to queue on a pipe.
-func notifyQuery(c change) queued {
+func (t *tx) notifyQuery(c change) queued {
+	t.noteChange(c)
 	return queued{sql: notifySQL, args: []any{c.payload()}}
+}
+
+func (t *tx) noteChange(c change) {
+	if t.pipe != nil && t.write {
+		t.pipe.changes = append(t.pipe.changes, c.invalidation())
+	}
 }

@@ -52,9 +52,7 @@ type Invalidation struct {
 	Setting *SettingKey
 }
 
-// Cache is the read cache. Its methods are safe for concurrent use, except
-// that Invalidate and DropAll must be called by one goroutine at a time
-// (each engine's single invalidator).
+// Cache is the read cache. Its methods are safe for concurrent use.
 type Cache struct {
 	seq    atomic.Uint64 // last published invalidation number
 	seed   maphash.Seed
@@ -68,7 +66,7 @@ type shard struct {
 	// dirty is the invalidation number of the latest invalidation in this
 	// shard.
 	dirty    uint64
-	images   map[Key]*image.Image
+	images   map[Key]entry
 	tags     map[Key]map[string][]resource.Tag // by account; an empty list is "no tags"
 	settings map[SettingKey]SettingVal
 	// hits and misses count lookups, under mu (per shard, so counting adds
@@ -84,7 +82,7 @@ func New(maxImages int) *Cache {
 	c.maxImages, c.maxTagged, c.maxSettings = per, per, max(per/8, 16)
 	for i := range c.shards {
 		s := &c.shards[i]
-		s.images = make(map[Key]*image.Image)
+		s.images = make(map[Key]entry)
 		s.tags = make(map[Key]map[string][]resource.Tag)
 		s.settings = make(map[SettingKey]SettingVal)
 	}
@@ -105,15 +103,28 @@ func (c *Cache) shard(key string) *shard {
 // pass to the Put methods.
 func (c *Cache) Now() uint64 { return c.seq.Load() }
 
+// An entry is a cached image and the version its engine read it at (0 for
+// none).
+type entry struct {
+	img     *image.Image
+	version uint64
+}
+
 // Image returns the cached image itself, or nil: read-only, clone it to
 // change it.
 func (c *Cache) Image(region, id string) *image.Image {
+	img, _ := c.ImageVersion(region, id)
+	return img
+}
+
+// ImageVersion is Image with the version PutImageVersion stored.
+func (c *Cache) ImageVersion(region, id string) (*image.Image, uint64) {
 	s := c.shard(id)
 	s.mu.Lock()
-	img := s.images[Key{region, id}]
-	s.count(img != nil)
+	e := s.images[Key{region, id}]
+	s.count(e.img != nil)
 	s.mu.Unlock()
-	return img
+	return e.img, e.version
 }
 
 // count counts one lookup; the caller holds s.mu.
@@ -141,6 +152,14 @@ func (c *Cache) Stats() (hits, misses uint64) {
 // PutImage caches img, which the cache then owns (see Frozen), as read by a
 // reader that noted seen.
 func (c *Cache) PutImage(seen uint64, img *image.Image) {
+	c.PutImageVersion(seen, img, 0)
+}
+
+// PutImageVersion is PutImage for an engine that can tell one version of
+// a row from another (PostgreSQL's xmin): a writer may then use the cached
+// image if it checks, in its transaction, that the row is still that
+// version.
+func (c *Cache) PutImageVersion(seen uint64, img *image.Image, version uint64) {
 	s := c.shard(img.ID)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -151,7 +170,7 @@ func (c *Cache) PutImage(seen uint64, img *image.Image) {
 	if _, ok := s.images[k]; !ok && len(s.images) >= c.maxImages {
 		evictOne(s.images)
 	}
-	s.images[k] = img
+	s.images[k] = entry{img, version}
 }
 
 // Tags returns account's cached tags on a resource; ok is false when they
@@ -211,14 +230,17 @@ func (c *Cache) PutSetting(seen uint64, k SettingKey, v SettingVal) {
 	s.settings[k] = v
 }
 
-// Invalidate drops what one write (or one transaction) touched, stamps the
-// shards with the next invalidation number and only then publishes it, so
-// a reader that notes it has a snapshot at least that recent.
+// Invalidate drops what one write (or one transaction) touched, after it
+// committed, and stamps the shards with a new invalidation number. A
+// reader that noted Now before that number was taken read before the
+// write committed, so its values for those shards are refused.
+// Invalidations may run concurrently (several committers, a listener):
+// numbers are taken atomically and a shard keeps the highest.
 func (c *Cache) Invalidate(keys ...Invalidation) {
 	if len(keys) == 0 {
 		return
 	}
-	n := c.seq.Load() + 1
+	n := c.seq.Add(1)
 	for _, k := range keys {
 		var s *shard
 		if k.Setting != nil {
@@ -227,7 +249,7 @@ func (c *Cache) Invalidate(keys ...Invalidation) {
 			s = c.shard(k.Res.ID)
 		}
 		s.mu.Lock()
-		s.dirty = n
+		s.dirty = max(s.dirty, n)
 		if k.Setting != nil {
 			delete(s.settings, *k.Setting)
 		}
@@ -239,23 +261,21 @@ func (c *Cache) Invalidate(keys ...Invalidation) {
 		}
 		s.mu.Unlock()
 	}
-	c.seq.Store(n)
 }
 
 // DropAll empties the cache and refuses every value read before it: for
 // when invalidations may have been missed.
 func (c *Cache) DropAll() {
-	n := c.seq.Load() + 1
+	n := c.seq.Add(1)
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.mu.Lock()
-		s.dirty = n
+		s.dirty = max(s.dirty, n)
 		clear(s.images)
 		clear(s.tags)
 		clear(s.settings)
 		s.mu.Unlock()
 	}
-	c.seq.Store(n)
 }
 
 // Frozen returns the copy of img the cache keeps: deep, and with every
