@@ -35,7 +35,7 @@ func (c change) invalidation() readcache.Invalidation {
 	case changeSetting:
 		return readcache.Invalidation{Setting: &readcache.SettingKey{Region: c.region, Account: c.account, Name: c.id}}
 	case changeImage:
-		return readcache.Invalidation{Res: res, Image: true}
+		return readcache.Invalidation{Res: res, Image: true, Version: c.version}
 	case changeTags:
 		return readcache.Invalidation{Res: res, Tags: true}
 	default: // changeImageAndTags; parseChange admits no other kind

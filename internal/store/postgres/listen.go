@@ -68,6 +68,9 @@ type change struct {
 	region  string
 	account string // settings only
 	id      string // a resource id, or a setting's name
+	// version of an updated image's row, when the notification carries it
+	// (notifyVersionSQL): a cache entry of that version stays.
+	version uint64
 }
 
 const (
@@ -79,6 +82,12 @@ const (
 
 // notifySQL queues a change's notification in the running transaction.
 const notifySQL = `SELECT pg_notify('` + cacheChannel + `', $1)`
+
+// notifyVersionSQL notifies an image's update with the version of the row
+// it left, read in the transaction ($1 region, $2 image id): the payload of
+// change{kind: changeImage, …, version}.
+const notifyVersionSQL = `SELECT pg_notify('` + cacheChannel + `', json_build_array('` + changeImage + `', $1::text, $2::text,
+	(SELECT xmin::text FROM images WHERE region = $1 AND image_id = $2))::text)`
 
 // payload encodes c for notifySQL.
 func (c change) payload() string {
@@ -104,6 +113,8 @@ func parseChange(p string) (c change, all bool) {
 	switch {
 	case c.kind == changeSetting && len(f) == 4:
 		c.account = f[3]
+	case c.kind == changeImage && len(f) == 4:
+		c.version, _ = strconv.ParseUint(f[3], 10, 64) // "" (null): none
 	case c.kind == changeImage || c.kind == changeImageAndTags || c.kind == changeTags:
 	default:
 		return change{}, true

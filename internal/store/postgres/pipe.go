@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/store/internal/readcache"
 )
 
@@ -47,6 +48,12 @@ type pipe struct {
 	// the store to drop from its own cache as soon as it commits (the
 	// listener drops them too, later).
 	changes []readcache.Invalidation
+	// written are the images the transaction updated, each with the
+	// version its row was left at (known once the update's answer came):
+	// committed puts them in the cache.
+	written []*writtenImage
+	// seen is the cache's invalidation number noted before COMMIT.
+	seen uint64
 	// conflict is the first serialization failure or deadlock any
 	// statement met (the tx records its own too; this one also sees those
 	// of statements queued by another tx on the pipe, under group commit).
@@ -105,18 +112,28 @@ func (p *pipe) later(q queued) {
 	p.queued++
 }
 
+// A writtenImage is an image an Update wrote, and its row's version.
+type writtenImage struct {
+	img     *image.Image // frozen
+	version int64
+}
+
 // mark and dropFrom let group commit forget what one Update queued when
 // that Update fails: statements still queued were never sent, so dropping
-// them undoes them.
-func (p *pipe) mark() int { return p.queued }
+// them undoes them (ROLLBACK TO undoes the others), and the images it
+// wrote must not reach the cache.
+type pipeMark struct{ queued, written int }
 
-func (p *pipe) dropFrom(m int) {
-	keep := max(0, m-p.sent)
+func (p *pipe) mark() pipeMark { return pipeMark{p.queued, len(p.written)} }
+
+func (p *pipe) dropFrom(m pipeMark) {
+	keep := max(0, m.queued-p.sent)
 	if keep < len(p.queue) {
 		clear(p.queue[keep:])
 		p.queued -= len(p.queue) - keep
 		p.queue = p.queue[:keep]
 	}
+	p.written = p.written[:m.written]
 }
 
 // statementContext bounds one round trip (see boundedTx).
@@ -319,6 +336,9 @@ func (p *pipe) commit(ctx context.Context) (laterErr, err error) {
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.s.finishTimeout())
 	defer cancel()
+	if p.s.cache != nil {
+		p.seen = p.s.cache.Now()
+	}
 	b, began, items := p.prefix()
 	if b == nil {
 		b = &pgx.Batch{}
@@ -405,11 +425,25 @@ func (r *firstRow) Scan(dest ...any) error {
 // committed drops what the committed transaction changed from the store's
 // cache: its own next transactions then find the cache current without
 // waiting for the listener.
+//
+// The images it updated go in as written, at their rows' versions: the
+// next modification of one reads it from the cache, checked (see
+// tx.checkedImage). Their notifications carry the same versions, so the
+// listener, when it hears of them, keeps them.
 func (p *pipe) committed() {
-	if c := p.s.cache; c != nil && len(p.changes) > 0 {
-		c.Invalidate(p.changes...)
+	c := p.s.cache
+	if c == nil {
+		return
 	}
-	p.changes = nil
+	for _, w := range p.written {
+		if w.version > 0 {
+			c.Written(p.seen, w.img, uint64(w.version))
+		}
+		p.changes = append(p.changes, readcache.Invalidation{Res: readcache.Key{Region: w.img.Region, ID: w.img.ID},
+			Image: true, Version: uint64(max(w.version, 0))})
+	}
+	c.Invalidate(p.changes...)
+	p.changes, p.written = nil, nil
 }
 
 // errRow and errBatch report an error that came before any statement.

@@ -140,8 +140,8 @@ var (
 SELECT count(*) FROM ins`
 	updateImageSQL = `UPDATE images SET ` + record.Assign(record.ImageValueColumns, len(record.ImageKeyColumns)+1, placeholder) + `
 WHERE region = $1 AND image_id = $2`
-	updateKnownImageSQL = `WITH u AS (` + updateImageSQL + ` RETURNING 1)
-SELECT amigo_still(EXISTS (SELECT FROM u))`
+	updateKnownImageSQL = `WITH u AS (` + updateImageSQL + ` RETURNING xmin::text::bigint AS v)
+SELECT amigo_still(EXISTS (SELECT FROM u)), (SELECT v FROM u)`
 )
 
 // placeholder is PostgreSQL's placeholder for parameter n (record.Assign).
@@ -386,13 +386,22 @@ func (t *tx) UpdateImage(ctx context.Context, img *image.Image) error {
 			found = tag.RowsAffected() > 0
 			return nil
 		}}
-	if known {
+	notify := t.notifyQuery(change{kind: changeImage, region: img.Region, id: img.ID})
+	if known && t.pipe != nil {
 		// The row is there (see below); amigo_still makes sure on the
-		// server, since no one waits for the answer.
-		upd = queued{sql: updateKnownImageSQL, args: upd.args}
+		// server, since no one waits for the answer. The row's new
+		// version comes back, and the notification carries it, so that
+		// the image can stay in the cache as written (pipe.committed).
+		w := &writtenImage{img: readcache.Frozen(img)}
+		upd = queued{sql: updateKnownImageSQL, args: upd.args, row: func(row pgx.Row) error {
+			var ok bool
+			return row.Scan(&ok, &w.version)
+		}}
+		t.pipe.changes = t.pipe.changes[:len(t.pipe.changes)-1] // committed notes it, with the version
+		t.pipe.written = append(t.pipe.written, w)
+		notify = queued{sql: notifyVersionSQL, args: []any{img.Region, img.ID}}
 	}
-	qs := []queued{upd,
-		t.notifyQuery(change{kind: changeImage, region: img.Region, id: img.ID})}
+	qs := []queued{upd, notify}
 	// The permissions change by difference: rows that stay are rewritten
 	// only when their position moved, so adding one grant writes one row.
 	// Both permission statements are no-ops when the image does not exist.

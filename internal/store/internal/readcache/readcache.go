@@ -50,6 +50,9 @@ type Invalidation struct {
 	Image   bool
 	Tags    bool
 	Setting *SettingKey
+	// Version, when not 0, is the version of the image the write left:
+	// an entry of exactly that version is what the write wrote, and stays.
+	Version uint64
 }
 
 // Cache is the read cache. Its methods are safe for concurrent use.
@@ -108,16 +111,29 @@ func (c *Cache) Now() uint64 { return c.seq.Load() }
 type entry struct {
 	img     *image.Image
 	version uint64
+	// writerOnly marks an image Written although an invalidation of its
+	// shard may have come after the write: readers must not trust it, a
+	// writer that checks the version may (see Written).
+	writerOnly bool
 }
 
 // Image returns the cached image itself, or nil: read-only, clone it to
 // change it.
 func (c *Cache) Image(region, id string) *image.Image {
-	img, _ := c.ImageVersion(region, id)
-	return img
+	s := c.shard(id)
+	s.mu.Lock()
+	e := s.images[Key{region, id}]
+	if e.writerOnly {
+		e.img = nil
+	}
+	s.count(e.img != nil)
+	s.mu.Unlock()
+	return e.img
 }
 
-// ImageVersion is Image with the version PutImageVersion stored.
+// ImageVersion is Image for a writer that checks, in its transaction, that
+// the row is still at the version returned (as PutImageVersion or Written
+// stored it): it may also get an image Written for writers only.
 func (c *Cache) ImageVersion(region, id string) (*image.Image, uint64) {
 	s := c.shard(id)
 	s.mu.Lock()
@@ -170,7 +186,7 @@ func (c *Cache) PutImageVersion(seen uint64, img *image.Image, version uint64) {
 	if _, ok := s.images[k]; !ok && len(s.images) >= c.maxImages {
 		evictOne(s.images)
 	}
-	s.images[k] = entry{img, version}
+	s.images[k] = entry{img: img, version: version}
 }
 
 // Tags returns account's cached tags on a resource; ok is false when they
@@ -253,7 +269,7 @@ func (c *Cache) Invalidate(keys ...Invalidation) {
 		if k.Setting != nil {
 			delete(s.settings, *k.Setting)
 		}
-		if k.Image {
+		if k.Image && (k.Version == 0 || s.images[k.Res].version != k.Version) {
 			delete(s.images, k.Res)
 		}
 		if k.Tags {
@@ -261,6 +277,25 @@ func (c *Cache) Invalidate(keys ...Invalidation) {
 		}
 		s.mu.Unlock()
 	}
+}
+
+// Written caches an image a writer has just committed, at the version it
+// wrote. If an invalidation of its shard came after seen, noted before the
+// commit, a later write of the image may have been heard of first, so the
+// image is kept for writers only (ImageVersion), whose version check
+// catches that. Either way the shard is stamped as by Invalidate, so a
+// reader that read before the commit cannot put the older value back.
+func (c *Cache) Written(seen uint64, img *image.Image, version uint64) {
+	n := c.seq.Add(1)
+	s := c.shard(img.ID)
+	k := Key{img.Region, img.ID}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.images[k]; !ok && len(s.images) >= c.maxImages {
+		evictOne(s.images)
+	}
+	s.images[k] = entry{img: img, version: version, writerOnly: s.dirty > seen}
+	s.dirty = max(s.dirty, n)
 }
 
 // DropAll empties the cache and refuses every value read before it: for

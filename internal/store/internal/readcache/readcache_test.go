@@ -151,3 +151,47 @@ func TestTagsPerAccount(t *testing.T) {
 		t.Fatal("account b's tags cached though never read")
 	}
 }
+
+// A writer's own committed image is cached, unless an invalidation came
+// between the number it noted before committing and now; an invalidation
+// naming the version it wrote keeps it.
+func TestWritten(t *testing.T) {
+	c := New(1024)
+	seen := c.Now()
+	c.Written(seen, img("ami-1", "mine"), 7)
+	if got, v := c.ImageVersion(region, "ami-1"); got == nil || v != 7 {
+		t.Fatalf("Written: cached %v at %d, want version 7", got, v)
+	}
+	// Its own notification, heard later, keeps it; another version's drops it.
+	c.Invalidate(Invalidation{Res: Key{region, "ami-1"}, Image: true, Version: 7})
+	if c.Image(region, "ami-1") == nil {
+		t.Fatal("the invalidation of the version cached dropped it")
+	}
+	c.Invalidate(Invalidation{Res: Key{region, "ami-1"}, Image: true, Version: 8})
+	if c.Image(region, "ami-1") != nil {
+		t.Fatal("a later version's invalidation kept the older entry")
+	}
+	// A later write heard of before Written: readers do not see it,
+	// writers (who check the version) do.
+	seen = c.Now()
+	c.Invalidate(Invalidation{Res: Key{region, "ami-1"}, Image: true})
+	c.Written(seen, img("ami-1", "older"), 9)
+	if c.Image(region, "ami-1") != nil {
+		t.Fatal("Written gave readers an image although a later invalidation came first")
+	}
+	if got, v := c.ImageVersion(region, "ami-1"); got == nil || v != 9 {
+		t.Fatalf("ImageVersion = %v at %d; want the written image, for a checking writer", got, v)
+	}
+	// A reader's read replaces it.
+	c.PutImageVersion(c.Now(), img("ami-1", "read"), 10)
+	if got := c.Image(region, "ami-1"); got == nil || got.Description != "read" {
+		t.Fatalf("after a read: %v", got)
+	}
+	// A reader that noted the number before the write cannot put back.
+	seen = c.Now()
+	c.Written(c.Now(), img("ami-2", "new"), 3)
+	c.PutImage(seen, img("ami-2", "old"))
+	if got := c.Image(region, "ami-2"); got == nil || got.Description != "new" {
+		t.Fatalf("ami-2 = %v, want the written image", got)
+	}
+}
