@@ -150,6 +150,14 @@ BEGIN
 END
 $$;
 `,
+
+	// An account's images in id order: listings filtered by one owner
+	// (--owners self, a streamed listing's id-ordered batches) walk it and
+	// stop at the page's end, instead of reading and sorting every image
+	// of the owner for each page (images_owner_state has them by state).
+	`
+CREATE INDEX images_owner_id ON images (region, owner_id, image_id);
+`,
 }
 
 // migrationLock is the pg_advisory_xact_lock key that serializes migrations
