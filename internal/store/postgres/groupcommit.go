@@ -29,7 +29,8 @@ const DefaultGroupCommit = 32
 // its result once the batch commits. Anything else that breaks the batch
 // before COMMIT (a serialization failure, a lost connection, a cancelled
 // caller whose statement pgx interrupted) rolls the whole batch back, and
-// every fn of it runs again alone, with updateAlone's retries:
+// every fn of it runs again: in the next batch after a conflict (up to
+// batchTries times), otherwise alone, with updateAlone's retries:
 // image.Store allows fn to run more than once. Only a failed COMMIT is
 // reported to every caller of the batch, as it would be to a lone one.
 type groupCommit struct {
@@ -46,10 +47,18 @@ type groupCommit struct {
 }
 
 type groupReq struct {
-	ctx  context.Context
-	fn   func(*tx) error
-	done chan groupResult // buffered 1
+	ctx   context.Context
+	fn    func(*tx) error
+	done  chan groupResult // buffered 1
+	tries int              // batches it was in that conflicted
 }
+
+// batchTries is how many conflicted batches an Update goes back into the
+// queue after, before it runs alone: a conflict is nearly always one of its
+// fns and an Update running alone at the same time, which has committed by
+// then, so the next batch usually commits, and 31 fns running alone
+// (each a transaction, a commit and a flush of their own) cost far more.
+const batchTries = 3
 
 type groupResult struct {
 	err      error
@@ -137,6 +146,27 @@ func (g *groupCommit) runBatch(batch []*groupReq) {
 			}
 		}
 	}
+	// requeue is again after a conflict: the batch goes back to the front
+	// of the queue, to be run in the next one, except fns that panicked,
+	// or have been in batchTries conflicted batches (those run alone).
+	requeue := func() {
+		var back []*groupReq
+		for i, r := range batch {
+			switch {
+			case results[i].panicked != nil:
+				r.done <- results[i]
+			case r.tries+1 < batchTries && r.ctx.Err() == nil:
+				r.tries++
+				back = append(back, r)
+			default:
+				r.done <- groupResult{again: true}
+			}
+		}
+		s.retries.Add(1)
+		g.mu.Lock()
+		g.queue = append(back, g.queue...)
+		g.mu.Unlock()
+	}
 	ctx := context.Background()
 	s.attempts.Add(1)
 	start := time.Now()
@@ -172,8 +202,12 @@ func (g *groupCommit) runBatch(batch []*groupReq) {
 			results[i].panicked = panicked
 		}
 		// A queued statement that failed may have been an earlier fn's:
-		// who failed is unknown, so everyone runs again alone.
-		if panicked != nil || t.conflict != nil || p.conflict != nil || p.failedLater != nil || isConflict(err) {
+		// who failed is unknown, so everyone runs again.
+		if panicked == nil && (t.conflict != nil || p.conflict != nil || isConflict(err)) {
+			requeue()
+			return
+		}
+		if panicked != nil || p.failedLater != nil {
 			again()
 			return
 		}
@@ -188,7 +222,11 @@ func (g *groupCommit) runBatch(batch []*groupReq) {
 	}
 	synced := time.Now()
 	laterErr, err := p.commit(ctx)
-	if laterErr != nil || isConflict(err) {
+	if isConflict(err) || isConflict(laterErr) {
+		requeue()
+		return
+	}
+	if laterErr != nil {
 		again()
 		return
 	}
