@@ -33,8 +33,15 @@
 // default QueryExecMode); searches are planned for their values each time
 // (see searchMode). Lists travel as arrays (= ANY($1)), so a statement's
 // text does not depend on a list's length, and a page of images gets its
-// launch permissions in one query, not one per image. Writes that touch an
-// image and its launch permissions take one round trip.
+// launch permissions in one query, not one per image.
+//
+// Round trips, not SQL, are what a short transaction costs on a busy
+// machine, so a transaction is a pipe (pipe.go): BEGIN travels with its
+// first statement, and writes whose answer can wait travel with the next
+// statement or with COMMIT. An Update may read an image from the read
+// cache, checked on the server against the row's version (checkedImage),
+// so a ModifyImageAttribute whose image is cached is one round trip:
+// BEGIN, the check, the writes, the audit event and COMMIT together.
 //
 // # Timeouts: a stalled database costs a bounded time
 //
