@@ -99,7 +99,7 @@ const insertEventSQL = `WITH ev AS (
 SELECT seq FROM ev`
 
 // InsertEvent stores e with its lookup columns and a row per resource
-// name (audit.Tx), in one round trip.
+// name (audit.Tx), in one statement sent with the next one.
 func (t *tx) InsertEvent(ctx context.Context, e *audit.Event) error {
 	if err := t.writable(ctx); err != nil {
 		return err
@@ -108,9 +108,12 @@ func (t *tx) InsertEvent(ctx context.Context, e *audit.Event) error {
 	if err != nil {
 		return err
 	}
-	if err := t.tx.QueryRow(ctx, insertEventSQL, e.Account, e.Region, e.Time.UnixMilli(), string(enc.Resources), string(enc.Record),
-		e.ID, e.Name, e.ReadOnly, e.Source, e.Identity.AccessKeyID, e.Identity.Username(), enc.ResourceTypes,
-		e.ResourceNames()).Scan(&e.Seq); err != nil {
+	// Nothing waits for the answer (Seq is set when it comes): the event
+	// travels with the next statement or COMMIT (see pipe).
+	err = t.later(ctx, queued{sql: insertEventSQL, args: []any{e.Account, e.Region, e.Time.UnixMilli(), string(enc.Resources), string(enc.Record),
+		e.ID, e.Name, e.ReadOnly, e.Source, e.Identity.AccessKeyID, e.Identity.Username(), enc.ResourceTypes, e.ResourceNames()},
+		row: func(row pgx.Row) error { return row.Scan(&e.Seq) }})
+	if err != nil {
 		return t.fail(err, "insert event")
 	}
 	return nil

@@ -83,11 +83,16 @@ func (r *boundedRow) Scan(dest ...any) error {
 type boundedBatch struct {
 	pgx.BatchResults
 	cancel context.CancelFunc
+	p      *pipe // records a conflict, when set
 }
 
 func (r *boundedBatch) Close() error {
 	defer r.cancel()
-	return r.BatchResults.Close()
+	err := r.BatchResults.Close()
+	if r.p != nil {
+		r.p.note(err)
+	}
+	return err
 }
 
 // unavailable returns err with store.ErrUnavailable in its chain when err

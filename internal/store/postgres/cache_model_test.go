@@ -147,7 +147,15 @@ func TestCachedFindAgreesWithSQL(t *testing.T) {
 		id := rng.IntN(n)
 		account := pick(accounts)
 		tagValue := fmt.Sprintf("v%d", step)
-		kind := rng.IntN(6)
+		kind := rng.IntN(8)
+		if rng.IntN(3) == 0 {
+			// The other store reads it too, so that its cache may hold a
+			// version the next write through s makes stale.
+			mustView(t, other, func(ctx context.Context, tx image.Tx) error {
+				_, err := tx.FindImages(ctx, image.Query{Region: region, IDs: []string{imgID(id)}})
+				return err
+			})
+		}
 		err := w.Update(ctx, func(tx image.Tx) error {
 			switch kind {
 			case 0:
@@ -160,6 +168,20 @@ func TestCachedFindAgreesWithSQL(t *testing.T) {
 				return tx.SetTags(ctx, region, account, imgID(id), []resource.Tag{{Key: "k", Value: tagValue}})
 			case 2:
 				return tx.SetSetting(ctx, region, account, "s", tagValue)
+			case 6, 7:
+				// Read, modify, write: the read may come from the
+				// writer's cache (checkedImage).
+				img, err := tx.Image(ctx, region, imgID(id))
+				if errors.Is(err, resource.ErrNotFound) {
+					return tx.InsertImage(ctx, randImage(id))
+				} else if err != nil {
+					return err
+				}
+				img.Description = fmt.Sprintf("d%d", rng.Int())
+				if r := randImage(id); kind == 7 {
+					img.LaunchPermissions = r.LaunchPermissions
+				}
+				return tx.UpdateImage(ctx, img)
 			default:
 				img := randImage(id)
 				if err := tx.UpdateImage(ctx, img); errors.Is(err, resource.ErrNotFound) {
@@ -194,7 +216,7 @@ func TestCachedFindAgreesWithSQL(t *testing.T) {
 				if diff := cmp.Diff(want, got, opts); diff != "" {
 					t.Fatalf("step %d: query %+v (viewer %+v): cached answer differs from the database's (-sql +cached):\n%s", step, q, q.VisibleTo, diff)
 				}
-				wantOne, wantOneErr := ptx.imageSQL(ctx, region, imgID(id))
+				wantOne, _, wantOneErr := ptx.imageSQL(ctx, region, imgID(id))
 				if diff := cmp.Diff(wantOne, one, opts); diff != "" || !errors.Is(oneErr, wantOneErr) && !errors.Is(wantOneErr, oneErr) {
 					t.Fatalf("step %d: Image %s: %v, database %v (-sql +cached):\n%s", step, imgID(id), oneErr, wantOneErr, diff)
 				}
@@ -297,5 +319,85 @@ func TestCrossStoreReadAfterWrite(t *testing.T) {
 	hb, _ := b.CacheStats()
 	if ha == 0 || hb == 0 {
 		t.Fatalf("cache hits %d and %d: the reads never used the cache", ha, hb)
+	}
+}
+
+// TestStaleCachedReadInUpdate: an Update that reads an image through a
+// cache the database has moved past (another process's commit, not yet
+// heard of) must not write over that commit: its check fails, and its
+// retry reads the database. The stale entry is planted, as a lagging
+// listener would leave it.
+func TestStaleCachedReadInUpdate(t *testing.T) {
+	dsn := pgtest.Start(t)
+	for _, group := range []bool{false, true} {
+		t.Run(fmt.Sprintf("group=%v", group), func(t *testing.T) {
+			a := openTest(t, dsn, testOptions)
+			defer a.Close()
+			b := openTest(t, dsn, testOptions)
+			defer b.Close()
+			id := fmt.Sprintf("ami-%017x", map[bool]int{false: 1, true: 2}[group])
+			mustUpdate(t, a, func(ctx context.Context, tx image.Tx) error {
+				return tx.InsertImage(ctx, cacheImage(id, "111111111111", "a"))
+			})
+			// a caches the image as it is now, with its version (the first
+			// View waits for a's listener to hear of the insert, whose
+			// invalidation would refuse what it read).
+			for range 2 {
+				mustView(t, a, func(ctx context.Context, tx image.Tx) error { _, err := tx.Image(ctx, region, id); return err })
+			}
+			old, ver := a.cache.ImageVersion(region, id)
+			if old == nil || ver == 0 {
+				t.Fatalf("cache holds %v, version %d; want the image and its version", old, ver)
+			}
+			// b appends to the description; a's listener drops the entry
+			// in its own time, and the entry is planted back as it was.
+			appendDesc := func(s *Store, suffix string) {
+				mustUpdate(t, s, func(ctx context.Context, tx image.Tx) error {
+					img, err := tx.Image(ctx, region, id)
+					if err != nil {
+						return err
+					}
+					img.Description += suffix
+					return tx.UpdateImage(ctx, img)
+				})
+			}
+			appendDesc(b, "b")
+			a.cache.PutImageVersion(a.cache.Now(), old, ver)
+			if got, _ := a.cache.ImageVersion(region, id); got == nil || got.Description != "a" {
+				t.Fatal("could not plant the stale entry")
+			}
+			if group {
+				// Enough Updates at once that some share a transaction.
+				var wg sync.WaitGroup
+				for i := range 40 {
+					wg.Go(func() {
+						if i == 0 {
+							appendDesc(a, "c")
+							return
+						}
+						mustUpdate(t, a, func(ctx context.Context, tx image.Tx) error {
+							return tx.SetSetting(ctx, region, "111111111111", fmt.Sprint(i), "x")
+						})
+					})
+				}
+				wg.Wait()
+			} else {
+				appendDesc(a, "c")
+				if a.retries.Load() == 0 {
+					t.Fatal("no retry: the check did not catch the stale read")
+				}
+			}
+			var got string
+			mustView(t, b, func(ctx context.Context, tx image.Tx) error {
+				img, err := tx.Image(ctx, region, id)
+				if err == nil {
+					got = img.Description
+				}
+				return err
+			})
+			if got != "abc" {
+				t.Fatalf("description %q after a, b and c each appended; want %q (an update was lost)", got, "abc")
+			}
+		})
 	}
 }

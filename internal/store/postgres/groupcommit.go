@@ -6,8 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/amigo-ec2/amigo/internal/store"
 )
 
@@ -31,7 +29,8 @@ const DefaultGroupCommit = 32
 // its result once the batch commits. Anything else that breaks the batch
 // before COMMIT (a serialization failure, a lost connection, a cancelled
 // caller whose statement pgx interrupted) rolls the whole batch back, and
-// every fn of it runs again alone, with updateAlone's retries:
+// every fn of it runs again: in the next batch after a conflict (up to
+// batchTries times), otherwise alone, with updateAlone's retries:
 // image.Store allows fn to run more than once. Only a failed COMMIT is
 // reported to every caller of the batch, as it would be to a lone one.
 type groupCommit struct {
@@ -48,10 +47,18 @@ type groupCommit struct {
 }
 
 type groupReq struct {
-	ctx  context.Context
-	fn   func(*tx) error
-	done chan groupResult // buffered 1
+	ctx   context.Context
+	fn    func(*tx) error
+	done  chan groupResult // buffered 1
+	tries int              // batches it was in that conflicted
 }
+
+// batchTries is how many conflicted batches an Update goes back into the
+// queue after, before it runs alone: a conflict is nearly always one of its
+// fns and an Update running alone at the same time, which has committed by
+// then, so the next batch usually commits, and 31 fns running alone
+// (each a transaction, a commit and a flush of their own) cost far more.
+const batchTries = 3
 
 type groupResult struct {
 	err      error
@@ -139,35 +146,51 @@ func (g *groupCommit) runBatch(batch []*groupReq) {
 			}
 		}
 	}
+	// requeue is again after a conflict: the batch goes back to the front
+	// of the queue, to be run in the next one, except fns that panicked,
+	// or have been in batchTries conflicted batches (those run alone).
+	requeue := func() {
+		var back []*groupReq
+		for i, r := range batch {
+			switch {
+			case results[i].panicked != nil:
+				r.done <- results[i]
+			case r.tries+1 < batchTries && r.ctx.Err() == nil:
+				r.tries++
+				back = append(back, r)
+			default:
+				r.done <- groupResult{again: true}
+			}
+		}
+		s.retries.Add(1)
+		g.mu.Lock()
+		g.queue = append(back, g.queue...)
+		g.mu.Unlock()
+	}
 	ctx := context.Background()
 	s.attempts.Add(1)
 	start := time.Now()
-	ptx, release, err := s.begin(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
-	if err != nil {
+	p := newPipe(s, beginSerializable)
+	if err := p.acquire(ctx); err != nil {
 		again()
 		return
 	}
-	defer release()
-	defer s.rollback(ctx, ptx)
-	// One round trip per fn for its savepoint: the previous fn's release
-	// and the next savepoint travel together (simple protocol, two
-	// statements).
-	pg := ptx.Conn().PgConn()
-	savepoint := "SAVEPOINT g"
+	defer p.end(ctx)
+	// Each fn runs in a savepoint. Neither it, nor the release of the
+	// previous one, travels alone: they go with the fn's first statement,
+	// and the last fn's writes with COMMIT (see pipe).
+	savepoint := []string{"SAVEPOINT g"}
 	for i, r := range batch {
 		if r.ctx.Err() != nil {
 			results[i], ok[i] = groupResult{err: r.ctx.Err()}, true
 			continue
 		}
-		sctx, cancel := s.statementContext(ctx)
-		_, err := pg.Exec(sctx, savepoint).ReadAll()
-		cancel()
-		if err != nil {
-			again()
-			return
+		for _, sp := range savepoint {
+			p.later(queued{sql: sp})
 		}
-		savepoint = "RELEASE SAVEPOINT g; SAVEPOINT g"
-		t := &tx{tx: ptx, docs: s.docs, write: true}
+		savepoint = []string{"RELEASE SAVEPOINT g", "SAVEPOINT g"}
+		m := p.mark()
+		t := &tx{tx: p, pipe: p, docs: s.docs, write: true, wc: s.cache}
 		panicked, err := callFn(func(t *tx) error {
 			if err := r.fn(t); err != nil {
 				return err
@@ -178,34 +201,43 @@ func (g *groupCommit) runBatch(batch []*groupReq) {
 		if panicked != nil {
 			results[i].panicked = panicked
 		}
-		if panicked != nil || t.conflict != nil || isConflict(err) {
+		// A queued statement that failed may have been an earlier fn's:
+		// who failed is unknown, so everyone runs again.
+		if panicked == nil && (t.conflict != nil || p.conflict != nil || isConflict(err)) {
+			requeue()
+			return
+		}
+		if panicked != nil || p.failedLater != nil {
 			again()
 			return
 		}
 		if err != nil {
-			// Undo fn; ROLLBACK TO keeps the savepoint, which the next
-			// round releases.
-			if _, serr := ptx.Exec(ctx, "ROLLBACK TO SAVEPOINT g"); serr != nil {
-				again()
-				return
-			}
+			// Undo fn: what it queued was never sent, and ROLLBACK TO
+			// (which keeps the savepoint, released by the next round)
+			// undoes what was.
+			p.dropFrom(m)
+			p.later(queued{sql: "ROLLBACK TO SAVEPOINT g"})
 		}
 		results[i], ok[i] = groupResult{err: err}, true
 	}
-	cctx, cancel := context.WithTimeout(ctx, s.finishTimeout())
-	defer cancel()
 	synced := time.Now()
-	if err := ptx.Commit(cctx); err != nil {
-		if isConflict(err) {
-			again()
-			return
-		}
+	laterErr, err := p.commit(ctx)
+	if isConflict(err) || isConflict(laterErr) {
+		requeue()
+		return
+	}
+	if laterErr != nil {
+		again()
+		return
+	}
+	if err != nil {
 		err = unavailable(fmt.Errorf("postgres: commit: %w", err))
 		for _, r := range batch {
 			r.done <- groupResult{err: err}
 		}
 		return
 	}
+	p.committed()
 	if o := s.opts.Observer; o != nil {
 		end := time.Now()
 		o.Commit(len(batch), end.Sub(start), end.Sub(synced))

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/amigo-ec2/amigo/internal/store/internal/readcache"
 )
 
 // How the read cache stays exact across processes.
@@ -42,7 +44,7 @@ import (
 // Failures: while the listening session is down, notifications are lost.
 // Syncs then fail, and a View that cannot sync within syncTimeout reads the
 // database instead, which is always exact. On reconnecting, the listener
-// LISTENs again and only then drops the whole cache (dropAll), raising
+// LISTENs again and only then drops the whole cache (DropAll), raising
 // every shard's invalidation number: a value read before the drop cannot
 // enter the cache, and one read after it comes from a snapshot taken while
 // the session listened, whose later changes will be heard of.
@@ -66,6 +68,9 @@ type change struct {
 	region  string
 	account string // settings only
 	id      string // a resource id, or a setting's name
+	// version of an updated image's row, when the notification carries it
+	// (notifyVersionSQL): a cache entry of that version stays.
+	version uint64
 }
 
 const (
@@ -77,6 +82,12 @@ const (
 
 // notifySQL queues a change's notification in the running transaction.
 const notifySQL = `SELECT pg_notify('` + cacheChannel + `', $1)`
+
+// notifyVersionSQL notifies an image's update with the version of the row
+// it left, read in the transaction ($1 region, $2 image id): the payload of
+// change{kind: changeImage, …, version}.
+const notifyVersionSQL = `SELECT pg_notify('` + cacheChannel + `', json_build_array('` + changeImage + `', $1::text, $2::text,
+	(SELECT xmin::text FROM images WHERE region = $1 AND image_id = $2))::text)`
 
 // payload encodes c for notifySQL.
 func (c change) payload() string {
@@ -102,6 +113,8 @@ func parseChange(p string) (c change, all bool) {
 	switch {
 	case c.kind == changeSetting && len(f) == 4:
 		c.account = f[3]
+	case c.kind == changeImage && len(f) == 4:
+		c.version, _ = strconv.ParseUint(f[3], 10, 64) // "" (null): none
 	case c.kind == changeImage || c.kind == changeImageAndTags || c.kind == changeTags:
 	default:
 		return change{}, true
@@ -112,7 +125,7 @@ func parseChange(p string) (c change, all bool) {
 // listener keeps one process's cache in step with the database.
 type listener struct {
 	cfg     *pgx.ConnConfig // for both sessions
-	cache   *readCache
+	cache   *readcache.Cache
 	channel string // this process's marker channel
 
 	mu          sync.Mutex
@@ -126,7 +139,7 @@ type listener struct {
 	wg     sync.WaitGroup
 }
 
-func startListener(cfg *pgx.ConnConfig, cache *readCache) *listener {
+func startListener(cfg *pgx.ConnConfig, cache *readcache.Cache) *listener {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	l := &listener{cfg: cfg, cache: cache, channel: "amigo_sync_" + hex.EncodeToString(b[:]),
@@ -194,7 +207,7 @@ func (l *listener) listen(ctx context.Context) {
 		close(l.deliveredCh) // waiters see the change of health
 		l.deliveredCh = make(chan struct{})
 		l.mu.Unlock()
-		l.cache.dropAll()
+		l.cache.DropAll()
 		sleep(ctx, reconnectDelay)
 	}
 }
@@ -213,7 +226,7 @@ func (l *listener) session(ctx context.Context) {
 	}
 	// Only now: a value read before this point may predate a change
 	// whose notification was lost.
-	l.cache.dropAll()
+	l.cache.DropAll()
 	l.mu.Lock()
 	l.healthy = true
 	l.mu.Unlock()
@@ -243,9 +256,9 @@ func (l *listener) session(ctx context.Context) {
 			continue
 		}
 		if c, all := parseChange(n.Payload); all {
-			l.cache.dropAll()
+			l.cache.DropAll()
 		} else {
-			l.cache.invalidate(c)
+			l.cache.Invalidate(c.invalidation())
 		}
 	}
 }

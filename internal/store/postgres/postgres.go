@@ -33,8 +33,15 @@
 // default QueryExecMode); searches are planned for their values each time
 // (see searchMode). Lists travel as arrays (= ANY($1)), so a statement's
 // text does not depend on a list's length, and a page of images gets its
-// launch permissions in one query, not one per image. Writes that touch an
-// image and its launch permissions take one round trip.
+// launch permissions in one query, not one per image.
+//
+// Round trips, not SQL, are what a short transaction costs on a busy
+// machine, so a transaction is a pipe (pipe.go): BEGIN travels with its
+// first statement, and writes whose answer can wait travel with the next
+// statement or with COMMIT. An Update may read an image from the read
+// cache, checked on the server against the row's version (checkedImage),
+// so a ModifyImageAttribute whose image is cached is one round trip:
+// BEGIN, the check, the writes, the audit event and COMMIT together.
 //
 // # Timeouts: a stalled database costs a bounded time
 //
@@ -76,6 +83,7 @@ import (
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
 	"github.com/amigo-ec2/amigo/internal/store"
+	"github.com/amigo-ec2/amigo/internal/store/internal/readcache"
 	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 )
 
@@ -162,7 +170,7 @@ type Store struct {
 
 	// cache serves Views' hot reads (nil when off), kept exact by
 	// listener (see listen.go).
-	cache    *readCache
+	cache    *readcache.Cache
 	listener *listener
 
 	closed    atomic.Bool
@@ -223,7 +231,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		if n == 0 {
 			n = DefaultCacheImages
 		}
-		s.cache = newReadCache(n)
+		s.cache = readcache.New(n)
 		// The pool's connection settings (timeouts, runtime parameters)
 		// serve the listener's two sessions too.
 		s.listener = startListener(cfg.ConnConfig.Copy(), s.cache)
@@ -237,7 +245,7 @@ func (s *Store) CacheStats() (hits, misses uint64) {
 	if s.cache == nil {
 		return 0, 0
 	}
-	return s.cache.stats()
+	return s.cache.Stats()
 }
 
 // begin acquires a connection, within AcquireTimeout, and begins a
@@ -312,12 +320,13 @@ func view[T any](s *Store, ctx context.Context, fn func(T) error, as func(*tx) T
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	lt := &lazyTx{s: s}
-	defer lt.end(ctx)
-	t := &tx{tx: lt, docs: s.docs, s: s, rc: s.cache}
+	// The transaction begins at its first statement, with it (see pipe).
+	p := newPipe(s, beginReadOnly)
+	defer p.end(ctx)
+	t := &tx{tx: p, docs: s.docs, s: s, rc: s.cache}
 	if s.cache != nil {
 		// Before the first statement, so before the snapshot.
-		t.seen = s.cache.now()
+		t.seen = s.cache.Now()
 	}
 	return fn(as(t))
 }
@@ -360,7 +369,7 @@ func updateAlone[T any](s *Store, ctx context.Context, fn func(T) error, as func
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		retry, err := attempt(s, ctx, fn, as)
+		retry, err := attempt(s, ctx, fn, as, n == 1)
 		if !retry {
 			if err == nil {
 				store.Committed(ctx)
@@ -385,37 +394,45 @@ func updateAlone[T any](s *Store, ctx context.Context, fn func(T) error, as func
 // attempt runs fn once in a transaction of its own. retry reports a
 // serialization failure or deadlock: err is then that failure (or fn's
 // error, if fn returned one).
-func attempt[T any](s *Store, ctx context.Context, fn func(T) error, as func(*tx) T) (retry bool, err error) {
+// A first attempt may read images through the read cache (checkedImage); a
+// retry reads the database, whose rows a stale cache entry made it fail.
+func attempt[T any](s *Store, ctx context.Context, fn func(T) error, as func(*tx) T, first bool) (retry bool, err error) {
 	s.attempts.Add(1)
 	start := time.Now()
-	ptx, release, err := s.begin(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
-	if err != nil {
+	p := newPipe(s, beginSerializable)
+	if err := p.acquire(ctx); err != nil {
 		return false, err
 	}
-	defer release()
 	// Covers a panic in fn too: the connection goes back to the pool
-	// clean. After a commit it does nothing.
-	defer s.rollback(ctx, ptx)
-	t := &tx{tx: ptx, docs: s.docs, write: true}
+	// clean. After a commit it only releases it.
+	defer p.end(ctx)
+	t := &tx{tx: p, pipe: p, docs: s.docs, write: true}
+	if first {
+		t.wc = s.cache
+	}
 	err = fn(as(t))
 	if err == nil {
 		err = store.WriteAttached(ctx, t) // the call's audit event, outbox entry
 	}
 	if err != nil {
-		return t.conflict != nil || isConflict(err), err
+		return t.conflict != nil || p.conflict != nil || isConflict(err), err
 	}
-	if t.conflict != nil {
+	if c := cmp.Or(t.conflict, p.conflict); c != nil {
 		// fn went on after a failed statement (the transaction is
 		// aborted) and returned nil: the commit could only roll back.
-		return true, t.conflict
+		return true, c
 	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.finishTimeout())
-	defer cancel()
 	synced := time.Now()
-	if err := ptx.Commit(cctx); err != nil {
-		// Serialization failures are also detected at commit.
+	laterErr, err := p.commit(ctx)
+	if err == nil {
+		err = laterErr
+	}
+	if err != nil {
+		// Serialization failures are also detected at commit, and by
+		// the writes that travel with it.
 		return isConflict(err), unavailable(fmt.Errorf("postgres: commit: %w", err))
 	}
+	p.committed()
 	if o := s.opts.Observer; o != nil {
 		end := time.Now()
 		o.Commit(1, end.Sub(start), end.Sub(synced))

@@ -414,3 +414,38 @@ FROM generate_series(1, 30000) AS n`); err != nil {
 		}
 	}
 }
+
+// TestOwnerPagePlan: a page of one owner's images, as --owners self and a
+// streamed listing's batches ask for it, walks images_owner_id in id order
+// and stops at the page's end: no sort of every image the owner has.
+func TestOwnerPagePlan(t *testing.T) {
+	s := openTest(t, pgtest.Start(t), testOptions)
+	defer s.Close()
+	ctx := t.Context()
+	if _, err := s.pool.Exec(ctx, `INSERT INTO images (region, image_id, owner_id, name, state, is_public, creation_date, doc)
+SELECT 'r', format('ami-%s', lpad(to_hex(n), 17, '0')), lpad((n % 10)::text, 12, '0'), format('image-%s', n), 'available', false, 0, '{}'
+FROM generate_series(1, 30000) AS n`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(ctx, `ANALYZE images`); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []image.Query{
+		{Region: "r", OwnerIDs: []string{"000000000003"}, Limit: 100},
+		{Region: "r", OwnerIDs: []string{"000000000003"}, AfterID: "ami-00000000000000100", Limit: 100},
+	} {
+		query, args, _ := findQuery(q)
+		rows, err := s.pool.Query(ctx, "EXPLAIN "+query, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Join(plan, "\n")
+		if !strings.Contains(text, "images_owner_id") || strings.Contains(text, "Sort") {
+			t.Errorf("%+v: plan\n%s\n%s", q, text, query)
+		}
+	}
+}

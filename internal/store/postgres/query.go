@@ -48,6 +48,11 @@ func findQuery(q image.Query) (sql string, args []any, ok bool) {
 		switch {
 		case len(owners) > 0 && len(aliases) > 0:
 			b.and(`(i.owner_id = ANY(` + b.arg(owners) + `) OR i.owner_alias = ANY(` + b.arg(aliases) + `))`)
+		case len(owners) == 1:
+			// Equality, not = ANY, which PostgreSQL 15 cannot walk an
+			// index in order by: images_owner_id then gives the page in
+			// id order without a sort.
+			b.and(`i.owner_id = ` + b.arg(owners[0]))
 		case len(owners) > 0:
 			b.and(`i.owner_id = ANY(` + b.arg(owners) + `)`)
 		case len(aliases) > 0:

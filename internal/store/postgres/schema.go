@@ -141,6 +141,30 @@ CREATE INDEX outbox_due ON outbox (topic, not_before);
 	// lookup never passes over an event still to commit (auditOrderSchema,
 	// in audit_order.go).
 	auditOrderSchema,
+
+	// amigo_still(ok) fails the transaction, as a serialization failure,
+	// unless ok: the check of a read an Update took from the read cache
+	// (tx.checkedImage). The check is queued with the writes that follow
+	// it, so it must stop them on the server: a result the client judges
+	// comes after the whole pipeline, COMMIT included, has run.
+	`
+CREATE FUNCTION amigo_still(ok boolean) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+	IF ok IS NOT TRUE THEN
+		RAISE EXCEPTION 'a row changed since the read cache read it' USING ERRCODE = 'serialization_failure';
+	END IF;
+	RETURN true;
+END
+$$;
+`,
+
+	// An account's images in id order: listings filtered by one owner
+	// (--owners self, a streamed listing's id-ordered batches) walk it and
+	// stop at the page's end, instead of reading and sorting every image
+	// of the owner for each page (images_owner_state has them by state).
+	`
+CREATE INDEX images_owner_id ON images (region, owner_id, image_id);
+`,
 }
 
 // migrationLock is the pg_advisory_xact_lock key that serializes migrations

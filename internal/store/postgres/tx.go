@@ -16,6 +16,7 @@ import (
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
 	"github.com/amigo-ec2/amigo/internal/resource"
+	"github.com/amigo-ec2/amigo/internal/store/internal/readcache"
 	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 )
 
@@ -32,8 +33,7 @@ var errReadOnly = errors.New("postgres: write in a read-only transaction (View)"
 // good as any and skip planning.
 const searchMode = pgx.QueryExecModeCacheDescribe
 
-// querier is what a tx runs statements on: a pgx.Tx, or for a View a
-// lazyTx that begins one only when a read needs the database.
+// querier is what a tx runs statements on: a pipe.
 type querier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
@@ -44,14 +44,25 @@ type querier interface {
 // tx implements image.Tx on a pgx transaction.
 type tx struct {
 	tx    querier
+	pipe  *pipe        // the same, for what can wait (later)
 	docs  *record.Docs // the store's
 	write bool
+
+	// Write only: each image's child rows as this function read or last
+	// wrote them. UpdateImage of such an image need not wait for its
+	// answer (the row is there, or the update is a serialization failure),
+	// and rewrites the child rows only when they changed.
+	rows map[readcache.Key]imageRows
+
+	// Update only: the read cache, when this attempt may read images from
+	// it (see checkedImage).
+	wc *readcache.Cache
 
 	// View only: the read cache (nil when off), the invalidation number
 	// noted before the first statement, and whether the cache may answer
 	// (0 not asked yet, 1 yes, -1 no: see listener.sync).
 	s      *Store
-	rc     *readCache
+	rc     *readcache.Cache
 	seen   uint64
 	synced int8
 	// conflict is the first serialization failure or deadlock a statement
@@ -61,6 +72,51 @@ type tx struct {
 }
 
 var _ instance.Tx = (*tx)(nil)
+
+// imageRows are the child rows of an image that UpdateImage keeps: its
+// launch permissions and the snapshot ids it references.
+type imageRows struct {
+	perms []image.LaunchPermission
+	refs  []string
+}
+
+// noteRows records, in a write, the child rows img has in the transaction
+// now; refs is record.SnapshotRefs(img) when the caller has it, nil to
+// compute it.
+func (t *tx) noteRows(img *image.Image, refs []string) {
+	if !t.write {
+		return
+	}
+	if refs == nil {
+		refs = snapshotRefs(img)
+	}
+	if t.rows == nil {
+		t.rows = make(map[readcache.Key]imageRows, 1)
+	}
+	t.rows[readcache.Key{Region: img.Region, ID: img.ID}] = imageRows{perms: slices.Clone(img.LaunchPermissions), refs: refs}
+}
+
+// later queues statements that need no answer yet (see pipe); in a View,
+// where no write reaches this, or without a pipe, they run now.
+func (t *tx) later(ctx context.Context, qs ...queued) error {
+	if t.pipe == nil {
+		b := &pgx.Batch{}
+		for _, q := range qs {
+			qq := b.Queue(q.sql, q.args...)
+			switch {
+			case q.row != nil:
+				qq.QueryRow(q.row)
+			case q.check != nil:
+				qq.Exec(q.check)
+			}
+		}
+		return t.tx.SendBatch(ctx, b).Close()
+	}
+	for _, q := range qs {
+		t.pipe.later(q)
+	}
+	return nil
+}
 
 // Statements built from record's column lists; $1 and $2 are the key.
 var (
@@ -84,6 +140,8 @@ var (
 SELECT count(*) FROM ins`
 	updateImageSQL = `UPDATE images SET ` + record.Assign(record.ImageValueColumns, len(record.ImageKeyColumns)+1, placeholder) + `
 WHERE region = $1 AND image_id = $2`
+	updateKnownImageSQL = `WITH u AS (` + updateImageSQL + ` RETURNING xmin::text::bigint AS v)
+SELECT amigo_still(EXISTS (SELECT FROM u)), (SELECT v FROM u)`
 )
 
 // placeholder is PostgreSQL's placeholder for parameter n (record.Assign).
@@ -110,7 +168,7 @@ func (t *tx) fail(err error, format string, args ...any) error {
 // cached returns the read cache if this View may read from it: once a
 // sync showed that every write acknowledged before the View began has been
 // applied to it. Values read from the database go into t.rc regardless.
-func (t *tx) cached(ctx context.Context) *readCache {
+func (t *tx) cached(ctx context.Context) *readcache.Cache {
 	if t.rc == nil {
 		return nil
 	}
@@ -173,40 +231,80 @@ func (t *tx) Image(ctx context.Context, region, id string) (*image.Image, error)
 		return nil, err
 	}
 	if rc := t.cached(ctx); rc != nil {
-		if img := rc.image(region, id); img != nil {
+		if img := rc.Image(region, id); img != nil {
 			return img.Clone(), nil
 		}
 	}
-	img, err := t.imageSQL(ctx, region, id)
-	if err == nil && t.rc != nil {
-		t.rc.putImage(t.seen, frozen(img))
+	if t.wc != nil {
+		if img, ver := t.wc.ImageVersion(region, id); img != nil && ver != 0 {
+			return t.checkedImage(ctx, img, ver)
+		}
+	}
+	img, ver, err := t.imageSQL(ctx, region, id)
+	if err == nil {
+		if t.rc != nil {
+			t.rc.PutImageVersion(t.seen, readcache.Frozen(img), ver)
+		}
+		t.noteRows(img, nil)
 	}
 	return img, err
 }
 
-func (t *tx) imageSQL(ctx context.Context, region, id string) (*image.Image, error) {
+// checkedImage is an Update's read of an image through the read cache,
+// which saves the round trip a modification would otherwise spend reading.
+// The cache may be behind the database (another process's commit not yet
+// heard of), so the transaction checks, in its own snapshot, that the row
+// is the version the cache holds: a read like any other (SERIALIZABLE
+// tracks it), with the answer known in advance. The check need not be
+// waited for: it travels with the writes (see pipe), and when it fails
+// amigo_still fails the transaction on the server, before the writes
+// behind it, as a serialization failure: it runs again, reading the
+// database.
+// Launch permissions are rows of their own, but every change to them
+// updates the image's row too (UpdateImage), so the image's version covers
+// them.
+func (t *tx) checkedImage(ctx context.Context, cached *image.Image, ver uint64) (*image.Image, error) {
+	err := t.later(ctx, queued{sql: `SELECT amigo_still(EXISTS (SELECT FROM images i
+WHERE i.region = $1 AND i.image_id = $2 AND ` + imageVersion + ` = $3))`,
+		args: []any{cached.Region, cached.ID, int64(ver)}})
+	if err != nil {
+		return nil, t.fail(err, "image %s", cached.ID)
+	}
+	img := cached.Clone()
+	t.noteRows(img, nil)
+	return img, nil
+}
+
+// imageVersion is the SQL of a row's version: the id of the transaction
+// that wrote it, which every UPDATE changes (see checkedImage).
+const imageVersion = `i.xmin::text::bigint`
+
+// imageSQL reads an image with its launch permissions and its row's
+// version (see checkedImage).
+func (t *tx) imageSQL(ctx context.Context, region, id string) (*image.Image, uint64, error) {
 	// One statement returns the image once per launch permission (or once
 	// with NULLs): one round trip instead of two.
-	rows, err := t.tx.Query(ctx, `SELECT `+record.ImageColumns+`, lp.kind, lp.value FROM images i
+	rows, err := t.tx.Query(ctx, `SELECT `+record.ImageColumns+`, lp.kind, lp.value, `+imageVersion+` FROM images i
 LEFT JOIN launch_permissions lp ON lp.region = i.region AND lp.image_id = i.image_id
 WHERE i.region = $1 AND i.image_id = $2 ORDER BY lp.seq`, region, id)
 	if err != nil {
-		return nil, t.fail(err, "image %s", id)
+		return nil, 0, t.fail(err, "image %s", id)
 	}
 	defer rows.Close()
 	var img *image.Image
+	var ver int64
 	for rows.Next() {
 		var kind, value *string
 		if img == nil {
-			img, err = t.scanImage(rows, &kind, &value)
+			img, err = t.scanImage(rows, &kind, &value, &ver)
 			if err != nil {
-				return nil, t.fail(err, "image %s", id)
+				return nil, 0, t.fail(err, "image %s", id)
 			}
 		} else {
 			// nil destinations skip the image's columns.
 			dest := record.SkipImage(nil, &kind, &value)
-			if err := rows.Scan(dest[:]...); err != nil {
-				return nil, t.fail(err, "image %s", id)
+			if err := rows.Scan(append(dest[:], nil)...); err != nil {
+				return nil, 0, t.fail(err, "image %s", id)
 			}
 		}
 		if kind != nil {
@@ -214,12 +312,12 @@ WHERE i.region = $1 AND i.image_id = $2 ORDER BY lp.seq`, region, id)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, t.fail(err, "image %s", id)
+		return nil, 0, t.fail(err, "image %s", id)
 	}
 	if img == nil {
-		return nil, resource.ErrNotFound
+		return nil, 0, resource.ErrNotFound
 	}
-	return img, nil
+	return img, uint64(ver), nil
 }
 
 // permArrays returns img's launch permissions, distinct by image.Tx's
@@ -260,13 +358,14 @@ func (t *tx) InsertImage(ctx context.Context, img *image.Image) error {
 	var inserted int
 	b := &pgx.Batch{}
 	b.Queue(insertImageSQL, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&inserted) })
-	notifyChange(b, change{kind: changeImage, region: img.Region, id: img.ID})
+	t.notifyChange(b, change{kind: changeImage, region: img.Region, id: img.ID})
 	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
 		return t.fail(err, "insert image %s", img.ID)
 	}
 	if inserted == 0 {
 		return resource.ErrExists
 	}
+	t.noteRows(img, args[len(args)-2].([]string))
 	return nil
 }
 
@@ -278,45 +377,81 @@ func (t *tx) UpdateImage(ctx context.Context, img *image.Image) error {
 	if err != nil {
 		return err
 	}
-	kinds, values, seqs := permArrays(img)
-	// Three statements in one round trip, run in order. The permissions
-	// change by difference: rows that stay are rewritten only when their
-	// position moved, so adding one grant writes one row. Both permission
-	// statements are no-ops when the image does not exist.
-	b := &pgx.Batch{}
-	upd := b.Queue(updateImageSQL, append([]any{img.Region, img.ID}, cols...)...)
-	b.Queue(`DELETE FROM launch_permissions
+	key := readcache.Key{Region: img.Region, ID: img.ID}
+	prev, known := t.rows[key]
+	refs := snapshotRefs(img)
+	var found bool
+	upd := queued{sql: updateImageSQL, args: append([]any{img.Region, img.ID}, cols...),
+		check: func(tag pgconn.CommandTag) error {
+			found = tag.RowsAffected() > 0
+			return nil
+		}}
+	notify := t.notifyQuery(change{kind: changeImage, region: img.Region, id: img.ID})
+	if known && t.pipe != nil {
+		// The row is there (see below); amigo_still makes sure on the
+		// server, since no one waits for the answer. The row's new
+		// version comes back, and the notification carries it, so that
+		// the image can stay in the cache as written (pipe.committed).
+		w := &writtenImage{img: readcache.Frozen(img)}
+		upd = queued{sql: updateKnownImageSQL, args: upd.args, row: func(row pgx.Row) error {
+			var ok bool
+			return row.Scan(&ok, &w.version)
+		}}
+		t.pipe.changes = t.pipe.changes[:len(t.pipe.changes)-1] // committed notes it, with the version
+		t.pipe.written = append(t.pipe.written, w)
+		notify = queued{sql: notifyVersionSQL, args: []any{img.Region, img.ID}}
+	}
+	qs := []queued{upd, notify}
+	// The permissions change by difference: rows that stay are rewritten
+	// only when their position moved, so adding one grant writes one row.
+	// Both permission statements are no-ops when the image does not exist.
+	if !known || !slices.Equal(prev.perms, img.LaunchPermissions) {
+		kinds, values, seqs := permArrays(img)
+		qs = append(qs, queued{sql: `DELETE FROM launch_permissions
 WHERE region = $1 AND image_id = $2
-	AND (kind, value) NOT IN (SELECT * FROM unnest($3::text[], $4::text[]))`, img.Region, img.ID, kinds, values)
-	if len(kinds) > 0 {
-		b.Queue(`INSERT INTO launch_permissions (region, image_id, kind, value, seq)
+	AND (kind, value) NOT IN (SELECT * FROM unnest($3::text[], $4::text[]))`, args: []any{img.Region, img.ID, kinds, values}})
+		if len(kinds) > 0 {
+			qs = append(qs, queued{sql: `INSERT INTO launch_permissions (region, image_id, kind, value, seq)
 SELECT $1, $2, p.kind, p.value, p.seq FROM unnest($3::text[], $4::text[], $5::integer[]) AS p(kind, value, seq)
 WHERE EXISTS (SELECT 1 FROM images WHERE region = $1 AND image_id = $2)
 ON CONFLICT (region, image_id, kind, value) DO UPDATE SET seq = excluded.seq
-	WHERE launch_permissions.seq <> excluded.seq`, img.Region, img.ID, kinds, values, seqs)
+	WHERE launch_permissions.seq <> excluded.seq`, args: []any{img.Region, img.ID, kinds, values, seqs}})
+		}
 	}
-	notifyChange(b, change{kind: changeImage, region: img.Region, id: img.ID})
 	// The snapshot references follow the same way (record.SnapshotRefs).
-	refs := snapshotRefs(img)
-	b.Queue(`DELETE FROM image_snapshots WHERE region = $1 AND image_id = $2 AND snapshot_id <> ALL($3::text[])`,
-		img.Region, img.ID, refs)
-	if len(refs) > 0 {
-		b.Queue(`INSERT INTO image_snapshots (region, snapshot_id, image_id, creation_date)
+	if !known || !slices.Equal(prev.refs, refs) {
+		qs = append(qs, queued{sql: `DELETE FROM image_snapshots WHERE region = $1 AND image_id = $2 AND snapshot_id <> ALL($3::text[])`,
+			args: []any{img.Region, img.ID, refs}})
+		if len(refs) > 0 {
+			qs = append(qs, queued{sql: `INSERT INTO image_snapshots (region, snapshot_id, image_id, creation_date)
 SELECT $1, r.id, $2, $4 FROM unnest($3::text[]) AS r(id)
 WHERE EXISTS (SELECT 1 FROM images WHERE region = $1 AND image_id = $2)
-ON CONFLICT DO NOTHING`, img.Region, img.ID, refs, record.Millis(img.CreationDate))
+ON CONFLICT DO NOTHING`, args: []any{img.Region, img.ID, refs, record.Millis(img.CreationDate)}})
+		}
 	}
-	var found bool
-	upd.Exec(func(tag pgconn.CommandTag) error {
-		found = tag.RowsAffected() > 0
-		return nil
-	})
+	if known {
+		// This transaction read the row, so under SERIALIZABLE the
+		// update finds it or is a serialization failure: its answer
+		// can wait (see pipe).
+		t.noteRows(img, refs)
+		return t.later(ctx, qs...)
+	}
+	// Otherwise whether the image exists is the answer: one round trip.
+	b := &pgx.Batch{}
+	for _, q := range qs {
+		qq := b.Queue(q.sql, q.args...)
+		if q.check != nil {
+			check := q.check
+			qq.Exec(func(tag pgconn.CommandTag) error { return check(tag) })
+		}
+	}
 	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
 		return t.fail(err, "update image %s", img.ID)
 	}
 	if !found {
 		return resource.ErrNotFound
 	}
+	t.noteRows(img, refs)
 	return nil
 }
 
@@ -337,13 +472,14 @@ func (t *tx) DeleteImage(ctx context.Context, region, id string) error {
 	DELETE FROM tags WHERE region = $1 AND resource_id = $2 AND EXISTS (SELECT 1 FROM del)
 )
 SELECT count(*) FROM del`, region, id).QueryRow(func(row pgx.Row) error { return row.Scan(&deleted) })
-	notifyChange(b, change{kind: changeImageAndTags, region: region, id: id})
+	t.notifyChange(b, change{kind: changeImageAndTags, region: region, id: id})
 	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
 		return t.fail(err, "delete image %s", id)
 	}
 	if deleted == 0 {
 		return resource.ErrNotFound
 	}
+	delete(t.rows, readcache.Key{Region: region, ID: id})
 	return nil
 }
 
@@ -407,7 +543,7 @@ func (t *tx) findByID(ctx context.Context, q image.Query) ([]*image.Image, error
 	if rc := t.cached(ctx); rc != nil {
 		miss = nil
 		for i, id := range ids {
-			img := rc.image(q.Region, id)
+			img := rc.Image(q.Region, id)
 			switch {
 			case img == nil:
 				miss = append(miss, id)
@@ -417,16 +553,16 @@ func (t *tx) findByID(ctx context.Context, q image.Query) ([]*image.Image, error
 		}
 	}
 	if len(miss) > 0 {
-		imgs, err := t.findImagesSQL(ctx, image.Query{Region: q.Region, IDs: miss, IncludeDeregistered: true})
+		imgs, vers, err := t.imagesByID(ctx, q.Region, miss)
 		if err != nil {
 			return nil, err
 		}
-		keep := t.rc.roomFor(len(imgs))
+		keep := t.rc.RoomFor(len(imgs))
 		byID := make(map[string]*image.Image, len(imgs))
-		for _, img := range imgs {
+		for i, img := range imgs {
 			byID[img.ID] = img
 			if keep {
-				t.rc.putImage(t.seen, frozen(img))
+				t.rc.PutImageVersion(t.seen, readcache.Frozen(img), vers[i])
 			}
 		}
 		for i, id := range ids {
@@ -440,6 +576,45 @@ func (t *tx) findByID(ctx context.Context, q image.Query) ([]*image.Image, error
 		out = out[:q.Limit]
 	}
 	return out, nil
+}
+
+// imagesByID reads the images of ids (distinct and matchable), with their
+// launch permissions and row versions: two statements in one round trip,
+// which for a View's first read carries its BEGIN too (see pipe).
+func (t *tx) imagesByID(ctx context.Context, region string, ids []string) (imgs []*image.Image, vers []uint64, err error) {
+	byID := make(map[string]*image.Image, len(ids))
+	b := &pgx.Batch{}
+	b.Queue(`SELECT `+record.ImageColumns+`, `+imageVersion+` FROM images i
+WHERE i.region = $1 AND i.image_id = ANY($2)`, region, ids).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var ver int64
+			img, err := t.scanImage(rows, &ver)
+			if err != nil {
+				return err
+			}
+			imgs, vers = append(imgs, img), append(vers, uint64(ver))
+			byID[img.ID] = img
+		}
+		return rows.Err()
+	})
+	b.Queue(`SELECT image_id, kind, value FROM launch_permissions
+WHERE region = $1 AND image_id = ANY($2) ORDER BY image_id, seq`, region, ids).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var id string
+			var p image.LaunchPermission
+			if err := rows.Scan(&id, &p.Kind, &p.Value); err != nil {
+				return err
+			}
+			if img := byID[id]; img != nil {
+				img.LaunchPermissions = append(img.LaunchPermissions, p)
+			}
+		}
+		return rows.Err()
+	})
+	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, nil, t.fail(err, "images by id")
+	}
+	return imgs, vers, nil
 }
 
 // findImagesSQL is FindImages read entirely from the database.
@@ -529,7 +704,7 @@ func (t *tx) Tags(ctx context.Context, region, account string, resourceIDs []str
 	if rc := t.cached(ctx); rc != nil {
 		miss = nil
 		for _, id := range ids {
-			if tags, ok := rc.tags(region, account, id); !ok {
+			if tags, ok := rc.Tags(region, account, id); !ok {
 				miss = append(miss, id)
 			} else if len(tags) > 0 {
 				out[id] = tags // shared: Tags' lists are read-only
@@ -543,8 +718,8 @@ func (t *tx) Tags(ctx context.Context, region, account string, resourceIDs []str
 	if err != nil {
 		return nil, err
 	}
-	if t.rc.roomFor(len(miss)) {
-		t.rc.putTags(t.seen, region, account, miss, fetched)
+	if t.rc.RoomFor(len(miss)) {
+		t.rc.PutTags(t.seen, region, account, miss, fetched)
 	}
 	maps.Copy(out, fetched)
 	return out, nil
@@ -583,14 +758,14 @@ func (t *tx) SetTags(ctx context.Context, region, account, resourceID string, ta
 	for i, tag := range tags {
 		keys[i], values[i] = tag.Key, tag.Value
 	}
-	b := &pgx.Batch{}
-	notifyChange(b, change{kind: changeTags, region: region, id: resourceID})
-	b.Queue(`DELETE FROM tags WHERE region = $1 AND account = $2 AND resource_id = $3`, region, account, resourceID)
+	// Nothing here needs an answer: it goes with the next statement.
+	qs := []queued{t.notifyQuery(change{kind: changeTags, region: region, id: resourceID}),
+		{sql: `DELETE FROM tags WHERE region = $1 AND account = $2 AND resource_id = $3`, args: []any{region, account, resourceID}}}
 	if len(keys) > 0 {
-		b.Queue(`INSERT INTO tags (region, account, resource_id, key, value)
-SELECT $1, $2, $3, t.key, t.value FROM unnest($4::text[], $5::text[]) AS t(key, value)`, region, account, resourceID, keys, values)
+		qs = append(qs, queued{sql: `INSERT INTO tags (region, account, resource_id, key, value)
+SELECT $1, $2, $3, t.key, t.value FROM unnest($4::text[], $5::text[]) AS t(key, value)`, args: []any{region, account, resourceID, keys, values}})
 	}
-	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
+	if err := t.later(ctx, qs...); err != nil {
 		return t.fail(err, "set tags of %s", resourceID)
 	}
 	return nil
@@ -630,39 +805,38 @@ func (t *tx) Setting(ctx context.Context, region, account, name string) (string,
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	k := settingKey{region, account, name}
-	v, ok := settingVal{}, false
+	k := readcache.SettingKey{Region: region, Account: account, Name: name}
+	v, ok := readcache.SettingVal{}, false
 	if rc := t.cached(ctx); rc != nil {
-		v, ok = rc.setting(k)
+		v, ok = rc.Setting(k)
 	}
 	if !ok {
 		err := t.tx.QueryRow(ctx, `SELECT value FROM settings WHERE region = $1 AND account = $2 AND name = $3`,
-			region, account, name).Scan(&v.value)
+			region, account, name).Scan(&v.Value)
 		switch {
 		case err == nil:
-			v.found = true
+			v.Found = true
 		case !errors.Is(err, pgx.ErrNoRows):
 			return "", t.fail(err, "setting %s", name)
 		}
 		if t.rc != nil {
-			t.rc.putSetting(t.seen, k, v)
+			t.rc.PutSetting(t.seen, k, v)
 		}
 	}
-	if !v.found {
+	if !v.Found {
 		return "", resource.ErrNotFound
 	}
-	return v.value, nil
+	return v.Value, nil
 }
 
 func (t *tx) SetSetting(ctx context.Context, region, account, name, value string) error {
 	if err := t.writable(ctx); err != nil {
 		return err
 	}
-	b := &pgx.Batch{}
-	b.Queue(`INSERT INTO settings (region, account, name, value) VALUES ($1, $2, $3, $4)
-ON CONFLICT (region, account, name) DO UPDATE SET value = excluded.value`, region, account, name, value)
-	notifyChange(b, change{kind: changeSetting, region: region, account: account, id: name})
-	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
+	err := t.later(ctx, queued{sql: `INSERT INTO settings (region, account, name, value) VALUES ($1, $2, $3, $4)
+ON CONFLICT (region, account, name) DO UPDATE SET value = excluded.value`, args: []any{region, account, name, value}},
+		t.notifyQuery(change{kind: changeSetting, region: region, account: account, id: name}))
+	if err != nil {
 		return t.fail(err, "set setting %s", name)
 	}
 	return nil
@@ -732,6 +906,21 @@ func listTagsQuery(q resource.TagQuery) (sql string, args []any, ok bool) {
 
 // notifyChange queues in b the notification of a change (see listener):
 // sent in the write's own round trip, delivered only if it commits.
-func notifyChange(b *pgx.Batch, c change) {
+// The transaction's pipe notes the change too, for the store to drop at
+// once from its own cache when the transaction commits.
+func (t *tx) notifyChange(b *pgx.Batch, c change) {
 	b.Queue(notifySQL, c.payload())
+	t.noteChange(c)
+}
+
+// notifyQuery is notifyChange's statement, to queue on a pipe.
+func (t *tx) notifyQuery(c change) queued {
+	t.noteChange(c)
+	return queued{sql: notifySQL, args: []any{c.payload()}}
+}
+
+func (t *tx) noteChange(c change) {
+	if t.pipe != nil && t.write {
+		t.pipe.changes = append(t.pipe.changes, c.invalidation())
+	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/resource"
+	"github.com/amigo-ec2/amigo/internal/store/internal/readcache"
 	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 )
 
@@ -18,13 +19,13 @@ func (t *tx) Image(ctx context.Context, region, id string) (*image.Image, error)
 		return nil, err
 	}
 	if t.rc != nil {
-		if img := t.rc.image(region, id); img != nil {
+		if img := t.rc.Image(region, id); img != nil {
 			return img.Clone(), nil
 		}
 	}
 	img, err := t.imageSQL(ctx, region, id)
 	if err == nil && t.rc != nil {
-		t.rc.putImage(t.seen, frozen(img))
+		t.rc.PutImage(t.seen, readcache.Frozen(img))
 	}
 	if err == nil {
 		t.noteRows(img, nil)
@@ -101,7 +102,7 @@ func (t *tx) InsertImage(ctx context.Context, img *image.Image) error {
 		}
 		return fmt.Errorf("sqlite: insert image %s: %w", img.ID, err)
 	}
-	t.touch(invalidation{res: resKey{img.Region, img.ID}, image: true})
+	t.touch(readcache.Invalidation{Res: readcache.Key{Region: img.Region, ID: img.ID}, Image: true})
 	if err := t.insertPerms(ctx, img); err != nil {
 		return err
 	}
@@ -119,7 +120,7 @@ func (t *tx) UpdateImage(ctx context.Context, img *image.Image) error {
 	if err != nil {
 		return err
 	}
-	t.touch(invalidation{res: resKey{img.Region, img.ID}, image: true})
+	t.touch(readcache.Invalidation{Res: readcache.Key{Region: img.Region, ID: img.ID}, Image: true})
 	res, err := t.st.updateImage.ExecContext(ctx, append(vals, img.Region, img.ID)...)
 	if err != nil {
 		return fmt.Errorf("sqlite: update image %s: %w", img.ID, err)
@@ -130,7 +131,7 @@ func (t *tx) UpdateImage(ctx context.Context, img *image.Image) error {
 		return resource.ErrNotFound
 	}
 	// Child rows as this function read them stand; others are rewritten.
-	key := resKey{img.Region, img.ID}
+	key := readcache.Key{Region: img.Region, ID: img.ID}
 	prev, known := t.rows[key]
 	if !known || !slices.Equal(prev.perms, img.LaunchPermissions) {
 		if _, err := t.st.deletePerms.ExecContext(ctx, img.Region, img.ID); err != nil {
@@ -167,8 +168,8 @@ func (t *tx) DeleteImage(ctx context.Context, region, id string) error {
 		return err
 	}
 	// Launch permissions and snapshot references go by ON DELETE CASCADE.
-	t.touch(invalidation{res: resKey{region, id}, image: true, tags: true})
-	delete(t.rows, resKey{region, id})
+	t.touch(readcache.Invalidation{Res: readcache.Key{Region: region, ID: id}, Image: true, Tags: true})
+	delete(t.rows, readcache.Key{Region: region, ID: id})
 	res, err := t.exec(ctx, `DELETE FROM images WHERE region = ? AND image_id = ?`, region, id)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete image %s: %w", id, err)
@@ -259,7 +260,7 @@ func (t *tx) findCached(ctx context.Context, q image.Query) ([]*image.Image, err
 	out := make([]*image.Image, len(ids))
 	var miss []string
 	for i, id := range ids {
-		img := t.rc.image(q.Region, id)
+		img := t.rc.Image(q.Region, id)
 		switch {
 		case img == nil:
 			miss = append(miss, id)
@@ -277,12 +278,12 @@ func (t *tx) findCached(ctx context.Context, q image.Query) ([]*image.Image, err
 		// An answer larger than a share of the cache, or a batch of one
 		// (Bulk), would only evict the hot set for images unlikely to be
 		// asked again (scan resistance).
-		keep := !q.Bulk && t.rc.roomFor(len(imgs))
+		keep := !q.Bulk && t.rc.RoomFor(len(imgs))
 		byID := make(map[string]*image.Image, len(imgs))
 		for _, img := range imgs {
 			byID[img.ID] = img
 			if keep {
-				t.rc.putImage(t.seen, frozen(img))
+				t.rc.PutImage(t.seen, readcache.Frozen(img))
 			}
 		}
 		for i, id := range ids {

@@ -7,16 +7,17 @@ import (
 	"fmt"
 
 	"github.com/amigo-ec2/amigo/internal/resource"
+	"github.com/amigo-ec2/amigo/internal/store/internal/readcache"
 )
 
 func (t *tx) Setting(ctx context.Context, region, account, name string) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	k := settingKey{region, account, name}
-	v, ok := settingVal{}, false
+	k := readcache.SettingKey{Region: region, Account: account, Name: name}
+	v, ok := readcache.SettingVal{}, false
 	if t.rc != nil {
-		v, ok = t.rc.setting(k)
+		v, ok = t.rc.Setting(k)
 	}
 	if !ok {
 		ctx, err := t.dctx(ctx)
@@ -24,21 +25,21 @@ func (t *tx) Setting(ctx context.Context, region, account, name string) (string,
 			return "", err
 		}
 		err = t.queryRow(ctx, `SELECT value FROM settings WHERE region = ? AND account = ? AND name = ?`,
-			[]any{region, account, name}, &v.value)
+			[]any{region, account, name}, &v.Value)
 		switch {
 		case err == nil:
-			v.found = true
+			v.Found = true
 		case !errors.Is(err, sql.ErrNoRows):
 			return "", fmt.Errorf("sqlite: setting %s: %w", name, err)
 		}
 		if t.rc != nil {
-			t.rc.putSetting(t.seen, k, v)
+			t.rc.PutSetting(t.seen, k, v)
 		}
 	}
-	if !v.found {
+	if !v.Found {
 		return "", resource.ErrNotFound
 	}
-	return v.value, nil
+	return v.Value, nil
 }
 
 func (t *tx) SetSetting(ctx context.Context, region, account, name, value string) error {
@@ -46,7 +47,7 @@ func (t *tx) SetSetting(ctx context.Context, region, account, name, value string
 	if err != nil {
 		return err
 	}
-	t.touch(invalidation{setting: &settingKey{region, account, name}})
+	t.touch(readcache.Invalidation{Setting: &readcache.SettingKey{Region: region, Account: account, Name: name}})
 	if _, err := t.exec(ctx, `INSERT INTO settings (region, account, name, value) VALUES (?, ?, ?, ?)
 ON CONFLICT (region, account, name) DO UPDATE SET value = excluded.value`, region, account, name, value); err != nil {
 		return fmt.Errorf("sqlite: set setting %s: %w", name, err)

@@ -11,6 +11,7 @@ import (
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/snapshot"
+	"github.com/amigo-ec2/amigo/internal/store/internal/readcache"
 	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 	"github.com/amigo-ec2/amigo/internal/volume"
 )
@@ -290,8 +291,8 @@ func (t *tx) Snapshot(ctx context.Context, region, id string) (*snapshot.Snapsho
 		return nil, err
 	}
 	if t.rc != nil {
-		if e, ok := t.rc.snapshot(region, id); ok {
-			c := *e.snap
+		if e, ok := t.rc.Snapshot(region, id); ok {
+			c := *e.Snap
 			return &c, nil
 		}
 	}
@@ -304,14 +305,14 @@ func (t *tx) InsertSnapshot(ctx context.Context, s *snapshot.Snapshot) error {
 	if err != nil {
 		return err
 	}
-	return t.touched(resKey{s.Region, s.ID}, t.insertRow(ctx, "snapshot "+s.ID, "snapshots", snapshotColumns, vals))
+	return t.touched(readcache.Key{Region: s.Region, ID: s.ID}, t.insertRow(ctx, "snapshot "+s.ID, "snapshots", snapshotColumns, vals))
 }
 
 // touched notes a snapshot write for the read cache once it succeeded,
 // and returns its error.
-func (t *tx) touched(k resKey, err error) error {
+func (t *tx) touched(k readcache.Key, err error) error {
 	if err == nil {
-		t.touch(invalidation{res: k, snap: true})
+		t.touch(readcache.Invalidation{Res: k, Snap: true})
 	}
 	return err
 }
@@ -322,16 +323,16 @@ func (t *tx) UpdateSnapshot(ctx context.Context, s *snapshot.Snapshot) error {
 		return err
 	}
 	key := len(record.SnapshotKeyColumns)
-	return t.touched(resKey{s.Region, s.ID}, t.execOne(ctx, "update snapshot "+s.ID, updateSnapshotSQL, append(vals[key:], vals[:key]...)...))
+	return t.touched(readcache.Key{Region: s.Region, ID: s.ID}, t.execOne(ctx, "update snapshot "+s.ID, updateSnapshotSQL, append(vals[key:], vals[:key]...)...))
 }
 
 func (t *tx) DeleteSnapshot(ctx context.Context, region, id string) error {
 	// Permissions go by ON DELETE CASCADE.
-	return t.touched(resKey{region, id}, t.execOne(ctx, "delete snapshot "+id, `DELETE FROM snapshots WHERE region = ? AND snapshot_id = ?`, region, id))
+	return t.touched(readcache.Key{Region: region, ID: id}, t.execOne(ctx, "delete snapshot "+id, `DELETE FROM snapshots WHERE region = ? AND snapshot_id = ?`, region, id))
 }
 
 func (t *tx) FindSnapshots(ctx context.Context, q snapshot.Query) ([]*snapshot.Snapshot, error) {
-	if t.rc != nil && q.Region != "" && len(q.IDs) > 0 && t.rc.roomFor(len(q.IDs)) {
+	if t.rc != nil && q.Region != "" && len(q.IDs) > 0 && t.rc.RoomFor(len(q.IDs)) {
 		return t.findSnapshotsCached(ctx, q)
 	}
 	return t.findSnapshotsSQL(ctx, q)
@@ -347,10 +348,10 @@ func (t *tx) findSnapshotsCached(ctx context.Context, q snapshot.Query) ([]*snap
 		return nil, err
 	}
 	ids := slices.Compact(slices.Sorted(slices.Values(q.IDs)))
-	entries := make([]snapEntry, len(ids))
+	entries := make([]readcache.SnapEntry, len(ids))
 	var miss []string
 	for i, id := range ids {
-		if e, ok := t.rc.snapshot(q.Region, id); ok {
+		if e, ok := t.rc.Snapshot(q.Region, id); ok {
 			entries[i] = e
 		} else {
 			miss = append(miss, id)
@@ -365,25 +366,25 @@ func (t *tx) findSnapshotsCached(ctx context.Context, q snapshot.Query) ([]*snap
 		if err != nil {
 			return nil, err
 		}
-		byID := make(map[string]snapEntry, len(snaps))
+		byID := make(map[string]readcache.SnapEntry, len(snaps))
 		for _, s := range snaps {
-			e := snapEntry{snap: s, perms: perms[s.ID]}
-			t.rc.putSnapshot(t.seen, e)
+			e := readcache.SnapEntry{Snap: s, Perms: perms[s.ID]}
+			t.rc.PutSnapshot(t.seen, e)
 			byID[s.ID] = e
 		}
 		for i, id := range ids {
-			if entries[i].snap == nil {
+			if entries[i].Snap == nil {
 				entries[i] = byID[id]
 			}
 		}
 	}
 	var out []*snapshot.Snapshot
 	for _, e := range entries {
-		s := e.snap
+		s := e.Snap
 		switch {
 		case s == nil, q.AfterID != "" && s.ID <= q.AfterID,
 			len(q.OwnerIDs) > 0 && !slices.Contains(q.OwnerIDs, s.OwnerID),
-			q.VisibleTo != "" && s.OwnerID != q.VisibleTo && !s.Public && !slices.Contains(e.perms, snapshot.Permission{UserID: q.VisibleTo}):
+			q.VisibleTo != "" && s.OwnerID != q.VisibleTo && !s.Public && !slices.Contains(e.Perms, snapshot.Permission{UserID: q.VisibleTo}):
 			continue
 		}
 		c := *s
@@ -447,10 +448,10 @@ func (t *tx) SnapshotPermissions(ctx context.Context, region string, ids []strin
 	out := make(map[string][]snapshot.Permission, len(ids))
 	var miss []string
 	for _, id := range ids {
-		if e, ok := t.rc.snapshot(region, id); !ok {
+		if e, ok := t.rc.Snapshot(region, id); !ok {
 			miss = append(miss, id)
-		} else if len(e.perms) > 0 {
-			out[id] = slices.Clone(e.perms)
+		} else if len(e.Perms) > 0 {
+			out[id] = slices.Clone(e.Perms)
 		}
 	}
 	if len(miss) > 0 {
@@ -490,7 +491,7 @@ func (t *tx) SetSnapshotPermissions(ctx context.Context, region, id string, perm
 	if err != nil {
 		return err
 	}
-	t.touch(invalidation{res: resKey{region, id}, snap: true})
+	t.touch(readcache.Invalidation{Res: readcache.Key{Region: region, ID: id}, Snap: true})
 	if _, err := t.exec(ctx, `DELETE FROM snapshot_permissions WHERE region = ? AND snapshot_id = ?`, region, id); err != nil {
 		return fmt.Errorf("sqlite: set permissions of %s: %w", id, err)
 	}

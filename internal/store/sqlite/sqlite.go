@@ -23,6 +23,7 @@ import (
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
 	"github.com/amigo-ec2/amigo/internal/store"
+	"github.com/amigo-ec2/amigo/internal/store/internal/readcache"
 	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -83,9 +84,14 @@ type Store struct {
 	lock *os.File // holds the exclusive lock on the database (see lockFile)
 
 	// cache serves hot reads (nil when off); pending lists what the open
-	// write transaction touched, for the writer alone.
-	cache   *readCache
-	pending []invalidation
+	// write transaction touched, for the writer alone. The cache is exact
+	// because this Store owns every write to its file (Open takes an
+	// exclusive lock on it): after each transaction ends, committed or
+	// not, the writer invalidates what it touched (ended) before it
+	// acknowledges any caller, so none reads around its own write; a View
+	// notes the cache's number before its first statement (beginView).
+	cache   *readcache.Cache
+	pending []readcache.Invalidation
 
 	// docs memoizes decoded image documents for reads the read cache does
 	// not serve: the writer's, and every read when the cache is off.
@@ -146,7 +152,7 @@ func Open(path string, opts Options) (*Store, error) {
 		docs:       record.NewDocs(0),
 	}
 	if opts.CacheImages > 0 && !opts.ReadOnly {
-		s.cache = newReadCache(opts.CacheImages)
+		s.cache = readcache.New(opts.CacheImages)
 	}
 	lock, err := lockFile(path)
 	if err != nil {
@@ -303,7 +309,7 @@ func (s *Store) beginView() (*tx, error) {
 	}
 	t := &tx{s: s, st: s.rst, cache: s.rc, rc: s.cache}
 	if s.cache != nil {
-		t.seen = s.cache.now()
+		t.seen = s.cache.Now()
 	}
 	return t, nil
 }

@@ -11,7 +11,7 @@ func (s *Store) CacheStats() (hits, misses uint64) {
 	if s.cache == nil {
 		return 0, 0
 	}
-	return s.cache.stats()
+	return s.cache.Stats()
 }
 
 // ImagesPerRegion counts the stored images of each region, deregistered ones

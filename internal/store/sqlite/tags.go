@@ -6,6 +6,7 @@ import (
 	"maps"
 
 	"github.com/amigo-ec2/amigo/internal/resource"
+	"github.com/amigo-ec2/amigo/internal/store/internal/readcache"
 )
 
 func (t *tx) Tags(ctx context.Context, region, account string, resourceIDs []string) (map[string][]resource.Tag, error) {
@@ -16,7 +17,7 @@ func (t *tx) Tags(ctx context.Context, region, account string, resourceIDs []str
 		out := make(map[string][]resource.Tag, len(resourceIDs))
 		var miss []string
 		for _, id := range resourceIDs {
-			if tags, ok := t.rc.tags(region, account, id); !ok {
+			if tags, ok := t.rc.Tags(region, account, id); !ok {
 				miss = append(miss, id)
 			} else if len(tags) > 0 {
 				out[id] = tags // shared: Tags' lists are read-only
@@ -30,8 +31,8 @@ func (t *tx) Tags(ctx context.Context, region, account string, resourceIDs []str
 		if err != nil {
 			return nil, err
 		}
-		if t.rc.roomFor(len(miss)) {
-			t.rc.putTags(t.seen, region, account, miss, fetched)
+		if t.rc.RoomFor(len(miss)) {
+			t.rc.PutTags(t.seen, region, account, miss, fetched)
 		}
 		maps.Copy(out, fetched)
 		return out, nil
@@ -85,7 +86,7 @@ func (t *tx) SetTags(ctx context.Context, region, account, resourceID string, ta
 	if err != nil {
 		return err
 	}
-	t.touch(invalidation{res: resKey{region, resourceID}, tags: true})
+	t.touch(readcache.Invalidation{Res: readcache.Key{Region: region, ID: resourceID}, Tags: true})
 	if _, err := t.exec(ctx, `DELETE FROM tags WHERE region = ? AND account = ? AND resource_id = ?`,
 		region, account, resourceID); err != nil {
 		return fmt.Errorf("sqlite: set tags of %s: %w", resourceID, err)

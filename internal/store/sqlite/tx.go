@@ -13,6 +13,7 @@ import (
 
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/store/internal/readcache"
 	"github.com/amigo-ec2/amigo/internal/store/internal/record"
 )
 
@@ -99,13 +100,13 @@ type tx struct {
 	// View only: the read cache (nil when off) and the commit number noted
 	// before the first read. The SQL transaction begins at the first read
 	// the cache cannot serve.
-	rc   *readCache
+	rc   *readcache.Cache
 	seen uint64
 
 	// Write only: each image's child rows as this function read or last
 	// wrote them, so that UpdateImage rewrites them only when they changed
 	// (a description or IMDS change leaves them alone).
-	rows map[resKey]imageRows
+	rows map[readcache.Key]imageRows
 }
 
 // imageRows are the child rows of an image that UpdateImage keeps: its
@@ -125,9 +126,9 @@ func (t *tx) noteRows(img *image.Image, refs []string) {
 		refs = record.SnapshotRefs(img)
 	}
 	if t.rows == nil {
-		t.rows = make(map[resKey]imageRows, 1)
+		t.rows = make(map[readcache.Key]imageRows, 1)
 	}
-	t.rows[resKey{img.Region, img.ID}] = imageRows{perms: slices.Clone(img.LaunchPermissions), refs: refs}
+	t.rows[readcache.Key{Region: img.Region, ID: img.ID}] = imageRows{perms: slices.Clone(img.LaunchPermissions), refs: refs}
 }
 
 var _ instance.Tx = (*tx)(nil)
@@ -155,7 +156,7 @@ func (t *tx) dctx(ctx context.Context) (context.Context, error) {
 
 // touch records what a write changed, for the writer to drop from the read
 // cache once the transaction ends.
-func (t *tx) touch(inv invalidation) {
+func (t *tx) touch(inv readcache.Invalidation) {
 	if t.s.cache != nil {
 		t.s.pending = append(t.s.pending, inv)
 	}

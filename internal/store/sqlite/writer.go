@@ -288,7 +288,7 @@ func (s *Store) rollback() {
 // Callers are acknowledged after this, so none reads around its own write.
 func (s *Store) ended() {
 	if s.cache != nil {
-		s.cache.invalidate(s.pending)
+		s.cache.Invalidate(s.pending...)
 		clear(s.pending)
 		s.pending = s.pending[:0]
 	}
