@@ -55,6 +55,12 @@ func TestAuditOrderUnderOverlap(t *testing.T) {
 			if err := tx.InsertEvent(ctx, orderEvent(1, t0)); err != nil {
 				return err
 			}
+			// The insert waits in the transaction's pipe for the next
+			// statement: send one (it prunes nothing) so the event is
+			// written, and the transaction holds its xid, before b writes.
+			if _, err := tx.PruneBefore(ctx, time.Time{}, 1); err != nil {
+				return err
+			}
 			close(inserted)
 			<-release
 			return nil
