@@ -134,6 +134,9 @@ CREATE INDEX outbox_due ON outbox (topic, not_before);
 	// The snapshot ids each live image names (snapshotRefsSchema, in
 	// snapshots.go).
 	snapshotRefsSchema,
+	// A reservation's instances, which a streamed DescribeInstances
+	// gathers for each reservation it lists.
+	`CREATE INDEX instances_reservation ON instances (region, reservation_id);`,
 }
 
 // migrationLock is the pg_advisory_xact_lock key that serializes migrations

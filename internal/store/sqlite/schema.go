@@ -188,6 +188,14 @@ CREATE INDEX outbox_due ON outbox (topic, not_before);
 	// The snapshot ids each live image names (snapshotRefsSchema, in
 	// snapshots.go).
 	snapshotRefsSchema,
+	// A reservation's instances, which a streamed DescribeInstances
+	// gathers for each reservation it lists.
+	`
+CREATE INDEX instances_reservation ON instances (region, reservation_id);
+DELETE FROM sqlite_stat1 WHERE tbl = 'instances' AND idx = 'instances_reservation';
+INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('instances', 'instances_reservation', '1000000 200000 2');
+ANALYZE sqlite_schema;
+`,
 }
 
 // migrate brings the database on conn up to the latest schema version in one
