@@ -107,7 +107,7 @@ func (t *tx) FindInstances(ctx context.Context, q instance.Query) ([]*instance.I
 		return nil, nil
 	}
 	if len(reservations) > 0 {
-		b.and(`reservation_id = ANY(` + b.arg(reservations) + `)`)
+		b.and(`((doc::jsonb ->> 'reservationId') COLLATE "C") = ANY(` + b.arg(reservations) + `)`) // indexed (schema.go)
 	}
 	if q.AfterID != "" {
 		b.and(`instance_id > ` + b.arg(q.AfterID))

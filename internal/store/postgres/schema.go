@@ -135,8 +135,10 @@ CREATE INDEX outbox_due ON outbox (topic, not_before);
 	// snapshots.go).
 	snapshotRefsSchema,
 	// A reservation's instances, which a streamed DescribeInstances
-	// gathers for each reservation it lists.
-	`CREATE INDEX instances_reservation ON instances (region, reservation_id);`,
+	// gathers for each reservation it lists. The reservation id lives in
+	// the document, so the index is on the expression instance.go's
+	// FindInstances writes.
+	`CREATE INDEX instances_reservation ON instances (region, ((doc::jsonb ->> 'reservationId') COLLATE "C"));`,
 }
 
 // migrationLock is the pg_advisory_xact_lock key that serializes migrations

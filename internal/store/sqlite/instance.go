@@ -110,7 +110,7 @@ func (t *tx) FindInstances(ctx context.Context, q instance.Query) ([]*instance.I
 		b.addStrings(ids)
 	}
 	if ids := padStrings(dedupe(q.ReservationIDs)); len(ids) > 0 {
-		b.and(`reservation_id IN (` + placeholders(len(ids)) + `)`)
+		b.and(`json_extract(doc, '$.reservationId') IN (` + placeholders(len(ids)) + `)`) // indexed (schema.go)
 		b.addStrings(ids)
 	}
 	if q.AfterID != "" {

@@ -189,9 +189,11 @@ CREATE INDEX outbox_due ON outbox (topic, not_before);
 	// snapshots.go).
 	snapshotRefsSchema,
 	// A reservation's instances, which a streamed DescribeInstances
-	// gathers for each reservation it lists.
+	// gathers for each reservation it lists. The reservation id lives in
+	// the document, so the index is on the expression instance.go's
+	// FindInstances writes.
 	`
-CREATE INDEX instances_reservation ON instances (region, reservation_id);
+CREATE INDEX instances_reservation ON instances (region, json_extract(doc, '$.reservationId'));
 DELETE FROM sqlite_stat1 WHERE tbl = 'instances' AND idx = 'instances_reservation';
 INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('instances', 'instances_reservation', '1000000 200000 2');
 ANALYZE sqlite_schema;
