@@ -67,7 +67,9 @@ func (h *volumeHandlers) deleteVolume(ctx context.Context, c resource.Caller, in
 	return returnTrue(), nil
 }
 
-func describedVolumeOut(d volume.Described) ec2api.Volume { return volumeOut(d.Volume, d.State, d.Tags) }
+func describedVolumeOut(d volume.Described) ec2api.Volume {
+	return volumeOut(d.Volume, d.State, d.Tags)
+}
 
 func volumeOut(v *volume.Volume, state string, tags []resource.Tag) ec2api.Volume {
 	snap := v.SnapshotID // present and empty for a blank volume
