@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -53,12 +55,14 @@ func testSnapshotRefsBackfill(t *testing.T, records bool) {
 		t.Fatal(err)
 	}
 
-	// Back to the schema before the index.
+	// Back to the schema before the index (and the migrations after it,
+	// which run again).
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`DROP TABLE image_snapshots`, `DELETE FROM schema_migrations WHERE version = (SELECT MAX(version) FROM schema_migrations)`} {
+	v := slices.Index(migrations, snapshotRefsSchema) + 1
+	for _, q := range []string{`DROP TABLE image_snapshots`, `DROP INDEX instances_reservation`, fmt.Sprintf(`DELETE FROM schema_migrations WHERE version >= %d`, v)} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
