@@ -15,9 +15,9 @@ import (
 	"github.com/amigo-ec2/amigo/internal/resource"
 )
 
-// ties gives the store records whose cursor keys repeat across regions
-// and accounts: an image id in two regions, another account's tag under
-// the key the owner used on the same image.
+// ties gives the store records whose ids repeat across regions and
+// accounts: an image id in two regions, other accounts' tags under the key
+// the owner used on the same image.
 func ties(t *testing.T, st instance.Store) {
 	t.Helper()
 	ctx := context.Background()
@@ -46,8 +46,8 @@ func ties(t *testing.T, st instance.Store) {
 }
 
 // An export read a few records at a time — every batch boundary falling
-// somewhere, ties across regions and accounts included — is byte for byte
-// the export read in one piece, on both engines.
+// somewhere, ids repeated across regions and accounts included — is byte
+// for byte the export read in one piece, on both engines.
 func TestExportInBatchesEqualsWhole(t *testing.T) {
 	for name, open := range map[string]func(*testing.T) instance.Store{"sqlite": openSQLite, "postgres": openPostgres} {
 		t.Run(name, func(t *testing.T) {

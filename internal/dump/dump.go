@@ -9,8 +9,8 @@
 // ClientToken launched), "volume", "snapshot" (with its create-volume
 // permissions), "outbox" (the undelivered outbound messages, in the order
 // of writing), "event" (the audit trail's, oldest first). Records are
-// sorted — each kind in the store's key order (id, then region; tags by
-// resource id, key, region, account) — so two exports of the same state
+// sorted — each kind by region and id (tags by region, account, resource
+// id and key) — so two exports of the same state
 // are byte for byte identical. Export reads each kind a batch at a time
 // and import reads the file line by line (twice: Check, then the load),
 // so neither holds more than a batch of records whatever the store's size.
@@ -164,38 +164,45 @@ func Export(ctx context.Context, st instance.Store, dir *account.Directory, w io
 				return err
 			}
 		}
-		err = walk(func(after string, limit int) ([]*image.Image, error) {
-			return tx.FindImages(ctx, image.Query{IncludeDeregistered: true, AfterID: after, Limit: limit})
-		}, func(img *image.Image) string { return img.ID }, func(id string) ([]*image.Image, error) {
-			return tx.FindImages(ctx, image.Query{IncludeDeregistered: true, IDs: []string{id}})
-		}, func(img *image.Image) error {
-			return write(record{Kind: "image", Image: img})
-		})
+		sc, ok := tx.(scoper)
+		if !ok {
+			return fmt.Errorf("export: the store cannot list its regions")
+		}
+		regions, tagScopes, err := sc.ExportScopes(ctx)
 		if err != nil {
 			return err
 		}
-		err = walk(func(after string, limit int) ([]resource.ResourceTag, error) {
-			q := resource.TagQuery{Limit: limit}
-			q.AfterResourceID, q.AfterKey, _ = strings.Cut(after, "\x00")
-			return tx.ListTags(ctx, q)
-		}, func(t resource.ResourceTag) string { return t.ResourceID + "\x00" + t.Key }, func(k string) ([]resource.ResourceTag, error) {
-			id, key, _ := strings.Cut(k, "\x00")
-			return tx.ListTags(ctx, resource.TagQuery{ResourceIDs: []string{id}, Keys: []string{key}})
-		}, func(t resource.ResourceTag) error {
-			return write(record{Kind: "tag", Tag: &t})
-		})
-		if err != nil {
-			return err
+		for _, region := range regions {
+			err := walk(func(after string, limit int) ([]*image.Image, error) {
+				return tx.FindImages(ctx, image.Query{Region: region, IncludeDeregistered: true, AfterID: after, Limit: limit, Bulk: true})
+			}, func(img *image.Image) string { return img.ID }, func(img *image.Image) error {
+				return write(record{Kind: "image", Image: img})
+			})
+			if err != nil {
+				return err
+			}
 		}
-		err = walk(func(after string, limit int) ([]*instance.Instance, error) {
-			return tx.FindInstances(ctx, instance.Query{AfterID: after, Limit: limit})
-		}, func(inst *instance.Instance) string { return inst.ID }, func(id string) ([]*instance.Instance, error) {
-			return tx.FindInstances(ctx, instance.Query{IDs: []string{id}})
-		}, func(inst *instance.Instance) error {
-			return write(record{Kind: "instance", Instance: inst})
-		})
-		if err != nil {
-			return err
+		for _, scope := range tagScopes {
+			err := walk(func(after string, limit int) ([]resource.ResourceTag, error) {
+				q := resource.TagQuery{Region: scope[0], Account: scope[1], Limit: limit}
+				q.AfterResourceID, q.AfterKey, _ = strings.Cut(after, "\x00")
+				return tx.ListTags(ctx, q)
+			}, func(t resource.ResourceTag) string { return t.ResourceID + "\x00" + t.Key }, func(t resource.ResourceTag) error {
+				return write(record{Kind: "tag", Tag: &t})
+			})
+			if err != nil {
+				return err
+			}
+		}
+		for _, region := range regions {
+			err := walk(func(after string, limit int) ([]*instance.Instance, error) {
+				return tx.FindInstances(ctx, instance.Query{Region: region, AfterID: after, Limit: limit})
+			}, func(inst *instance.Instance) string { return inst.ID }, func(inst *instance.Instance) error {
+				return write(record{Kind: "instance", Instance: inst})
+			})
+			if err != nil {
+				return err
+			}
 		}
 		toks, err := tx.ClientTokens(ctx) // in key order
 		if err != nil {
@@ -206,7 +213,7 @@ func Export(ctx context.Context, st instance.Store, dir *account.Directory, w io
 				return err
 			}
 		}
-		if err := exportStorage(ctx, tx, write); err != nil {
+		if err := exportStorage(ctx, tx, regions, write); err != nil {
 			return err
 		}
 		return exportOutbox(ctx, tx, write)
@@ -440,48 +447,48 @@ func withTag(tags []resource.Tag, t resource.Tag) []resource.Tag {
 }
 
 // exportStorage writes every volume, then every snapshot with its
-// permissions, each in the store's order (id, then region), a batch at a
-// time.
-func exportStorage(ctx context.Context, tx instance.Tx, write func(record) error) error {
-	err := walk(func(after string, limit int) ([]*volume.Volume, error) {
-		return tx.FindVolumes(ctx, volume.Query{AfterID: after, Limit: limit})
-	}, func(v *volume.Volume) string { return v.ID }, func(id string) ([]*volume.Volume, error) {
-		return tx.FindVolumes(ctx, volume.Query{IDs: []string{id}})
-	}, func(v *volume.Volume) error {
-		return write(record{Kind: "volume", Volume: v})
-	})
-	if err != nil {
-		return err
-	}
-	// A batch's permissions, read per region in one call each.
-	var perms map[[2]string][]snapshot.Permission
-	withPerms := func(snaps []*snapshot.Snapshot, err error) ([]*snapshot.Snapshot, error) {
+// permissions, each by region and id, a batch at a time.
+func exportStorage(ctx context.Context, tx instance.Tx, regions []string, write func(record) error) error {
+	for _, region := range regions {
+		err := walk(func(after string, limit int) ([]*volume.Volume, error) {
+			return tx.FindVolumes(ctx, volume.Query{Region: region, AfterID: after, Limit: limit})
+		}, func(v *volume.Volume) string { return v.ID }, func(v *volume.Volume) error {
+			return write(record{Kind: "volume", Volume: v})
+		})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		byRegion := map[string][]string{}
-		for _, sn := range snaps {
-			byRegion[sn.Region] = append(byRegion[sn.Region], sn.ID)
-		}
-		for region, ids := range byRegion {
-			ps, err := tx.SnapshotPermissions(ctx, region, ids)
-			if err != nil {
+	}
+	for _, region := range regions {
+		var perms map[string][]snapshot.Permission // the batch's
+		err := walk(func(after string, limit int) ([]*snapshot.Snapshot, error) {
+			snaps, err := tx.FindSnapshots(ctx, snapshot.Query{Region: region, AfterID: after, Limit: limit})
+			if err != nil || len(snaps) == 0 {
 				return nil, err
 			}
-			for id, p := range ps {
-				perms[[2]string{region, id}] = p
+			ids := make([]string, len(snaps))
+			for i, sn := range snaps {
+				ids[i] = sn.ID
 			}
+			perms, err = tx.SnapshotPermissions(ctx, region, ids)
+			return snaps, err
+		}, func(sn *snapshot.Snapshot) string { return sn.ID }, func(sn *snapshot.Snapshot) error {
+			return write(record{Kind: "snapshot", Snapshot: &snapshotRecord{Snapshot: *sn, Permissions: perms[sn.ID]}})
+		})
+		if err != nil {
+			return err
 		}
-		return snaps, nil
 	}
-	return walk(func(after string, limit int) ([]*snapshot.Snapshot, error) {
-		perms = map[[2]string][]snapshot.Permission{}
-		return withPerms(tx.FindSnapshots(ctx, snapshot.Query{AfterID: after, Limit: limit}))
-	}, func(sn *snapshot.Snapshot) string { return sn.ID }, func(id string) ([]*snapshot.Snapshot, error) {
-		return withPerms(tx.FindSnapshots(ctx, snapshot.Query{IDs: []string{id}}))
-	}, func(sn *snapshot.Snapshot) error {
-		return write(record{Kind: "snapshot", Snapshot: &snapshotRecord{Snapshot: *sn, Permissions: perms[[2]string{sn.Region, sn.ID}]}})
-	})
+	return nil
+}
+
+// scoper is the store transaction's list of the primary keys' leading
+// columns (ExportScopes on both engines): an export walks every table as
+// ranges of its primary key, region by region (tags: region and account),
+// each range a batch at a time, so a batch costs an index range, not a
+// scan and sort of the table.
+type scoper interface {
+	ExportScopes(ctx context.Context) (regions []string, tagScopes [][2]string, err error)
 }
 
 // exportOutbox writes the undelivered outbound messages in the order they
@@ -517,46 +524,24 @@ func exportOutbox(ctx context.Context, tx instance.Tx, write func(record) error)
 // its memory is one batch, however large the store.
 var exportBatch = 1000 // a variable for tests
 
-// walk writes every record of one kind in the store's order, exportBatch
-// at a time: fetch returns up to limit records whose cursor key is after
-// after's, in key order. A key may be shared by records of several regions
-// (or accounts, for tags), which the store orders after it and the cursor
-// cannot tell apart, so a full batch's records of its last key are set
-// aside and read again whole, by ties, before the walk moves past the key.
-func walk[T any](fetch func(after string, limit int) ([]T, error), key func(T) string, ties func(key string) ([]T, error), emit func(T) error) error {
+// walk writes every record of one range of keys in key order, exportBatch
+// at a time: fetch returns up to limit records whose keys are after
+// after, in key order.
+func walk[T any](fetch func(after string, limit int) ([]T, error), key func(T) string, emit func(T) error) error {
 	after := ""
 	for {
 		batch, err := fetch(after, exportBatch)
 		if err != nil {
 			return err
 		}
+		for _, t := range batch {
+			if err := emit(t); err != nil {
+				return err
+			}
+		}
 		if len(batch) < exportBatch {
-			return emitAll(batch, emit)
+			return nil
 		}
-		last := key(batch[len(batch)-1])
-		i := len(batch)
-		for i > 0 && key(batch[i-1]) == last {
-			i--
-		}
-		if err := emitAll(batch[:i], emit); err != nil {
-			return err
-		}
-		same, err := ties(last)
-		if err != nil {
-			return err
-		}
-		if err := emitAll(same, emit); err != nil {
-			return err
-		}
-		after = last
+		after = key(batch[len(batch)-1])
 	}
-}
-
-func emitAll[T any](ts []T, emit func(T) error) error {
-	for _, t := range ts {
-		if err := emit(t); err != nil {
-			return err
-		}
-	}
-	return nil
 }
