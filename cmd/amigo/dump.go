@@ -89,7 +89,7 @@ func importCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "imported %d images, %d tags, %d settings, %d instances, %d client tokens, %d volumes, %d snapshots, %d audit events (%d account/organization records are the bootstrap file's and were skipped)\n",
-		stats.Images, stats.Tags, stats.Settings, stats.Instances, stats.ClientTokens, stats.Volumes, stats.Snapshots, stats.Events, stats.Skipped)
+	fmt.Fprintf(os.Stderr, "imported %d images, %d tags, %d settings, %d instances, %d client tokens, %d volumes, %d snapshots, %d audit events, %d undelivered outbound messages (%d account/organization records are the bootstrap file's and were skipped)\n",
+		stats.Images, stats.Tags, stats.Settings, stats.Instances, stats.ClientTokens, stats.Volumes, stats.Snapshots, stats.Events, stats.Outbox, stats.Skipped)
 	return nil
 }

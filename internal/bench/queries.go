@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -16,7 +17,8 @@ import (
 	"github.com/amigo-ec2/amigo/internal/account"
 )
 
-// queriesCmd measures the latency of each DescribeImages query shape, one
+// queriesCmd measures the latency of each DescribeImages (and
+// DescribeSnapshots) query shape, one
 // request at a time, against whatever the server holds (for example a
 // store filled by `amigo generate`). The first account of the bootstrap
 // file asks; names and ids to ask for are read from its own images first.
@@ -70,19 +72,23 @@ func queriesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	shapes := []struct {
 		label string
 		f     *form
+		item  string // counts the answer's items; "" is <imageId>
 	}{
-		{"by id", newForm("DescribeImages").add("ImageId.1", id)},
-		{"--owners self", newForm("DescribeImages").add("Owner.1", "self")},
-		{"--executable-users self", newForm("DescribeImages").add("ExecutableBy.1", "self")},
-		{"name = exact", newForm("DescribeImages").add("Filter.1.Name", "name").add("Filter.1.Value.1", name)},
-		{"name = prefix*", newForm("DescribeImages").add("Filter.1.Name", "name").add("Filter.1.Value.1", prefix+"*")},
-		{"--owners self, tag:Team=payments", newForm("DescribeImages").add("Owner.1", "self").add("Filter.1.Name", "tag:Team").add("Filter.1.Value.1", "payments")},
-		{"tag:Team=payments (all visible)", newForm("DescribeImages").add("Filter.1.Name", "tag:Team").add("Filter.1.Value.1", "payments")},
-		{"--owners self, description=*build 1*", newForm("DescribeImages").add("Owner.1", "self").add("Filter.1.Name", "description").add("Filter.1.Value.1", "*build 1*")},
-		{"first page, no arguments (MaxResults 1000)", newForm("DescribeImages").add("MaxResults", "1000")},
+		{"by id", newForm("DescribeImages").add("ImageId.1", id), ""},
+		{"--owners self", newForm("DescribeImages").add("Owner.1", "self"), ""},
+		{"--executable-users self", newForm("DescribeImages").add("ExecutableBy.1", "self"), ""},
+		{"name = exact", newForm("DescribeImages").add("Filter.1.Name", "name").add("Filter.1.Value.1", name), ""},
+		{"name = prefix*", newForm("DescribeImages").add("Filter.1.Name", "name").add("Filter.1.Value.1", prefix+"*"), ""},
+		{"--owners self, tag:Team=payments", newForm("DescribeImages").add("Owner.1", "self").add("Filter.1.Name", "tag:Team").add("Filter.1.Value.1", "payments"), ""},
+		{"tag:Team=payments (all visible)", newForm("DescribeImages").add("Filter.1.Name", "tag:Team").add("Filter.1.Value.1", "payments"), ""},
+		{"--owners self, description=*build 1*", newForm("DescribeImages").add("Owner.1", "self").add("Filter.1.Name", "description").add("Filter.1.Value.1", "*build 1*"), ""},
+		{"first page, no arguments (MaxResults 1000)", newForm("DescribeImages").add("MaxResults", "1000"), ""},
+		{"snapshots: no arguments (all usable)", newForm("DescribeSnapshots"), "<snapshotId>"},
+		{"snapshots: --owner-ids self", newForm("DescribeSnapshots").add("Owner.1", "self"), "<snapshotId>"},
+		{"snapshots: first page (MaxResults 1000)", newForm("DescribeSnapshots").add("MaxResults", "1000"), "<snapshotId>"},
 	}
 	fmt.Fprintf(stdout, "asking as %s; %d requests per shape, one at a time\n\n", p.Account, *n)
-	fmt.Fprintf(stdout, "%-44s %8s %9s %9s %9s %15s %15s\n", "query", "images", "p50 ms", "p99 ms", "max ms", "1st byte p50", "1st byte max")
+	fmt.Fprintf(stdout, "%-44s %8s %9s %9s %9s %15s %15s\n", "query", "items", "p50 ms", "p99 ms", "max ms", "1st byte p50", "1st byte max")
 	for _, s := range shapes {
 		if !strings.Contains(s.label, *only) {
 			continue
@@ -105,7 +111,8 @@ func queriesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			}
 			ds = append(ds, d)
 			firsts = append(firsts, first)
-			images = bytes.Count(buf.Bytes(), []byte("<imageId>"))
+			item := cmp.Or(s.item, "<imageId>")
+			images = bytes.Count(buf.Bytes(), []byte(item))
 		}
 		slices.Sort(ds)
 		slices.Sort(firsts)

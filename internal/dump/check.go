@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -22,6 +23,7 @@ const maxListed = 100
 type CheckError struct {
 	Problems []string // "line N: …", at most maxListed
 	Total    int
+	lines    []int // of Problems
 }
 
 func (e *CheckError) Error() string {
@@ -43,81 +45,231 @@ func (e *CheckError) Error() string {
 // to: PostgreSQL cannot store them), lines that are not JSON records,
 // unknown kinds, a header of another version, a record without its body,
 // and an image, instance, volume or snapshot id given twice. It returns nil or a *CheckError.
-func Check(r io.Reader) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
+//
+// Its memory does not grow with the file for an export as amigo writes
+// it: each kind's records come in key order (id then region, or, from
+// earlier versions, region then id), where a repeated id is the record
+// before. Only for a kind out of order (a file edited by hand) does a
+// second read of the file remember that kind's keys to find repeats.
+func Check(r io.ReadSeeker) error {
+	start, err := r.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
 	ce := &CheckError{}
-	add := func(line int, format string, args ...any) {
-		ce.Total++
-		if len(ce.Problems) < maxListed {
-			ce.Problems = append(ce.Problems, fmt.Sprintf("line %d: ", line)+fmt.Sprintf(format, args...))
+	orders := map[string]*keyOrder{}
+	var repeats problems // repeats among records in order
+	err = scanLines(r, func(line int, b []byte) {
+		rec, problem := checkLine(b)
+		if problem != "" {
+			ce.add(line, problem)
+			return
+		}
+		if k, ok := recordKey(rec); ok {
+			o := orders[k.kind]
+			if o == nil {
+				o = &keyOrder{idMajor: true, regionMajor: true}
+				orders[k.kind] = o
+			}
+			if first, ok := o.next(k, line); !ok {
+				repeats.add(line, repeated(k, first))
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	var unsorted []string
+	for kind, o := range orders {
+		if !o.idMajor && !o.regionMajor {
+			unsorted = append(unsorted, kind)
 		}
 	}
-	type idKey struct{ kind, region, id string }
-	seen := map[idKey]int{} // → the line that gave it first
+	if len(unsorted) > 0 {
+		// Some kind is out of order: find its repeats by remembering its
+		// keys, and the others' again by order, in a second read.
+		if _, err := r.Seek(start, io.SeekStart); err != nil {
+			return fmt.Errorf("import: rewinding the input: %w", err)
+		}
+		repeats = problems{}
+		seen := map[idKey]int{}
+		orders = map[string]*keyOrder{}
+		err := scanLines(r, func(line int, b []byte) {
+			rec, problem := checkLine(b)
+			if problem != "" {
+				return
+			}
+			k, ok := recordKey(rec)
+			if !ok {
+				return
+			}
+			if slices.Contains(unsorted, k.kind) {
+				if first, ok := seen[k]; ok {
+					repeats.add(line, repeated(k, first))
+				} else {
+					seen[k] = line
+				}
+				return
+			}
+			o := orders[k.kind]
+			if o == nil {
+				o = &keyOrder{idMajor: true, regionMajor: true}
+				orders[k.kind] = o
+			}
+			if first, ok := o.next(k, line); !ok {
+				repeats.add(line, repeated(k, first))
+			}
+		})
+		if err != nil {
+			return err
+		}
+	}
+	ce.merge(repeats)
+	if ce.Total > 0 {
+		return ce
+	}
+	return nil
+}
+
+// idKey is a record's identity: two records of one key are one too many.
+type idKey struct{ kind, region, id string }
+
+func repeated(k idKey, first int) string {
+	return fmt.Sprintf("%s %s in %s already given on line %d", k.kind, k.id, k.region, first)
+}
+
+// recordKey is the identity of an image, instance, volume or snapshot
+// record; ok is false for the other kinds.
+func recordKey(rec *record) (idKey, bool) {
+	switch rec.Kind {
+	case "image":
+		return idKey{"image", rec.Image.Region, rec.Image.ID}, true
+	case "instance":
+		return idKey{"instance", rec.Instance.Region, rec.Instance.ID}, true
+	case "volume":
+		return idKey{"volume", rec.Volume.Region, rec.Volume.ID}, true
+	case "snapshot":
+		return idKey{"snapshot", rec.Snapshot.Region, rec.Snapshot.ID}, true
+	}
+	return idKey{}, false
+}
+
+// keyOrder follows one kind's keys through the file: while they rise in
+// one of the orders an export writes, a repeat can only be the key just
+// before (next reports it, with the line that gave the key first).
+type keyOrder struct {
+	prev                 idKey
+	prevLine             int
+	started              bool
+	idMajor, regionMajor bool // the keys so far rise in this order
+}
+
+func (o *keyOrder) next(k idKey, line int) (first int, ok bool) {
+	if !o.started {
+		o.prev, o.prevLine, o.started = k, line, true
+		return 0, true
+	}
+	if k == o.prev {
+		return o.prevLine, false
+	}
+	if k.id < o.prev.id || k.id == o.prev.id && k.region < o.prev.region {
+		o.idMajor = false
+	}
+	if k.region < o.prev.region || k.region == o.prev.region && k.id < o.prev.id {
+		o.regionMajor = false
+	}
+	o.prev, o.prevLine = k, line
+	return 0, true
+}
+
+// checkLine decodes one non-empty line and returns the problem that keeps
+// it out of a store, or "".
+func checkLine(b []byte) (*record, string) {
+	if !utf8.Valid(b) {
+		return nil, "invalid UTF-8"
+	}
+	var rec record
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return nil, fmt.Sprintf("not a JSON record: %v", err)
+	}
+	if s, ok := firstBadText(reflect.ValueOf(rec)); !ok {
+		return nil, fmt.Sprintf("a string holds a NUL character or invalid UTF-8: %q", truncate(s))
+	}
+	switch rec.Kind {
+	case "header":
+		if rec.Version != Version {
+			return nil, fmt.Sprintf("export format version %d, this amigo reads %d", rec.Version, Version)
+		}
+		return &rec, ""
+	case "account", "organization":
+		return &rec, ""
+	case "setting", "image", "tag", "instance", "client_token", "volume", "snapshot", "event", "outbox":
+	default:
+		return nil, fmt.Sprintf("unknown record kind %q", rec.Kind)
+	}
+	if bodyMissing(&rec) {
+		return nil, fmt.Sprintf("%s record without its body", rec.Kind)
+	}
+	return &rec, ""
+}
+
+// scanLines calls f with each non-empty line of r and its number.
+func scanLines(r io.Reader, f func(line int, b []byte)) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	line := 0
 	for sc.Scan() {
 		line++
-		b := sc.Bytes()
-		if len(b) == 0 {
-			continue
-		}
-		if !utf8.Valid(b) {
-			add(line, "invalid UTF-8")
-			continue
-		}
-		var rec record
-		if err := json.Unmarshal(b, &rec); err != nil {
-			add(line, "not a JSON record: %v", err)
-			continue
-		}
-		if s, ok := firstBadText(reflect.ValueOf(rec)); !ok {
-			add(line, "a string holds a NUL character or invalid UTF-8: %q", truncate(s))
-			continue
-		}
-		switch rec.Kind {
-		case "header":
-			if rec.Version != Version {
-				add(line, "export format version %d, this amigo reads %d", rec.Version, Version)
-			}
-			continue
-		case "account", "organization":
-			continue
-		case "setting", "image", "tag", "instance", "client_token", "volume", "snapshot", "event":
-		default:
-			add(line, "unknown record kind %q", rec.Kind)
-			continue
-		}
-		if bodyMissing(&rec) {
-			add(line, "%s record without its body", rec.Kind)
-			continue
-		}
-		var k idKey
-		switch rec.Kind {
-		case "image":
-			k = idKey{"image", rec.Image.Region, rec.Image.ID}
-		case "instance":
-			k = idKey{"instance", rec.Instance.Region, rec.Instance.ID}
-		case "volume":
-			k = idKey{"volume", rec.Volume.Region, rec.Volume.ID}
-		case "snapshot":
-			k = idKey{"snapshot", rec.Snapshot.Region, rec.Snapshot.ID}
-		default:
-			continue
-		}
-		if first, ok := seen[k]; ok {
-			add(line, "%s %s in %s already given on line %d", k.kind, k.id, k.region, first)
-		} else {
-			seen[k] = line
+		if len(sc.Bytes()) > 0 {
+			f(line, sc.Bytes())
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("import: line %d: %w", line+1, err)
 	}
-	if ce.Total > 0 {
-		return ce
-	}
 	return nil
+}
+
+// problems are the first maxListed problems of a read, in line order, and
+// how many there were.
+type problems struct {
+	lines []int
+	texts []string
+	total int
+}
+
+func (p *problems) add(line int, text string) {
+	p.total++
+	if len(p.lines) < maxListed {
+		p.lines = append(p.lines, line)
+		p.texts = append(p.texts, text)
+	}
+}
+
+func (e *CheckError) add(line int, text string) {
+	e.Total++
+	if len(e.Problems) < maxListed {
+		e.Problems = append(e.Problems, fmt.Sprintf("line %d: %s", line, text))
+		e.lines = append(e.lines, line)
+	}
+}
+
+// merge adds p's problems to e's, keeping the first maxListed of both by
+// line (each list is in line order and holds its own first maxListed).
+func (e *CheckError) merge(p problems) {
+	lines, texts := e.lines, e.Problems
+	e.lines, e.Problems = nil, nil
+	i, j := 0, 0
+	for len(e.Problems) < maxListed && (i < len(lines) || j < len(p.lines)) {
+		if j == len(p.lines) || i < len(lines) && lines[i] <= p.lines[j] {
+			e.lines, e.Problems = append(e.lines, lines[i]), append(e.Problems, texts[i])
+			i++
+		} else {
+			e.lines, e.Problems = append(e.lines, p.lines[j]), append(e.Problems, fmt.Sprintf("line %d: %s", p.lines[j], p.texts[j]))
+			j++
+		}
+	}
+	e.Total += p.total
 }
 
 func truncate(s string) string {

@@ -7,8 +7,13 @@
 // store, and import skips them), "setting", "image" (with its launch
 // permissions), "tag", "instance", "client_token" (what a RunInstances
 // ClientToken launched), "volume", "snapshot" (with its create-volume
-// permissions), "event" (the audit trail's, oldest first). Records are
-// sorted, so two exports of the same state are byte for byte identical.
+// permissions), "outbox" (the undelivered outbound messages, in the order
+// of writing), "event" (the audit trail's, oldest first). Records are
+// sorted — each kind by region and id (tags by region, account, resource
+// id and key) — so two exports of the same state
+// are byte for byte identical. Export reads each kind a batch at a time
+// and import reads the file line by line (twice: Check, then the load),
+// so neither holds more than a batch of records whatever the store's size.
 package dump
 
 import (
@@ -19,12 +24,14 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/amigo-ec2/amigo/internal/account"
 	"github.com/amigo-ec2/amigo/internal/audit"
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/outbox"
 	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/snapshot"
 	"github.com/amigo-ec2/amigo/internal/volume"
@@ -46,6 +53,20 @@ type record struct {
 	Volume       *volume.Volume        `json:"volume,omitempty"`
 	Snapshot     *snapshotRecord       `json:"snapshot,omitempty"`
 	Event        *eventRecord          `json:"event,omitempty"`
+	Outbox       *outboxRecord         `json:"outbox,omitempty"`
+}
+
+// outboxRecord is one undelivered outbound message (internal/outbox). Its
+// failed attempts are not carried: the importing store delivers it as a
+// new message, from a fresh backoff, and gives it up as the exporting one
+// would have, Options.MaxAge after Created.
+type outboxRecord struct {
+	ID              string `json:"id"`
+	Topic           string `json:"topic"`
+	Key             string `json:"key"`
+	NotBeforeMillis int64  `json:"not_before_ms"`
+	CreatedMillis   int64  `json:"created_ms"`
+	Body            []byte `json:"body"`
 }
 
 // eventRecord is one audit event: its CloudTrail record, the resources it
@@ -82,6 +103,8 @@ func bodyMissing(rec *record) bool {
 		return rec.Snapshot == nil
 	case "event":
 		return rec.Event == nil || len(rec.Event.Record) == 0
+	case "outbox":
+		return rec.Outbox == nil || rec.Outbox.ID == "" || rec.Outbox.Topic == ""
 	}
 	return false
 }
@@ -93,7 +116,9 @@ type accountRecord struct {
 }
 
 // Export writes the whole state of st (and dir's accounts, for the record)
-// to w in one consistent snapshot.
+// to w in one consistent snapshot (one read transaction; the audit trail
+// and the outbox after it), reading each kind exportBatch records at a
+// time.
 func Export(ctx context.Context, st instance.Store, dir *account.Directory, w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	enc := json.NewEncoder(bw)
@@ -139,55 +164,43 @@ func Export(ctx context.Context, st instance.Store, dir *account.Directory, w io
 				return err
 			}
 		}
-		imgs, err := tx.FindImages(ctx, image.Query{IncludeDeregistered: true})
+		sc, ok := tx.(scoper)
+		if !ok {
+			return fmt.Errorf("export: the store cannot list its regions")
+		}
+		regions, tagScopes, err := sc.ExportScopes(ctx)
 		if err != nil {
 			return err
 		}
-		sort.Slice(imgs, func(i, j int) bool {
-			if imgs[i].Region != imgs[j].Region {
-				return imgs[i].Region < imgs[j].Region
-			}
-			return imgs[i].ID < imgs[j].ID
-		})
-		for _, img := range imgs {
-			if err := write(record{Kind: "image", Image: img}); err != nil {
+		for _, region := range regions {
+			err := walk(func(after string, limit int) ([]*image.Image, error) {
+				return tx.FindImages(ctx, image.Query{Region: region, IncludeDeregistered: true, AfterID: after, Limit: limit, Bulk: true})
+			}, func(img *image.Image) string { return img.ID }, func(img *image.Image) error {
+				return write(record{Kind: "image", Image: img})
+			})
+			if err != nil {
 				return err
 			}
 		}
-		tags, err := tx.ListTags(ctx, resource.TagQuery{})
-		if err != nil {
-			return err
-		}
-		sort.Slice(tags, func(i, j int) bool {
-			a, b := tags[i], tags[j]
-			if a.Region != b.Region {
-				return a.Region < b.Region
-			}
-			if a.Account != b.Account {
-				return a.Account < b.Account
-			}
-			if a.ResourceID != b.ResourceID {
-				return a.ResourceID < b.ResourceID
-			}
-			return a.Key < b.Key
-		})
-		for i := range tags {
-			if err := write(record{Kind: "tag", Tag: &tags[i]}); err != nil {
+		for _, scope := range tagScopes {
+			err := walk(func(after string, limit int) ([]resource.ResourceTag, error) {
+				q := resource.TagQuery{Region: scope[0], Account: scope[1], Limit: limit}
+				q.AfterResourceID, q.AfterKey, _ = strings.Cut(after, "\x00")
+				return tx.ListTags(ctx, q)
+			}, func(t resource.ResourceTag) string { return t.ResourceID + "\x00" + t.Key }, func(t resource.ResourceTag) error {
+				return write(record{Kind: "tag", Tag: &t})
+			})
+			if err != nil {
 				return err
 			}
 		}
-		insts, err := tx.FindInstances(ctx, instance.Query{})
-		if err != nil {
-			return err
-		}
-		sort.Slice(insts, func(i, j int) bool {
-			if insts[i].Region != insts[j].Region {
-				return insts[i].Region < insts[j].Region
-			}
-			return insts[i].ID < insts[j].ID
-		})
-		for _, inst := range insts {
-			if err := write(record{Kind: "instance", Instance: inst}); err != nil {
+		for _, region := range regions {
+			err := walk(func(after string, limit int) ([]*instance.Instance, error) {
+				return tx.FindInstances(ctx, instance.Query{Region: region, AfterID: after, Limit: limit})
+			}, func(inst *instance.Instance) string { return inst.ID }, func(inst *instance.Instance) error {
+				return write(record{Kind: "instance", Instance: inst})
+			})
+			if err != nil {
 				return err
 			}
 		}
@@ -200,7 +213,10 @@ func Export(ctx context.Context, st instance.Store, dir *account.Directory, w io
 				return err
 			}
 		}
-		return exportStorage(ctx, tx, write)
+		if err := exportStorage(ctx, tx, regions, write); err != nil {
+			return err
+		}
+		return exportOutbox(ctx, tx, write)
 	})
 	if err != nil {
 		return err
@@ -222,7 +238,7 @@ func Export(ctx context.Context, st instance.Store, dir *account.Directory, w io
 
 // Stats counts what Import loaded.
 type Stats struct {
-	Images, Tags, Settings, Instances, ClientTokens, Volumes, Snapshots, Events, Skipped int
+	Images, Tags, Settings, Instances, ClientTokens, Volumes, Snapshots, Events, Outbox, Skipped int
 }
 
 // Import loads an export into st, which must hold no images yet. It reads
@@ -316,6 +332,13 @@ func Import(ctx context.Context, st instance.Store, r io.Reader) (Stats, error) 
 					if err := atx.InsertEvent(ctx, e); err != nil {
 						return fmt.Errorf("event %s: %w", e.ID, err)
 					}
+				case "outbox":
+					o := rec.Outbox
+					m := outbox.Message{ID: o.ID, Topic: o.Topic, Key: o.Key, Body: o.Body,
+						NotBefore: time.UnixMilli(o.NotBeforeMillis).UTC(), Created: time.UnixMilli(o.CreatedMillis).UTC()}
+					if err := tx.Enqueue(ctx, m); err != nil {
+						return fmt.Errorf("outbox message %s: %w", o.ID, err)
+					}
 				case "tag":
 					k := [3]string{rec.Tag.Region, rec.Tag.Account, rec.Tag.ResourceID}
 					if _, ok := tags[k]; !ok {
@@ -375,6 +398,8 @@ func Import(ctx context.Context, st instance.Store, r io.Reader) (Stats, error) 
 			stats.Snapshots++
 		case "event":
 			stats.Events++
+		case "outbox":
+			stats.Outbox++
 		default:
 			return stats, fmt.Errorf("line %d: unknown record kind %q", line, rec.Kind)
 		}
@@ -422,41 +447,101 @@ func withTag(tags []resource.Tag, t resource.Tag) []resource.Tag {
 }
 
 // exportStorage writes every volume, then every snapshot with its
-// permissions, each sorted by region and id.
-func exportStorage(ctx context.Context, tx instance.Tx, write func(record) error) error {
-	vols, err := tx.FindVolumes(ctx, volume.Query{})
-	if err != nil {
-		return err
-	}
-	sort.Slice(vols, func(i, j int) bool {
-		if vols[i].Region != vols[j].Region {
-			return vols[i].Region < vols[j].Region
-		}
-		return vols[i].ID < vols[j].ID
-	})
-	for _, v := range vols {
-		if err := write(record{Kind: "volume", Volume: v}); err != nil {
-			return err
-		}
-	}
-	snaps, err := tx.FindSnapshots(ctx, snapshot.Query{})
-	if err != nil {
-		return err
-	}
-	sort.Slice(snaps, func(i, j int) bool {
-		if snaps[i].Region != snaps[j].Region {
-			return snaps[i].Region < snaps[j].Region
-		}
-		return snaps[i].ID < snaps[j].ID
-	})
-	for _, sn := range snaps {
-		perms, err := tx.SnapshotPermissions(ctx, sn.Region, []string{sn.ID})
+// permissions, each by region and id, a batch at a time.
+func exportStorage(ctx context.Context, tx instance.Tx, regions []string, write func(record) error) error {
+	for _, region := range regions {
+		err := walk(func(after string, limit int) ([]*volume.Volume, error) {
+			return tx.FindVolumes(ctx, volume.Query{Region: region, AfterID: after, Limit: limit})
+		}, func(v *volume.Volume) string { return v.ID }, func(v *volume.Volume) error {
+			return write(record{Kind: "volume", Volume: v})
+		})
 		if err != nil {
 			return err
 		}
-		if err := write(record{Kind: "snapshot", Snapshot: &snapshotRecord{Snapshot: *sn, Permissions: perms[sn.ID]}}); err != nil {
+	}
+	for _, region := range regions {
+		var perms map[string][]snapshot.Permission // the batch's
+		err := walk(func(after string, limit int) ([]*snapshot.Snapshot, error) {
+			snaps, err := tx.FindSnapshots(ctx, snapshot.Query{Region: region, AfterID: after, Limit: limit})
+			if err != nil || len(snaps) == 0 {
+				return nil, err
+			}
+			ids := make([]string, len(snaps))
+			for i, sn := range snaps {
+				ids[i] = sn.ID
+			}
+			perms, err = tx.SnapshotPermissions(ctx, region, ids)
+			return snaps, err
+		}, func(sn *snapshot.Snapshot) string { return sn.ID }, func(sn *snapshot.Snapshot) error {
+			return write(record{Kind: "snapshot", Snapshot: &snapshotRecord{Snapshot: *sn, Permissions: perms[sn.ID]}})
+		})
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// scoper is the store transaction's list of the primary keys' leading
+// columns (ExportScopes on both engines): an export walks every table as
+// ranges of its primary key, region by region (tags: region and account),
+// each range a batch at a time, so a batch costs an index range, not a
+// scan and sort of the table.
+type scoper interface {
+	ExportScopes(ctx context.Context) (regions []string, tagScopes [][2]string, err error)
+}
+
+// exportOutbox writes the undelivered outbound messages in the order they
+// were written, so an import enqueues them in that order (delivery keeps
+// each key's order). It runs in the export's transaction: the messages
+// are exactly those of the state exported.
+func exportOutbox(ctx context.Context, tx instance.Tx, write func(record) error) error {
+	l, ok := tx.(outbox.Lister)
+	if !ok {
+		return fmt.Errorf("export: the store cannot list its outbox")
+	}
+	after := int64(0)
+	for {
+		ms, err := l.PendingMessages(ctx, after, exportBatch)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			o := &outboxRecord{ID: m.ID, Topic: m.Topic, Key: m.Key, NotBeforeMillis: m.NotBefore.UnixMilli(),
+				CreatedMillis: m.Created.UnixMilli(), Body: m.Body}
+			if err := write(record{Kind: "outbox", Outbox: o}); err != nil {
+				return err
+			}
+		}
+		if len(ms) < exportBatch {
+			return nil
+		}
+		after = ms[len(ms)-1].Seq
+	}
+}
+
+// exportBatch is how many records of one kind an export reads at a time:
+// its memory is one batch, however large the store.
+var exportBatch = 1000 // a variable for tests
+
+// walk writes every record of one range of keys in key order, exportBatch
+// at a time: fetch returns up to limit records whose keys are after
+// after, in key order.
+func walk[T any](fetch func(after string, limit int) ([]T, error), key func(T) string, emit func(T) error) error {
+	after := ""
+	for {
+		batch, err := fetch(after, exportBatch)
+		if err != nil {
+			return err
+		}
+		for _, t := range batch {
+			if err := emit(t); err != nil {
+				return err
+			}
+		}
+		if len(batch) < exportBatch {
+			return nil
+		}
+		after = key(batch[len(batch)-1])
+	}
 }

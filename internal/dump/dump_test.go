@@ -17,6 +17,7 @@ import (
 	"github.com/amigo-ec2/amigo/internal/datagen"
 	"github.com/amigo-ec2/amigo/internal/image"
 	"github.com/amigo-ec2/amigo/internal/instance"
+	"github.com/amigo-ec2/amigo/internal/outbox"
 	"github.com/amigo-ec2/amigo/internal/resource"
 	"github.com/amigo-ec2/amigo/internal/snapshot"
 	"github.com/amigo-ec2/amigo/internal/store/pgtest"
@@ -93,6 +94,14 @@ func fill(t *testing.T, st instance.Store) {
 		if err := tx.SetTags(ctx, "us-east-1", "111122223333", snap.ID, []resource.Tag{{Key: "Team", Value: "blue"}}); err != nil {
 			return err
 		}
+		// Undelivered outbound messages: two keys, one due later.
+		for i, key := range []string{"us-east-1/ami-b", "us-east-1/ami-a", "us-east-1/ami-b"} {
+			m := outbox.Message{ID: fmt.Sprintf("00000000-0000-4000-8000-1000000000%02d", i), Topic: image.TopicStateChange, Key: key,
+				NotBefore: created.Add(time.Duration(i) * time.Hour), Created: created, Body: []byte(fmt.Sprintf(`{"n":%d}`, i))}
+			if err := tx.Enqueue(ctx, m); err != nil {
+				return err
+			}
+		}
 		return tx.SetSnapshotPermissions(ctx, "us-east-1", snap.ID, []snapshot.Permission{{UserID: "222233334444"}, {Group: snapshot.GroupAll}})
 	})
 	if err != nil {
@@ -136,7 +145,7 @@ func load(t *testing.T, st instance.Store, data []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stats.Images != 600 || stats.Instances != 1 || stats.Settings == 0 || stats.Tags < 1200 || stats.Volumes != 1 || stats.Snapshots != 601 || stats.Events != 2 { // 600 snapshots generated with their images, 1 made here
+	if stats.Images != 600 || stats.Instances != 1 || stats.Settings == 0 || stats.Tags < 1200 || stats.Volumes != 1 || stats.Snapshots != 601 || stats.Events != 2 || stats.Outbox != 3 { // 600 snapshots generated with their images, 1 made here
 		t.Fatalf("imported %+v", stats)
 	}
 }
@@ -147,7 +156,7 @@ func TestRoundTripAcrossEngines(t *testing.T) {
 	fill(t, a)
 	first := export(t, a)
 	if !bytes.Contains(first, []byte(`"kind":"instance"`)) || !bytes.Contains(first, []byte(`"Mine"`)) ||
-		!bytes.Contains(first, []byte(`"kind":"volume"`)) || !bytes.Contains(first, []byte(`"kind":"event"`)) || !bytes.Contains(first, []byte(`"permissions":[{"UserID":"222233334444"`)) {
+		!bytes.Contains(first, []byte(`"kind":"volume"`)) || !bytes.Contains(first, []byte(`"kind":"event"`)) || !bytes.Contains(first, []byte(`"kind":"outbox"`)) || !bytes.Contains(first, []byte(`"permissions":[{"UserID":"222233334444"`)) {
 		t.Fatal("export misses records")
 	}
 	pg := openPostgres(t)

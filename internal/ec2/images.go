@@ -160,8 +160,7 @@ func (h *handlers) describeImages(ctx context.Context, c resource.Caller, in *ec
 	}
 	out := &ec2api.DescribeImagesResult{Images: make([]ec2api.Image, len(imgs)), NextToken: ptr(next)}
 	for i, d := range imgs {
-		out.Images[i] = imageOut(d.Image, d.Tags)
-		out.Images[i].ImageAllowed = d.Allowed
+		out.Images[i] = describedImageOut(d)
 	}
 	return out, nil
 }
@@ -175,16 +174,29 @@ func (h *handlers) streamImages(ctx context.Context, c resource.Caller, r *image
 	if err != nil {
 		return nil, err
 	}
-	return &query.Stream{Out: &ec2api.DescribeImagesResult{}, List: "Images", Next: func(ctx context.Context) (any, error) {
-		ds, err := s.Next(ctx)
-		if err != nil || ds == nil {
+	return streamOf(&ec2api.DescribeImagesResult{}, "Images", s, describedImageOut), nil
+}
+
+func describedImageOut(d image.Described) ec2api.Image {
+	out := imageOut(d.Image, d.Tags)
+	out.ImageAllowed = d.Allowed
+	return out
+}
+
+// streamOf is the answer of a streamed listing (resource.Stream): res's
+// list field named list comes batch by batch, each result converted by
+// out, so the answer is never held whole; the bytes are those of the
+// one-piece answer (query.EncodeStream).
+func streamOf[R, O any](res any, list string, s *resource.Stream[R], out func(R) O) *query.Stream {
+	return &query.Stream{Out: res, List: list, Next: func(ctx context.Context) (any, error) {
+		rs, err := s.Next(ctx)
+		if err != nil || rs == nil {
 			return nil, err
 		}
-		out := make([]ec2api.Image, len(ds))
-		for i, d := range ds {
-			out[i] = imageOut(d.Image, d.Tags)
-			out[i].ImageAllowed = d.Allowed
+		items := make([]O, len(rs))
+		for i, r := range rs {
+			items[i] = out(r)
 		}
-		return out, nil
-	}}, nil
+		return items, nil
+	}}
 }

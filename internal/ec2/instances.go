@@ -54,6 +54,13 @@ func (h *handlers) describeInstances(ctx context.Context, c resource.Caller, in 
 	r := &instance.DescribeRequest{InstanceIDs: in.InstanceIds, MaxResults: in.MaxResults,
 		NextToken: in.NextToken, DryRun: flag(in.DryRun)}
 	r.Filters = filters(in.Filters)
+	if r.Streams() {
+		st, err := h.instances.StreamInstances(c, r)
+		if err != nil {
+			return nil, err
+		}
+		return streamOf(&ec2api.DescribeInstancesResult{}, "Reservations", st, reservationOut), nil
+	}
 	res, next, err := h.instances.DescribeInstances(ctx, c, r)
 	if err != nil {
 		return nil, err

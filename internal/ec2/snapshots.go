@@ -36,6 +36,13 @@ func (h *snapshotHandlers) describeSnapshots(ctx context.Context, c resource.Cal
 	for _, f := range in.Filters {
 		r.Filters = append(r.Filters, resource.Filter{Name: f.Name, Values: f.Values})
 	}
+	if r.Streams() {
+		st, err := h.svc.StreamSnapshots(c, r)
+		if err != nil {
+			return nil, err
+		}
+		return streamOf(&ec2api.DescribeSnapshotsResult{}, "Snapshots", st, snapshotOut), nil
+	}
 	snaps, next, err := h.svc.DescribeSnapshots(ctx, c, r)
 	if err != nil {
 		return nil, err

@@ -28,15 +28,25 @@ func (h *handlers) deleteTags(ctx context.Context, c resource.Caller, in *ec2api
 func (h *handlers) describeTags(ctx context.Context, c resource.Caller, in *ec2api.DescribeTagsRequest) (any, error) {
 	r := &resource.DescribeTagsRequest{Page: resource.Page{MaxResults: in.MaxResults, NextToken: in.NextToken}, DryRun: flag(in.DryRun)}
 	r.Filters = filters(in.Filters)
+	if r.Streams() {
+		st, err := h.tags.StreamTags(c, r)
+		if err != nil {
+			return nil, err
+		}
+		return streamOf(&ec2api.DescribeTagsResult{}, "Tags", st, tagDescriptionOut), nil
+	}
 	tags, next, err := h.tags.DescribeTags(ctx, c, r)
 	if err != nil {
 		return nil, err
 	}
 	out := &ec2api.DescribeTagsResult{Tags: make([]ec2api.TagDescription, len(tags)), NextToken: ptr(next)}
 	for i := range tags {
-		t := &tags[i]
-		rt := resource.TypeOf(t.ResourceID)
-		out.Tags[i] = ec2api.TagDescription{ResourceId: &t.ResourceID, ResourceType: &rt, Key: &t.Key, Value: &t.Value}
+		out.Tags[i] = tagDescriptionOut(tags[i])
 	}
 	return out, nil
+}
+
+func tagDescriptionOut(t resource.ResourceTag) ec2api.TagDescription {
+	rt := resource.TypeOf(t.ResourceID)
+	return ec2api.TagDescription{ResourceId: &t.ResourceID, ResourceType: &rt, Key: &t.Key, Value: &t.Value}
 }

@@ -42,13 +42,20 @@ func (h *volumeHandlers) describeVolumes(ctx context.Context, c resource.Caller,
 	for _, f := range in.Filters {
 		r.Filters = append(r.Filters, resource.Filter{Name: f.Name, Values: f.Values})
 	}
+	if r.Streams() {
+		st, err := h.volumes.StreamVolumes(c, r)
+		if err != nil {
+			return nil, err
+		}
+		return streamOf(&ec2api.DescribeVolumesResult{}, "Volumes", st, describedVolumeOut), nil
+	}
 	vs, next, err := h.volumes.DescribeVolumes(ctx, c, r)
 	if err != nil {
 		return nil, err
 	}
 	out := &ec2api.DescribeVolumesResult{Volumes: make([]ec2api.Volume, len(vs)), NextToken: ptr(next)}
 	for i := range vs {
-		out.Volumes[i] = volumeOut(vs[i].Volume, vs[i].State, vs[i].Tags)
+		out.Volumes[i] = describedVolumeOut(vs[i])
 	}
 	return out, nil
 }
@@ -58,6 +65,10 @@ func (h *volumeHandlers) deleteVolume(ctx context.Context, c resource.Caller, in
 		return nil, err
 	}
 	return returnTrue(), nil
+}
+
+func describedVolumeOut(d volume.Described) ec2api.Volume {
+	return volumeOut(d.Volume, d.State, d.Tags)
 }
 
 func volumeOut(v *volume.Volume, state string, tags []resource.Tag) ec2api.Volume {

@@ -169,8 +169,11 @@ type Query struct {
 	OwnerID  string
 	IDs      []string
 	ImageIDs []string
-	AfterID  string
-	Limit    int
+	// ReservationIDs: only instances of these reservations (a streamed
+	// DescribeInstances gathers each reservation it lists).
+	ReservationIDs []string
+	AfterID        string
+	Limit          int
 }
 
 // Store is the image store whose transactions also hold instances, so a

@@ -74,3 +74,14 @@ type Store interface {
 	// Backlog counts the undelivered messages of topic, due or not.
 	Backlog(ctx context.Context, topic string) (int, error)
 }
+
+// Lister is the export's view of the outbox from inside a store
+// transaction, so the messages it lists are those of the state the same
+// transaction reads: no event of a change the export does not hold, none
+// missing for one it does.
+type Lister interface {
+	// PendingMessages returns up to limit undelivered messages of every
+	// topic whose Seq is after afterSeq, in Seq order (the order of
+	// writing), with their Attempts; a lease is no part of a message.
+	PendingMessages(ctx context.Context, afterSeq int64, limit int) ([]Message, error)
+}

@@ -91,3 +91,33 @@ func (s *Stream[R]) Next(ctx context.Context) ([]R, error) {
 	}
 	return nil, nil
 }
+
+// StreamList is List for an un-paged answer, as a Stream: the listing's
+// candidates are fetched limit at a time in key order, each batch in its
+// own transaction (view), and kept there by the listing's matcher. open
+// builds the listing over one transaction; kind and criteria are its Kind
+// and Criteria (a token a paged answer issued continues as a stream). The
+// span of Batch is not used: a listing without a key-range search reads
+// by limit alone, so one batch costs at most limit candidates.
+//
+// It is for the listings whose answer is one result per candidate in
+// candidate order (DescribeSnapshots, DescribeVolumes, DescribeTags); the
+// results of a batch are those List would give for the same candidates.
+func StreamList[T, C, R any](p *Pages, c Caller, pg Page, kind string, criteria func(*Fingerprint), view TxFunc[T], open func(ctx context.Context, tx T) Listing[C, R]) (*Stream[R], error) {
+	return NewStream(p, c, pg, kind, criteria, func(ctx context.Context, after string, _, limit int) (rs []R, found int, next string, err error) {
+		err = view(ctx, func(tx T) error {
+			l := open(ctx, tx)
+			cands, err := l.Fetch(after, limit)
+			if err != nil {
+				return err
+			}
+			found = len(cands)
+			if found >= limit {
+				next = l.Key(cands[found-1]) // more may follow
+			}
+			rs, err = l.Keep(cands)
+			return err
+		})
+		return rs, found, next, err
+	})
+}

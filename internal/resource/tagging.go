@@ -2,6 +2,7 @@ package resource
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
@@ -188,77 +189,126 @@ var tagFields = map[string]Field[ResourceTag]{
 // Returns InvalidParameterValue (filters, MaxResults, NextToken),
 // FilterLimitExceeded, UnauthorizedOperation and DryRunOperation.
 func (t *Tagging[T]) DescribeTags(ctx context.Context, c Caller, r *DescribeTagsRequest) ([]ResourceTag, string, error) {
-	fs, err := CompileFilters(r.Filters, tagFields)
+	p, err := planTags(c, r)
 	if err != nil {
 		return nil, "", err
-	}
-	if err := CheckMaxResults(r.MaxResults); err != nil {
-		return nil, "", err
-	}
-	if err := Authorize(c, "DescribeTags", "*"); err != nil {
-		return nil, "", err
-	}
-	if r.DryRun {
-		return nil, "", awserr.DryRunOK()
-	}
-	q := TagQuery{Region: c.Region, Account: c.Account}
-	byResource := false
-	for i := range fs {
-		// Literal resource ids and keys narrow the store's query.
-		switch f := &fs[i]; f.Name {
-		case "resource-id":
-			q.ResourceIDs = f.Literals()
-		case "key":
-			q.Keys = f.Literals()
-		default:
-			_, tagFilter := TagFilterKey(f.Name)
-			byResource = byResource || tagFilter
-		}
 	}
 	var out []ResourceTag
 	var next string
 	err = t.view(ctx, func(tx T) error {
-		out, next, err = List(ctx, t.pages, c, r.Page, Listing[ResourceTag, ResourceTag]{
-			Kind: "tags",
-			Criteria: func(f *Fingerprint) {
-				f.AddFilters(r.Filters)
-			},
-			Fetch: func(after string, limit int) ([]ResourceTag, error) {
-				q := q
-				q.AfterResourceID, q.AfterKey, _ = strings.Cut(after, "\x00")
-				q.Limit = limit
-				return tx.ListTags(ctx, q)
-			},
-			Key: tagKey,
-			Keep: func(tags []ResourceTag) ([]ResourceTag, error) {
-				var all map[string][]Tag
-				if byResource {
-					// tag:<key> looks at each resource's other tags too.
-					ids := make([]string, 0, len(tags))
-					for _, tg := range tags {
-						ids = append(ids, tg.ResourceID)
-					}
-					var err error
-					if all, err = tx.Tags(ctx, c.Region, c.Account, slices.Compact(ids)); err != nil {
-						return nil, err
-					}
-				}
-				var kept []ResourceTag
-				for i, tg := range tags {
-					if err := Poll(ctx, i); err != nil {
-						return nil, err
-					}
-					if MatchAll(fs, tg, all[tg.ResourceID]) {
-						kept = append(kept, tg)
-					}
-				}
-				return kept, nil
-			},
-			ResultKey: tagKey,
-		})
+		out, next, err = List(ctx, t.pages, c, r.Page, tagListing(ctx, tx, c, p))
 		return err
 	})
 	return out, next, err
+}
+
+// Streams reports whether DescribeTags answers r as a stream
+// (StreamTags): without MaxResults it lists every tag the caller has set
+// in the region, however many.
+func (r *DescribeTagsRequest) Streams() bool { return r.MaxResults == nil }
+
+// StreamTags is DescribeTags for a request that Streams: the same checks
+// and the same tags in the same order, read a batch at a time, each batch
+// in its own short read transaction (StreamList). Returns the request's
+// errors; the stream's Next returns the store's.
+func (t *Tagging[T]) StreamTags(c Caller, r *DescribeTagsRequest) (*Stream[ResourceTag], error) {
+	if !r.Streams() {
+		return nil, awserr.Internal(errTagsNotStreamed)
+	}
+	p, err := planTags(c, r)
+	if err != nil {
+		return nil, err
+	}
+	return StreamList(t.pages, c, r.Page, tagsKind, p.criteria, t.view, func(ctx context.Context, tx T) Listing[ResourceTag, ResourceTag] {
+		return tagListing(ctx, tx, c, p)
+	})
+}
+
+// errTagsNotStreamed is a programming error: the caller did not ask Streams.
+var errTagsNotStreamed = errors.New("resource: StreamTags called for a request that does not stream")
+
+// tagsKind names DescribeTags' listing in its tokens.
+const tagsKind = "tags"
+
+// tagsPlan is a checked DescribeTags request.
+type tagsPlan struct {
+	r          *DescribeTagsRequest
+	fs         []CompiledFilter[ResourceTag]
+	q          TagQuery
+	byResource bool // a tag:<key> filter looks at each resource's other tags
+}
+
+func planTags(c Caller, r *DescribeTagsRequest) (*tagsPlan, error) {
+	fs, err := CompileFilters(r.Filters, tagFields)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckMaxResults(r.MaxResults); err != nil {
+		return nil, err
+	}
+	if err := Authorize(c, "DescribeTags", "*"); err != nil {
+		return nil, err
+	}
+	if r.DryRun {
+		return nil, awserr.DryRunOK()
+	}
+	p := &tagsPlan{r: r, fs: fs, q: TagQuery{Region: c.Region, Account: c.Account}}
+	for i := range fs {
+		// Literal resource ids and keys narrow the store's query.
+		switch f := &fs[i]; f.Name {
+		case "resource-id":
+			p.q.ResourceIDs = f.Literals()
+		case "key":
+			p.q.Keys = f.Literals()
+		default:
+			_, tagFilter := TagFilterKey(f.Name)
+			p.byResource = p.byResource || tagFilter
+		}
+	}
+	return p, nil
+}
+
+// criteria are what a page token binds.
+func (p *tagsPlan) criteria(f *Fingerprint) { f.AddFilters(p.r.Filters) }
+
+// tagListing is a DescribeTags listing over one transaction.
+func tagListing[T Tx](ctx context.Context, tx T, c Caller, p *tagsPlan) Listing[ResourceTag, ResourceTag] {
+	return Listing[ResourceTag, ResourceTag]{
+		Kind:     tagsKind,
+		Criteria: p.criteria,
+		Fetch: func(after string, limit int) ([]ResourceTag, error) {
+			q := p.q
+			q.AfterResourceID, q.AfterKey, _ = strings.Cut(after, "\x00")
+			q.Limit = limit
+			return tx.ListTags(ctx, q)
+		},
+		Key: tagKey,
+		Keep: func(tags []ResourceTag) ([]ResourceTag, error) {
+			var all map[string][]Tag
+			if p.byResource {
+				// tag:<key> looks at each resource's other tags too.
+				ids := make([]string, 0, len(tags))
+				for _, tg := range tags {
+					ids = append(ids, tg.ResourceID)
+				}
+				var err error
+				if all, err = tx.Tags(ctx, c.Region, c.Account, slices.Compact(ids)); err != nil {
+					return nil, err
+				}
+			}
+			var kept []ResourceTag
+			for i, tg := range tags {
+				if err := Poll(ctx, i); err != nil {
+					return nil, err
+				}
+				if MatchAll(p.fs, tg, all[tg.ResourceID]) {
+					kept = append(kept, tg)
+				}
+			}
+			return kept, nil
+		},
+		ResultKey: tagKey,
+	}
 }
 
 func tagKey(t ResourceTag) string { return t.ResourceID + "\x00" + t.Key }

@@ -2,8 +2,10 @@ package volume
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/amigo-ec2/amigo/internal/awserr"
 	"github.com/amigo-ec2/amigo/internal/resource"
@@ -66,67 +68,17 @@ var fields = map[string]resource.Field[row]{
 // MaxResults, NextToken), InvalidParameterCombination,
 // UnauthorizedOperation and DryRunOperation.
 func (s *Service) DescribeVolumes(ctx context.Context, c resource.Caller, r *DescribeRequest) ([]Described, string, error) {
-	for _, id := range r.VolumeIDs {
-		if !ValidID(id) {
-			return nil, "", ErrMalformed(id)
-		}
-	}
-	if err := resource.CheckPage("volumeSet", len(r.VolumeIDs), r.MaxResults); err != nil {
-		return nil, "", err
-	}
-	fs, err := resource.CompileFilters(r.Filters, fields)
+	p, err := s.plan(c, r)
 	if err != nil {
 		return nil, "", err
 	}
-	if err := resource.Authorize(c, "DescribeVolumes", "*"); err != nil {
-		return nil, "", err
-	}
-	if r.DryRun {
-		return nil, "", awserr.DryRunOK()
-	}
-	now := s.now()
-	q := Query{Region: c.Region, OwnerID: c.Account, IDs: slices.Compact(slices.Sorted(slices.Values(r.VolumeIDs)))}
 	found := map[string]bool{}
 	var out []Described
 	var next string
 	err = s.store.ViewVolumes(ctx, func(tx Tx) error {
 		clear(found)
 		var err error
-		out, next, err = resource.List(ctx, s.pages, c, r.Page, resource.Listing[*Volume, Described]{
-			Kind: "volumes",
-			Criteria: func(f *resource.Fingerprint) {
-				f.Add(q.IDs...)
-				f.AddFilters(r.Filters)
-			},
-			Fetch: func(after string, limit int) ([]*Volume, error) {
-				q.AfterID, q.Limit = after, limit
-				return tx.FindVolumes(ctx, q)
-			},
-			Key: func(v *Volume) string { return v.ID },
-			Keep: func(vs []*Volume) ([]Described, error) {
-				ids := make([]string, len(vs))
-				for i, v := range vs {
-					ids[i] = v.ID
-					found[v.ID] = true
-				}
-				tags, err := tx.Tags(ctx, c.Region, c.Account, ids)
-				if err != nil {
-					return nil, err
-				}
-				var kept []Described
-				for i, v := range vs {
-					if err := resource.Poll(ctx, i); err != nil {
-						return nil, err
-					}
-					d := Described{Volume: v, State: v.StateAt(now), Tags: tags[v.ID]}
-					if resource.MatchAll(fs, d, d.Tags) {
-						kept = append(kept, d)
-					}
-				}
-				return kept, nil
-			},
-			ResultKey: func(d Described) string { return d.ID },
-		})
+		out, next, err = resource.List(ctx, s.pages, c, r.Page, p.listing(ctx, tx, c, found))
 		if err != nil {
 			return err
 		}
@@ -141,6 +93,114 @@ func (s *Service) DescribeVolumes(ctx context.Context, c resource.Caller, r *Des
 		return nil, "", err
 	}
 	return out, next, nil
+}
+
+// Streams reports whether DescribeVolumes answers r as a stream
+// (StreamVolumes): without MaxResults and volume ids it lists every volume
+// the caller owns in the region, however many.
+func (r *DescribeRequest) Streams() bool {
+	return r.MaxResults == nil && len(r.VolumeIDs) == 0
+}
+
+// StreamVolumes is DescribeVolumes for a request that Streams: the same
+// checks and the same volumes in the same order, read a batch at a time,
+// each batch in its own short read transaction (resource.StreamList).
+// Returns the request's errors; the stream's Next returns the store's.
+func (s *Service) StreamVolumes(c resource.Caller, r *DescribeRequest) (*resource.Stream[Described], error) {
+	if !r.Streams() {
+		return nil, awserr.Internal(errNotStreamed)
+	}
+	p, err := s.plan(c, r)
+	if err != nil {
+		return nil, err
+	}
+	return resource.StreamList(s.pages, c, r.Page, kind, p.criteria, s.store.ViewVolumes, func(ctx context.Context, tx Tx) resource.Listing[*Volume, Described] {
+		return p.listing(ctx, tx, c, nil)
+	})
+}
+
+// errNotStreamed is a programming error: the caller did not ask Streams.
+var errNotStreamed = errors.New("volume: StreamVolumes called for a request that does not stream")
+
+// kind names DescribeVolumes' listing in its tokens.
+const kind = "volumes"
+
+// describePlan is a checked DescribeVolumes request.
+type describePlan struct {
+	r   *DescribeRequest
+	fs  []resource.CompiledFilter[row]
+	q   Query
+	now time.Time
+}
+
+// plan checks r and the caller's permission.
+func (s *Service) plan(c resource.Caller, r *DescribeRequest) (*describePlan, error) {
+	for _, id := range r.VolumeIDs {
+		if !ValidID(id) {
+			return nil, ErrMalformed(id)
+		}
+	}
+	if err := resource.CheckPage("volumeSet", len(r.VolumeIDs), r.MaxResults); err != nil {
+		return nil, err
+	}
+	fs, err := resource.CompileFilters(r.Filters, fields)
+	if err != nil {
+		return nil, err
+	}
+	if err := resource.Authorize(c, "DescribeVolumes", "*"); err != nil {
+		return nil, err
+	}
+	if r.DryRun {
+		return nil, awserr.DryRunOK()
+	}
+	return &describePlan{r: r, fs: fs, now: s.now(),
+		q: Query{Region: c.Region, OwnerID: c.Account, IDs: slices.Compact(slices.Sorted(slices.Values(r.VolumeIDs)))}}, nil
+}
+
+// criteria are what a page token binds.
+func (p *describePlan) criteria(f *resource.Fingerprint) {
+	f.Add(p.q.IDs...)
+	f.AddFilters(p.r.Filters)
+}
+
+// listing is the request's listing over one transaction; found, when not
+// nil, collects the ids of the volumes read.
+func (p *describePlan) listing(ctx context.Context, tx Tx, c resource.Caller, found map[string]bool) resource.Listing[*Volume, Described] {
+	return resource.Listing[*Volume, Described]{
+		Kind:     kind,
+		Criteria: p.criteria,
+		Fetch: func(after string, limit int) ([]*Volume, error) {
+			q := p.q
+			q.AfterID, q.Limit = after, limit
+			return tx.FindVolumes(ctx, q)
+		},
+		Key: func(v *Volume) string { return v.ID },
+		Keep: func(vs []*Volume) ([]Described, error) {
+			ids := make([]string, len(vs))
+			for i, v := range vs {
+				ids[i] = v.ID
+				if found != nil {
+					found[v.ID] = true
+				}
+			}
+			tags, err := tx.Tags(ctx, c.Region, c.Account, ids)
+			if err != nil {
+				return nil, err
+			}
+			var kept []Described
+			for i, v := range vs {
+				if err := resource.Poll(ctx, i); err != nil {
+					return nil, err
+				}
+				d := Described{Volume: v, State: v.StateAt(p.now), Tags: tags[v.ID]}
+				if resource.MatchAll(p.fs, d, d.Tags) {
+					kept = append(kept, d)
+				}
+			}
+			return kept, nil
+		},
+		ResultKey: func(d Described) string { return d.ID },
+	}
 }
 
 // attachment is an attachment filter: one value of the volume's

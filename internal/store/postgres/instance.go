@@ -102,6 +102,13 @@ func (t *tx) FindInstances(ctx context.Context, q instance.Query) ([]*instance.I
 	if len(imageIDs) > 0 {
 		b.and(`image_id = ANY(` + b.arg(imageIDs) + `)`)
 	}
+	reservations, ok := matchableOnly(q.ReservationIDs)
+	if !ok {
+		return nil, nil
+	}
+	if len(reservations) > 0 {
+		b.and(`((doc::jsonb ->> 'reservationId') COLLATE "C") = ANY(` + b.arg(reservations) + `)`) // indexed (schema.go)
+	}
 	if q.AfterID != "" {
 		b.and(`instance_id > ` + b.arg(q.AfterID))
 	}

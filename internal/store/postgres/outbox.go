@@ -140,3 +140,30 @@ func (s *Store) outboxTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	defer cancel()
 	return unavailable(ptx.Commit(cctx))
 }
+
+var _ outbox.Lister = (*tx)(nil)
+
+// PendingMessages implements outbox.Lister: a range of the primary key.
+func (t *tx) PendingMessages(ctx context.Context, afterSeq int64, limit int) ([]outbox.Message, error) {
+	rows, err := t.tx.Query(ctx, `SELECT seq, id, topic, key, not_before, created, attempts, body FROM outbox
+WHERE seq > $1 ORDER BY seq LIMIT $2`, afterSeq, limit)
+	if err != nil {
+		return nil, t.fail(err, "outbox")
+	}
+	defer rows.Close()
+	var out []outbox.Message
+	for rows.Next() {
+		var m outbox.Message
+		var notBefore, created int64
+		var attempts int32
+		if err := rows.Scan(&m.Seq, &m.ID, &m.Topic, &m.Key, &notBefore, &created, &attempts, &m.Body); err != nil {
+			return nil, t.fail(err, "outbox")
+		}
+		m.NotBefore, m.Created, m.Attempts = time.UnixMilli(notBefore).UTC(), time.UnixMilli(created).UTC(), int(attempts)
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, t.fail(err, "outbox")
+	}
+	return out, nil
+}

@@ -165,6 +165,11 @@ $$;
 	`
 CREATE INDEX images_owner_id ON images (region, owner_id, image_id);
 `,
+	// A reservation's instances, which a streamed DescribeInstances
+	// gathers for each reservation it lists. The reservation id lives in
+	// the document, so the index is on the expression instance.go's
+	// FindInstances writes.
+	`CREATE INDEX instances_reservation ON instances (region, ((doc::jsonb ->> 'reservationId') COLLATE "C"));`,
 }
 
 // migrationLock is the pg_advisory_xact_lock key that serializes migrations

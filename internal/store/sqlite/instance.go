@@ -109,6 +109,10 @@ func (t *tx) FindInstances(ctx context.Context, q instance.Query) ([]*instance.I
 		b.and(`image_id IN (` + placeholders(len(ids)) + `)`)
 		b.addStrings(ids)
 	}
+	if ids := padStrings(dedupe(q.ReservationIDs)); len(ids) > 0 {
+		b.and(`json_extract(doc, '$.reservationId') IN (` + placeholders(len(ids)) + `)`) // indexed (schema.go)
+		b.addStrings(ids)
+	}
 	if q.AfterID != "" {
 		b.and(`instance_id > ?`, q.AfterID)
 	}

@@ -170,3 +170,31 @@ func releaseLeases(ctx context.Context, q queryer) error {
 	}
 	return nil
 }
+
+var _ outbox.Lister = (*tx)(nil)
+
+// PendingMessages implements outbox.Lister: a range of the primary key.
+func (t *tx) PendingMessages(ctx context.Context, afterSeq int64, limit int) ([]outbox.Message, error) {
+	ctx, err := t.dctx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, done, err := t.query(ctx, `SELECT seq, id, topic, key, not_before, created, attempts, body FROM outbox
+WHERE seq > ? ORDER BY seq LIMIT ?`, afterSeq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: outbox: %w", err)
+	}
+	defer done()
+	defer rows.Close()
+	var out []outbox.Message
+	for rows.Next() {
+		var m outbox.Message
+		var notBefore, created int64
+		if err := rows.Scan(&m.Seq, &m.ID, &m.Topic, &m.Key, &notBefore, &created, &m.Attempts, &m.Body); err != nil {
+			return nil, fmt.Errorf("sqlite: outbox: %w", err)
+		}
+		m.NotBefore, m.Created = time.UnixMilli(notBefore).UTC(), time.UnixMilli(created).UTC()
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}

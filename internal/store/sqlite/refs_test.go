@@ -55,7 +55,8 @@ func testSnapshotRefsBackfill(t *testing.T, records bool) {
 		t.Fatal(err)
 	}
 
-	// Back to the schema before the index.
+	// Back to the schema before the index (and the migrations after it,
+	// which run again).
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +101,7 @@ func testSnapshotRefsBackfill(t *testing.T, records bool) {
 func undoMigrationsAfterRefs() []string {
 	var out []string
 	if slices.Contains(migrations, auditLookupSchema) {
-		out = append(out, `DROP TABLE audit_lookup`, `DROP TABLE audit_resources`, `DROP TABLE audit_merged`, `DROP INDEX audit_events_id`)
+		out = append(out, `DROP INDEX instances_reservation`, `DROP TABLE audit_lookup`, `DROP TABLE audit_resources`, `DROP TABLE audit_merged`, `DROP INDEX audit_events_id`)
 		for _, c := range []string{"event_id", "name", "read_only", "source", "access_key", "username", "rtypes"} {
 			out = append(out, `ALTER TABLE audit_events DROP COLUMN `+c)
 		}

@@ -478,7 +478,7 @@ func testMalformedLookups(t *testing.T, h *harness) {
 			if _, err := tx.Instance(ctx, region, bad); err != resource.ErrNotFound {
 				t.Errorf("Instance(%q) error = %v, want resource.ErrNotFound", bad, err)
 			}
-			for _, q := range []instance.Query{{IDs: []string{bad}}, {ImageIDs: []string{bad}}, {OwnerID: bad}} {
+			for _, q := range []instance.Query{{IDs: []string{bad}}, {ImageIDs: []string{bad}}, {OwnerID: bad}, {ReservationIDs: []string{bad}}} {
 				if insts, err := tx.FindInstances(ctx, q); err != nil || len(insts) != 0 {
 					t.Errorf("FindInstances(%+v) = %v, %v", q, instanceIDs(insts), err)
 				}

@@ -139,6 +139,9 @@ func testFindInstances(t *testing.T, h *harness) {
 		newInstance(region2, instanceID(2), acct2, amiID(1)),
 	}
 	pop[1].State = instance.StateTerminated
+	for i, r := range []string{"r-a", "r-b", "r-a", "r-c", "r-b", "r-a", "r-a"} {
+		pop[i].ReservationID = r
+	}
 	// Insert out of order: results are ordered by id.
 	updateInstances(t, s, func(ctx context.Context, tx instance.Tx) error {
 		for _, i := range []int{4, 0, 6, 2, 5, 1, 3} {
@@ -175,6 +178,9 @@ func testFindInstances(t *testing.T, h *harness) {
 		{"AfterID and Limit", instance.Query{Region: region, OwnerID: acct1, AfterID: instanceID(1), Limit: 1}, r1(2)},
 		{"AfterID past the end", instance.Query{Region: region, AfterID: instanceID(9)}, nil},
 		{"other region", instance.Query{Region: region2, ImageIDs: []string{amiID(1)}}, []string{r2(2), r2(4)}},
+		{"ReservationIDs", instance.Query{Region: region, ReservationIDs: []string{"r-b", "r-c", "r-z", "r-b"}}, r1(2, 5, 6)},
+		{"ReservationIDs every region", instance.Query{ReservationIDs: []string{"r-a"}}, []string{r1(1)[0], r2(2), r1(3)[0], r2(4)}},
+		{"ReservationIDs and OwnerID", instance.Query{Region: region, OwnerID: acct1, ReservationIDs: []string{"r-a", "r-b"}}, r1(1, 2)},
 	}
 	viewInstances(t, s, func(ctx context.Context, tx instance.Tx) error {
 		for _, tc := range tests {

@@ -1,0 +1,43 @@
+package postgres
+
+import "context"
+
+// ExportScopes lists the regions that hold images, instances, volumes or
+// snapshots, and the (region, account) pairs that hold tags: the leading
+// columns of those tables' primary keys, so an export can walk each
+// table as ranges of its primary key (dump.Export).
+func (t *tx) ExportScopes(ctx context.Context) (regions []string, tagScopes [][2]string, err error) {
+	rows, err := t.tx.Query(ctx, `SELECT region FROM images UNION SELECT region FROM instances
+UNION SELECT region FROM volumes UNION SELECT region FROM snapshots ORDER BY 1`)
+	if err != nil {
+		return nil, nil, t.fail(err, "export scopes")
+	}
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			rows.Close()
+			return nil, nil, t.fail(err, "export scopes")
+		}
+		regions = append(regions, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, t.fail(err, "export scopes")
+	}
+	rows, err = t.tx.Query(ctx, `SELECT DISTINCT region, account FROM tags ORDER BY region, account`)
+	if err != nil {
+		return nil, nil, t.fail(err, "export scopes")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s [2]string
+		if err := rows.Scan(&s[0], &s[1]); err != nil {
+			return nil, nil, t.fail(err, "export scopes")
+		}
+		tagScopes = append(tagScopes, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, t.fail(err, "export scopes")
+	}
+	return regions, tagScopes, nil
+}
