@@ -23,20 +23,21 @@ import (
 //   - a listing with MaxResults m: 1 + m/itemsPerUnit;
 //   - a listing by ids alone (ImageId.N, …): 1 + ids/itemsPerUnit;
 //   - an un-paged listing: the most a request may cost, listingShare of
-//     the cap in force (16 of the default 64).
+//     the cap in force (8 of the default 64).
 //
-// With a key's share at half the cap, one access key holds at most two
-// un-paged listings at once and all keys together four, as many as the
-// SQLite read pool has connections; the rest wait briefly for their key's
-// share (admission.go) or are shed with 503 Unavailable before they cost
-// anything but their verification.
+// With a key's share at half the cap, one access key holds at most four
+// un-paged listings at once and all keys together eight, twice the SQLite
+// read pool's connections (a quarter of the cap, as many as the pool,
+// shed a single client's eight parallel listings on an idle server); the
+// rest wait briefly for their key's share (admission.go) or are shed with
+// 503 Unavailable before they cost anything but their verification.
 
 // itemsPerUnit is how many listed items count as one small call: a
 // listing's page of 1,000 costs the most a request may cost.
 const itemsPerUnit = 128
 
 // listingShare: the most one request may cost is 1/listingShare of the cap.
-const listingShare = 4
+const listingShare = 8
 
 // listings names the actions whose input has MaxResults: they answer a
 // list whose length the caller does not bound by ids.

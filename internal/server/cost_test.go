@@ -45,10 +45,10 @@ func TestCost(t *testing.T) {
 		h      costHints
 		want   int64
 	}{
-		{"un-paged listing: a quarter of the cap", "DescribeImages", costHints{}, 16},
+		{"un-paged listing: an eighth of the cap", "DescribeImages", costHints{}, 8},
 		{"a page of 1,000", "DescribeImages", costHints{maxResults: "1000"}, 8},
 		{"a page of 5", "DescribeImages", costHints{maxResults: "5"}, 1},
-		{"MaxResults that does not parse: un-paged", "DescribeImages", costHints{maxResults: "x"}, 16},
+		{"MaxResults that does not parse: un-paged", "DescribeImages", costHints{maxResults: "x"}, 8},
 		{"by ids", "DescribeImages", costHints{ids: 3}, 1},
 		{"many ids", "DescribeImages", costHints{ids: 1000}, 8},
 		{"not a listing", "RegisterImage", costHints{}, 1},
@@ -57,9 +57,9 @@ func TestCost(t *testing.T) {
 			t.Errorf("%s: cost %d, want %d", c.name, got, c.want)
 		}
 	}
-	s.inflight.limit.Store(8) // the adaptive cap shrank: so does the top
+	s.inflight.limit.Store(16) // the adaptive cap shrank: so does the top
 	if got := s.cost("DescribeImages", costHints{}); got != 2 {
-		t.Errorf("un-paged listing under a cap of 8: %d, want 2", got)
+		t.Errorf("un-paged listing under a cap of 16: %d, want 2", got)
 	}
 
 	var h costHints
@@ -89,7 +89,7 @@ func TestKeyShareByCost(t *testing.T) {
 	})
 	listing := "Action=DescribeImages&Version=" + APIVersion
 	var wg sync.WaitGroup
-	for range 2 { // 4 units each: the key's share of 8 is full
+	for range 4 { // 2 units each: the key's share of 8 is full
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -100,7 +100,7 @@ func TestKeyShareByCost(t *testing.T) {
 		<-entered
 	}
 	if n := ts.s.InFlight(); n != 8 {
-		t.Errorf("two listings hold %d units of the cap, want 8", n)
+		t.Errorf("four listings hold %d units of the cap, want 8", n)
 	}
 	if status, code, _ := call(t, signed(t, ts.url, form, listing)); status != 503 || code != "Unavailable" {
 		t.Errorf("past the key's share: %d %s, want 503 Unavailable after the wait", status, code)

@@ -362,6 +362,17 @@ func TestStaleCachedReadInUpdate(t *testing.T) {
 				})
 			}
 			appendDesc(b, "b")
+			// Plant only after a's listener has dropped the entry for b's
+			// write: a drop arriving after the plant would take the stale
+			// entry away before a reads it, and nothing would be tested.
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+				if img, v := a.cache.ImageVersion(region, id); img == nil || v != ver {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("a's listener never dropped the entry for b's write")
+				}
+			}
 			a.cache.PutImageVersion(a.cache.Now(), old, ver)
 			if got, _ := a.cache.ImageVersion(region, id); got == nil || got.Description != "a" {
 				t.Fatal("could not plant the stale entry")
