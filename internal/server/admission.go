@@ -122,7 +122,7 @@ func (l *limiter) Limit() int { return int(l.limit.Load()) }
 // keyShare bounds what one access key may hold of the in-flight cap, so a
 // client that sends many heavy requests is shed before the others: a key
 // may hold at most half the cap in force (or MaxInFlightPerKey), in units
-// of cost (cost.go), so two un-paged listings fill a key's share of the
+// of cost (cost.go), so four un-paged listings fill a key's share of the
 // default cap. Counted from the signature's verification until the request
 // is done, also while its answer waits for a slow reader (then the cap's
 // own units are given back, ticket.toWriter): a key that does not read
