@@ -71,6 +71,34 @@ type Listing[C, R any] struct {
 	ResultKey func(R) string
 }
 
+// ListByIDs is List in one read transaction of view, for a listing that
+// notes in found the ids it listed: it answers notFound for the first of
+// ids, in request order, that the listing did not list (EC2 names that one).
+func ListByIDs[T, C, R any](ctx context.Context, p *Pages, c Caller, pg Page,
+	view TxFunc[T], listing func(T, map[string]bool) Listing[C, R],
+	ids []string, notFound func(string) error) ([]R, string, error) {
+	found := map[string]bool{}
+	var out []R
+	var next string
+	err := view(ctx, func(tx T) error {
+		clear(found) // the view may run fn again
+		var err error
+		if out, next, err = List(ctx, p, c, pg, listing(tx, found)); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if !found[id] {
+				return notFound(id)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
+}
+
 // List runs a listing for the caller: every match without MaxResults,
 // otherwise at most MaxResults of them and a NextToken when more may follow.
 // MaxResults must have passed CheckMaxResults.

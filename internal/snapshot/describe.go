@@ -63,27 +63,9 @@ func (s *Service) DescribeSnapshots(ctx context.Context, c resource.Caller, r *D
 	if err != nil {
 		return nil, "", err
 	}
-	found := map[string]bool{}
-	var out []Described
-	var next string
-	err = s.store.ViewSnapshots(ctx, func(tx Tx) error {
-		clear(found)
-		var err error
-		out, next, err = resource.List(ctx, s.pages, c, r.Page, p.listing(ctx, tx, c, found))
-		if err != nil {
-			return err
-		}
-		for _, id := range r.SnapshotIDs {
-			if !found[id] {
-				return ErrNotFound(id)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	return out, next, nil
+	return resource.ListByIDs(ctx, s.pages, c, r.Page, s.store.ViewSnapshots, func(tx Tx, found map[string]bool) resource.Listing[*Snapshot, Described] {
+		return p.listing(ctx, tx, c, found)
+	}, r.SnapshotIDs, ErrNotFound)
 }
 
 // Streams reports whether DescribeSnapshots answers r as a stream

@@ -72,27 +72,9 @@ func (s *Service) DescribeVolumes(ctx context.Context, c resource.Caller, r *Des
 	if err != nil {
 		return nil, "", err
 	}
-	found := map[string]bool{}
-	var out []Described
-	var next string
-	err = s.store.ViewVolumes(ctx, func(tx Tx) error {
-		clear(found)
-		var err error
-		out, next, err = resource.List(ctx, s.pages, c, r.Page, p.listing(ctx, tx, c, found))
-		if err != nil {
-			return err
-		}
-		for _, id := range r.VolumeIDs {
-			if !found[id] {
-				return ErrNotFound(id)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	return out, next, nil
+	return resource.ListByIDs(ctx, s.pages, c, r.Page, s.store.ViewVolumes, func(tx Tx, found map[string]bool) resource.Listing[*Volume, Described] {
+		return p.listing(ctx, tx, c, found)
+	}, r.VolumeIDs, ErrNotFound)
 }
 
 // Streams reports whether DescribeVolumes answers r as a stream
